@@ -1,0 +1,1 @@
+"""Compatibility shims for third-party packages (one job each)."""

@@ -1,0 +1,42 @@
+"""PyTorchVideo's clip samplers with identical semantics: which seconds of a video become clips.
+
+``make_clip_sampler("uniform", 2.0)`` and friends give exactly the clips PyTorchVideo 0.1.5
+gives (same ``Fraction`` times, indices, last-clip flags and, under the same seed, the same
+random clips); PyTorchVideo's own sampler objects are accepted through ``as_clip_sampler``.
+"""
+
+from fastvid.data.samplers._base import (
+    ClipInfo,
+    ClipInfoList,
+    ClipSampler,
+    PyTorchVideoClipSampler,
+    clips_for_video,
+)
+from fastvid.data.samplers._constant import ConstantClipsPerVideoSampler
+from fastvid.data.samplers._factory import (
+    ClipSamplerName,
+    as_clip_sampler,
+    list_clip_samplers,
+    make_clip_sampler,
+    register_clip_sampler,
+)
+from fastvid.data.samplers._random import RandomClipSampler, RandomMultiClipSampler, RandomSource
+from fastvid.data.samplers._uniform import UniformClipSampler
+
+__all__ = [
+    "ClipInfo",
+    "ClipInfoList",
+    "ClipSampler",
+    "ClipSamplerName",
+    "ConstantClipsPerVideoSampler",
+    "PyTorchVideoClipSampler",
+    "RandomClipSampler",
+    "RandomMultiClipSampler",
+    "RandomSource",
+    "UniformClipSampler",
+    "as_clip_sampler",
+    "clips_for_video",
+    "list_clip_samplers",
+    "make_clip_sampler",
+    "register_clip_sampler",
+]

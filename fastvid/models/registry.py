@@ -1,0 +1,595 @@
+"""Video backbones by name: PyTorchVideo's model zoo and torchvision's video models.
+
+A registry in the style of timm's: a private dict of entries, a :func:`register_backbone`
+decorator, :func:`list_backbones` with an ``fnmatch`` filter and :func:`create_backbone`. An
+unknown name raises ``ValueError`` listing the close matches.
+
+Every entry builds the authors' model with random weights, then fastvid
+
+* replaces its final projection (Kinetics' 400 classes) with ``nn.Identity`` (a feature
+  extractor) or a fresh projection for ``num_classes`` (see :mod:`fastvid.models.heads`);
+* removes the ``Softmax`` some PyTorchVideo heads end with, so outputs are logits;
+* makes fixed-kernel head pools accept smaller clips (identical at and above the kernel size);
+* feeds SlowFast its two pathways from one ``(B, C, T, H, W)`` clip (``PackPathway``, alpha 4).
+
+Weights never download implicitly. ``pretrained=True`` reads the file that ``torch.hub`` would
+have cached (``<torch.hub.get_dir()>/checkpoints/<file name of the URL>``); if it is missing the
+error names that path and the URL to fetch it from. ``pretrained="file.pt"`` loads a local state
+dict (plain, PyTorchVideo's ``{"model_state": ...}``, or a Lightning checkpoint of a
+``VideoClassifier``), strictly on the backbone's keys and ignoring head keys.
+
+Not registered: ``slow_r50_detection`` and ``slowfast_r50_detection`` (AVA detectors: their
+heads need region boxes as a second input, so they are not clip classifiers).
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlparse
+
+import torch
+from torch import nn
+
+from fastvid.models.heads import (
+    clamp_avg_pools,
+    drop_head_activation,
+    replace_projection,
+)
+
+__all__ = [
+    "BackboneInfo",
+    "backbone_info",
+    "create_backbone",
+    "list_backbones",
+    "register_backbone",
+]
+
+Source = Literal["pytorchvideo", "torchvision", "custom"]
+Builder = TypeVar("Builder", bound=Callable[..., nn.Module])
+
+_SOURCES: tuple[str, ...] = ("pytorchvideo", "torchvision", "custom")
+_PYTORCHVIDEO_ZOO = "https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo"
+_TORCHVISION_ZOO = "https://download.pytorch.org/models"
+# Where a checkpoint may keep its state dict, tried in this order after ``weights_key``.
+_STATE_DICT_KEYS: tuple[str, ...] = ("model_state", "state_dict", "model")
+
+
+@dataclass(frozen=True)
+class BackboneInfo:
+    """One registry entry.
+
+    Attributes:
+        name: Registry name (``"x3d_xs"``).
+        source: Where the architecture comes from: ``"pytorchvideo"``, ``"torchvision"`` or
+            ``"custom"``.
+        builder: Builds the authors' full model (with its original head) with random weights;
+            keyword arguments are passed through.
+        projection: Dotted name of the final projection inside the built model.
+        min_input: Smallest clip ``(T, H, W)`` the backbone accepts.
+        max_input: Largest clip per dimension, ``None`` for unbounded. Transformers with
+            absolute position embeddings accept one size only: ``max_input == min_input``.
+        native_input: The clip ``(T, H, W)`` the published weights were trained with.
+        weights_url: Where the published weights live, ``None`` if there are none.
+        weights_key: Key of the state dict inside the published checkpoint, ``None`` if the
+            file is the state dict itself.
+    """
+
+    name: str
+    source: Source
+    builder: Callable[..., nn.Module]
+    projection: str
+    min_input: tuple[int, int, int]
+    max_input: tuple[int | None, int | None, int | None]
+    native_input: tuple[int, int, int]
+    weights_url: str | None
+    weights_key: str | None
+
+    @property
+    def weights_path(self) -> Path | None:
+        """Where ``torch.hub`` caches :attr:`weights_url` (read at call time: ``TORCH_HOME``)."""
+        if self.weights_url is None:
+            return None
+        file_name = os.path.basename(urlparse(self.weights_url).path)
+        return Path(torch.hub.get_dir()) / "checkpoints" / file_name
+
+    def check_input(self, shape: tuple[int, ...] | torch.Size) -> None:
+        """Raise ``ValueError`` unless a clip of ``shape`` (``(..., T, H, W)``) fits this backbone.
+
+        Args:
+            shape: Shape of a clip or batch; the last three entries are ``T, H, W``.
+        """
+        thw = tuple(int(s) for s in shape[-3:])
+        too_small = any(s < lo for s, lo in zip(thw, self.min_input))
+        too_large = any(hi is not None and s > hi for s, hi in zip(thw, self.max_input))
+        if too_small or too_large:
+            raise ValueError(
+                f"backbone {self.name!r} cannot take clips of (T, H, W) = {thw}: it needs at "
+                f"least {self.min_input} and at most {self.max_input} (None: unbounded); its "
+                f"weights were trained on {self.native_input}"
+            )
+
+
+_BACKBONES: dict[str, BackboneInfo] = {}
+
+
+def register_backbone(
+    name: str,
+    *,
+    source: Source,
+    projection: str,
+    min_input: tuple[int, int, int],
+    max_input: tuple[int | None, int | None, int | None] = (None, None, None),
+    native_input: tuple[int, int, int] | None = None,
+    weights_url: str | None = None,
+    weights_key: str | None = None,
+) -> Callable[[Builder], Builder]:
+    """Register a backbone builder under ``name`` (a decorator).
+
+    The builder returns the full model with its original classification projection and random
+    weights; :func:`create_backbone` does the rest.
+
+    Args:
+        name: Registry name; must be new.
+        source: ``"pytorchvideo"``, ``"torchvision"`` or ``"custom"``.
+        projection: Dotted name of the final ``nn.Linear`` or 1x1x1 ``nn.Conv3d``.
+        min_input: Smallest ``(T, H, W)`` accepted.
+        max_input: Largest ``(T, H, W)`` accepted, ``None`` per dimension for unbounded.
+            Default: ``(None, None, None)``.
+        native_input: ``(T, H, W)`` the published weights were trained with.
+            Default: ``None`` (same as ``min_input``).
+        weights_url: URL of the published weights. Default: ``None``.
+        weights_key: Key of the state dict inside that checkpoint. Default: ``None``.
+
+    Returns:
+        A decorator that registers the builder and returns it unchanged.
+    """
+    _validate_name(name)
+    if source not in _SOURCES:
+        raise ValueError(f"source ({source!r}) must be one of {list(_SOURCES)}")
+    _validate_thw("min_input", min_input)
+
+    def decorator(builder: Builder) -> Builder:
+        _BACKBONES[name] = BackboneInfo(
+            name=name,
+            source=source,
+            builder=builder,
+            projection=projection,
+            min_input=min_input,
+            max_input=max_input,
+            native_input=native_input or min_input,
+            weights_url=weights_url,
+            weights_key=weights_key,
+        )
+        return builder
+
+    return decorator
+
+
+def list_backbones(filter: str | None = None) -> list[str]:
+    """Sorted names of the registered backbones.
+
+    Args:
+        filter: An ``fnmatch`` pattern (``"x3d*"``, ``"*r50*"``), case-insensitive.
+            Default: ``None`` (all names).
+
+    Returns:
+        The matching names, sorted.
+    """
+    names = sorted(_BACKBONES)
+    if filter is None:
+        return names
+    if not isinstance(filter, str):
+        raise TypeError(f"filter must be a str or None, got {type(filter).__name__}")
+    return [n for n in names if fnmatch.fnmatchcase(n.lower(), filter.lower())]
+
+
+def backbone_info(name: str) -> BackboneInfo:
+    """The registry entry for ``name``.
+
+    Raises:
+        ValueError: If ``name`` is not registered; the message lists close matches or, failing
+            those, every registered name.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"backbone name must be a str, got {type(name).__name__}")
+    info = _BACKBONES.get(name)
+    if info is None:
+        close = difflib.get_close_matches(name, list(_BACKBONES), n=5, cutoff=0.5)
+        hint = f"did you mean {close}?" if close else f"available backbones: {list_backbones()}"
+        raise ValueError(f"unknown backbone {name!r}; {hint}")
+    return info
+
+
+def create_backbone(
+    name: str,
+    *,
+    pretrained: bool | str | os.PathLike[str] = False,
+    num_classes: int | None = None,
+    **kwargs: Any,
+) -> tuple[nn.Module, int]:
+    """Build a registered backbone.
+
+    Args:
+        name: A name from :func:`list_backbones`.
+        pretrained: ``False`` for random weights; ``True`` for the published weights, read from
+            ``torch.hub``'s cache (never downloaded here); a path for a local checkpoint.
+            Default: ``False``.
+        num_classes: ``None`` to replace the final projection with ``nn.Identity`` (the module
+            returns ``(B, num_features)`` features); an int for a fresh projection of that many
+            classes (the module returns ``(B, num_classes)`` logits; with ``pretrained`` and a
+            checkpoint whose head has that shape, the head is loaded too). Default: ``None``.
+        **kwargs: Passed to the authors' builder (PyTorchVideo ``create_*`` options, torchvision
+            model options).
+
+    Returns:
+        ``(module, num_features)``.
+
+    Raises:
+        ValueError: Unknown ``name`` or bad ``num_classes``.
+        FileNotFoundError: ``pretrained`` weights are not on disk (the message says where to put
+            them and where to get them).
+        RuntimeError: The checkpoint does not fit the backbone.
+    """
+    info = backbone_info(name)
+    weights_file = _resolve_weights_file(info, pretrained)
+    _validate_num_classes(num_classes)
+    model = info.builder(**kwargs)
+    clamp_avg_pools(model)
+    drop_head_activation(model, info.projection)
+    num_features = replace_projection(model, info.projection, num_classes)
+    if weights_file is not None:
+        official = pretrained is True
+        state_dict = _read_state_dict(weights_file, info, official=official)
+        _load_backbone_state(model, state_dict, info, source=weights_file)
+    return model, num_features
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def _validate_name(name: str) -> None:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"backbone name must be a non-empty str, got {name!r}")
+    if name in _BACKBONES:
+        raise ValueError(f"backbone {name!r} is already registered")
+
+
+def _validate_thw(what: str, value: tuple[int, int, int]) -> None:
+    ok = isinstance(value, tuple) and len(value) == 3
+    if not ok or not all(isinstance(v, int) and v > 0 for v in value):
+        raise ValueError(f"{what} ({value!r}) must be a (T, H, W) tuple of positive ints")
+
+
+def _validate_num_classes(num_classes: int | None) -> None:
+    if num_classes is None:
+        return
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
+        raise TypeError(f"num_classes must be an int or None, got {type(num_classes).__name__}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes ({num_classes}) must be >= 1")
+
+
+# ---------------------------------------------------------------------------- weights
+
+
+def _resolve_weights_file(info: BackboneInfo, pretrained: object) -> Path | None:
+    if pretrained is False:
+        return None
+    if pretrained is True:
+        path = info.weights_path
+        if path is None:
+            raise ValueError(
+                f"backbone {info.name!r} has no published weights; use pretrained=False or "
+                "pretrained='path/to/state_dict.pt'"
+            )
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"pretrained weights for {info.name!r} are not in the torch hub cache: expected "
+                f"{path} . fastvid does not download; fetch {info.weights_url} and save it at "
+                f"exactly that path (e.g. `curl -L -o {path} {info.weights_url}`), or set "
+                "TORCH_HOME to a folder that has checkpoints/ with it, or pass "
+                "pretrained=False / pretrained='path/to/file'"
+            )
+        return path
+    if isinstance(pretrained, str | os.PathLike):
+        path = Path(pretrained).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"pretrained weights file {str(path)!r} does not exist")
+        return path
+    raise TypeError(
+        f"pretrained must be a bool or a path to a weights file, got {pretrained!r} "
+        f"({type(pretrained).__name__})"
+    )
+
+
+def _read_state_dict(path: Path, info: BackboneInfo, *, official: bool) -> dict[str, torch.Tensor]:
+    # Published checkpoints are unpickled as torch.hub would (weights_only=False); a user's
+    # file goes through torch.load's safe default.
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=not official)
+    except Exception as error:
+        raise RuntimeError(
+            f"cannot read weights file {str(path)!r}: {error}. Save weights with "
+            "torch.save(module.state_dict(), path)"
+        ) from error
+    return _unwrap_state_dict(checkpoint, info.weights_key, path)
+
+
+def _unwrap_state_dict(
+    checkpoint: object, weights_key: str | None, path: Path
+) -> dict[str, torch.Tensor]:
+    if not isinstance(checkpoint, Mapping):
+        raise RuntimeError(
+            f"weights file {str(path)!r} holds a {type(checkpoint).__name__}, not a state dict"
+        )
+    keys = (weights_key, *_STATE_DICT_KEYS) if weights_key else _STATE_DICT_KEYS
+    for key in keys:
+        inner = checkpoint.get(key)
+        if isinstance(inner, Mapping):
+            checkpoint = inner
+            break
+    state = {str(k): v for k, v in checkpoint.items() if isinstance(v, torch.Tensor)}
+    if not state:
+        raise RuntimeError(f"weights file {str(path)!r} holds no tensors")
+    # A VideoClassifier's own state dict (or Lightning checkpoint): keep the backbone part.
+    prefix = "backbone."
+    if any(k.startswith(prefix) for k in state):
+        state = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+    return state
+
+
+def _is_head_key(key: str, projection: str) -> bool:
+    return key.startswith(projection + ".")
+
+
+def _load_backbone_state(
+    model: nn.Module, state_dict: Mapping[str, torch.Tensor], info: BackboneInfo, *, source: Path
+) -> None:
+    """Load every backbone key strictly; head keys only where their shapes fit."""
+    own = model.state_dict()
+    to_load = {
+        k: v
+        for k, v in state_dict.items()
+        if not _is_head_key(k, info.projection) or (k in own and own[k].shape == v.shape)
+    }
+    try:
+        result = model.load_state_dict(to_load, strict=False)
+    except RuntimeError as error:
+        raise RuntimeError(
+            f"weights in {str(source)!r} do not fit backbone {info.name!r}: {error}"
+        ) from error
+    missing = [k for k in result.missing_keys if not _is_head_key(k, info.projection)]
+    unexpected = list(result.unexpected_keys)
+    if missing or unexpected:
+        raise RuntimeError(
+            f"weights in {str(source)!r} do not fit backbone {info.name!r}: "
+            f"{len(missing)} missing keys {missing[:5]}, {len(unexpected)} unexpected keys "
+            f"{unexpected[:5]}"
+        )
+
+
+# ---------------------------------------------------------------------------- adapters
+
+
+def pack_pathways(frames: torch.Tensor, alpha: int) -> list[torch.Tensor]:
+    """Split one clip into SlowFast's ``[slow, fast]`` pathways (PyTorchVideo's ``PackPathway``).
+
+    Args:
+        frames: ``(B, C, T, H, W)``; ``T`` must be a multiple of ``alpha``.
+        alpha: Frame-rate ratio between the pathways.
+
+    Returns:
+        ``[slow, fast]``: ``T // alpha`` frames evenly spaced over the clip, and all frames.
+    """
+    num_frames = frames.shape[2]
+    if frames.dim() != 5 or num_frames % alpha != 0:
+        raise ValueError(
+            f"SlowFast needs (B, C, T, H, W) clips with T a multiple of {alpha}, got shape "
+            f"{tuple(frames.shape)}"
+        )
+    index = torch.linspace(0, num_frames - 1, num_frames // alpha, device=frames.device).long()
+    slow = torch.index_select(frames, 2, index)
+    return [slow, frames]
+
+
+def _slowfast_net(net: nn.Module, alpha: int = 4) -> nn.Module:
+    from pytorchvideo.models.net import Net
+
+    class SlowFastNet(Net):
+        """PyTorchVideo's SlowFast ``Net`` that takes one clip and builds both pathways.
+
+        Same submodules (and state-dict keys) as the wrapped ``Net``.
+        """
+
+        def __init__(self, blocks: nn.ModuleList, alpha: int) -> None:
+            super().__init__(blocks=blocks)
+            self.alpha = alpha
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return super().forward(pack_pathways(x, self.alpha))
+
+    return SlowFastNet(net.blocks, alpha)  # type: ignore[arg-type]
+
+
+def _framewise_mvit(model: nn.Module) -> nn.Module:
+    from pytorchvideo.models.vision_transformers import MultiscaleVisionTransformers
+
+    class FramewiseMViT(MultiscaleVisionTransformers):
+        """An image MViT applied to every frame; features averaged over time.
+
+        Same submodules (and state-dict keys) as the wrapped model.
+        """
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            batch, channels, frames, height, width = x.shape
+            images = x.transpose(1, 2).reshape(batch * frames, channels, height, width)
+            features = super().forward(images)
+            return features.reshape(batch, frames, *features.shape[1:]).mean(dim=1)
+
+    parts = (
+        "patch_embed",
+        "cls_positional_encoding",
+        "pos_drop",
+        "norm_patch_embed",
+        "blocks",
+        "norm_embed",
+        "head",
+    )
+    return FramewiseMViT(**{part: getattr(model, part) for part in parts})
+
+
+# ---------------------------------------------------------------------------- PyTorchVideo
+
+
+def _pytorchvideo_builder(hub_name: str) -> Callable[..., nn.Module]:
+    def build(**kwargs: Any) -> nn.Module:
+        import fastvid._compat.pytorchvideo as compat
+
+        compat.install()
+        from pytorchvideo.models import hub
+
+        model: nn.Module = getattr(hub, hub_name)(pretrained=False, **kwargs)
+        if hub_name.startswith("slowfast"):
+            return _slowfast_net(model)
+        if hub_name == "mvit_base_16":
+            return _framewise_mvit(model)
+        return model
+
+    build.__name__ = f"build_{hub_name}"
+    build.__doc__ = f"``pytorchvideo.models.hub.{hub_name}`` with random weights."
+    return build
+
+
+_KINETICS = f"{_PYTORCHVIDEO_ZOO}/kinetics"
+_ANY = None
+# name: (projection, min_input, max_input, native_input, weights file)
+_PYTORCHVIDEO_ENTRIES: dict[str, tuple[str, tuple[int, int, int], Any, tuple[int, int, int], str]] = {
+    "x3d_xs": ("blocks.5.proj", (1, 32, 32), _ANY, (4, 160, 160), f"{_KINETICS}/X3D_XS.pyth"),
+    "x3d_s": ("blocks.5.proj", (1, 32, 32), _ANY, (13, 160, 160), f"{_KINETICS}/X3D_S.pyth"),
+    "x3d_m": ("blocks.5.proj", (1, 32, 32), _ANY, (16, 224, 224), f"{_KINETICS}/X3D_M.pyth"),
+    "x3d_l": ("blocks.5.proj", (1, 32, 32), _ANY, (16, 312, 312), f"{_KINETICS}/X3D_L.pyth"),
+    "slow_r50": (
+        "blocks.5.proj", (1, 32, 32), _ANY, (8, 224, 224), f"{_KINETICS}/SLOW_8x8_R50.pyth"
+    ),
+    "c2d_r50": ("blocks.6.proj", (1, 32, 32), _ANY, (8, 224, 224), f"{_KINETICS}/C2D_8x8_R50.pyth"),
+    "i3d_r50": ("blocks.6.proj", (1, 32, 32), _ANY, (8, 224, 224), f"{_KINETICS}/I3D_8x8_R50.pyth"),
+    "csn_r101": (
+        "blocks.5.proj", (1, 32, 32), _ANY, (32, 224, 224), f"{_KINETICS}/CSN_32x2_R101.pyth"
+    ),
+    "r2plus1d_r50": (
+        "blocks.5.proj", (1, 32, 32), _ANY, (16, 224, 224), f"{_KINETICS}/R2PLUS1D_16x4_R50.pyth"
+    ),
+    "slowfast_r50": (
+        "blocks.6.proj", (4, 32, 32), _ANY, (32, 224, 224), f"{_KINETICS}/SLOWFAST_8x8_R50.pyth"
+    ),
+    "slowfast_r101": (
+        "blocks.6.proj", (4, 32, 32), _ANY, (32, 224, 224), f"{_KINETICS}/SLOWFAST_8x8_R101.pyth"
+    ),
+    "slowfast_16x8_r101_50_50": (
+        "blocks.6.proj",
+        (4, 32, 32),
+        _ANY,
+        (64, 224, 224),
+        f"{_KINETICS}/SLOWFAST_16x8_R101_50_50.pyth",
+    ),
+    "efficient_x3d_xs": (
+        "projection.model",
+        (1, 32, 32),
+        _ANY,
+        (4, 160, 160),
+        f"{_KINETICS}/efficient_x3d_xs_original_form.pyth",
+    ),
+    "efficient_x3d_s": (
+        "projection.model",
+        (1, 32, 32),
+        _ANY,
+        (13, 160, 160),
+        f"{_KINETICS}/efficient_x3d_s_original_form.pyth",
+    ),
+    "mvit_base_16x4": (
+        "head.proj",
+        (16, 224, 224),
+        (16, 224, 224),
+        (16, 224, 224),
+        f"{_KINETICS}/MVIT_B_16x4.pyth",
+    ),
+    "mvit_base_32x3": (
+        "head.proj",
+        (32, 224, 224),
+        (32, 224, 224),
+        (32, 224, 224),
+        f"{_KINETICS}/MVIT_B_32x3_f294077834.pyth",
+    ),
+    # An ImageNet image model: applied frame by frame, features averaged over time.
+    "mvit_base_16": (
+        "head.proj",
+        (1, 224, 224),
+        (None, 224, 224),
+        (1, 224, 224),
+        f"{_PYTORCHVIDEO_ZOO}/imagenet/MVIT_B_16_f292487636.pyth",
+    ),
+}
+
+for _name, (_proj, _min, _max, _native, _url) in _PYTORCHVIDEO_ENTRIES.items():
+    register_backbone(
+        _name,
+        source="pytorchvideo",
+        projection=_proj,
+        min_input=_min,
+        max_input=_max or (None, None, None),
+        native_input=_native,
+        weights_url=_url,
+        # efficient_x3d files are bare state dicts; the others are PySlowFast checkpoints.
+        weights_key=None if _name.startswith("efficient_x3d") else "model_state",
+    )(_pytorchvideo_builder(_name))
+
+
+# ---------------------------------------------------------------------------- torchvision
+
+
+def _torchvision_builder(tv_name: str) -> Callable[..., nn.Module]:
+    def build(**kwargs: Any) -> nn.Module:
+        import torchvision.models.video as video_models
+
+        model: nn.Module = getattr(video_models, tv_name)(weights=None, **kwargs)
+        return model
+
+    build.__name__ = f"build_{tv_name}"
+    build.__doc__ = f"``torchvision.models.video.{tv_name}`` with random weights."
+    return build
+
+
+# name: (projection, min_input, max_input, native_input, weights file)
+_TORCHVISION_ENTRIES: dict[str, tuple[str, tuple[int, int, int], Any, tuple[int, int, int], str]] = {
+    "r3d_18": ("fc", (1, 16, 16), _ANY, (16, 112, 112), "r3d_18-b3b3357e.pth"),
+    "mc3_18": ("fc", (1, 16, 16), _ANY, (16, 112, 112), "mc3_18-a90a0ba3.pth"),
+    "r2plus1d_18": ("fc", (1, 16, 16), _ANY, (16, 112, 112), "r2plus1d_18-91a641e6.pth"),
+    "s3d": ("classifier.1", (1, 32, 32), _ANY, (128, 224, 224), "s3d-d76dad2f.pth"),
+    "mvit_v1_b": (
+        "head.1", (16, 224, 224), (16, 224, 224), (16, 224, 224), "mvit_v1_b-dbeb1030.pth"
+    ),
+    "mvit_v2_s": (
+        "head.1", (16, 224, 224), (16, 224, 224), (16, 224, 224), "mvit_v2_s-ae3be167.pth"
+    ),
+    "swin3d_t": ("head", (1, 32, 32), _ANY, (32, 224, 224), "swin3d_t-7615ae03.pth"),
+    "swin3d_s": ("head", (1, 32, 32), _ANY, (32, 224, 224), "swin3d_s-da41c237.pth"),
+    "swin3d_b": ("head", (1, 32, 32), _ANY, (32, 224, 224), "swin3d_b_1k-24f7c7c6.pth"),
+}
+
+for _name, (_proj, _min, _max, _native, _file) in _TORCHVISION_ENTRIES.items():
+    register_backbone(
+        _name,
+        source="torchvision",
+        projection=_proj,
+        min_input=_min,
+        max_input=_max or (None, None, None),
+        native_input=_native,
+        weights_url=f"{_TORCHVISION_ZOO}/{_file}",
+        weights_key=None,
+    )(_torchvision_builder(_name))

@@ -1,0 +1,167 @@
+"""The DALI external source: one planned clip in, the graph's per-sample inputs out.
+
+A :class:`ClipSource` is pickled into DALI's worker processes. Called with DALI's
+``SampleInfo``, it rebuilds the epoch plan (a pure function of seed and epoch, see
+:mod:`fastvid.reader.epoch`), picks the clip, draws its random augmentation parameters and
+returns either the file's bytes (DALI decodes) or the decoded frames (PyAV decodes). Epochs are
+padded to whole batches; padding samples carry ``sample_id == -1`` and are dropped by the
+loader.
+
+A clip that cannot be read (file gone, decode error on the PyAV path) does not kill the worker:
+the source returns a black placeholder and the reason in the ``error`` input; the loader drops
+the sample and records the file and reason.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from fastvid.reader.augment import (
+    CropOp,
+    ResizedCropOp,
+    ShortSideScaleOp,
+    SpatialOp,
+    sample_steps,
+)
+from fastvid.reader.epoch import EpochPlanner, _mix_seed
+from fastvid.reader.plan import ClipRequest
+
+__all__ = ["ClipSource", "FrameSize"]
+
+FrameSize = tuple[int, int]
+
+
+@dataclass
+class _Decoded:
+    frames: np.ndarray
+    error: str
+
+
+class ClipSource:
+    """Per-sample callback for ``fn.external_source(parallel=True, batch=False)``.
+
+    Args:
+        planner: Builds the epoch plan.
+        spatial_ops: The lowered spatial ops (random parameters are drawn per sample).
+        frame_sizes: ``(height, width)`` of each video, by ``video_index``.
+        source_kind: ``"encoded"`` returns file bytes; ``"frames"`` decodes with PyAV.
+        batch_size: The pipeline's batch size (epochs are padded to whole batches).
+        seed: Seed for augmentation parameters.
+        first_epoch: Epoch number of DALI's epoch 0.
+        scale_in_decoder: On the PyAV path, fold a leading short-side resize into FFmpeg's
+            scaler (faster; bilinear in swscale differs slightly from torch's). Default: True.
+    """
+
+    def __init__(
+        self,
+        planner: EpochPlanner,
+        spatial_ops: tuple[SpatialOp, ...],
+        frame_sizes: dict[int, FrameSize],
+        *,
+        source_kind: Literal["encoded", "frames"],
+        batch_size: int,
+        seed: int,
+        first_epoch: int = 0,
+        scale_in_decoder: bool = True,
+    ) -> None:
+        self.planner = planner
+        self.spatial_ops = spatial_ops
+        self.frame_sizes = frame_sizes
+        self.source_kind = source_kind
+        self.batch_size = batch_size
+        self.seed = seed
+        self.first_epoch = first_epoch
+        self.scale_in_decoder = scale_in_decoder
+        self._reader: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_reader"] = None
+        return state
+
+    def epoch_length(self, epoch: int) -> int:
+        """Samples the source yields in ``epoch``, padding included."""
+        n = len(self.planner.plan(epoch))
+        return -(-n // self.batch_size) * self.batch_size
+
+    def __call__(self, sample_info: Any) -> tuple[np.ndarray, ...]:
+        epoch = self.first_epoch + int(sample_info.epoch_idx)
+        plan = self.planner.plan(epoch)
+        position = int(sample_info.idx_in_epoch)
+        if not plan or position >= self.epoch_length(epoch):
+            raise StopIteration
+        sample_id = position if position < len(plan) else -1
+        return self.sample(plan[min(position, len(plan) - 1)], sample_id, epoch)
+
+    def sample(self, request: ClipRequest, sample_id: int, epoch: int) -> tuple[np.ndarray, ...]:
+        """The graph inputs for one clip (see ``dali_graph.input_names``)."""
+        generator = torch.Generator().manual_seed(
+            _mix_seed(self.seed, epoch, request.video_index, request.clip_index, request.aug_index)
+        )
+        height, width = self.frame_sizes[request.video_index]
+        steps = sample_steps(self.spatial_ops, height, width, generator)
+        params = list(steps.params)
+        error = ""
+        if self.source_kind == "encoded":
+            try:
+                data = np.fromfile(request.path, dtype=np.uint8)
+            except OSError as exc:
+                raise OSError(f"cannot read video {request.path}: {exc}") from exc
+            head: list[np.ndarray] = [data, request.frame_indices.astype(np.int32)]
+        else:
+            decode_size = None
+            if self.scale_in_decoder and self.spatial_ops and isinstance(
+                self.spatial_ops[0], ShortSideScaleOp
+            ):
+                decode_size = (params[0][0], params[0][1])  # (h, w) the resize would produce
+            decoded = self._decode(request, decode_size, (height, width))
+            error = decoded.error
+            head = [decoded.frames]
+        arrays = head + self._param_arrays(params)
+        arrays.append(np.array([sample_id], dtype=np.int64))
+        arrays.append(np.frombuffer(error.encode("utf-8"), dtype=np.uint8).copy())
+        return tuple(arrays)
+
+    def _param_arrays(self, params: list[tuple[int, ...]]) -> list[np.ndarray]:
+        arrays: list[np.ndarray] = []
+        steps = iter(params)
+        for op in self.spatial_ops:
+            if isinstance(op, ShortSideScaleOp):
+                arrays.append(np.asarray(next(steps), dtype=np.float32))
+            elif isinstance(op, (CropOp, ResizedCropOp)):
+                y, x, h, w = next(steps)
+                arrays += [np.array([y, x], dtype=np.int32), np.array([h, w], dtype=np.int32)]
+                if isinstance(op, ResizedCropOp):
+                    arrays.append(np.asarray(next(steps), dtype=np.float32))
+            else:
+                arrays.append(np.array(next(steps)[0], dtype=np.int32))
+        return arrays
+
+    def _decode(
+        self, request: ClipRequest, size_hw: tuple[int, int] | None, full_hw: FrameSize
+    ) -> _Decoded:
+        from fastvid.reader.pyav_source import PyAVFrameReader
+
+        if self._reader is None:
+            self._reader = PyAVFrameReader()
+        timing = self.planner.videos[request.video_index].timing
+        try:
+            frames = self._reader.decode_frames(
+                request.path,
+                request.frame_indices,
+                pts=timing.pts,
+                keyframes=timing.keyframes,  # type: ignore[attr-defined]
+                time_base=timing.time_base,
+                size=None if size_hw is None else (size_hw[1], size_hw[0]),
+            )
+            return _Decoded(np.ascontiguousarray(frames), "")
+        except Exception as exc:  # a bad file must not kill the worker: report and drop
+            h, w = size_hw or full_hw
+            black = np.zeros((len(request.frame_indices), h, w, 3), dtype=np.uint8)
+            reason = f"{type(exc).__name__}: {exc}"
+            return _Decoded(black, reason or f"cannot decode {os.fspath(request.path)}")

@@ -9,6 +9,7 @@ near-instant, and stores timestamps compactly (about 0.1-1 KB per 300-frame vide
 
 from __future__ import annotations
 
+import array
 import hashlib
 import logging
 import math
@@ -362,6 +363,7 @@ _DELTA_DTYPES: dict[int, type[np.unsignedinteger[Any]]] = {
     3: np.uint32,
     4: np.uint64,
 }
+_DELTA_TYPECODES = {1: "B", 2: "H", 3: "I", 4: "Q"}  # array.array codes of _DELTA_DTYPES
 _CACHE_VERSION = 1
 
 
@@ -413,28 +415,27 @@ class _Table:
 
     @classmethod
     def from_metas(cls, metas: Iterable[VideoMeta]) -> _Table:
+        # Typed growable buffers, not lists of small arrays: building 100k entries must not
+        # need several times the final size.
         paths: list[str] = []
-        rows: list[list[int]] = []
-        fps: list[float] = []
+        ints = array.array("q")
+        fps = array.array("d")
         codecs: dict[str, int] = {}
-        deltas: dict[int, list[np.ndarray]] = {kind: [] for kind in _DELTA_DTYPES}
-        delta_sizes = dict.fromkeys(_DELTA_DTYPES, 0)
-        keyframes: list[np.ndarray] = []
-        kf_size = 0
+        deltas = {kind: array.array(code) for kind, code in _DELTA_TYPECODES.items()}
+        keyframes = array.array("i")
         for meta in metas:
             pts = np.asarray(meta.pts, dtype=np.int64)
             kind, step, encoded = _encode_pts(pts)
             offset = 0
             if encoded is not None:
-                offset = delta_sizes[kind]
-                deltas[kind].append(encoded)
-                delta_sizes[kind] += len(encoded)
+                offset = len(deltas[kind])
+                deltas[kind].frombytes(encoded.tobytes())
             duration = meta.duration
             time_base = Fraction(meta.time_base)
             paths.append(meta.path)
             fps.append(meta.avg_fps)
-            rows.append(
-                [
+            ints.extend(
+                (
                     meta.size,
                     meta.mtime_ns,
                     meta.width,
@@ -452,22 +453,18 @@ class _Table:
                     step,
                     kind,
                     offset,
-                    kf_size,
+                    len(keyframes),
                     len(meta.keyframes),
-                ]
+                )
             )
-            keyframes.append(np.asarray(meta.keyframes, dtype=np.int32))
-            kf_size += len(meta.keyframes)
+            keyframes.frombytes(np.asarray(meta.keyframes, dtype=np.int32).tobytes())
         return cls(
             paths,
-            np.array(rows, dtype=np.int64).reshape(len(rows), len(_COLUMNS)),
-            np.array(fps, dtype=np.float64),
+            np.frombuffer(ints, np.int64).reshape(len(paths), len(_COLUMNS)),
+            np.frombuffer(fps, np.float64),
             list(codecs),
-            {
-                kind: np.concatenate(parts) if parts else np.empty(0, _DELTA_DTYPES[kind])
-                for kind, parts in deltas.items()
-            },
-            np.concatenate(keyframes) if keyframes else np.empty(0, np.int32),
+            {kind: np.frombuffer(buf, _DELTA_DTYPES[kind]) for kind, buf in deltas.items()},
+            np.frombuffer(keyframes, np.int32),
         )
 
     def meta(self, row: int) -> VideoMeta:
@@ -710,10 +707,15 @@ class VideoIndex:
         Returns:
             The index, in the order of ``metas``.
         """
-        unique: dict[str, VideoMeta] = {}
-        for meta in metas:
-            unique.setdefault(meta.path, meta)
-        return cls(_Table.from_metas(unique.values()), errors)
+        seen: set[str] = set()
+
+        def first_of_each_path() -> Iterator[VideoMeta]:
+            for meta in metas:  # a generator: 100k metas are never all held at once
+                if meta.path not in seen:
+                    seen.add(meta.path)
+                    yield meta
+
+        return cls(_Table.from_metas(first_of_each_path()), errors)
 
     def meta(self, path: PathLike) -> VideoMeta:
         """The metadata of one video.

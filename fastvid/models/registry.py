@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -398,33 +399,33 @@ def pack_pathways(frames: torch.Tensor, alpha: int) -> list[torch.Tensor]:
     return [slow, frames]
 
 
-def _slowfast_net(net: nn.Module, alpha: int = 4) -> nn.Module:
+# PyTorchVideo's constructors re-initialise weights and (through ``set_attributes(self,
+# locals())``) reset ``__class__``, so the adapters below are not built through ``__init__``:
+# the built model's class is swapped for a subclass that only changes ``forward`` (the same move
+# as ``torch.nn.utils.parametrize``). Submodules, weights and state-dict keys stay the authors'.
+
+
+@functools.cache
+def _slowfast_class() -> type[nn.Module]:
     from pytorchvideo.models.net import Net
 
     class SlowFastNet(Net):
-        """PyTorchVideo's SlowFast ``Net`` that takes one clip and builds both pathways.
+        """PyTorchVideo's SlowFast ``Net`` taking one ``(B, C, T, H, W)`` clip."""
 
-        Same submodules (and state-dict keys) as the wrapped ``Net``.
-        """
-
-        def __init__(self, blocks: nn.ModuleList, alpha: int) -> None:
-            super().__init__(blocks=blocks)
-            self.alpha = alpha
+        alpha: int = 4
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return super().forward(pack_pathways(x, self.alpha))
 
-    return SlowFastNet(net.blocks, alpha)  # type: ignore[arg-type]
+    return SlowFastNet
 
 
-def _framewise_mvit(model: nn.Module) -> nn.Module:
+@functools.cache
+def _framewise_mvit_class() -> type[nn.Module]:
     from pytorchvideo.models.vision_transformers import MultiscaleVisionTransformers
 
     class FramewiseMViT(MultiscaleVisionTransformers):
-        """An image MViT applied to every frame; features averaged over time.
-
-        Same submodules (and state-dict keys) as the wrapped model.
-        """
+        """An image MViT applied to every frame of a clip; features averaged over time."""
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             batch, channels, frames, height, width = x.shape
@@ -432,16 +433,14 @@ def _framewise_mvit(model: nn.Module) -> nn.Module:
             features = super().forward(images)
             return features.reshape(batch, frames, *features.shape[1:]).mean(dim=1)
 
-    parts = (
-        "patch_embed",
-        "cls_positional_encoding",
-        "pos_drop",
-        "norm_patch_embed",
-        "blocks",
-        "norm_embed",
-        "head",
-    )
-    return FramewiseMViT(**{part: getattr(model, part) for part in parts})
+    return FramewiseMViT
+
+
+def _adapt_class(model: nn.Module, adapter: type[nn.Module]) -> nn.Module:
+    if not isinstance(model, adapter.__mro__[1]):
+        raise TypeError(f"cannot adapt {type(model).__name__} with {adapter.__name__}")
+    model.__class__ = adapter
+    return model
 
 
 # ---------------------------------------------------------------------------- PyTorchVideo
@@ -456,9 +455,9 @@ def _pytorchvideo_builder(hub_name: str) -> Callable[..., nn.Module]:
 
         model: nn.Module = getattr(hub, hub_name)(pretrained=False, **kwargs)
         if hub_name.startswith("slowfast"):
-            return _slowfast_net(model)
+            return _adapt_class(model, _slowfast_class())
         if hub_name == "mvit_base_16":
-            return _framewise_mvit(model)
+            return _adapt_class(model, _framewise_mvit_class())
         return model
 
     build.__name__ = f"build_{hub_name}"

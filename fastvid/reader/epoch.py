@@ -145,11 +145,11 @@ class EpochPlanner:
         video = self.videos[video_index]
         if video.duration is None:
             return []
-        sampler = self._clip_sampler_factory()
         annotation = {"label": video.label, **dict(video.extra)}
         requests: list[ClipRequest] = []
         last_end: Fraction | float = 0.0
         with _seeded_global_rngs(_mix_seed(self.seed, epoch, video_index)):
+            sampler = self._clip_sampler_factory()
             for _ in range(1_000_000):
                 start, end, clip_index, aug_index, is_last = sampler(
                     last_end, video.duration, annotation

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -448,7 +449,15 @@ class _ClipSamplerFactory:
     def __call__(self) -> Any:
         from fastvid.data.samplers import as_clip_sampler
 
-        return as_clip_sampler(copy.deepcopy(self.spec))
+        sampler = as_clip_sampler(copy.deepcopy(self.spec))
+        # The planner calls this with Python's RNG seeded per (seed, epoch, video): reseed an
+        # explicit generator from it, or every video's copy would draw the same clips.
+        generator = getattr(sampler, "_generator", None)
+        if isinstance(generator, random.Random):
+            generator.seed(random.getrandbits(63))
+        elif isinstance(generator, torch.Generator):
+            generator.manual_seed(random.getrandbits(63))
+        return sampler
 
 
 class _NoFrames:

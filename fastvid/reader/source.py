@@ -15,6 +15,7 @@ the sample and records the file and reason.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,7 +32,7 @@ from fastvid.reader.augment import (
 from fastvid.reader.epoch import EpochPlanner, _mix_seed
 from fastvid.reader.plan import ClipRequest
 
-__all__ = ["ClipSource", "FrameSize"]
+__all__ = ["ClipSource", "FrameSize", "param_arrays"]
 
 FrameSize = tuple[int, int]
 
@@ -122,25 +123,10 @@ class ClipSource:
             decoded = self._decode(request, decode_size, (height, width))
             error = decoded.error
             head = [decoded.frames]
-        arrays = head + self._param_arrays(params)
+        arrays = head + param_arrays(self.spatial_ops, params)
         arrays.append(np.array([sample_id], dtype=np.int64))
         arrays.append(np.frombuffer(error.encode("utf-8"), dtype=np.uint8).copy())
         return tuple(arrays)
-
-    def _param_arrays(self, params: list[tuple[int, ...]]) -> list[np.ndarray]:
-        arrays: list[np.ndarray] = []
-        steps = iter(params)
-        for op in self.spatial_ops:
-            if isinstance(op, ShortSideScaleOp):
-                arrays.append(np.asarray(next(steps), dtype=np.float32))
-            elif isinstance(op, (CropOp, ResizedCropOp)):
-                y, x, h, w = next(steps)
-                arrays += [np.array([y, x], dtype=np.int32), np.array([h, w], dtype=np.int32)]
-                if isinstance(op, ResizedCropOp):
-                    arrays.append(np.asarray(next(steps), dtype=np.float32))
-            else:
-                arrays.append(np.array(next(steps)[0], dtype=np.int32))
-        return arrays
 
     def _decode(
         self, request: ClipRequest, size_hw: tuple[int, int] | None, full_hw: FrameSize
@@ -165,3 +151,25 @@ class ClipSource:
             black = np.zeros((len(request.frame_indices), h, w, 3), dtype=np.uint8)
             reason = f"{type(exc).__name__}: {exc}"
             return _Decoded(black, reason or f"cannot decode {os.fspath(request.path)}")
+
+
+def param_arrays(spatial_ops: Sequence[SpatialOp], params: Sequence[tuple[int, ...]]) -> list[np.ndarray]:
+    """Per-sample parameter arrays in ``dali_graph.input_names`` order.
+
+    Args:
+        spatial_ops: The lowered ops.
+        params: Their resolved primitive parameters (``SampleSteps.params``).
+    """
+    arrays: list[np.ndarray] = []
+    steps = iter(params)
+    for op in spatial_ops:
+        if isinstance(op, ShortSideScaleOp):
+            arrays.append(np.asarray(next(steps), dtype=np.float32))
+        elif isinstance(op, (CropOp, ResizedCropOp)):
+            y, x, h, w = next(steps)
+            arrays += [np.array([y, x], dtype=np.int32), np.array([h, w], dtype=np.int32)]
+            if isinstance(op, ResizedCropOp):
+                arrays.append(np.asarray(next(steps), dtype=np.float32))
+        else:
+            arrays.append(np.array(next(steps)[0], dtype=np.int32))
+    return arrays

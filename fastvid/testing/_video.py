@@ -37,7 +37,9 @@ class _CodecSpec:
 
 
 _CODECS: dict[str, _CodecSpec] = {
-    "h264": _CodecSpec("libx264", ".mp4", "yuv420p", 0.09, {"preset": "fast"}),
+    # mbtree=0: with macroblock-tree rate control, libx264's ABR output changed from process
+    # to process (seen here: 18 different files from 150 identical runs).
+    "h264": _CodecSpec("libx264", ".mp4", "yuv420p", 0.09, {"preset": "fast", "x264-params": "mbtree=0"}),
     "hevc": _CodecSpec(
         "libx265",
         ".mp4",
@@ -54,13 +56,21 @@ _CODECS: dict[str, _CodecSpec] = {
 }
 _MIN_BIT_RATE = 300_000  # small frames need more bits per pixel for a readable stamp
 
-# Per container: time base for variable-frame-rate timestamps (None: no VFR) and audio codec.
-_CONTAINERS: dict[str, tuple[Fraction | None, str]] = {
-    ".mp4": (Fraction(1, 90000), "aac"),
-    ".mov": (Fraction(1, 90000), "aac"),
-    ".mkv": (Fraction(1, 1000), "libopus"),
-    ".webm": (Fraction(1, 1000), "libopus"),
-    ".avi": (None, "pcm_s16le"),
+
+
+@dataclass(frozen=True)
+class _ContainerSpec:
+    time_base: Fraction | None  # stream time base for VFR files; None: fixed rate only (no VFR)
+    audio_codec: str
+    rotation: bool  # can store a display matrix
+
+
+_CONTAINERS: dict[str, _ContainerSpec] = {
+    ".mp4": _ContainerSpec(Fraction(1, 90000), "aac", rotation=True),
+    ".mov": _ContainerSpec(Fraction(1, 90000), "aac", rotation=True),
+    ".mkv": _ContainerSpec(Fraction(1, 1000), "libopus", rotation=True),
+    ".webm": _ContainerSpec(Fraction(1, 1000), "libopus", rotation=True),
+    ".avi": _ContainerSpec(None, "pcm_s16le", rotation=False),
 }
 _AUDIO_RATE = 48000
 _AUDIO_TONE_HZ = 440.0
@@ -164,18 +174,24 @@ def _validate_rotation(rotation: int) -> None:
         raise ValueError(f"rotation ({rotation!r}) must be one of {_ROTATIONS}")
 
 
-def _validate_container(path: Path, vfr: bool) -> str:
+def _validate_container(path: Path, *, vfr: bool, rotation: int) -> _ContainerSpec:
     ext = path.suffix.lower()
     if ext not in _CONTAINERS:
         raise ValueError(
             f"path {str(path)!r} has extension {ext!r}; supported containers: {sorted(_CONTAINERS)}"
         )
-    if vfr and _CONTAINERS[ext][0] is None:
+    spec = _CONTAINERS[ext]
+    if vfr and spec.time_base is None:
         raise ValueError(
             f"vfr=True needs a container with per-frame timestamps; {ext!r} has a fixed rate, "
-            f"use one of {sorted(e for e, (tb, _) in _CONTAINERS.items() if tb is not None)}"
+            f"use one of {sorted(e for e, c in _CONTAINERS.items() if c.time_base is not None)}"
         )
-    return ext
+    if rotation and not spec.rotation:
+        raise ValueError(
+            f"rotation ({rotation}) needs a container with a display matrix; {ext!r} has none, "
+            f"use one of {sorted(e for e, c in _CONTAINERS.items() if c.rotation)}"
+        )
+    return spec
 
 
 # --------------------------------------------------------------------------- content
@@ -442,107 +458,132 @@ def make_video(
     width, height = _validate_size(size)
     rate = _validate_fps(fps)
     seconds = _validate_duration(duration)
-    _validate_choice("content", content, _CONTENT)  # type: ignore[arg-type]
+    _validate_choice("content", content, _CONTENT)
     velocity = _validate_motion(motion)
     _validate_rotation(rotation)
     _validate_optional_positive("bitrate", bitrate)
     _validate_optional_positive("gop", gop)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    ext = _validate_container(path, vfr)
+    box = _validate_container(path, vfr=vfr, rotation=rotation)
     if codec not in available_codecs():
         raise ValueError(
             f"codec {codec!r} (encoder {spec.encoder}) is not available in this PyAV build; "
             f"available: {available_codecs()}"
         )
 
-    rng = np.random.default_rng([int(seed), 0x5EED])
     times = _frame_times(rate, seconds, vfr, np.random.default_rng([int(seed), 1]))
     if len(times) > MAX_INDEX + 1:
         raise ValueError(
             f"duration ({duration}) at fps ({fps}) gives {len(times)} frames; the frame-index "
             f"stamp holds at most {MAX_INDEX + 1}"
         )
-    scene = _CONTENT[content](rng, width, height, len(times), velocity)
+    scene = _CONTENT[content](
+        np.random.default_rng([int(seed), 0]), width, height, len(times), velocity
+    )
     if bitrate is None:
         bitrate = max(_MIN_BIT_RATE, round(spec.bits_per_pixel * width * height * float(rate)))
-
+    plan = _EncodePlan(
+        codec=spec,
+        container=box,
+        width=width,
+        height=height,
+        rate=rate,
+        frame_times=times,
+        vfr=vfr,
+        rotation=rotation,
+        bitrate=bitrate,
+        gop=gop,
+        audio_seconds=seconds if audio else None,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _encode(path, ext, spec, width, height, rate, times, vfr, scene, rotation, bitrate, gop,
-                audio, seconds)
+        _encode(path, plan, scene)
     except BaseException as error:
         path.unlink(missing_ok=True)
         if isinstance(error, av.FFmpegError):
             raise ValueError(
-                f"cannot write {codec} video to {str(path)!r} ({ext} container): {error}"
+                f"cannot write {codec} video to {str(path)!r} ({path.suffix} container): {error}"
             ) from error
         raise
     return path
 
 
-def _encode(
-    path: Path,
-    ext: str,
-    spec: _CodecSpec,
-    width: int,
-    height: int,
-    rate: Fraction,
-    times: list[Fraction],
-    vfr: bool,
-    scene: _Scene,
-    rotation: int,
-    bitrate: int,
-    gop: int | None,
-    audio: bool,
-    seconds: float,
-) -> None:
-    vfr_time_base, audio_codec = _CONTAINERS[ext]
+@dataclass(frozen=True)
+class _EncodePlan:
+    codec: _CodecSpec
+    container: _ContainerSpec
+    width: int
+    height: int
+    rate: Fraction
+    frame_times: list[Fraction]  # seconds, multiples of 1 / rate
+    vfr: bool
+    rotation: int
+    bitrate: int
+    gop: int | None
+    audio_seconds: float | None  # None: no audio track
+
+
+def _encode(path: Path, plan: _EncodePlan, scene: _Scene) -> None:
     # bitexact: no random UIDs (Matroska) or version strings, so files are byte-identical.
     with av.open(str(path), "w", options={"fflags": "+bitexact"}) as container:
-        stream = container.add_stream(spec.encoder, rate=rate, options=dict(spec.options))
-        stream.width, stream.height = width, height
-        stream.pix_fmt = spec.pix_fmt
-        stream.bit_rate = bitrate
+        stream = container.add_stream(plan.codec.encoder, rate=plan.rate)
+        stream.options = dict(plan.codec.options)
+        stream.width, stream.height = plan.width, plan.height
+        stream.pix_fmt = plan.codec.pix_fmt
+        stream.bit_rate = plan.bitrate
         stream.codec_context.thread_count = 1  # deterministic output
-        if gop is not None:
-            stream.codec_context.gop_size = gop
-        time_base = vfr_time_base if vfr else 1 / rate
-        assert time_base is not None  # _validate_container ensured it
-        stream.codec_context.time_base = time_base
-        stream.time_base = time_base
-        if rotation:
-            stream.set_display_rotation(rotation)
-        audio_stream = None
-        if audio:
-            audio_stream = container.add_stream(audio_codec, rate=_AUDIO_RATE, layout="mono")
-            audio_stream.codec_context.thread_count = 1
-        audio_iter = None
-        pending_audio: av.AudioFrame | None = None
-        for i, t in enumerate(times):
+        if plan.gop is not None:
+            stream.codec_context.gop_size = plan.gop
+        # Frame times are multiples of 1/rate, also for VFR (gaps of 1 or 2 intervals), so the
+        # codec counts in frame intervals; a VFR stream gets a fine time base in the file.
+        codec_time_base = 1 / plan.rate
+        stream.codec_context.time_base = codec_time_base
+        if plan.vfr and plan.container.time_base is not None:
+            stream.time_base = plan.container.time_base
+        if plan.rotation:
+            stream.set_display_rotation(plan.rotation)
+        audio = _AudioTrack(container, plan.container.audio_codec, plan.audio_seconds)
+        for i, t in enumerate(plan.frame_times):
             pixels = scene.render(i)
-            if not pixels.flags.writeable or not pixels.flags.c_contiguous:
-                pixels = np.ascontiguousarray(pixels).copy()
             stamp_frame_index(pixels, i)
             # Convert here, not inside PyAV's encode: its implicit conversion made libx264's
             # output vary from run to run.
             frame = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(
-                format=spec.pix_fmt
+                format=plan.codec.pix_fmt
             )
-            frame.pts = round(t / time_base)
-            frame.time_base = time_base
+            frame.pts = int(t / codec_time_base)
+            frame.time_base = codec_time_base
             container.mux(stream.encode(frame))
-            if audio_stream is not None:
-                # Interleave: encode audio up to this video frame's time.
-                if audio_iter is None:
-                    audio_iter = _audio_frames(audio_stream.codec_context, seconds)
-                    pending_audio = next(audio_iter, None)
-                while pending_audio is not None and pending_audio.pts <= t * _AUDIO_RATE:
-                    container.mux(audio_stream.encode(pending_audio))
-                    pending_audio = next(audio_iter, None)
+            audio.write_until(t)
         container.mux(stream.encode(None))
-        if audio_stream is not None and audio_iter is not None:
-            while pending_audio is not None:
-                container.mux(audio_stream.encode(pending_audio))
-                pending_audio = next(audio_iter, None)
-            container.mux(audio_stream.encode(None))
+        audio.close()
+
+
+class _AudioTrack:
+    """A mono sine tone, encoded in step with the video so the muxer can interleave."""
+
+    def __init__(
+        self, container: av.container.OutputContainer, codec: str, seconds: float | None
+    ) -> None:
+        self._container = container
+        self._stream: av.AudioStream | None = None
+        self._frames: Iterator[av.AudioFrame] = iter(())
+        self._next: av.AudioFrame | None = None
+        if seconds is None:
+            return
+        self._stream = container.add_stream(codec, rate=_AUDIO_RATE, layout="mono")
+        self._stream.codec_context.thread_count = 1
+        self._seconds = seconds
+
+    def _start(self) -> None:
+        assert self._stream is not None
+        self._frames = _audio_frames(self._stream.codec_context, self._seconds)
+        self._next = next(self._frames, None)
+
+    def write_until(self, seconds: Fraction | None) -> None:
+        """Encode the tone up to ``seconds`` (``None``: to the end)."""
+        if self._stream is None:
+            return
+        if self._next is None and seconds is not None and self._frames is not None:
+            ...

@@ -145,9 +145,12 @@ def _bad_files(root: Path) -> dict[str, tuple[str, str]]:
     return {
         "empty": (str(root / "empty.mp4"), r"the file is empty \(0 bytes\)"),
         "random": (str(root / "random.mp4"), "FFmpeg cannot open it as a video container"),
-        "audio": (_audio_only(root / "tone.wav"), r"no video stream \(streams: \['audio'\]\)"),
+        "audio": (
+            _audio_only(root / "tone.wav"),
+            r"it has no video stream \(streams: \['audio'\]\)",
+        ),
         "missing": (str(root / "missing.mp4"), "the file does not exist"),
-        "folder": (str(root / "folder.mp4"), "not a regular file"),
+        "folder": (str(root / "folder.mp4"), "it is not a regular file"),
     }
 
 
@@ -165,6 +168,17 @@ def test_permission_denied(videos: dict[str, str], tmp_path: Path) -> None:
     path.chmod(0)
     with pytest.raises(VideoProbeError, match="permission denied"):
         probe_video(path)
+
+
+def test_permission_denied_as_ffmpeg_reports_it(
+    videos: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(index_module.av, "open", denied)
+    with pytest.raises(VideoProbeError, match=r"h264\.mp4: permission denied; check the file's"):
+        probe_video(videos["h264.mp4"])
 
 
 def test_truncated_file(videos: dict[str, str], tmp_path: Path) -> None:
@@ -224,7 +238,7 @@ def test_build_validates_arguments(videos: dict[str, str]) -> None:
         VideoIndex.build(videos["h264.mp4"], cache=False)
     with pytest.raises(ValueError, match=r"num_workers \(-1\) must be >= 0"):
         VideoIndex.build([videos["h264.mp4"]], num_workers=-1, cache=False)
-    with pytest.raises(TypeError, match="every path must be a str or os.PathLike, got 3"):
+    with pytest.raises(TypeError, match=r"every path must be a str or os\.PathLike, got 3"):
         VideoIndex.build([3], cache=False)  # type: ignore[list-item]
 
 

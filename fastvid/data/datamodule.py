@@ -1,0 +1,465 @@
+"""``VideoClassificationData``: Lightning Flash's video DataModule, decoded by DALI.
+
+The constructors mirror Flash's (``from_paths`` / ``from_folders``, ``from_files``,
+``from_csv``) so Flash code runs with its imports changed. Building an instance is cheap;
+the metadata index and DALI pipelines are made in :meth:`setup` (Lightning convention).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import RandomSampler, Sampler, SequentialSampler
+
+from fastvid.data import layout
+from fastvid.data.samplers import make_clip_sampler
+from fastvid.data.transforms import (
+    BATCH_KEY,
+    DEVICE_BATCH_KEY,
+    DEVICE_SAMPLE_KEY,
+    default_transforms,
+    sample_transform,
+    validate_transform_dict,
+)
+
+__all__ = ["VideoClassificationData"]
+
+logger = logging.getLogger(__name__)
+
+STAGES = ("train", "val", "test", "predict")
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class _Split:
+    videos: layout.LabeledVideoList
+    transforms: dict[str, Any]
+
+
+def _first_given(name: str, **candidates: Any) -> Any:
+    given = {k: v for k, v in candidates.items() if v is not None}
+    if len(given) > 1:
+        raise ValueError(f"pass only one of {', '.join(given)} (they are the same {name})")
+    return next(iter(given.values()), None)
+
+
+class VideoClassificationData(pl.LightningDataModule):
+    """Labelled videos for classification, as a LightningDataModule.
+
+    Batches are dicts like PyTorchVideo's: ``video`` (B, C, T, H, W) float32, ``label`` (B,)
+    int64, ``video_name`` (list of str), ``video_index``, ``clip_index``, ``aug_index``.
+
+    Use a constructor: :meth:`from_paths` / :meth:`from_folders` (class-per-folder trees),
+    :meth:`from_files` (lists of paths and targets), :meth:`from_csv`.
+
+    Args:
+        splits: The videos of each stage that has any.
+        clip_sampler: Clip sampler name (``"random"``, ``"uniform"``,
+            ``"constant_clips_per_video"``, ``"random_multi"``) or a sampler object.
+            Default: ``"random"`` (Flash's).
+        clip_duration: Clip length in seconds. Default: 2.
+        clip_sampler_kwargs: More arguments for the clip sampler. Default: none.
+        video_sampler: torch ``Sampler`` class for the training video order; evaluation
+            stages visit videos in order. Default: ``RandomSampler``.
+        decode_audio: Must be ``False``: fastvid decodes video only (``True`` raises
+            ``NotImplementedError``). Default: ``False``.
+        decoder: Accepted for Flash compatibility (``"pyav"``); fastvid chooses its decoder
+            from ``device``. Default: ``"pyav"``.
+        batch_size: Clips per batch. Default: 4.
+        num_workers: Worker processes preparing samples. Default: chosen per path.
+        device: ``"auto"``, ``"gpu"`` or ``"cpu"`` for decoding. Default: ``"auto"``.
+        seed: Seed for video order, clips and augmentations. Default: 0.
+        loader_kwargs: More :class:`~fastvid.reader.loader.ClipLoader` options.
+    """
+
+    def __init__(
+        self,
+        splits: Mapping[str, _Split],
+        *,
+        clip_sampler: Any = "random",
+        clip_duration: float = 2,
+        clip_sampler_kwargs: dict[str, Any] | None = None,
+        video_sampler: type[Sampler[int]] | Sampler[int] = RandomSampler,
+        decode_audio: bool = False,
+        decoder: str = "pyav",
+        batch_size: int = 4,
+        num_workers: int | None = None,
+        device: str = "auto",
+        seed: int = 0,
+        loader_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if decode_audio:
+            raise NotImplementedError(
+                "decode_audio=True is not supported: fastvid decodes video frames only. "
+                "Pass decode_audio=False (the fast path), or keep PyTorchVideo's PyAV loader "
+                "for audio-visual models"
+            )
+        if decoder not in ("pyav", "dali", "auto"):
+            raise ValueError(f"decoder ({decoder!r}) must be 'pyav' (Flash's), 'dali' or 'auto'")
+        if batch_size < 1:
+            raise ValueError(f"batch_size ({batch_size}) must be >= 1")
+        if not splits:
+            raise ValueError("no data: pass at least one of the train/val/test/predict sources")
+        self._splits = dict(splits)
+        self.clip_sampler = clip_sampler
+        self.clip_duration = clip_duration
+        self.clip_sampler_kwargs = dict(clip_sampler_kwargs or {})
+        self.video_sampler = video_sampler
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.device = device
+        self.seed = seed
+        self.loader_kwargs = dict(loader_kwargs or {})
+        self._loaders: dict[str, Any] = {}
+        self._make_sampler()  # validate the sampler arguments now, not at setup
+
+    # -- constructors ---------------------------------------------------------------------
+    @classmethod
+    def from_folders(
+        cls,
+        train_folder: PathLike | None = None,
+        val_folder: PathLike | None = None,
+        test_folder: PathLike | None = None,
+        predict_folder: PathLike | None = None,
+        *,
+        train_transform: Mapping[str, Any] | None = None,
+        val_transform: Mapping[str, Any] | None = None,
+        test_transform: Mapping[str, Any] | None = None,
+        predict_transform: Mapping[str, Any] | None = None,
+        extensions: Sequence[str] = layout.VIDEO_EXTENSIONS,
+        **kwargs: Any,
+    ) -> VideoClassificationData:
+        """Class-per-folder trees, one per stage::
+
+            train_folder
+            ├── class_1
+            │   ├── a.mp4
+            │   └── b.mp4
+            └── class_2
+                └── c.mp4
+
+        Class names are the sorted sub-folder names of the training folder (labels are their
+        positions); other stages use the same classes. A predict folder may hold videos
+        directly (no class folders).
+
+        Args:
+            train_folder: Training tree. Default: none.
+            val_folder: Validation tree. Default: none.
+            test_folder: Test tree. Default: none.
+            predict_folder: Videos to predict (flat or class-per-folder). Default: none.
+            train_transform: Flash-style transform dict for training (replaces the defaults).
+                Default: Flash's defaults.
+            val_transform: Same, validation. Default: Flash's defaults.
+            test_transform: Same, test. Default: Flash's defaults.
+            predict_transform: Same, prediction. Default: Flash's defaults.
+            extensions: Video file extensions to pick up. Default: common video extensions.
+            **kwargs: The constructor's options (``clip_sampler``, ``clip_duration``, ...).
+        """
+        folders = {"train": train_folder, "val": val_folder, "test": test_folder}
+        classes: tuple[str, ...] | None = None
+        lists: dict[str, layout.LabeledVideoList] = {}
+        for stage, folder in folders.items():
+            if folder is None:
+                continue
+            videos = layout.from_folder(folder, extensions=extensions, classes=classes)
+            classes = classes or videos.classes
+            lists[stage] = videos
+        if predict_folder is not None:
+            lists["predict"] = _predict_list(predict_folder, extensions, classes)
+        transforms = {
+            "train": train_transform,
+            "val": val_transform,
+            "test": test_transform,
+            "predict": predict_transform,
+        }
+        return cls._from_lists(lists, transforms, **kwargs)
+
+    @classmethod
+    def from_paths(
+        cls,
+        train_data_path: PathLike | None = None,
+        val_data_path: PathLike | None = None,
+        test_data_path: PathLike | None = None,
+        predict_data_path: PathLike | None = None,
+        *,
+        train_folder: PathLike | None = None,
+        val_folder: PathLike | None = None,
+        test_folder: PathLike | None = None,
+        predict_folder: PathLike | None = None,
+        **kwargs: Any,
+    ) -> VideoClassificationData:
+        """Flash's ``from_paths``: :meth:`from_folders`, accepting both argument spellings
+        (``train_data_path=`` and ``train_folder=``)."""
+        return cls.from_folders(
+            train_folder=_first_given("train path", a=train_data_path, b=train_folder),
+            val_folder=_first_given("val path", a=val_data_path, b=val_folder),
+            test_folder=_first_given("test path", a=test_data_path, b=test_folder),
+            predict_folder=_first_given("predict path", a=predict_data_path, b=predict_folder),
+            **kwargs,
+        )
+
+    @classmethod
+    def from_files(
+        cls,
+        train_files: Sequence[PathLike] | None = None,
+        train_targets: Sequence[int | str] | None = None,
+        val_files: Sequence[PathLike] | None = None,
+        val_targets: Sequence[int | str] | None = None,
+        test_files: Sequence[PathLike] | None = None,
+        test_targets: Sequence[int | str] | None = None,
+        predict_files: Sequence[PathLike] | None = None,
+        *,
+        train_transform: Mapping[str, Any] | None = None,
+        val_transform: Mapping[str, Any] | None = None,
+        test_transform: Mapping[str, Any] | None = None,
+        predict_transform: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> VideoClassificationData:
+        """Lists of video files and their targets (class indices or names), per stage."""
+        pairs = {
+            "train": (train_files, train_targets),
+            "val": (val_files, val_targets),
+            "test": (test_files, test_targets),
+        }
+        classes: tuple[str, ...] | None = None
+        lists: dict[str, layout.LabeledVideoList] = {}
+        for stage, (files, targets) in pairs.items():
+            if files is None:
+                continue
+            if targets is None or len(targets) != len(files):
+                raise ValueError(
+                    f"{stage}_targets must give one target per file "
+                    f"({len(files)} files, {None if targets is None else len(targets)} targets)"
+                )
+            videos = layout.from_pairs(zip(files, targets, strict=True), classes=classes)
+            classes = classes or videos.classes
+            lists[stage] = videos
+        if predict_files is not None:
+            lists["predict"] = layout.from_pairs(
+                [(f, 0) for f in predict_files], classes=classes or ("unknown",)
+            )
+        transforms = {
+            "train": train_transform,
+            "val": val_transform,
+            "test": test_transform,
+            "predict": predict_transform,
+        }
+        return cls._from_lists(lists, transforms, **kwargs)
+
+    @classmethod
+    def from_csv(
+        cls,
+        train_file: PathLike | None = None,
+        val_file: PathLike | None = None,
+        test_file: PathLike | None = None,
+        predict_file: PathLike | None = None,
+        *,
+        root: PathLike | None = None,
+        train_transform: Mapping[str, Any] | None = None,
+        val_transform: Mapping[str, Any] | None = None,
+        test_transform: Mapping[str, Any] | None = None,
+        predict_transform: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> VideoClassificationData:
+        """CSV / text files of ``path label`` lines (PyTorchVideo's format), per stage."""
+        files = {"train": train_file, "val": val_file, "test": test_file, "predict": predict_file}
+        classes: tuple[str, ...] | None = None
+        lists: dict[str, layout.LabeledVideoList] = {}
+        for stage, file in files.items():
+            if file is None:
+                continue
+            videos = layout.from_csv(file, root=root, classes=classes)
+            classes = classes or videos.classes
+            lists[stage] = videos
+        transforms = {
+            "train": train_transform,
+            "val": val_transform,
+            "test": test_transform,
+            "predict": predict_transform,
+        }
+        return cls._from_lists(lists, transforms, **kwargs)
+
+    @classmethod
+    def _from_lists(
+        cls,
+        lists: Mapping[str, layout.LabeledVideoList],
+        transforms: Mapping[str, Mapping[str, Any] | None],
+        **kwargs: Any,
+    ) -> VideoClassificationData:
+        unknown = set(kwargs) - _OPTION_NAMES
+        if unknown:
+            raise TypeError(
+                f"unexpected argument(s) {', '.join(sorted(unknown))}; "
+                f"accepted: {', '.join(sorted(_OPTION_NAMES))}"
+            )
+        splits = {}
+        for stage, videos in lists.items():
+            given = transforms.get(stage)
+            chosen = (
+                validate_transform_dict(given, stage=stage)
+                if given is not None
+                else default_transforms(stage)
+            )
+            splits[stage] = _Split(videos, chosen)
+        return cls(splits, **kwargs)
+
+    # -- Flash properties -----------------------------------------------------------------
+    @property
+    def labels(self) -> list[str]:
+        """Class names, in label order."""
+        for stage in STAGES:
+            if stage in self._splits and stage != "predict":
+                return list(self._splits[stage].videos.classes)
+        return list(self._splits[next(iter(self._splits))].videos.classes)
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes (from the training data, else the first stage given)."""
+        return len(self.labels)
+
+    @property
+    def multi_label(self) -> bool:
+        """Always ``False``: one label per video."""
+        return False
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """Stages that have data."""
+        return tuple(s for s in STAGES if s in self._splits)
+
+    # -- Lightning hooks ------------------------------------------------------------------
+    def _make_sampler(self) -> Any:
+        if isinstance(self.clip_sampler, str):
+            return make_clip_sampler(
+                self.clip_sampler, self.clip_duration, **self.clip_sampler_kwargs
+            )
+        return self.clip_sampler
+
+    def setup(self, stage: str | None = None) -> None:
+        """Index the videos of the stages ``stage`` needs and build their loaders."""
+        wanted = {
+            "fit": ("train", "val"),
+            "validate": ("val",),
+            "test": ("test",),
+            "predict": ("predict",),
+        }.get(stage or "", STAGES)
+        for split in wanted:
+            if split in self._splits and split not in self._loaders:
+                self._loaders[split] = self._make_loader(split)
+
+    def _make_loader(self, split: str) -> Any:
+        from fastvid.reader.loader import ClipLoader
+
+        data = self._splits[split]
+        sampler: Any = self._make_sampler()
+        if split == "predict":
+            sampler = make_clip_sampler("uniform", self.clip_duration)
+        options = {
+            "clip_sampler": sampler,
+            "transform": sample_transform(data.transforms),
+            "batch_transform": data.transforms.get(BATCH_KEY),
+            "batch_size": self.batch_size,
+            "video_sampler": self.video_sampler if split == "train" else SequentialSampler,
+            "device": self.device,
+            "num_workers": self.num_workers,
+            "seed": self.seed,
+            **self.loader_kwargs,
+        }
+        return ClipLoader(data.videos, **options)
+
+    def _loader(self, split: str) -> Any:
+        if split not in self._splits:
+            raise RuntimeError(
+                f"no {split} data: pass {split}_folder (or {split}_files / {split}_file) "
+                "when building VideoClassificationData"
+            )
+        if split not in self._loaders:
+            self._loaders[split] = self._make_loader(split)
+        return self._loaders[split]
+
+    def train_dataloader(self) -> Any:
+        return self._loader("train")
+
+    def val_dataloader(self) -> Any:
+        return self._loader("val") if "val" in self._splits else []
+
+    def test_dataloader(self) -> Any:
+        return self._loader("test")
+
+    def predict_dataloader(self) -> Any:
+        return self._loader("predict")
+
+    def _current_split(self) -> str:
+        trainer = self.trainer
+        if trainer is None:
+            return "train"
+        if trainer.training:
+            return "train"
+        if trainer.validating or trainer.sanity_checking:
+            return "val"
+        if trainer.testing:
+            return "test"
+        return "predict"
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """Run the stage's ``per_sample_transform_on_device`` / ``per_batch_transform_on_device``."""
+        split = self._current_split()
+        transforms = self._splits[split].transforms if split in self._splits else {}
+        per_sample: Callable[..., Any] | None = transforms.get(DEVICE_SAMPLE_KEY)
+        if per_sample is not None and isinstance(batch, dict):
+            videos = [per_sample({"video": v})["video"] for v in batch["video"]]
+            batch["video"] = torch.stack(videos)
+        per_batch: Callable[..., Any] | None = transforms.get(DEVICE_BATCH_KEY)
+        if per_batch is not None:
+            batch = per_batch(batch)
+        return batch
+
+    def skipped(self) -> dict[str, list[Any]]:
+        """Videos and clips each stage skipped so far (file and reason)."""
+        return {split: list(loader.skipped) for split, loader in self._loaders.items()}
+
+    def teardown(self, stage: str | None = None) -> None:
+        for loader in self._loaders.values():
+            loader.close()
+
+
+_OPTION_NAMES = frozenset(
+    {
+        "clip_sampler",
+        "clip_duration",
+        "clip_sampler_kwargs",
+        "video_sampler",
+        "decode_audio",
+        "decoder",
+        "batch_size",
+        "num_workers",
+        "device",
+        "seed",
+        "loader_kwargs",
+    }
+)
+
+
+def _predict_list(
+    folder: PathLike, extensions: Sequence[str], classes: tuple[str, ...] | None
+) -> layout.LabeledVideoList:
+    """A predict folder: class-per-folder if it has class folders, else the videos in it."""
+    root = Path(folder)
+    if not root.exists():
+        raise FileNotFoundError(f"predict folder {root} does not exist")
+    flat = sorted(
+        p
+        for p in root.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in extensions
+    )
+    if flat:
+        return layout.from_pairs([(p, 0) for p in flat], classes=classes or ("unknown",))
+    return layout.from_folder(root, extensions=extensions)

@@ -1,0 +1,205 @@
+"""Drop-in replacements for PyTorchVideo's dataset API, decoded by fastvid.
+
+Change two import lines of a PyTorchVideo training script::
+
+    # from pytorchvideo.data import labeled_video_dataset, make_clip_sampler
+    # from torch.utils.data import DataLoader
+    from fastvid.data import DataLoader, labeled_video_dataset, make_clip_sampler
+
+and its batches come from DALI, with the same keys, shapes and clips. ``DataLoader`` given
+any other dataset is torch's own ``DataLoader``, so replacing the import is safe.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch.utils.data
+from torch.utils.data import RandomSampler, Sampler
+
+from fastvid.data import layout
+
+__all__ = ["DataLoader", "LabeledVideoDataset", "labeled_video_dataset"]
+
+_AUDIO_MESSAGE = (
+    "decode_audio=True is not supported: fastvid decodes video frames only; pass "
+    "decode_audio=False (PyTorchVideo's default is True)"
+)
+
+
+class LabeledVideoDataset(torch.utils.data.IterableDataset):  # type: ignore[type-arg]
+    """PyTorchVideo's ``LabeledVideoDataset``, same signature; iterating yields single samples.
+
+    Args:
+        labeled_video_paths: ``(path, {"label": i, ...})`` pairs, as PyTorchVideo takes them.
+        clip_sampler: A clip sampler (fastvid's or PyTorchVideo's).
+        video_sampler: torch ``Sampler`` class for the video order. Default: ``RandomSampler``.
+        transform: Applied to each sample dict (known parts run inside DALI). Default: none.
+        decode_audio: Must be ``False``. Default: ``True`` (PyTorchVideo's), which raises.
+        decoder: Accepted for compatibility; fastvid picks its decoder. Default: ``"pyav"``.
+        device: ``"auto"``, ``"gpu"`` or ``"cpu"`` (fastvid option). Default: ``"auto"``.
+        **loader_kwargs: More :class:`~fastvid.reader.loader.ClipLoader` options.
+    """
+
+    def __init__(
+        self,
+        labeled_video_paths: Sequence[tuple[str, dict[str, Any] | None]],
+        clip_sampler: Any,
+        video_sampler: type[Sampler[int]] = RandomSampler,
+        transform: Callable[[dict[str, Any]], Any] | None = None,
+        decode_audio: bool = True,
+        decoder: str = "pyav",
+        *,
+        device: str = "auto",
+        **loader_kwargs: Any,
+    ) -> None:
+        if decode_audio:
+            raise NotImplementedError(_AUDIO_MESSAGE)
+        self._pairs: list[tuple[str, int]] = []
+        self._annotations: list[dict[str, Any]] = []
+        for path, info in labeled_video_paths:
+            info = dict(info or {})
+            label = info.pop("label", -1)
+            self._pairs.append((os.fspath(path), int(label)))
+            self._annotations.append(info)
+        if not self._pairs:
+            raise ValueError("labeled_video_paths is empty: there are no videos to load")
+        self.clip_sampler = clip_sampler
+        self.video_sampler = video_sampler
+        self.transform = transform
+        self.device = device
+        self.loader_kwargs = loader_kwargs
+        self._single: Any = None
+
+    @property
+    def num_videos(self) -> int:
+        """Number of videos (PyTorchVideo's property)."""
+        return len(self._pairs)
+
+    def make_loader(self, *, batch_size: int, **overrides: Any) -> Any:
+        """A :class:`~fastvid.reader.loader.ClipLoader` over this dataset."""
+        from fastvid.reader.loader import ClipLoader
+
+        options = {
+            "clip_sampler": self.clip_sampler,
+            "transform": self.transform,
+            "video_sampler": self.video_sampler,
+            "device": self.device,
+            "annotations": self._annotations,
+            **self.loader_kwargs,
+            **overrides,
+        }
+        return ClipLoader(self._pairs, batch_size=batch_size, **options)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._single is None:
+            self._single = self.make_loader(batch_size=1)
+        for batch in self._single:
+            yield _first_of_batch(batch)
+
+
+def _first_of_batch(batch: dict[str, Any]) -> dict[str, Any]:
+    return {key: value[0] for key, value in batch.items()}
+
+
+def labeled_video_dataset(
+    data_path: str,
+    clip_sampler: Any,
+    video_sampler: type[Sampler[int]] = RandomSampler,
+    transform: Callable[[dict[str, Any]], Any] | None = None,
+    video_path_prefix: str = "",
+    decode_audio: bool = True,
+    decoder: str = "pyav",
+    **kwargs: Any,
+) -> LabeledVideoDataset:
+    """PyTorchVideo's ``labeled_video_dataset``: a class-per-folder tree or a ``path label`` file.
+
+    Args:
+        data_path: A folder (class-per-folder) or a CSV / text file of ``path label`` lines.
+        clip_sampler: A clip sampler.
+        video_sampler: torch ``Sampler`` class. Default: ``RandomSampler``.
+        transform: Applied to each sample dict. Default: none.
+        video_path_prefix: Prepended to relative paths in a file. Default: ``""``.
+        decode_audio: Must be ``False``. Default: ``True`` (raises, see above).
+        decoder: Accepted for compatibility. Default: ``"pyav"``.
+        **kwargs: fastvid options (``device``, ...).
+    """
+    if decode_audio:
+        raise NotImplementedError(_AUDIO_MESSAGE)
+    path = Path(data_path)
+    if path.is_dir():
+        videos = layout.from_folder(path)
+    elif path.is_file():
+        videos = layout.from_csv(path, root=video_path_prefix or None)
+    else:
+        raise FileNotFoundError(f"data_path {data_path} is neither a folder nor a file")
+    return LabeledVideoDataset(
+        videos.as_pytorchvideo(),
+        clip_sampler,
+        video_sampler,
+        transform,
+        decode_audio=False,
+        decoder=decoder,
+        **kwargs,
+    )
+
+
+class DataLoader:
+    """torch's ``DataLoader`` signature; batches a :class:`LabeledVideoDataset` through DALI.
+
+    For any other dataset this returns ``torch.utils.data.DataLoader(dataset, ...)`` itself.
+    ``num_workers`` sets fastvid's worker processes (0 means fastvid's default);
+    ``pin_memory``, ``persistent_workers``, ``prefetch_factor``, ``timeout`` and
+    ``worker_init_fn`` are accepted and unused (DALI manages its own workers and memory).
+    """
+
+    def __new__(cls, dataset: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(dataset, LabeledVideoDataset):
+            return torch.utils.data.DataLoader(dataset, *args, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(
+        self,
+        dataset: LabeledVideoDataset,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Any = None,
+        batch_sampler: Any = None,
+        num_workers: int = 0,
+        collate_fn: Callable[..., Any] | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        **unused: Any,
+    ) -> None:
+        if shuffle or sampler is not None or batch_sampler is not None:
+            raise ValueError(
+                "DataLoader with IterableDataset: expected unspecified shuffle, sampler and "
+                "batch_sampler (the dataset's video_sampler sets the order)"
+            )
+        if collate_fn is not None:
+            raise ValueError(
+                "collate_fn is not supported: fastvid collates inside DALI; transform the "
+                "batch dict after the loader instead"
+            )
+        self.dataset = dataset
+        self.batch_size = batch_size or 1
+        self.drop_last = drop_last
+        self._loader = dataset.make_loader(
+            batch_size=self.batch_size,
+            drop_last=drop_last,
+            num_workers=num_workers or None,
+        )
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._loader)
+
+    def __len__(self) -> int:
+        return len(self._loader)
+
+    @property
+    def skipped(self) -> list[Any]:
+        """Clips and videos left out so far (file and reason)."""
+        return list(self._loader.skipped)

@@ -1,0 +1,8 @@
+"""Flash's ``flash.video`` namespace: ``from fastvid.video import VideoClassificationData, VideoClassifier``."""
+
+from __future__ import annotations
+
+from fastvid.data.datamodule import VideoClassificationData
+from fastvid.models.classifier import VideoClassifier
+
+__all__ = ["VideoClassificationData", "VideoClassifier"]

@@ -516,6 +516,44 @@ class _Table:
             has_audio=bool(has_audio),
         )
 
+    def select(self, rows: Sequence[int] | np.ndarray) -> _Table:
+        """A new table of these rows, in this order (vectorised: no per-video Python work)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        ints = self.ints[rows]
+        deltas = {}
+        for kind, buffer in self.deltas.items():
+            mine = ints[:, _C["pts_kind"]] == kind
+            lengths = np.where(mine, ints[:, _C["num_frames"]] - 1, 0)
+            deltas[kind], starts = _gather(buffer, ints[:, _C["pts_offset"]], lengths)
+            ints[mine, _C["pts_offset"]] = starts[mine]
+        keyframes, starts = _gather(
+            self.keyframes, ints[:, _C["kf_offset"]], ints[:, _C["kf_count"]]
+        )
+        ints[:, _C["kf_offset"]] = starts
+        paths = [self.paths[row] for row in rows.tolist()]
+        return _Table(paths, ints, self.avg_fps[rows], self.codecs, deltas, keyframes)
+
+    @classmethod
+    def concat(cls, first: _Table, second: _Table) -> _Table:
+        """``first``'s rows, then ``second``'s."""
+        ints = second.ints.copy()
+        codecs = list(first.codecs)
+        codecs.extend(name for name in dict.fromkeys(second.codecs) if name not in codecs)
+        remap = np.array([codecs.index(name) for name in second.codecs] or [0], np.int64)
+        ints[:, _C["codec"]] = remap[ints[:, _C["codec"]]]
+        for kind in _DELTA_DTYPES:
+            mine = ints[:, _C["pts_kind"]] == kind
+            ints[mine, _C["pts_offset"]] += len(first.deltas[kind])
+        ints[:, _C["kf_offset"]] += len(first.keyframes)
+        return cls(
+            [*first.paths, *second.paths],
+            np.concatenate([first.ints, ints]),
+            np.concatenate([first.avg_fps, second.avg_fps]),
+            codecs,
+            {k: np.concatenate([first.deltas[k], second.deltas[k]]) for k in _DELTA_DTYPES},
+            np.concatenate([first.keyframes, second.keyframes]),
+        )
+
     def metas(self) -> Iterator[VideoMeta]:
         return (self.meta(row) for row in range(len(self.paths)))
 
@@ -572,6 +610,18 @@ class _Table:
         return table
 
 
+def _gather(
+    buffer: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate ``buffer[start : start + length]`` segments; return it and the new starts."""
+    new_starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=new_starts[1:])
+    total = int(lengths.sum())
+    # position k of the output comes from starts[i] + (k - new_starts[i]) for its segment i
+    shift = np.repeat(starts - new_starts, lengths)
+    return buffer[np.arange(total, dtype=np.int64) + shift], new_starts
+
+
 def _join_strings(strings: list[str]) -> np.ndarray:
     return np.frombuffer("\0".join(strings).encode("utf-8", "surrogateescape"), dtype=np.uint8)
 
@@ -605,7 +655,9 @@ def default_cache_dir() -> Path:
     return Path(base).expanduser() / "fastvid" / "index"
 
 
-_INLINE_BELOW = 16  # fewer files than this are probed in this process: a pool costs more
+# Fewer files than this are probed in this process. Starting a pool costs ~0.1-0.3 s and a
+# probe ~3-6 ms per 300-frame file (benchmarks/index_scale.py), so smaller pools do not pay off.
+_INLINE_BELOW = 64
 
 
 class VideoIndex:
@@ -683,15 +735,9 @@ class VideoIndex:
                 *first,
             )
 
-        if cached is not None and not probed and list(hits.values()) == list(range(len(cached))):
-            table = cached  # the common second run: nothing changed, same files
-        else:
-            metas = dict(probed)
-            if cached is not None:
-                metas.update((path, cached.meta(row)) for path, row in hits.items())
-            table = _Table.from_metas(metas[path] for path in unique if path in metas)
-            if cache_file is not None:
-                _save_cache(cache_file, table, cached, unique)
+        table = _assemble(unique, cached, hits, probed)
+        if cache_file is not None:
+            _update_cache(cache_file, cached, table, probed, unique)
         return cls(table, {path: errors[path] for path in unique if path in errors})
 
     @classmethod
@@ -825,18 +871,47 @@ def _load_cache(file: Path) -> _Table | None:
         return None
 
 
-def _save_cache(file: Path, table: _Table, old: _Table | None, requested: list[str]) -> None:
-    """Write this build's entries plus old entries of other files that are still unchanged."""
-    keep = table
+def _assemble(
+    paths: list[str], cached: _Table | None, hits: dict[str, int], probed: dict[str, VideoMeta]
+) -> _Table:
+    """The table of ``paths`` (in order, failed ones left out) from cache hits and new probes."""
+    if cached is None or not hits:
+        return _Table.from_metas(probed[path] for path in paths if path in probed)
+    if not probed and list(hits.values()) == list(range(len(cached))):
+        return cached  # the common second run: the same files, none changed
+    new = _Table.from_metas(probed[path] for path in paths if path in probed)
+    both = _Table.concat(cached.select(list(hits.values())), new)
+    order = [both.rows[path] for path in paths if path in both.rows]
+    return both if order == list(range(len(both))) else both.select(order)
+
+
+def _update_cache(
+    file: Path,
+    old: _Table | None,
+    table: _Table,
+    probed: dict[str, VideoMeta],
+    requested: list[str],
+) -> None:
+    """Store this build's entries plus the old entries of other files that are unchanged.
+
+    Nothing is written when nothing was probed and no old entry went stale.
+    """
+    if old is table:
+        return
+    others: list[int] = []
+    stale = old is None
     if old is not None:
         wanted = set(requested)
-        others = [
-            row
-            for path, row in old.rows.items()
-            if path not in wanted and _unchanged(path, old.ints[row])
-        ]
-        if others:
-            keep = _Table.from_metas([*table.metas(), *(old.meta(row) for row in others)])
+        for path, row in old.rows.items():
+            if path in wanted:
+                stale = stale or path not in table.rows  # changed and now unreadable
+            elif _unchanged(path, old.ints[row]):
+                others.append(row)
+            else:
+                stale = True  # deleted or changed: drop it
+    if not probed and not stale:
+        return
+    keep = _Table.concat(table, old.select(others)) if old is not None and others else table
     try:
         keep.save(file)
     except OSError as err:

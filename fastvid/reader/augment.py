@@ -93,6 +93,9 @@ class ResizedCropOp:
         log_uniform_ratio: Sample the ratio log-uniformly (torchvision always does).
         num_tries: Attempts before the central-crop fallback.
         antialias: torchvision resizes with antialiasing; PyTorchVideo does not.
+        float32_draws: Draw the area fraction and the log-ratio as torchvision does, in float32
+            tensors (``uniform_``); PyTorchVideo computes them in Python floats. The two round
+            differently about once in 10^5 samples, so each flavour reproduces its own.
     """
 
     height: int
@@ -102,6 +105,7 @@ class ResizedCropOp:
     log_uniform_ratio: bool = True
     num_tries: int = 10
     antialias: bool = False
+    float32_draws: bool = False
 
     @property
     def primitives(self) -> tuple[PrimitiveKind, ...]:
@@ -235,12 +239,7 @@ def _resized_crop_window(
     ratio = (min(op.ratio), max(op.ratio))
     area = height * width
     for _ in range(op.num_tries):
-        target_area = area * (scale[0] + _rand(generator) * (scale[1] - scale[0]))
-        if op.log_uniform_ratio:
-            log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
-            aspect = math.exp(log_lo + _rand(generator) * (log_hi - log_lo))
-        else:
-            aspect = ratio[0] + _rand(generator) * (ratio[1] - ratio[0])
+        target_area, aspect = _draw_area_and_aspect(op, area, scale, ratio, generator)
         w = int(round(math.sqrt(target_area * aspect)))
         h = int(round(math.sqrt(target_area / aspect)))
         if 0 < w <= width and 0 < h <= height:
@@ -253,6 +252,28 @@ def _resized_crop_window(
     else:
         h, w = height, width
     return (height - h) // 2, (width - w) // 2, h, w
+
+
+def _draw_area_and_aspect(
+    op: ResizedCropOp,
+    area: int,
+    scale: tuple[float, float],
+    ratio: tuple[float, float],
+    generator: torch.Generator,
+) -> tuple[float, float]:
+    """One attempt's target area and aspect ratio, with the original's arithmetic."""
+    if op.float32_draws:  # torchvision: float32 tensors, always log-uniform
+        log_ratio = torch.log(torch.tensor(ratio))
+        fraction = torch.empty(1).uniform_(scale[0], scale[1], generator=generator).item()
+        log_aspect = torch.empty(1).uniform_(
+            float(log_ratio[0]), float(log_ratio[1]), generator=generator
+        )
+        return area * fraction, float(torch.exp(log_aspect).item())
+    target_area = area * (scale[0] + _rand(generator) * (scale[1] - scale[0]))
+    if op.log_uniform_ratio:
+        log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
+        return target_area, math.exp(log_lo + _rand(generator) * (log_hi - log_lo))
+    return target_area, ratio[0] + _rand(generator) * (ratio[1] - ratio[0])
 
 
 def _rand(generator: torch.Generator) -> float:
@@ -292,7 +313,9 @@ def sample_steps(
             h, w = op.height, op.width
             params.append((h, w))
         else:
-            params.append((int(_rand(generator) < op.p),))
+            # torchvision compares a float32 tensor with p (p rounded to float32 too).
+            flip = bool(torch.rand(1, generator=generator) < op.p)
+            params.append((int(flip),))
     return SampleSteps(params=tuple(params), output_hw=(h, w))
 
 

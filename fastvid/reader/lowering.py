@@ -30,10 +30,12 @@ deterministic, keep the shape and satisfy ``f(x) == a * x + b`` per channel).
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import torch
 
 from fastvid.reader.augment import (
@@ -98,13 +100,18 @@ def describe(transform: object) -> str:
 
 
 def _flatten(transform: object) -> list[object]:
-    """Compose / nn.Sequential / lists flattened into their steps, in order."""
-    steps = getattr(transform, "transforms", None)
-    if isinstance(transform, (list, tuple)):
-        steps = transform
-    elif isinstance(transform, torch.nn.Sequential):
+    """Compose / nn.Sequential / lists flattened into their steps, in order.
+
+    Only plain sequential containers are opened: ``RandomApply``, ``RandomChoice`` (they also
+    have ``.transforms``) and ``nn.Sequential`` subclasses such as kornia's ``VideoSequential``
+    do more than run their steps in order, so they stay one (unknown) step.
+    """
+    steps: object = None
+    if isinstance(transform, (list, tuple)) or type(transform) is torch.nn.Sequential:
         steps = list(transform)
-    if steps is None:
+    elif type(transform).__name__ == "Compose":
+        steps = getattr(transform, "transforms", None)
+    if not isinstance(steps, (list, tuple)):
         return [transform]
     return [leaf for step in steps for leaf in _flatten(step)]
 
@@ -130,7 +137,7 @@ def _padding_ltrb(padding: int | Sequence[int] | None) -> tuple[int, int, int, i
         return (padding, padding, padding, padding)
     values = [int(v) for v in padding]
     if len(values) == 1:
-        return (values[0],) * 4  # type: ignore[return-value]
+        return (values[0],) * 4
     if len(values) == 2:
         return (values[0], values[1], values[0], values[1])
     if len(values) == 4:
@@ -153,6 +160,7 @@ def _probe_affine(transform: object) -> tuple[tuple[float, ...], tuple[float, ..
     probes = [torch.rand(3, 2, 4, 5, generator=generator) * 255 for _ in range(2)]
     zeros = torch.zeros(3, 2, 4, 5)
     ones = torch.ones(3, 2, 4, 5)
+    rng_states = _global_rng_states()
     try:
         with torch.no_grad():
             out_zero = transform(zeros.clone())
@@ -160,6 +168,12 @@ def _probe_affine(transform: object) -> tuple[tuple[float, ...], tuple[float, ..
             outs = [transform(p.clone()) for p in probes]
             again = transform(probes[0].clone())
     except Exception:
+        return None
+    finally:
+        # A transform that draws from a global RNG is random (``RandomApply`` around a lambda
+        # can look affine on a few probes); probing must not move the user's RNGs either.
+        consumed_rng = not _restore_global_rng_states(rng_states)
+    if consumed_rng:
         return None
     tensors = [out_zero, out_one, *outs, again]
     if not all(isinstance(t, torch.Tensor) and t.shape == zeros.shape for t in tensors):
@@ -181,6 +195,33 @@ def _probe_affine(transform: object) -> tuple[tuple[float, ...], tuple[float, ..
         if not torch.allclose(out.float(), expected, rtol=1e-5, atol=1e-4):
             return None
     return tuple(per_channel_scale.tolist()), tuple(per_channel_offset.tolist())
+
+
+def _global_rng_states() -> tuple[torch.Tensor, Any, dict[str, Any]]:
+    return torch.random.get_rng_state(), random.getstate(), np.random.get_state(legacy=False)
+
+
+def _restore_global_rng_states(states: tuple[torch.Tensor, Any, dict[str, Any]]) -> bool:
+    """Restore torch's, Python's and NumPy's global RNGs; ``True`` if none had moved."""
+    torch_state, python_state, numpy_state = states
+    now = _global_rng_states()
+    untouched = (
+        torch.equal(now[0], torch_state)
+        and now[1] == python_state
+        and _same_numpy_state(now[2], numpy_state)
+    )
+    torch.random.set_rng_state(torch_state)
+    random.setstate(python_state)
+    np.random.set_state(numpy_state)
+    return untouched
+
+
+def _same_numpy_state(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (
+        a["state"]["pos"] == b["state"]["pos"]
+        and np.array_equal(a["state"]["key"], b["state"]["key"])
+        and a["has_gauss"] == b["has_gauss"]
+    )
 
 
 @dataclass
@@ -227,7 +268,12 @@ class _Builder:
                 return False
             height, width = _size_pair(t.size)
             op = ResizedCropOp(
-                height, width, tuple(t.scale), tuple(t.ratio), antialias=t.antialias is not False
+                height,
+                width,
+                tuple(t.scale),
+                tuple(t.ratio),
+                antialias=bool(t.antialias),  # None means False for tensors
+                float32_draws=True,
             )
             self.spatial.append(op)
             return True
@@ -252,6 +298,9 @@ class _Builder:
             t = transform
             mean = [float(v) for v in torch.as_tensor(t.mean).flatten().tolist()]
             std = [float(v) for v in torch.as_tensor(t.std).flatten().tolist()]
+            if module == "torchvision" and (len(set(mean)) > 1 or len(set(std)) > 1):
+                # On (C, T, H, W) torchvision normalises dim -3, the frames, not the channels.
+                return False
             if len(mean) == 1:
                 mean = mean * 3
             if len(std) == 1:
@@ -323,11 +372,11 @@ def lower_sample_transform(transform: object | None) -> LoweredTransform:
                         residual_names=tuple(names),
                     )
             continue
-        rest = steps[position:]
+        rest: list[Any] = steps[position:]
         names.extend(describe(s) for s in rest)
         return LoweredTransform(
             builder.result(),
-            residual_sample=tuple([*residual_sample, *rest]),  # type: ignore[arg-type]
+            residual_sample=tuple([*residual_sample, *rest]),
             residual_names=tuple(names),
         )
     return LoweredTransform(builder.result(), residual_sample=tuple(residual_sample))

@@ -22,9 +22,10 @@ timestamp: frame ``i`` is the frame whose ``pts`` is ``pts[i]``. Frames are retu
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from fractions import Fraction
 from types import TracebackType
 from typing import Any, Literal
@@ -33,6 +34,8 @@ import av
 import numpy as np
 
 __all__ = ["FrameDecodeError", "Interpolation", "PyAVFrameReader", "decode_frames"]
+
+logger = logging.getLogger(__name__)
 
 Interpolation = Literal["bilinear", "area", "bicubic", "nearest"]
 
@@ -225,10 +228,9 @@ class _OpenVideo:
         self.intra_only = bool(codec.intra_only)
         self.skip_nonref = codec.name in _SKIP_NONREF_CODECS
         self.stat = _stat_key(path)
-        self.pid = os.getpid()
         self._pts = np.zeros(0, dtype=np.int64)
         self._pts_to_index: dict[int, int] = {}
-        self._frames: Iterator[av.VideoFrame] | None = None
+        self._frames: Generator[av.VideoFrame, None, None] | None = None
         self._floor = 0  # frames before the keyframe we sought to are not trustworthy
         self.position = -1
         self._skipped: set[int] = set()
@@ -256,7 +258,7 @@ class _OpenVideo:
 
     def _drop_decoder(self) -> None:
         if self._frames is not None:
-            self._frames.close()  # type: ignore[attr-defined]
+            self._frames.close()
         self._frames = None
         self.position = -1
 
@@ -266,7 +268,7 @@ class _OpenVideo:
 
     # -- decoding
 
-    def _decoded_frames(self) -> Iterator[av.VideoFrame]:
+    def _decoded_frames(self) -> Generator[av.VideoFrame, None, None]:
         """Decode forward from the demuxer's position, skipping unwanted frames where exact."""
         codec_context = self.stream.codec_context
         packets = self.container.demux(self.stream)
@@ -317,7 +319,7 @@ class _OpenVideo:
             return None
         return index
 
-    def _seek(self, target: int, keyframes: np.ndarray) -> Iterator[av.VideoFrame]:
+    def _seek(self, target: int, keyframes: np.ndarray) -> Generator[av.VideoFrame, None, None]:
         """Seek to the last keyframe at or before frame ``target`` (the first frame if none)."""
         k = int(np.searchsorted(keyframes, target, side="right")) - 1
         start = int(keyframes[k]) if k >= 0 else 0
@@ -505,8 +507,14 @@ class PyAVFrameReader:
         try:
             missing = video.decode(needed, keyframes, convert)
             if missing:  # the fast path lost frames: decode sequentially from the start
+                logger.debug(
+                    "%s: frames %s not found after seeking; decoding from the start", path, missing
+                )
                 missing = video.decode(np.asarray(missing), keyframes, convert, safe=True)
-        except Exception:
+        except av.FFmpegError as error:
+            self._discard(path, threads)
+            raise FrameDecodeError(path, f"FFmpeg failed while decoding ({error})") from error
+        except BaseException:
             self._discard(path, threads)
             raise
         if missing:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, cast
 
 import av
 import numpy as np
@@ -39,7 +39,9 @@ class _CodecSpec:
 _CODECS: dict[str, _CodecSpec] = {
     # mbtree=0: with macroblock-tree rate control, libx264's ABR output changed from process
     # to process (seen here: 18 different files from 150 identical runs).
-    "h264": _CodecSpec("libx264", ".mp4", "yuv420p", 0.09, {"preset": "fast", "x264-params": "mbtree=0"}),
+    "h264": _CodecSpec(
+        "libx264", ".mp4", "yuv420p", 0.09, {"preset": "fast", "x264-params": "mbtree=0"}
+    ),
     "hevc": _CodecSpec(
         "libx265",
         ".mp4",
@@ -55,7 +57,6 @@ _CODECS: dict[str, _CodecSpec] = {
     "mjpeg": _CodecSpec("mjpeg", ".avi", "yuvj420p", 0.8),
 }
 _MIN_BIT_RATE = 300_000  # small frames need more bits per pixel for a readable stamp
-
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def _validate_duration(duration: float) -> float:
     return float(duration)
 
 
-def _validate_choice(name: str, value: object, allowed: dict[str, object]) -> None:
+def _validate_choice(name: str, value: object, allowed: Mapping[str, object]) -> None:
     if value not in allowed:
         raise ValueError(f"{name} ({value!r}) must be one of {sorted(allowed)}")
 
@@ -215,12 +216,12 @@ def _interp_matrix(n_out: int, n_in: int, step: float) -> np.ndarray:
 
 def _value_noise(rng: np.random.Generator, height: int, width: int, cell: float) -> np.ndarray:
     """Smooth random field (height, width) with features about ``cell`` px, unit std."""
-    low = rng.standard_normal(
-        (int(height / cell) + 2, int(width / cell) + 2), dtype=np.float32
+    low = rng.standard_normal((int(height / cell) + 2, int(width / cell) + 2), dtype=np.float32)
+    field_ = (
+        _interp_matrix(height, low.shape[0], cell)
+        @ low
+        @ _interp_matrix(width, low.shape[1], cell).T
     )
-    field_ = _interp_matrix(height, low.shape[0], cell) @ low @ _interp_matrix(
-        width, low.shape[1], cell
-    ).T
     return field_ / max(float(field_.std()), 1e-6)
 
 
@@ -229,14 +230,12 @@ def _texture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     scale = max(height, width) / 256
     luma = np.zeros((height, width), dtype=np.float32)
     for cell, weight in ((96, 1.0), (32, 0.7), (10, 0.5), (3, 0.35)):
-        luma += weight * _value_noise(rng, height, width, max(2.0, cell * scale ** 0.5))
+        luma += weight * _value_noise(rng, height, width, max(2.0, cell * scale**0.5))
     luma += 0.25 * rng.standard_normal((height, width), dtype=np.float32)  # fine grain
     # Hard-edged regions (shadows, objects) like real footage has.
-    luma += 1.2 * (_value_noise(rng, height, width, 40 * scale ** 0.5) > 0.4)
+    luma += 1.2 * (_value_noise(rng, height, width, 40 * scale**0.5) > 0.4)
     luma = (luma - luma.mean()) / max(float(luma.std()), 1e-6)
-    tint = np.stack(
-        [_value_noise(rng, height, width, 120 * scale ** 0.5) for _ in range(2)], axis=-1
-    )
+    tint = np.stack([_value_noise(rng, height, width, 120 * scale**0.5) for _ in range(2)], axis=-1)
     base = rng.uniform(0.6, 1.0, size=3).astype(np.float32)
     rgb = 120 + 45 * luma[..., None] * base + 25 * (tint @ rng.uniform(-1, 1, (2, 3)))
     return np.clip(rgb, _LOW, _HIGH).astype(np.uint8)
@@ -337,9 +336,7 @@ def _moving_object(
         alpha = np.clip(radius + 0.5 - np.hypot(dy[:, None], dx[None, :]), 0, 1)[..., None]
         region = np.ix_(ys + top, xs)
         patch = frame[region].astype(np.float32)
-        frame[region] = (patch * (1 - alpha) + np.minimum(colour, _HIGH) * alpha).astype(
-            np.uint8
-        )
+        frame[region] = (patch * (1 - alpha) + np.minimum(colour, _HIGH) * alpha).astype(np.uint8)
         return frame
 
     return _Scene(render)
@@ -386,10 +383,9 @@ def _audio_frames(codec_context: av.AudioCodecContext, duration: float) -> Itera
         n = min(frame_size, total - start)
         t = (start + np.arange(n)) / _AUDIO_RATE
         wave = 0.3 * np.sin(2 * np.pi * _AUDIO_TONE_HZ * t)
-        if fmt.startswith("s16"):
-            samples = (wave * 32767).astype(np.int16)[None, :]
-        else:
-            samples = wave.astype(np.float32)[None, :]
+        samples = (
+            (wave * 32767).astype(np.int16) if fmt.startswith("s16") else wave.astype(np.float32)
+        )[None, :]
         frame = av.AudioFrame.from_ndarray(samples, format=fmt, layout="mono")
         frame.sample_rate = _AUDIO_RATE
         frame.pts = start
@@ -527,8 +523,12 @@ class _EncodePlan:
 def _encode(path: Path, plan: _EncodePlan, scene: _Scene) -> None:
     # bitexact: no random UIDs (Matroska) or version strings, so files are byte-identical.
     with av.open(str(path), "w", options={"fflags": "+bitexact"}) as container:
-        stream = container.add_stream(plan.codec.encoder, rate=plan.rate)
-        stream.options = dict(plan.codec.options)
+        stream = cast(
+            av.VideoStream,
+            container.add_stream(
+                plan.codec.encoder, rate=plan.rate, options=dict(plan.codec.options)
+            ),
+        )
         stream.width, stream.height = plan.width, plan.height
         stream.pix_fmt = plan.codec.pix_fmt
         stream.bit_rate = plan.bitrate
@@ -567,23 +567,29 @@ class _AudioTrack:
         self, container: av.container.OutputContainer, codec: str, seconds: float | None
     ) -> None:
         self._container = container
-        self._stream: av.AudioStream | None = None
-        self._frames: Iterator[av.AudioFrame] = iter(())
-        self._next: av.AudioFrame | None = None
-        if seconds is None:
-            return
-        self._stream = container.add_stream(codec, rate=_AUDIO_RATE, layout="mono")
-        self._stream.codec_context.thread_count = 1
-        self._seconds = seconds
+        self._seconds = seconds or 0.0
+        self._stream = (
+            None
+            if seconds is None
+            else cast(av.AudioStream, container.add_stream(codec, rate=_AUDIO_RATE, layout="mono"))
+        )
+        self._frames: Iterator[av.AudioFrame] | None = None  # the codec opens with the 1st packet
+        self._pending: av.AudioFrame | None = None
 
-    def _start(self) -> None:
-        assert self._stream is not None
-        self._frames = _audio_frames(self._stream.codec_context, self._seconds)
-        self._next = next(self._frames, None)
-
-    def write_until(self, seconds: Fraction | None) -> None:
-        """Encode the tone up to ``seconds`` (``None``: to the end)."""
+    def write_until(self, seconds: float | Fraction) -> None:
+        """Encode the tone up to ``seconds``."""
         if self._stream is None:
             return
-        if self._next is None and seconds is not None and self._frames is not None:
-            ...
+        if self._frames is None:
+            self._frames = _audio_frames(self._stream.codec_context, self._seconds)
+            self._pending = next(self._frames, None)
+        while self._pending is not None and (self._pending.pts or 0) <= seconds * _AUDIO_RATE:
+            self._container.mux(self._stream.encode(self._pending))
+            self._pending = next(self._frames, None)
+
+    def close(self) -> None:
+        """Encode the rest of the tone and flush the encoder."""
+        if self._stream is None:
+            return
+        self.write_until(math.inf)
+        self._container.mux(self._stream.encode(None))

@@ -333,6 +333,20 @@ def test_cache_is_incremental(
     )
 
 
+def test_building_a_subset_of_the_cache_neither_probes_nor_rewrites(
+    dataset: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    _build(dataset, cache)
+    (stored,) = cache.iterdir()
+    written = stored.stat().st_mtime_ns
+    calls = _count_probes(monkeypatch)
+    subset = [dataset[2], dataset[0]]  # same folder, other order
+    index = _build(subset, cache)
+    assert calls == [] and stored.stat().st_mtime_ns == written
+    assert list(index) == [probe_video(p) for p in subset]
+
+
 def test_cache_keeps_other_unchanged_entries_of_the_same_folder(
     dataset: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -422,6 +436,32 @@ def test_compact_storage_round_trips_any_sorted_pts(first: int, steps: list[int]
     pts = first + np.concatenate([[0], np.cumsum(steps, dtype=np.int64)])
     meta = _synthetic("/v.mp4", pts, [0], duration=None, rotation=270, codec="vp9")
     assert VideoIndex.from_metas([meta]).meta("/v.mp4") == meta
+
+
+def _mixed_metas(count: int, seed: int) -> list[VideoMeta]:
+    rng = np.random.default_rng(seed)
+    metas = []
+    for i in range(count):
+        frames = int(rng.integers(1, 30))
+        scale = [1, 30, 600, 2**20, 2**40][i % 5]  # constant, uint8 ... uint64 deltas
+        steps = rng.integers(0, scale + 1, frames - 1) if i % 5 else np.full(frames - 1, 7)
+        pts = np.concatenate([[int(rng.integers(-99, 99))], steps]).cumsum()
+        keys = sorted(set(rng.integers(0, frames, int(rng.integers(0, 4))).tolist()))
+        codec = ["h264", "vp9", "mjpeg"][int(rng.integers(0, 3))]
+        metas.append(_synthetic(f"/d/{seed}/{i}.mp4", pts, keys, codec=codec))
+    return metas
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**16), data=st.data())
+def test_select_and_concat_keep_every_field(seed: int, data: st.DataObject) -> None:
+    first, second = _mixed_metas(12, seed), _mixed_metas(7, seed + 1)
+    table = index_module._Table.from_metas(first)
+    rows = data.draw(st.lists(st.integers(0, len(first) - 1), max_size=12, unique=True))
+    selected = table.select(rows)
+    assert list(selected.metas()) == [first[row] for row in rows]
+    joined = index_module._Table.concat(selected, index_module._Table.from_metas(second))
+    assert list(joined.metas()) == [first[row] for row in rows] + second
 
 
 def test_compact_storage_memory_per_video(tmp_path: Path) -> None:

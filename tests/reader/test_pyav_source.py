@@ -108,6 +108,7 @@ _VIDEOS: dict[str, Callable[[Path], Path]] = {
     "vp9_gop10": lambda d: make_video(d / "v10.webm", codec="vp9", gop=10),
     "vp9_vfr_one_keyframe": lambda d: make_video(d / "vv.webm", codec="vp9", vfr=True),
     "mjpeg": lambda d: make_video(d / "j.avi", codec="mjpeg", duration=1.0),
+    "h264_with_audio": lambda d: make_video(d / "ha.mp4", codec="h264", gop=10, audio=True),
 }
 
 
@@ -246,6 +247,15 @@ def test_any_request_sequence_is_exact(
     np.testing.assert_array_equal(result, h264_gop.frames[indices])
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_thread_count_does_not_change_pixels(h264: Video, threads: int) -> None:
+    indices = [50, 3, 30, 31]
+    with PyAVFrameReader() as reader:
+        for _ in range(2):
+            result = _decode(h264, indices, reader, threads=threads)
+            np.testing.assert_array_equal(result, h264.frames[indices])
+
+
 @pytest.mark.parametrize("name", ["h264_one_keyframe", "mpeg4_b_frames"])
 def test_unrequested_non_reference_frames_are_skipped(name: str, video_dir: Path) -> None:
     video = _get_video(name, video_dir)
@@ -365,7 +375,7 @@ def test_bad_index_arrays(h264: Video) -> None:
 
 def test_missing_file(tmp_path: Path, h264: Video) -> None:
     missing = tmp_path / "nope.mp4"
-    with pytest.raises(FileNotFoundError, match="nope.mp4"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.mp4"):
         decode_frames(missing, [0], pts=h264.pts, keyframes=h264.keyframes)
 
 

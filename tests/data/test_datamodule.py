@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import SequentialSampler
+
+import fastvid  # noqa: F401
+from fastvid.data.datamodule import VideoClassificationData
+from fastvid.data.transforms import default_transforms, validate_transform_dict
+from fastvid.testing import make_dataset
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_dataset(
+        tmp_path_factory.mktemp("dm") / "ds",
+        classes=("cat", "dog", "eel"),
+        per_class=2,
+        splits=("train", "val"),
+        codec="vp9",
+        size=(96, 72),
+        duration=1.6,
+        fps=15,
+    )
+
+
+def test_from_paths_accepts_both_spellings(root: Path) -> None:
+    a = VideoClassificationData.from_paths(train_data_path=root / "train")
+    b = VideoClassificationData.from_paths(train_folder=root / "train")
+    assert a.labels == b.labels == ["cat", "dog", "eel"]
+    assert a.num_classes == 3 and a.multi_label is False
+    with pytest.raises(ValueError, match="only one of"):
+        VideoClassificationData.from_paths(train_data_path=root / "train", train_folder=root)
+
+
+def test_from_files_and_csv_give_the_same_classes(root: Path, tmp_path: Path) -> None:
+    files = sorted((root / "train").rglob("*.webm"))
+    targets = [f.parent.name for f in files]
+    dm = VideoClassificationData.from_files(train_files=files, train_targets=targets)
+    assert dm.labels == ["cat", "dog", "eel"]
+    csv = tmp_path / "train.csv"
+    csv.write_text("".join(f"{f} {t}\n" for f, t in zip(files, targets, strict=True)))
+    assert VideoClassificationData.from_csv(train_file=csv).labels == dm.labels
+    with pytest.raises(ValueError, match="one target per file"):
+        VideoClassificationData.from_files(train_files=files, train_targets=targets[:-1])
+
+
+def test_bad_options_are_rejected(root: Path) -> None:
+    with pytest.raises(NotImplementedError, match="decode_audio"):
+        VideoClassificationData.from_paths(train_folder=root / "train", decode_audio=True)
+    with pytest.raises(ValueError, match="did you mean 'post_tensor_transform'"):
+        VideoClassificationData.from_paths(
+            train_folder=root / "train", train_transform={"post_tensor_transfrom": abs}
+        )
+    with pytest.raises(ValueError, match="unknown clip sampler"):
+        VideoClassificationData.from_paths(train_folder=root / "train", clip_sampler="unifrom")
+    with pytest.raises(TypeError, match="unexpected argument"):
+        VideoClassificationData.from_paths(train_folder=root / "train", batchsize=2)
+    with pytest.raises(FileNotFoundError):
+        VideoClassificationData.from_paths(train_folder=root / "missing")
+
+
+def test_validate_transform_dict_requires_a_mapping() -> None:
+    with pytest.raises(TypeError, match="dict of transforms"):
+        validate_transform_dict([abs], stage="train")  # type: ignore[arg-type]
+
+
+def test_default_train_batch_matches_flash_defaults(root: Path) -> None:
+    dm = VideoClassificationData.from_folders(
+        train_folder=root / "train",
+        val_folder=root / "val",
+        clip_sampler="uniform",
+        clip_duration=1,
+        video_sampler=SequentialSampler,
+        batch_size=2,
+        device="cpu",
+        num_workers=1,
+    )
+    dm.setup("fit")
+    loader = dm.train_dataloader()
+    assert loader.lowered.fully_lowered  # UTS(8), /255 and RandomCrop(244, pad) all in DALI
+    batch = next(iter(loader))
+    assert batch["video"].shape == (2, 3, 8, 244, 244)
+    assert batch["video"].dtype == torch.float32
+    assert 0.0 <= float(batch["video"].min()) and float(batch["video"].max()) <= 1.0
+    assert batch["label"].dtype == torch.int64
+    normalized = dm.on_after_batch_transfer(batch, 0)
+    assert float(normalized["video"].min()) < 0.0  # kornia Normalize(0.45, 0.225) ran
+    val = next(iter(dm.val_dataloader()))
+    assert val["video"].shape[-2:] == (244, 244)
+
+
+def test_default_transforms_follow_flash() -> None:
+    train = default_transforms("train")
+    val = default_transforms("val")
+    names = [type(t).__name__ for t in train["post_tensor_transform"]._transform.transforms]
+    assert names == ["UniformTemporalSubsample", "function", "RandomCrop"]
+    assert train["post_tensor_transform"]._transform.transforms[2].pad_if_needed
+    assert type(val["post_tensor_transform"]._transform.transforms[2]).__name__ == "CenterCrop"

@@ -227,6 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     above = result["val_accuracy"] > 2 * result["chance"]
     print(
         "fastvid demo: "
-        + ("the model learned motion direction" if above else "accuracy is not yet well above chance")
+        + (
+            "the model learned motion direction"
+            if above
+            else "accuracy is not yet well above chance"
+        )
     )
     return 0

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 import numpy as np
 
@@ -84,8 +84,15 @@ def _fixtures(folder: Path) -> dict[str, Path]:
 
     files = {}
     for codec in available_codecs():
-        path = folder / f"fixture_{codec}{container_extension(codec)}"
-        make_video(path, codec=codec, size=(128, 96), fps=30, duration=1.0, seed=7)
+        path = folder / f"fixture_{codec}{container_extension(codec)}"  # type: ignore[arg-type]
+        make_video(
+            path,
+            codec=codec,  # type: ignore[arg-type]
+            size=(128, 96),
+            fps=30,
+            duration=1.0,
+            seed=7,
+        )
         files[codec] = path
     return files
 
@@ -134,9 +141,7 @@ def _check_cpu(files: dict[str, Path], report: GpuCheckReport) -> dict[str, np.n
             stamps = _stamps(frames)
             ok = stamps == FRAMES.tolist()
             decoded[codec] = frames
-            report.results.append(
-                CheckResult(f"cpu decode {codec}", ok, f"frames {stamps}")
-            )
+            report.results.append(CheckResult(f"cpu decode {codec}", ok, f"frames {stamps}"))
         except Exception as exc:
             report.results.append(CheckResult(f"cpu decode {codec}", False, str(exc)[:300]))
     return decoded
@@ -179,8 +184,9 @@ def _check_gpu_ops(frames: np.ndarray, report: GpuCheckReport) -> None:
     ops = (ShortSideScaleOp(100, 120), CropOp(88, 88, True), FlipOp(0.5))
     affine = ChannelAffine((1 / 57.375,) * 3, (-2.0,) * 3)
     outputs = {}
-    for device in ("cpu", "gpu"):
-        spec = GraphSpec("frames", ops, affine, device)  # type: ignore[arg-type]
+    devices: tuple[Literal["cpu", "gpu"], ...] = ("cpu", "gpu")
+    for device in devices:
+        spec = GraphSpec("frames", ops, affine, device)
         pipe = build_pipeline(spec, batch_size=1, source=None, device_id=0, py_num_workers=0)
         generator = torch.Generator().manual_seed(3)
         steps = sample_steps(ops, frames.shape[1], frames.shape[2], generator)
@@ -193,7 +199,11 @@ def _check_gpu_ops(frames: np.ndarray, report: GpuCheckReport) -> None:
     diff = float((outputs["cpu"] - outputs["gpu"]).abs().max())
     ok = outputs["cpu"].shape == outputs["gpu"].shape and diff < 0.05
     report.results.append(
-        CheckResult("lowered ops gpu vs cpu", ok, f"shape {tuple(outputs['gpu'].shape)}, max |diff| {diff:.4f}")
+        CheckResult(
+            "lowered ops gpu vs cpu",
+            ok,
+            f"shape {tuple(outputs['gpu'].shape)}, max |diff| {diff:.4f}",
+        )
     )
 
 

@@ -70,7 +70,9 @@ def test_seed_example_runs_with_imports_swapped(
     assert "import fastvid" in code and "flash" not in code
     train = tmp_path / "data" / "video_dataset" / "train"
     for placeholder in PLACEHOLDER_DATA:
-        code = code.replace(f'download_data("{placeholder}")', f'download_data("{archive}", "data/")')
+        code = code.replace(
+            f'download_data("{placeholder}")', f'download_data("{archive}", "data/")'
+        )
     code = code.replace('"path_to_train_data"', f'"{train}"')
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FASTVID_CACHE_DIR", str(tmp_path / "cache"))

@@ -410,7 +410,7 @@ class VideoClassificationData(pl.LightningDataModule):
         return "predict"
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
-        """Run the stage's ``per_sample_transform_on_device`` / ``per_batch_transform_on_device``."""
+        """Run the stage's ``*_transform_on_device`` transforms on the moved batch."""
         split = self._current_split()
         transforms = self._splits[split].transforms if split in self._splits else {}
         per_sample: Callable[..., Any] | None = transforms.get(DEVICE_SAMPLE_KEY)

@@ -10,6 +10,7 @@ near-instant, and stores timestamps compactly (about 0.1-1 KB per 300-frame vide
 from __future__ import annotations
 
 import array
+import contextlib
 import hashlib
 import logging
 import math
@@ -260,7 +261,7 @@ def _rotation(container: Any, stream: Any, path: str) -> int:
         try:
             with open(path, "rb") as handle:
                 matrix = _mp4_video_matrix(handle, os.fstat(handle.fileno()).st_size)
-        except (OSError, struct.error):
+        except (OSError, struct.error, IndexError):  # a damaged header: no rotation
             return 0
         if matrix is not None:
             return _matrix_rotation(matrix)
@@ -584,7 +585,7 @@ class _Table:
                 np.savez(handle, allow_pickle=False, **arrays)
             os.replace(temp, file)
         except BaseException:
-            with _suppress_os_error():
+            with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise
 
@@ -604,10 +605,32 @@ class _Table:
                 {kind: data[f"deltas{kind}"] for kind in _DELTA_DTYPES},
                 data["keyframes"],
             )
-        rows = len(table.paths)
-        if table.ints.shape != (rows, len(_COLUMNS)) or table.avg_fps.shape != (rows,):
-            raise ValueError("cache arrays have inconsistent shapes")
+        table._validate()
         return table
+
+    def _validate(self) -> None:
+        """ValueError unless every row's offsets lie inside its buffers (a damaged cache)."""
+        rows = len(self.paths)
+        if self.ints.shape != (rows, len(_COLUMNS)) or self.avg_fps.shape != (rows,):
+            raise ValueError("cache arrays have inconsistent shapes")
+        if self.ints.dtype != np.int64 or self.keyframes.dtype != np.int32:
+            raise ValueError("cache arrays have unexpected dtypes")
+        column = {name: self.ints[:, index] for name, index in _C.items()}
+        if ((column["codec"] < 0) | (column["codec"] >= len(self.codecs))).any():
+            raise ValueError("cache rows name unknown codecs")
+        kf_end = column["kf_offset"] + column["kf_count"]
+        if ((column["kf_offset"] < 0) | (kf_end > len(self.keyframes))).any():
+            raise ValueError("cache keyframe offsets are out of range")
+        kinds = column["pts_kind"]
+        if ((kinds < 0) | (kinds > max(_DELTA_DTYPES))).any():
+            raise ValueError("cache rows have unknown timestamp encodings")
+        for kind, buffer in self.deltas.items():
+            if buffer.dtype != _DELTA_DTYPES[kind]:
+                raise ValueError("cache timestamp deltas have unexpected dtypes")
+            mine = kinds == kind
+            end = column["pts_offset"][mine] + column["num_frames"][mine] - 1
+            if (column["pts_offset"][mine] < 0).any() or (end > len(buffer)).any():
+                raise ValueError("cache timestamp offsets are out of range")
 
 
 def _gather(
@@ -629,14 +652,6 @@ def _join_strings(strings: list[str]) -> np.ndarray:
 def _split_strings(array: np.ndarray) -> list[str]:
     text = array.tobytes().decode("utf-8", "surrogateescape")
     return text.split("\0") if text else []
-
-
-class _suppress_os_error:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
-        return kind is not None and issubclass(kind, OSError)
 
 
 # --------------------------------------------------------------------------------------------

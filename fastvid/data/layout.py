@@ -262,7 +262,7 @@ def from_folder(
     videos: list[LabeledVideo] = []
     for label, name in enumerate(class_names):
         class_dir = os.path.join(root_str, name)
-        paths = _walk_videos(class_dir, exts, follow_symlinks=follow_symlinks)
+        paths = _walk_videos(class_dir, exts, follow_symlinks=follow_symlinks, root=root_str)
         if not paths:
             raise ValueError(
                 f"class folder {class_dir} has no videos with extensions {', '.join(exts)} "
@@ -272,11 +272,14 @@ def from_folder(
     return LabeledVideoList(tuple(videos), class_names)
 
 
-def _walk_videos(top: str, extensions: tuple[str, ...], *, follow_symlinks: bool) -> list[str]:
+def _walk_videos(
+    top: str, extensions: tuple[str, ...], *, follow_symlinks: bool, root: str
+) -> list[str]:
     """All non-hidden video files below ``top``, in torchvision ``make_dataset`` order."""
     folders: list[tuple[str, list[str]]] = []
-    # Depth-first with the real paths of the current folder's ancestors, to catch symlink loops.
-    stack: list[tuple[str, tuple[str, ...]]] = [(top, ())]
+    # Depth-first with the real paths of the current folder's ancestors (from the dataset root
+    # down), so a symlink back to any of them is a loop.
+    stack: list[tuple[str, tuple[str, ...]]] = [(top, (os.path.realpath(root),))]
     while stack:
         folder, ancestors = stack.pop()
         real = os.path.realpath(folder)

@@ -30,7 +30,7 @@ _AUDIO_MESSAGE = (
 )
 
 
-class LabeledVideoDataset(torch.utils.data.IterableDataset):  # type: ignore[type-arg]
+class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
     """PyTorchVideo's ``LabeledVideoDataset``, same signature; iterating yields single samples.
 
     Args:

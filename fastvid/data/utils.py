@@ -70,7 +70,9 @@ def _extract(archive: Path, dest: Path) -> None:
     )
 
 
-def download_data(url: str | os.PathLike[str], path: str | os.PathLike[str] = "data/", verbose: bool = False) -> Path:
+def download_data(
+    url: str | os.PathLike[str], path: str | os.PathLike[str] = "data/", verbose: bool = False
+) -> Path:
     """Download (http/https) or copy a zip/tar archive into ``path`` and extract it there.
 
     Idempotent: a marker file records a finished extraction, so calling it again (each time

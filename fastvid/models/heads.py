@@ -40,7 +40,8 @@ class ClampedAvgPool3d(nn.AvgPool3d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Average-pool ``x`` (N, C, T, H, W) with the kernel clamped to its T, H, W."""
         kernel = _triple(self.kernel_size)
-        clamped = tuple(min(int(k), int(size)) for k, size in zip(kernel, x.shape[-3:]))
+        sizes = x.shape[-3:]
+        clamped = tuple(min(int(k), int(s)) for k, s in zip(kernel, sizes, strict=True))
         return F.avg_pool3d(
             x,
             kernel_size=clamped,
@@ -145,7 +146,7 @@ def drop_head_activation(model: nn.Module, path: str) -> None:
     parent_name, _, _ = path.rpartition(".")
     parent = model.get_submodule(parent_name) if parent_name else model
     if isinstance(getattr(parent, "activation", None), nn.Module):
-        parent.activation = None
+        parent.register_module("activation", None)
 
 
 def linear_head(num_features: int, num_classes: int) -> nn.Module:

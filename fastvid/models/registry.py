@@ -31,7 +31,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 from urllib.parse import urlparse
 
 import torch
@@ -106,8 +106,9 @@ class BackboneInfo:
             shape: Shape of a clip or batch; the last three entries are ``T, H, W``.
         """
         thw = tuple(int(s) for s in shape[-3:])
-        too_small = any(s < lo for s, lo in zip(thw, self.min_input))
-        too_large = any(hi is not None and s > hi for s, hi in zip(thw, self.max_input))
+        too_small = any(s < lo for s, lo in zip(thw, self.min_input, strict=True))
+        highs = self.max_input
+        too_large = any(hi is not None and s > hi for s, hi in zip(thw, highs, strict=True))
         if too_small or too_large:
             raise ValueError(
                 f"backbone {self.name!r} cannot take clips of (T, H, W) = {thw}: it needs at "
@@ -465,85 +466,79 @@ def _pytorchvideo_builder(hub_name: str) -> Callable[..., nn.Module]:
     return build
 
 
-_KINETICS = f"{_PYTORCHVIDEO_ZOO}/kinetics"
-_ANY = None
-# name: (projection, min_input, max_input, native_input, weights file)
-_PYTORCHVIDEO_ENTRIES: dict[str, tuple[str, tuple[int, int, int], Any, tuple[int, int, int], str]] = {
-    "x3d_xs": ("blocks.5.proj", (1, 32, 32), _ANY, (4, 160, 160), f"{_KINETICS}/X3D_XS.pyth"),
-    "x3d_s": ("blocks.5.proj", (1, 32, 32), _ANY, (13, 160, 160), f"{_KINETICS}/X3D_S.pyth"),
-    "x3d_m": ("blocks.5.proj", (1, 32, 32), _ANY, (16, 224, 224), f"{_KINETICS}/X3D_M.pyth"),
-    "x3d_l": ("blocks.5.proj", (1, 32, 32), _ANY, (16, 312, 312), f"{_KINETICS}/X3D_L.pyth"),
-    "slow_r50": (
-        "blocks.5.proj", (1, 32, 32), _ANY, (8, 224, 224), f"{_KINETICS}/SLOW_8x8_R50.pyth"
+class _Entry(NamedTuple):
+    projection: str
+    min_input: tuple[int, int, int]
+    native_input: tuple[int, int, int]
+    weights: str
+    max_input: tuple[int | None, int | None, int | None] = (None, None, None)
+
+
+_K400 = f"{_PYTORCHVIDEO_ZOO}/kinetics"
+_ANY_CLIP = (1, 1, 1)
+_MVIT_16 = (16, 224, 224)
+_MVIT_32 = (32, 224, 224)
+_PYTORCHVIDEO_ENTRIES: dict[str, _Entry] = {
+    "x3d_xs": _Entry("blocks.5.proj", _ANY_CLIP, (4, 160, 160), f"{_K400}/X3D_XS.pyth"),
+    "x3d_s": _Entry("blocks.5.proj", _ANY_CLIP, (13, 160, 160), f"{_K400}/X3D_S.pyth"),
+    "x3d_m": _Entry("blocks.5.proj", _ANY_CLIP, (16, 224, 224), f"{_K400}/X3D_M.pyth"),
+    "x3d_l": _Entry("blocks.5.proj", _ANY_CLIP, (16, 312, 312), f"{_K400}/X3D_L.pyth"),
+    "slow_r50": _Entry("blocks.5.proj", _ANY_CLIP, (8, 224, 224), f"{_K400}/SLOW_8x8_R50.pyth"),
+    # C2D and I3D pool time by 2 after the stem: at least 2 frames.
+    "c2d_r50": _Entry("blocks.6.proj", (2, 1, 1), (8, 224, 224), f"{_K400}/C2D_8x8_R50.pyth"),
+    "i3d_r50": _Entry("blocks.6.proj", (2, 1, 1), (8, 224, 224), f"{_K400}/I3D_8x8_R50.pyth"),
+    "csn_r101": _Entry("blocks.5.proj", _ANY_CLIP, (32, 224, 224), f"{_K400}/CSN_32x2_R101.pyth"),
+    "r2plus1d_r50": _Entry(
+        "blocks.5.proj", _ANY_CLIP, (16, 224, 224), f"{_K400}/R2PLUS1D_16x4_R50.pyth"
     ),
-    "c2d_r50": ("blocks.6.proj", (1, 32, 32), _ANY, (8, 224, 224), f"{_KINETICS}/C2D_8x8_R50.pyth"),
-    "i3d_r50": ("blocks.6.proj", (1, 32, 32), _ANY, (8, 224, 224), f"{_KINETICS}/I3D_8x8_R50.pyth"),
-    "csn_r101": (
-        "blocks.5.proj", (1, 32, 32), _ANY, (32, 224, 224), f"{_KINETICS}/CSN_32x2_R101.pyth"
+    # SlowFast: T is a multiple of 4 (the slow pathway gets T // 4 frames).
+    "slowfast_r50": _Entry(
+        "blocks.6.proj", (4, 1, 1), (32, 224, 224), f"{_K400}/SLOWFAST_8x8_R50.pyth"
     ),
-    "r2plus1d_r50": (
-        "blocks.5.proj", (1, 32, 32), _ANY, (16, 224, 224), f"{_KINETICS}/R2PLUS1D_16x4_R50.pyth"
+    "slowfast_r101": _Entry(
+        "blocks.6.proj", (4, 1, 1), (32, 224, 224), f"{_K400}/SLOWFAST_8x8_R101.pyth"
     ),
-    "slowfast_r50": (
-        "blocks.6.proj", (4, 32, 32), _ANY, (32, 224, 224), f"{_KINETICS}/SLOWFAST_8x8_R50.pyth"
+    "slowfast_16x8_r101_50_50": _Entry(
+        "blocks.6.proj", (4, 1, 1), (64, 224, 224), f"{_K400}/SLOWFAST_16x8_R101_50_50.pyth"
     ),
-    "slowfast_r101": (
-        "blocks.6.proj", (4, 32, 32), _ANY, (32, 224, 224), f"{_KINETICS}/SLOWFAST_8x8_R101.pyth"
-    ),
-    "slowfast_16x8_r101_50_50": (
-        "blocks.6.proj",
-        (4, 32, 32),
-        _ANY,
-        (64, 224, 224),
-        f"{_KINETICS}/SLOWFAST_16x8_R101_50_50.pyth",
-    ),
-    "efficient_x3d_xs": (
+    "efficient_x3d_xs": _Entry(
         "projection.model",
-        (1, 32, 32),
-        _ANY,
+        _ANY_CLIP,
         (4, 160, 160),
-        f"{_KINETICS}/efficient_x3d_xs_original_form.pyth",
+        f"{_K400}/efficient_x3d_xs_original_form.pyth",
     ),
-    "efficient_x3d_s": (
+    "efficient_x3d_s": _Entry(
         "projection.model",
-        (1, 32, 32),
-        _ANY,
+        _ANY_CLIP,
         (13, 160, 160),
-        f"{_KINETICS}/efficient_x3d_s_original_form.pyth",
+        f"{_K400}/efficient_x3d_s_original_form.pyth",
     ),
-    "mvit_base_16x4": (
-        "head.proj",
-        (16, 224, 224),
-        (16, 224, 224),
-        (16, 224, 224),
-        f"{_KINETICS}/MVIT_B_16x4.pyth",
+    # Absolute position embeddings: one clip size only.
+    "mvit_base_16x4": _Entry(
+        "head.proj", _MVIT_16, _MVIT_16, f"{_K400}/MVIT_B_16x4.pyth", _MVIT_16
     ),
-    "mvit_base_32x3": (
-        "head.proj",
-        (32, 224, 224),
-        (32, 224, 224),
-        (32, 224, 224),
-        f"{_KINETICS}/MVIT_B_32x3_f294077834.pyth",
+    "mvit_base_32x3": _Entry(
+        "head.proj", _MVIT_32, _MVIT_32, f"{_K400}/MVIT_B_32x3_f294077834.pyth", _MVIT_32
     ),
     # An ImageNet image model: applied frame by frame, features averaged over time.
-    "mvit_base_16": (
+    "mvit_base_16": _Entry(
         "head.proj",
         (1, 224, 224),
-        (None, 224, 224),
         (1, 224, 224),
         f"{_PYTORCHVIDEO_ZOO}/imagenet/MVIT_B_16_f292487636.pyth",
+        (None, 224, 224),
     ),
 }
 
-for _name, (_proj, _min, _max, _native, _url) in _PYTORCHVIDEO_ENTRIES.items():
+for _name, _entry in _PYTORCHVIDEO_ENTRIES.items():
     register_backbone(
         _name,
         source="pytorchvideo",
-        projection=_proj,
-        min_input=_min,
-        max_input=_max or (None, None, None),
-        native_input=_native,
-        weights_url=_url,
+        projection=_entry.projection,
+        min_input=_entry.min_input,
+        max_input=_entry.max_input,
+        native_input=_entry.native_input,
+        weights_url=_entry.weights,
         # efficient_x3d files are bare state dicts; the others are PySlowFast checkpoints.
         weights_key=None if _name.startswith("efficient_x3d") else "model_state",
     )(_pytorchvideo_builder(_name))
@@ -564,31 +559,28 @@ def _torchvision_builder(tv_name: str) -> Callable[..., nn.Module]:
     return build
 
 
-# name: (projection, min_input, max_input, native_input, weights file)
-_TORCHVISION_ENTRIES: dict[str, tuple[str, tuple[int, int, int], Any, tuple[int, int, int], str]] = {
-    "r3d_18": ("fc", (1, 16, 16), _ANY, (16, 112, 112), "r3d_18-b3b3357e.pth"),
-    "mc3_18": ("fc", (1, 16, 16), _ANY, (16, 112, 112), "mc3_18-a90a0ba3.pth"),
-    "r2plus1d_18": ("fc", (1, 16, 16), _ANY, (16, 112, 112), "r2plus1d_18-91a641e6.pth"),
-    "s3d": ("classifier.1", (1, 32, 32), _ANY, (128, 224, 224), "s3d-d76dad2f.pth"),
-    "mvit_v1_b": (
-        "head.1", (16, 224, 224), (16, 224, 224), (16, 224, 224), "mvit_v1_b-dbeb1030.pth"
-    ),
-    "mvit_v2_s": (
-        "head.1", (16, 224, 224), (16, 224, 224), (16, 224, 224), "mvit_v2_s-ae3be167.pth"
-    ),
-    "swin3d_t": ("head", (1, 32, 32), _ANY, (32, 224, 224), "swin3d_t-7615ae03.pth"),
-    "swin3d_s": ("head", (1, 32, 32), _ANY, (32, 224, 224), "swin3d_s-da41c237.pth"),
-    "swin3d_b": ("head", (1, 32, 32), _ANY, (32, 224, 224), "swin3d_b_1k-24f7c7c6.pth"),
+_R18 = (16, 112, 112)
+_SWIN = (32, 224, 224)
+_TORCHVISION_ENTRIES: dict[str, _Entry] = {
+    "r3d_18": _Entry("fc", _ANY_CLIP, _R18, "r3d_18-b3b3357e.pth"),
+    "mc3_18": _Entry("fc", _ANY_CLIP, _R18, "mc3_18-a90a0ba3.pth"),
+    "r2plus1d_18": _Entry("fc", _ANY_CLIP, _R18, "r2plus1d_18-91a641e6.pth"),
+    "s3d": _Entry("classifier.1", (5, 17, 17), (128, 224, 224), "s3d-d76dad2f.pth"),
+    "mvit_v1_b": _Entry("head.1", _MVIT_16, _MVIT_16, "mvit_v1_b-dbeb1030.pth", _MVIT_16),
+    "mvit_v2_s": _Entry("head.1", _MVIT_16, _MVIT_16, "mvit_v2_s-ae3be167.pth", _MVIT_16),
+    "swin3d_t": _Entry("head", _ANY_CLIP, _SWIN, "swin3d_t-7615ae03.pth"),
+    "swin3d_s": _Entry("head", _ANY_CLIP, _SWIN, "swin3d_s-da41c237.pth"),
+    "swin3d_b": _Entry("head", _ANY_CLIP, _SWIN, "swin3d_b_1k-24f7c7c6.pth"),
 }
 
-for _name, (_proj, _min, _max, _native, _file) in _TORCHVISION_ENTRIES.items():
+for _name, _entry in _TORCHVISION_ENTRIES.items():
     register_backbone(
         _name,
         source="torchvision",
-        projection=_proj,
-        min_input=_min,
-        max_input=_max or (None, None, None),
-        native_input=_native,
-        weights_url=f"{_TORCHVISION_ZOO}/{_file}",
+        projection=_entry.projection,
+        min_input=_entry.min_input,
+        max_input=_entry.max_input,
+        native_input=_entry.native_input,
+        weights_url=f"{_TORCHVISION_ZOO}/{_entry.weights}",
         weights_key=None,
     )(_torchvision_builder(_name))

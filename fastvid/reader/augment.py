@@ -188,8 +188,8 @@ def _randint(low: int, high: int, generator: torch.Generator) -> int:
 
 def _short_side_size(height: int, width: int, size: int) -> tuple[int, int]:
     if width < height:
-        return int(math.floor((float(height) / width) * size)), size
-    return size, int(math.floor((float(width) / height) * size))
+        return math.floor((float(height) / width) * size), size
+    return size, math.floor((float(width) / height) * size)
 
 
 def _crop_window(
@@ -223,11 +223,11 @@ def _crop_window(
         pad_right = (op.width - width + 1) // 2 if op.width > width else 0
         pad_bottom = (op.height - height + 1) // 2 if op.height > height else 0
         height2, width2 = height + pad_top + pad_bottom, width + pad_left + pad_right
-        y = int(round((height2 - op.height) / 2.0)) - pad_top
-        x = int(round((width2 - op.width) / 2.0)) - pad_left
+        y = round((height2 - op.height) / 2.0) - pad_top
+        x = round((width2 - op.width) / 2.0) - pad_left
         return y, x, op.height, op.width
-    y = int(round((height - op.height) / 2.0))
-    x = int(round((width - op.width) / 2.0))
+    y = round((height - op.height) / 2.0)
+    x = round((width - op.width) / 2.0)
     return y, x, op.height, op.width
 
 
@@ -240,15 +240,20 @@ def _resized_crop_window(
     area = height * width
     for _ in range(op.num_tries):
         target_area, aspect = _draw_area_and_aspect(op, area, scale, ratio, generator)
-        w = int(round(math.sqrt(target_area * aspect)))
-        h = int(round(math.sqrt(target_area / aspect)))
+        w = round(math.sqrt(target_area * aspect))
+        h = round(math.sqrt(target_area / aspect))
         if 0 < w <= width and 0 < h <= height:
-            return _randint(0, height - h + 1, generator), _randint(0, width - w + 1, generator), h, w
+            return (
+                _randint(0, height - h + 1, generator),
+                _randint(0, width - w + 1, generator),
+                h,
+                w,
+            )
     in_ratio = float(width) / float(height)
     if in_ratio < ratio[0]:
-        w, h = width, int(round(width / ratio[0]))
+        w, h = width, round(width / ratio[0])
     elif in_ratio > ratio[1]:
-        h, w = height, int(round(height * ratio[1]))
+        h, w = height, round(height * ratio[1])
     else:
         h, w = height, width
     return (height - h) // 2, (width - w) // 2, h, w

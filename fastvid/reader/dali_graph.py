@@ -88,7 +88,7 @@ def _graph(spec: GraphSpec, inputs: dict[str, Any]) -> tuple[Any, Any, Any]:
     elif spec.device == "gpu":
         video = video.gpu()
     if spec.needs_float_input:
-        video = fn.cast(video, dtype=types.FLOAT)
+        video = fn.cast(video, dtype=types.DALIDataType.FLOAT)
     for position, op in enumerate(spec.spatial_ops):
         key = f"op{position}"
         if isinstance(op, ShortSideScaleOp):
@@ -112,7 +112,7 @@ def _graph(spec: GraphSpec, inputs: dict[str, Any]) -> tuple[Any, Any, Any]:
     affine = spec.affine
     video = fn.crop_mirror_normalize(
         video,
-        dtype=types.FLOAT,
+        dtype=types.DALIDataType.FLOAT,
         output_layout="CFHW",
         mean=[-o / s for o, s in zip(affine.offset, affine.scale, strict=True)],
         std=[1.0 / s for s in affine.scale],
@@ -124,9 +124,9 @@ def _resize(video: Any, size: Any, *, antialias: bool) -> Any:
     return fn.resize(
         video,
         size=size,
-        interp_type=types.INTERP_LINEAR,
+        interp_type=types.DALIInterpType.INTERP_LINEAR,
         antialias=antialias,
-        dtype=types.FLOAT,
+        dtype=types.DALIDataType.FLOAT,
     )
 
 

@@ -159,7 +159,10 @@ class EpochPlanner:
                 clip_ids = clip_index if isinstance(clip_index, list) else [clip_index]
                 aug_ids = aug_index if isinstance(aug_index, list) else [aug_index]
                 last = is_last[-1] if isinstance(is_last, list) else is_last
-                frames = [clip_frame_indices(video.timing, s, e) for s, e in zip(starts, ends)]
+                frames = [
+                    clip_frame_indices(video.timing, s, e)
+                    for s, e in zip(starts, ends, strict=True)
+                ]
                 if any(f.size == 0 for f in frames):
                     break  # PyTorchVideo drops the rest of a video whose clip is empty
                 for s, e, c, a, f in zip(starts, ends, clip_ids, aug_ids, frames, strict=True):
@@ -192,14 +195,29 @@ class EpochPlanner:
             rank=self.rank,
             world_size=self.world_size,
         )
-        if sharded or self.world_size == 1:
+        if self.world_size == 1:
             return [c for i in order for c in self.clips_for_video(i, epoch=epoch)]
-        shares = [
-            [c for i in order[r :: self.world_size] for c in self.clips_for_video(i, epoch=epoch)]
-            for r in range(self.world_size)
-        ]
+        if sharded:  # the sampler shares out the videos: plan the other ranks' shares too
+            orders = [
+                _video_order(
+                    self._video_sampler,
+                    len(self.videos),
+                    seed=self.seed,
+                    epoch=epoch,
+                    rank=r,
+                    world_size=self.world_size,
+                )[0]
+                if r != self.rank
+                else order
+                for r in range(self.world_size)
+            ]
+        else:
+            orders = [order[r :: self.world_size] for r in range(self.world_size)]
+        shares = [[c for i in o for c in self.clips_for_video(i, epoch=epoch)] for o in orders]
         longest = max(len(s) for s in shares)
-        mine = shares[self.rank]
+        # Every rank runs `longest` clips (DDP needs equal steps): a short share repeats its own
+        # clips; an empty one borrows everyone's, as DistributedSampler pads from the dataset.
+        mine = shares[self.rank] or [c for share in shares for c in share]
         if not mine:
             return []
         return [mine[i % len(mine)] for i in range(longest)]

@@ -14,6 +14,7 @@ index is built; a clip that fails to decode is dropped from its batch and record
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
@@ -224,6 +225,8 @@ class ClipLoader:
             batch_size=self.batch_size,
             seed=self.seed,
             scale_in_decoder=self._scale_in_decoder,
+            # one worker per core: keep FFmpeg from oversubscribing the cores
+            decode_threads=max(1, (os.cpu_count() or 1) // self._workers()),
         )
 
     def _pick_source_kind(self, codecs: set[str]) -> Literal["encoded", "frames"]:
@@ -332,7 +335,10 @@ class ClipLoader:
             return self._retry_batch(batch_number, plan, epoch)
         samples = []
         for clip, sample_id, error in zip(
-            to_torch_samples(video), to_numpy_samples(sample_ids), to_numpy_samples(errors)
+            to_torch_samples(video),
+            to_numpy_samples(sample_ids),
+            to_numpy_samples(errors),
+            strict=True,
         ):
             sample = self._sample_dict(clip, int(sample_id[0]), bytes(error), plan, epoch)
             if sample is not None:
@@ -434,10 +440,8 @@ class ClipLoader:
         self._pipe_epoch = None
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.close()
-        except Exception:
-            pass
 
 
 class _ClipSamplerFactory:

@@ -152,8 +152,8 @@ def _is_bilinear(interpolation: object) -> bool:
 
 def _probe_affine(transform: object) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
     """``(scale, offset)`` per channel if ``transform`` is a deterministic pointwise affine."""
-    if not callable(transform) or isinstance(transform, torch.nn.Module) and any(
-        True for _ in transform.parameters()
+    if not callable(transform) or (
+        isinstance(transform, torch.nn.Module) and any(True for _ in transform.parameters())
     ):
         return None
     generator = torch.Generator().manual_seed(1234)
@@ -189,9 +189,9 @@ def _probe_affine(transform: object) -> tuple[tuple[float, ...], tuple[float, ..
     if not torch.equal(outs[0], again) or bool((per_channel_scale == 0).any()):
         return None
     for probe, out in zip(probes, outs, strict=True):
-        expected = probe * per_channel_scale[:, None, None, None] + per_channel_offset[
-            :, None, None, None
-        ]
+        expected = (
+            probe * per_channel_scale[:, None, None, None] + per_channel_offset[:, None, None, None]
+        )
         if not torch.allclose(out.float(), expected, rtol=1e-5, atol=1e-4):
             return None
     return tuple(per_channel_scale.tolist()), tuple(per_channel_offset.tolist())
@@ -246,13 +246,19 @@ class _Builder:
             t: Any = transform
             if t._backend != "pytorch" or not _is_bilinear(t._interpolation):
                 return False
-            low, high = (t._size, t._size) if name == "ShortSideScale" else (t._min_size, t._max_size)
+            low, high = (
+                (t._size, t._size) if name == "ShortSideScale" else (t._min_size, t._max_size)
+            )
             self.spatial.append(ShortSideScaleOp(int(low), int(high)))
             return True
         if module == "torchvision" and name == "RandomCrop":
             t = transform
             padding = _padding_ltrb(t.padding)
-            if padding is None or t.padding_mode != "constant" or not isinstance(t.fill, (int, float)):
+            if (
+                padding is None
+                or t.padding_mode != "constant"
+                or not isinstance(t.fill, (int, float))
+            ):
                 return False
             height, width = _size_pair(t.size)
             fill = self._raw_fill(float(t.fill))
@@ -307,7 +313,9 @@ class _Builder:
                 std = std * 3
             if len(mean) != 3 or len(std) != 3:
                 return False
-            self.affine = self.affine.then([1 / s for s in std], [-m / s for m, s in zip(mean, std)])
+            self.affine = self.affine.then(
+                [1 / s for s in std], [-m / s for m, s in zip(mean, std, strict=True)]
+            )
             return True
         probed = _probe_affine(transform)
         if probed is not None:

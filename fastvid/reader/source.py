@@ -56,6 +56,8 @@ class ClipSource:
         first_epoch: Epoch number of DALI's epoch 0.
         scale_in_decoder: On the PyAV path, fold a leading short-side resize into FFmpeg's
             scaler (faster; bilinear in swscale differs slightly from torch's). Default: True.
+        decode_threads: FFmpeg threads per worker on the PyAV path (0: FFmpeg's choice).
+            Default: 0.
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class ClipSource:
         seed: int,
         first_epoch: int = 0,
         scale_in_decoder: bool = True,
+        decode_threads: int = 0,
     ) -> None:
         self.planner = planner
         self.spatial_ops = spatial_ops
@@ -78,6 +81,7 @@ class ClipSource:
         self.seed = seed
         self.first_epoch = first_epoch
         self.scale_in_decoder = scale_in_decoder
+        self.decode_threads = decode_threads
         self._reader: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -116,8 +120,10 @@ class ClipSource:
             head: list[np.ndarray] = [data, request.frame_indices.astype(np.int32)]
         else:
             decode_size = None
-            if self.scale_in_decoder and self.spatial_ops and isinstance(
-                self.spatial_ops[0], ShortSideScaleOp
+            if (
+                self.scale_in_decoder
+                and self.spatial_ops
+                and isinstance(self.spatial_ops[0], ShortSideScaleOp)
             ):
                 decode_size = (params[0][0], params[0][1])  # (h, w) the resize would produce
             decoded = self._decode(request, decode_size, (height, width))
@@ -144,6 +150,7 @@ class ClipSource:
                 keyframes=timing.keyframes,  # type: ignore[attr-defined]
                 time_base=timing.time_base,
                 size=None if size_hw is None else (size_hw[1], size_hw[0]),
+                threads=self.decode_threads,
             )
             return _Decoded(np.ascontiguousarray(frames), "")
         except Exception as exc:  # a bad file must not kill the worker: report and drop
@@ -153,7 +160,9 @@ class ClipSource:
             return _Decoded(black, reason or f"cannot decode {os.fspath(request.path)}")
 
 
-def param_arrays(spatial_ops: Sequence[SpatialOp], params: Sequence[tuple[int, ...]]) -> list[np.ndarray]:
+def param_arrays(
+    spatial_ops: Sequence[SpatialOp], params: Sequence[tuple[int, ...]]
+) -> list[np.ndarray]:
     """Per-sample parameter arrays in ``dali_graph.input_names`` order.
 
     Args:

@@ -138,6 +138,8 @@ def _band_gray(
     frame: np.ndarray | torch.Tensor, layout_name: Literal["HWC", "CHW"]
 ) -> tuple[np.ndarray, int, int]:
     """Return (gray band as float32 (h, W), H, W) of a frame in either layout."""
+    if not isinstance(frame, (np.ndarray, torch.Tensor)):
+        raise TypeError(f"frame must be a numpy array or torch tensor, got {type(frame).__name__}")
     if layout_name not in _CHANNEL_AXIS:
         raise ValueError(f"layout ({layout_name!r}) must be one of {sorted(_CHANNEL_AXIS)}")
     if frame.ndim != 3:
@@ -155,10 +157,8 @@ def _band_gray(
     part = frame[:band] if axis == 2 else frame[:, :band]
     if isinstance(part, torch.Tensor):
         array = part.detach().to("cpu", torch.float32).numpy()
-    elif isinstance(part, np.ndarray):
-        array = part.astype(np.float32)
     else:
-        raise TypeError(f"frame must be a numpy array or torch tensor, got {type(frame).__name__}")
+        array = part.astype(np.float32)
     return array.mean(axis=axis), height, width
 
 

@@ -1,4 +1,7 @@
-"""Flash's ``flash.video`` namespace: ``from fastvid.video import VideoClassificationData, VideoClassifier``."""
+"""Flash's ``flash.video`` namespace.
+
+``from fastvid.video import VideoClassificationData, VideoClassifier``.
+"""
 
 from __future__ import annotations
 

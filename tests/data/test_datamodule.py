@@ -84,7 +84,7 @@ def test_default_train_batch_matches_flash_defaults(root: Path) -> None:
     batch = next(iter(loader))
     assert batch["video"].shape == (2, 3, 8, 244, 244)
     assert batch["video"].dtype == torch.float32
-    assert 0.0 <= float(batch["video"].min()) and float(batch["video"].max()) <= 1.0
+    assert float(batch["video"].min()) >= 0.0 and float(batch["video"].max()) <= 1.0
     assert batch["label"].dtype == torch.int64
     normalized = dm.on_after_batch_transfer(batch, 0)
     assert float(normalized["video"].min()) < 0.0  # kornia Normalize(0.45, 0.225) ran

@@ -361,16 +361,41 @@ def test_cache_keeps_other_unchanged_entries_of_the_same_folder(
     assert calls == []
 
 
-def test_corrupt_cache_is_ignored_with_a_warning(dataset: list[Path], tmp_path: Path) -> None:
+def _damage_offsets(file: Path) -> None:
+    table = index_module._Table.load(file)
+    table.ints[1, index_module._C["kf_offset"]] = 10**9
+    table.save(file)
+
+
+def _old_version(file: Path) -> None:
+    with np.load(file) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["version"] = np.array(0)
+    with open(file, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+CORRUPTIONS: dict[str, Callable[[Path], None]] = {
+    "garbage": lambda file: file.write_bytes(b"not an npz file"),
+    "truncated": lambda file: file.write_bytes(file.read_bytes()[:200]),
+    "bad offsets": _damage_offsets,
+    "old version": _old_version,
+}
+
+
+@pytest.mark.parametrize("damage", sorted(CORRUPTIONS))
+def test_corrupt_cache_is_ignored_with_a_warning(
+    dataset: list[Path], tmp_path: Path, damage: str
+) -> None:
     cache = tmp_path / "cache"
     first = _build(dataset, cache)
     (stored,) = cache.iterdir()
-    stored.write_bytes(b"not an npz file")
+    CORRUPTIONS[damage](stored)
     with pytest.warns(RuntimeWarning, match=f"ignoring the unreadable video index cache {stored}"):
         again = _build(dataset, cache)
     assert list(again) == list(first)
     assert [p.name for p in cache.iterdir()] == [stored.name]  # rewritten, no temp files left
-    assert len(index_module._Table.load(stored)) == 3
+    assert list(index_module._Table.load(stored).metas()) == list(first)
 
 
 def test_unwritable_cache_dir_warns_and_still_builds(dataset: list[Path], tmp_path: Path) -> None:

@@ -151,6 +151,14 @@ def test_from_folder_symlink_loop_is_skipped_with_a_warning(tmp_path: Path) -> N
     assert [Path(v.path).name for v in got] == ["x.mp4", "y.mp4"]
 
 
+def test_from_folder_symlink_to_the_dataset_root_is_a_loop(tmp_path: Path) -> None:
+    _touch(tmp_path, "a/x.mp4", "b/y.mp4")
+    (tmp_path / "a" / "up").symlink_to(tmp_path, target_is_directory=True)
+    with pytest.warns(RuntimeWarning, match="symlink loop"):
+        got = from_folder(tmp_path)
+    assert [(Path(v.path).name, v.label) for v in got] == [("x.mp4", 0), ("y.mp4", 1)]
+
+
 def test_from_folder_follows_symlinked_folders_unless_told_not_to(tmp_path: Path) -> None:
     _touch(tmp_path, "store/v1.mp4", "data/a/own.mp4")
     (tmp_path / "data" / "a" / "linked").symlink_to(tmp_path / "store")

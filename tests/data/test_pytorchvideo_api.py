@@ -104,7 +104,9 @@ def test_decode_audio_true_raises_not_implemented(data: Path) -> None:
 def test_shuffle_is_rejected_like_torch(data: Path) -> None:
     from fastvid.data import make_clip_sampler
 
-    dataset = labeled_video_dataset(str(data), make_clip_sampler("uniform", 1.0), decode_audio=False)
+    dataset = labeled_video_dataset(
+        str(data), make_clip_sampler("uniform", 1.0), decode_audio=False
+    )
     assert isinstance(dataset, LabeledVideoDataset)
     assert dataset.num_videos == 4
     with pytest.raises(ValueError, match="shuffle"):

@@ -42,7 +42,7 @@ def test_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_missing_archive_is_named(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="nothing.zip"):
+    with pytest.raises(FileNotFoundError, match=r"nothing\.zip"):
         download_data(tmp_path / "nothing.zip", tmp_path / "data")
 
 

@@ -50,7 +50,7 @@ def clip_windows(meta: VideoMeta, times: list[Fraction], seed: int) -> list[Wind
         (Fraction(1, 3), Fraction(4, 3)),
     ]
     rng = np.random.default_rng(seed)
-    for k in rng.choice(len(times) - 1, size=min(6, len(times) - 1), replace=False):
+    for k in rng.choice(len(times) - 1, size=min(4, len(times) - 1), replace=False):
         t, t_next = times[k], times[k + 1]
         later = times[min(k + 1 + int(rng.integers(1, 12)), len(times) - 1)]
         windows += [
@@ -60,7 +60,7 @@ def clip_windows(meta: VideoMeta, times: list[Fraction], seed: int) -> list[Wind
             (t, t_next),  # one frame-interval: the frame at t alone
             (t - tick, t),  # ends exactly on a frame: excluded
         ]
-    for _ in range(6):
+    for _ in range(4):
         start = Fraction(int(rng.integers(-200, 2600)), 1000)
         windows.append((start, start + Fraction(int(rng.integers(1, 1500)), 1000)))
     return windows
@@ -97,9 +97,15 @@ def test_clip_frame_indices_match_pytorchvideo_get_clip(
                 continue
             if video is None:
                 continue
+            # UniformTemporalSubsample on the decoded clip itself, and (for more sizes, cheaply)
+            # on the clip's stamped indices: it only selects along the time axis.
             t = video.shape[1]
+            decoded = torch.tensor(expected)
+            oracles = {8: stamps(uniform_temporal_subsample(video, 8, temporal_dim=-3))}
             for n in (*SUBSAMPLE_SIZES, t, t + 3, 2 * t + 1):
-                oracle = stamps(uniform_temporal_subsample(video, n, temporal_dim=-3))
+                oracle = uniform_temporal_subsample(decoded, n, temporal_dim=0).tolist()
+                oracles.setdefault(n, oracle)
+            for n, oracle in oracles.items():
                 mine = temporal_subsample(planned, n).tolist()
                 if mine != oracle:
                     subsample_mismatches.append((start, end, n, mine, oracle))

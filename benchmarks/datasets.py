@@ -1,0 +1,342 @@
+"""Benchmark videos: generated once under ``bench_data/``, reused by later runs.
+
+Every video is a panning textured scene with sensor noise (``fastvid.testing.make_video``,
+``content="textured"``), 30 fps, 6.5 s (three uniform 2 s clips each), at bit rates like real
+footage (about 2.2 Mbit/s for 720p H.264). Flat synthetic frames decode about 3x faster and
+would flatten every ratio, so they are never used.
+
+H.264 files come straight from ``make_video`` (libx264, default GOP like Kinetics-style
+re-encodes). VP9 files are the same scenes transcoded from those H.264 files with libvpx-vp9 in
+real-time mode: ``make_video``'s own VP9 encoder (``deadline=good``) takes about 10 s of CPU per
+second of 720p video, which would make the first benchmark run take half an hour; the transcodes
+decode at the same speed (PyAV, 720p: 444-462 frames/s against 442-458 for ``make_video``'s VP9)
+at 3-4.5 Mbit/s.
+
+A folder is reused when its ``dataset.json`` matches the requested spec and every file is still
+there with the recorded size; otherwise it is regenerated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+import av
+import numpy as np
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "Dataset",
+    "DatasetSpec",
+    "ensure_dataset",
+    "ensure_scaling_videos",
+]
+
+Codec = Literal["h264", "vp9"]
+
+DEFAULT_DATA_DIR = Path("bench_data")
+_MANIFEST = "dataset.json"
+_FORMAT_VERSION = 1
+_NUM_CLASSES = 4
+
+# VP9 transcode: target bits per pixel per frame. libvpx's real-time mode overshoots textured,
+# noisy content by ~2.5x: 0.045 (1.24 Mbit/s nominal at 720p30) lands at ~3 Mbit/s.
+_VP9_BITS_PER_PIXEL = 0.045
+_VP9_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "row-mt": "1"}
+_EXTENSIONS: dict[str, str] = {"h264": ".mp4", "vp9": ".webm"}
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One benchmark dataset: ``num_videos`` videos of one codec and resolution.
+
+    Attributes:
+        codec: ``"h264"`` or ``"vp9"``.
+        width: Frame width in pixels.
+        height: Frame height in pixels.
+        num_videos: Number of videos (each a different seeded scene).
+        duration: Seconds per video. Default: 6.5 (three uniform 2 s clips).
+        fps: Frame rate. Default: 30.
+        bitrate: Target bit rate in bit/s; ``None`` uses ``make_video``'s default for H.264 and
+            ``_VP9_BITS_PER_PIXEL`` for VP9. Default: ``None``.
+        seed: Seed of the first video (video ``i`` uses ``seed + i``). Default: 0.
+    """
+
+    codec: Codec
+    width: int
+    height: int
+    num_videos: int
+    duration: float = 6.5
+    fps: int = 30
+    bitrate: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.codec not in _EXTENSIONS:
+            raise ValueError(f"codec ({self.codec!r}) must be one of {sorted(_EXTENSIONS)}")
+        if self.num_videos < 1:
+            raise ValueError(f"num_videos ({self.num_videos}) must be >= 1")
+
+    @property
+    def name(self) -> str:
+        """Short label, e.g. ``"720p-h264"``."""
+        return f"{self.height}p-{self.codec}"
+
+    @property
+    def folder_name(self) -> str:
+        """Folder under the data directory; encodes every parameter."""
+        rate = "auto" if self.bitrate is None else str(self.bitrate)
+        return (
+            f"{self.codec}_{self.width}x{self.height}_{self.fps}fps_{self.duration:g}s_"
+            f"{self.num_videos}v_seed{self.seed}_br{rate}"
+        )
+
+    def h264_source(self) -> DatasetSpec:
+        """The H.264 dataset a VP9 dataset is transcoded from (same scenes)."""
+        return DatasetSpec("h264", self.width, self.height, self.num_videos, self.duration,
+                           self.fps, None, self.seed)
+
+
+@dataclass
+class Dataset:
+    """A generated dataset, ready to benchmark.
+
+    Attributes:
+        spec: What was asked for.
+        folder: Where the files are.
+        paths: The video files, in label order.
+        labels: One integer class per video.
+        mbit_per_s: Mean measured bit rate (file size * 8 / duration).
+        keyframe_interval: Mean distance between keyframes, in frames (the whole video when it
+            has one keyframe).
+        generate_s: Seconds spent generating in this run (0 when reused).
+    """
+
+    spec: DatasetSpec
+    folder: Path
+    paths: list[str]
+    labels: list[int]
+    mbit_per_s: float
+    keyframe_interval: float
+    generate_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pairs(self) -> list[tuple[str, int]]:
+        """``(path, label)`` pairs."""
+        return list(zip(self.paths, self.labels, strict=True))
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready description for ``results.json``."""
+        return {
+            "name": self.spec.name,
+            **asdict(self.spec),
+            "folder": str(self.folder),
+            "mbit_per_s": round(self.mbit_per_s, 3),
+            "keyframe_interval_frames": round(self.keyframe_interval, 1),
+            "generate_s": round(self.generate_s, 2),
+            **self.extra,
+        }
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def _make_h264(path: str, spec: DatasetSpec, seed: int) -> str:
+    from fastvid.testing import make_video
+
+    tmp = path + ".part.mp4"
+    make_video(tmp, codec="h264", size=(spec.width, spec.height), fps=spec.fps,
+               duration=spec.duration, content="textured", bitrate=spec.bitrate, seed=seed)
+    os.replace(tmp, path)
+    return path
+
+
+def _transcode_vp9(source: str, path: str, spec: DatasetSpec, threads: int) -> str:
+    """Re-encode ``source`` with libvpx-vp9 (real-time mode), frame for frame."""
+    bitrate = spec.bitrate or round(_VP9_BITS_PER_PIXEL * spec.width * spec.height * spec.fps)
+    time_base = Fraction(1, spec.fps)
+    tmp = path + ".part.webm"
+    with av.open(source) as src, av.open(tmp, "w", options={"fflags": "+bitexact"}) as out:
+        stream = src.streams.video[0]
+        encoder = out.add_stream("libvpx-vp9", rate=spec.fps, options=dict(_VP9_OPTIONS))
+        encoder.width, encoder.height = stream.width, stream.height
+        encoder.pix_fmt = "yuv420p"
+        encoder.bit_rate = bitrate
+        encoder.codec_context.thread_count = threads
+        encoder.codec_context.time_base = time_base
+        encoder.time_base = time_base
+        for i, frame in enumerate(src.decode(stream)):
+            frame.pts = i
+            frame.time_base = time_base
+            out.mux(encoder.encode(frame))
+        out.mux(encoder.encode(None))
+    os.replace(tmp, path)
+    return path
+
+
+def _file_stats(path: str) -> tuple[float, int, int]:
+    """(duration s, number of frames, number of keyframes) from the packets (no decoding)."""
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        frames = keyframes = 0
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            frames += 1
+            keyframes += int(packet.is_keyframe)
+        if container.duration is not None:
+            seconds = container.duration / av.time_base
+        else:
+            seconds = float(stream.duration * stream.time_base)
+    return float(seconds), frames, keyframes
+
+
+def _load_manifest(folder: Path, spec: DatasetSpec) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads((folder / _MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if manifest.get("version") != _FORMAT_VERSION or manifest.get("spec") != asdict(spec):
+        return None
+    for name, size in manifest["files"].items():
+        file = folder / name
+        if not file.is_file() or file.stat().st_size != size:
+            return None
+    return manifest
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def ensure_dataset(
+    spec: DatasetSpec,
+    data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR,
+    *,
+    workers: int | None = None,
+    log: Any = print,
+) -> Dataset:
+    """Return the dataset for ``spec``, generating the files the first time.
+
+    Args:
+        spec: What to generate.
+        data_dir: Root folder of all benchmark data. Default: ``bench_data``.
+        workers: Processes that encode in parallel. Default: all cores.
+        log: ``print``-like function for progress messages. Default: ``print``.
+
+    Returns:
+        The dataset, with its measured bit rate and keyframe interval.
+    """
+    folder = Path(data_dir) / spec.folder_name
+    names = [f"v{i:03d}{_EXTENSIONS[spec.codec]}" for i in range(spec.num_videos)]
+    paths = [str(folder / name) for name in names]
+    started = time.perf_counter()
+    manifest = _load_manifest(folder, spec)
+    if manifest is None:
+        cores = os.cpu_count() or 1
+        workers = max(1, min(workers or cores, spec.num_videos))
+        log(f"[data] generating {spec.name}: {spec.num_videos} x {spec.duration:g} s "
+            f"{spec.width}x{spec.height} into {folder} ({workers} processes)")
+        folder.mkdir(parents=True, exist_ok=True)
+        if spec.codec == "h264":
+            with _pool(workers) as pool:
+                list(pool.map(_make_h264, paths, [spec] * len(paths),
+                              [spec.seed + i for i in range(spec.num_videos)]))
+        else:
+            source = ensure_dataset(spec.h264_source(), data_dir, workers=workers, log=log)
+            threads = max(1, cores // workers)
+            with _pool(workers) as pool:
+                list(pool.map(_transcode_vp9, source.paths, paths, [spec] * len(paths),
+                              [threads] * len(paths)))
+        stats = [_file_stats(p) for p in paths]
+        manifest = {
+            "version": _FORMAT_VERSION,
+            "spec": asdict(spec),
+            "files": {name: os.path.getsize(p) for name, p in zip(names, paths, strict=True)},
+            "stats": stats,
+        }
+        (folder / _MANIFEST).write_text(json.dumps(manifest, indent=1))
+        generate_s = time.perf_counter() - started
+    else:
+        generate_s = 0.0
+    stats = manifest["stats"]
+    rates = [manifest["files"][n] * 8 / max(s[0], 1e-9) / 1e6 for n, s in zip(names, stats)]
+    intervals = [s[1] / max(s[2], 1) for s in stats]
+    return Dataset(
+        spec,
+        folder,
+        paths,
+        [i % _NUM_CLASSES for i in range(spec.num_videos)],
+        float(np.mean(rates)),
+        float(np.mean(intervals)),
+        generate_s,
+    )
+
+
+def _make_tiny(path: str, seed: int) -> str:
+    from fastvid.testing import make_video
+
+    tmp = path + ".part.mp4"
+    make_video(tmp, codec="h264", size=(64, 48), fps=30, duration=1.0, content="textured",
+               seed=seed)
+    os.replace(tmp, path)
+    return path
+
+
+def ensure_scaling_videos(
+    count: int,
+    data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR,
+    *,
+    unique: int = 100,
+    log: Any = print,
+) -> list[str]:
+    """``count`` small videos (64x48, 1 s, H.264) for the scaling run.
+
+    ``unique`` distinct videos are encoded; the rest are hard links to them (distinct paths,
+    so each is indexed and opened on its own, at no extra disk space).
+
+    Args:
+        count: How many video paths to return.
+        data_dir: Root folder of all benchmark data. Default: ``bench_data``.
+        unique: How many different videos to encode. Default: 100.
+        log: ``print``-like function for progress messages. Default: ``print``.
+
+    Returns:
+        ``count`` paths.
+    """
+    if count < 1:
+        raise ValueError(f"count ({count}) must be >= 1")
+    folder = Path(data_dir) / "scaling_64x48_1s_h264"
+    sources = folder / "unique"
+    sources.mkdir(parents=True, exist_ok=True)
+    unique = min(unique, count)
+    originals = [str(sources / f"u{i:04d}.mp4") for i in range(unique)]
+    missing = [(p, i) for i, p in enumerate(originals) if not os.path.exists(p)]
+    if missing:
+        log(f"[data] encoding {len(missing)} small scaling videos into {sources}")
+        with _pool(os.cpu_count() or 1) as pool:
+            list(pool.map(_make_tiny, [p for p, _ in missing], [i for _, i in missing]))
+    links = folder / "videos"
+    links.mkdir(exist_ok=True)
+    paths = []
+    for i in range(count):
+        link = links / f"v{i:05d}.mp4"
+        if not link.exists():
+            os.link(originals[i % unique], link)
+        paths.append(str(link))
+    return paths
+
+
+def describe_datasets(datasets: Sequence[Dataset]) -> list[dict[str, Any]]:
+    """JSON-ready descriptions of several datasets."""
+    return [d.describe() for d in datasets]

@@ -1,0 +1,811 @@
+"""The loader rows and the harness that times them.
+
+Every row reads the SAME files and produces the SAME clips (the seed config below): the clips
+PyTorchVideo's ``LabeledVideoDataset`` yields with a uniform 2 s clip sampler and a sequential
+video order. fastvid's epoch plan (:meth:`fastvid.reader.loader.ClipLoader.plan`) names the 8
+frames of each clip; the rows that decode frames themselves (torchcodec, decord, the ceiling)
+decode exactly those frames. Each row hands over batches of float32 ``(B, C, T, H, W)`` clips
+(the ceiling: decoded uint8 frames, untransformed).
+
+A row is timed by :func:`measure`: the time to the first batch (building the loader, starting
+workers, the first decode) is reported on its own; throughput counts only the batches after it.
+Peak host RSS (this process plus all its children) and, on a GPU, peak device memory are
+sampled in a background thread.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import multiprocessing
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "ROW_NAMES",
+    "SEED_CONFIG",
+    "MemorySampler",
+    "RowJob",
+    "RowResult",
+    "Workload",
+    "make_workload",
+    "measure",
+    "row_jobs",
+]
+
+# The seed config (Flash's video classification defaults, minus normalisation).
+SEED_CONFIG: dict[str, Any] = {
+    "clip_sampler": "uniform",
+    "clip_duration": 2.0,
+    "num_frames": 8,
+    "short_side": (256, 320),
+    "crop": 244,
+    "flip_p": 0.5,
+    "video_sampler": "SequentialSampler",
+}
+
+# Rows in the order they run within a dataset. PyTorchVideo and the DataLoader-based rows fork
+# their workers, so they run before anything starts DALI threads in this process.
+ROW_NAMES = ("pytorchvideo", "torchcodec", "decord", "ceiling", "fastvid")
+
+_MB = 1024 * 1024
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+def seed_video_transform(*, subsample: bool = True) -> Any:
+    """The seed config's video transform, as Flash users wrote it.
+
+    Args:
+        subsample: Start with ``UniformTemporalSubsample(8)`` (off for rows that decode only the
+            8 frames already). Default: ``True``.
+    """
+    import fastvid  # noqa: F401  (makes pytorchvideo.transforms importable on new torchvision)
+    from pytorchvideo.transforms import RandomShortSideScale, UniformTemporalSubsample
+    from torchvision.transforms import Compose, RandomCrop, RandomHorizontalFlip
+
+    low, high = SEED_CONFIG["short_side"]
+    steps: list[Any] = [UniformTemporalSubsample(SEED_CONFIG["num_frames"])] if subsample else []
+    steps += [
+        RandomShortSideScale(min_size=low, max_size=high),
+        RandomCrop(SEED_CONFIG["crop"]),
+        RandomHorizontalFlip(p=SEED_CONFIG["flip_p"]),
+    ]
+    return Compose(steps)
+
+
+def seed_sample_transform() -> Any:
+    """``ApplyTransformToKey("video", seed_video_transform())`` (PyTorchVideo's sample dicts)."""
+    import fastvid  # noqa: F401
+    from pytorchvideo.transforms import ApplyTransformToKey
+
+    return ApplyTransformToKey("video", seed_video_transform())
+
+
+# --------------------------------------------------------------------------- workload
+
+
+@dataclass
+class Workload:
+    """The files and clips every row of one dataset loads.
+
+    Attributes:
+        name: Dataset label (``"720p-h264"``).
+        pairs: ``(path, label)`` per video, in dataset order.
+        index: fastvid's metadata index of the files.
+        plan: The clips, in PyTorchVideo's order (sequential videos, uniform clips).
+        batch_size: Clips per batch.
+        codec: The videos' codec.
+    """
+
+    name: str
+    pairs: list[tuple[str, int]]
+    index: Any
+    plan: list[Any]
+    batch_size: int
+    codec: str
+
+    @property
+    def num_clips(self) -> int:
+        """Clips per pass over the dataset."""
+        return len(self.plan)
+
+    def batches(self) -> list[list[Any]]:
+        """The plan cut into batches."""
+        b = self.batch_size
+        return [self.plan[i : i + b] for i in range(0, len(self.plan), b)]
+
+
+def make_workload(name: str, pairs: Sequence[tuple[str, int]], *, batch_size: int,
+                  index: Any, codec: str) -> Workload:
+    """Plan the clips of ``pairs`` once, with fastvid's planner (no decoding).
+
+    Args:
+        name: Dataset label.
+        pairs: ``(path, label)`` per video.
+        batch_size: Clips per batch.
+        index: A :class:`fastvid.data.index.VideoIndex` of the files.
+        codec: The videos' codec.
+    """
+    loader = _fastvid_loader(list(pairs), index=index, batch_size=batch_size, device="cpu",
+                             cpu_decoder="pyav", num_workers=None)
+    plan = loader.plan(0)
+    return Workload(name, list(pairs), index, plan, batch_size, codec)
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+class MemorySampler:
+    """Samples peak memory of this process and its children (and the GPU) in a thread.
+
+    RSS (summed over the process tree) is sampled every ``interval`` seconds, as asked of the
+    benchmark; it counts pages shared between processes (torch's libraries in every DataLoader
+    worker) once per process, so multi-process loaders look bigger than they are. PSS (shared
+    pages split between the processes sharing them, from ``/proc/<pid>/smaps_rollup``) costs
+    ~10 ms per process to read, so it is sampled every ``pss_interval`` seconds.
+
+    Args:
+        interval: Seconds between RSS samples. Default: 0.05.
+        pss_interval: Seconds between PSS samples (``0`` turns PSS off). Default: 1.0.
+        gpu: Also sample device memory in use (``torch.cuda.mem_get_info``). Default: ``False``.
+    """
+
+    def __init__(self, *, interval: float = 0.05, pss_interval: float = 1.0,
+                 gpu: bool = False) -> None:
+        import psutil
+
+        self._process = psutil.Process()
+        self.interval = interval
+        self.pss_interval = pss_interval
+        self.gpu = gpu
+        self.baseline_rss = self._rss()
+        self.peak_rss = self.baseline_rss
+        self.baseline_pss = self._pss() if pss_interval else None
+        self.peak_pss = self.baseline_pss
+        self.baseline_gpu = self._gpu_used() if gpu else 0
+        self.peak_gpu = self.baseline_gpu
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def _tree(self) -> list[Any]:
+        return [self._process, *self._process.children(recursive=True)]
+
+    def _rss(self) -> int:
+        import psutil
+
+        total = 0
+        for process in self._tree():
+            try:
+                total += process.memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return total
+
+    def _pss(self) -> int | None:
+        total = 0
+        for process in self._tree():
+            try:
+                with open(f"/proc/{process.pid}/smaps_rollup") as handle:
+                    for line in handle:
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1]) * 1024
+                            break
+            except FileNotFoundError:
+                if process.pid == self._process.pid:
+                    return None  # no smaps_rollup on this system
+            except OSError:
+                continue
+        return total
+
+    def _gpu_used(self) -> int:
+        free, total = torch.cuda.mem_get_info()
+        return int(total - free)
+
+    def sample(self, *, pss: bool = False) -> None:
+        """Take one sample now (with ``pss``, PSS too)."""
+        self.peak_rss = max(self.peak_rss, self._rss())
+        if pss and self.peak_pss is not None:
+            value = self._pss()
+            if value is not None:
+                self.peak_pss = max(self.peak_pss, value)
+        if self.gpu:
+            self.peak_gpu = max(self.peak_gpu, self._gpu_used())
+
+    def _run(self) -> None:
+        next_pss = time.monotonic() + self.pss_interval
+        while not self._stop.wait(self.interval):
+            due = bool(self.pss_interval) and time.monotonic() >= next_pss
+            if due:
+                next_pss = time.monotonic() + self.pss_interval
+            try:
+                self.sample(pss=due)
+            except Exception:  # a child exiting mid-sample: skip this sample
+                continue
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class RowResult:
+    """One measured (or skipped) row: a loader, a configuration, a dataset.
+
+    Throughput (``clips_per_s``, ``frames_per_s``) excludes the first batch, whose time is
+    ``first_batch_s`` (loader construction, worker start-up, first decode).
+    """
+
+    dataset: str
+    row: str
+    device: str
+    config: str
+    status: str = "ok"  # "ok" | "skipped" | "failed"
+    reason: str = ""
+    description: str = ""
+    clips: int = 0
+    frames: int = 0
+    first_batch_s: float | None = None
+    steady_clips: int = 0
+    steady_s: float | None = None
+    clips_per_s: float | None = None
+    frames_per_s: float | None = None
+    peak_rss_mb: float | None = None
+    rss_delta_mb: float | None = None
+    peak_pss_mb: float | None = None
+    pss_delta_mb: float | None = None
+    peak_gpu_mb: float | None = None
+    cpu_s_per_clip: float | None = None
+    best: bool = False
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (floats rounded)."""
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, float):
+                out[key] = round(value, 4)
+        return out
+
+
+def measure(
+    batches: Iterator[int],
+    result: RowResult,
+    *,
+    frames_per_clip: int,
+    gpu: bool = False,
+) -> RowResult:
+    """Time ``batches`` (an iterator yielding each batch's clip count) into ``result``.
+
+    The iterator should build its loader lazily, so the first batch's time includes set-up.
+    Besides wall time it records the CPU seconds per clip the whole process tree spent after
+    the first batch (``cpu_s_per_clip``), which a busy machine disturbs much less than
+    throughput.
+    """
+    gc.collect()
+    with MemorySampler(gpu=gpu) as memory:
+        start = time.perf_counter()
+        first = next(batches)
+        _sync(gpu)
+        first_done = time.perf_counter()
+        cpu_first = _tree_cpu_seconds()
+        memory.sample(pss=True)
+        steady = 0
+        for clips in batches:
+            steady += clips
+        _sync(gpu)
+        end = time.perf_counter()
+        memory.sample(pss=True)
+    gc.collect()  # let finished loaders reap their workers, so their CPU time is counted
+    cpu_end = _tree_cpu_seconds()
+    result.clips = first + steady
+    result.frames = result.clips * frames_per_clip
+    result.first_batch_s = first_done - start
+    result.steady_clips = steady
+    result.steady_s = end - first_done
+    if steady and result.steady_s > 0:
+        result.clips_per_s = steady / result.steady_s
+        result.frames_per_s = result.clips_per_s * frames_per_clip
+        result.cpu_s_per_clip = (cpu_end - cpu_first) / steady
+    else:
+        result.reason = "only one batch: no throughput (use more clips or a smaller batch)"
+    result.peak_rss_mb = memory.peak_rss / _MB
+    result.rss_delta_mb = (memory.peak_rss - memory.baseline_rss) / _MB
+    if memory.peak_pss is not None and memory.baseline_pss is not None:
+        result.peak_pss_mb = memory.peak_pss / _MB
+        result.pss_delta_mb = (memory.peak_pss - memory.baseline_pss) / _MB
+    if gpu:
+        result.peak_gpu_mb = (memory.peak_gpu - memory.baseline_gpu) / _MB
+    return result
+
+
+def _tree_cpu_seconds() -> float:
+    """CPU seconds of this process, its reaped children and its live descendants."""
+    import resource
+
+    import psutil
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _sync(gpu: bool) -> None:
+    if gpu:
+        torch.cuda.synchronize()
+
+
+def _check_clips(video: torch.Tensor, expected: int | None, row: str) -> int:
+    """Check a batch is float32 ``(B, 3, 8, crop, crop)``; return B."""
+    crop, frames = SEED_CONFIG["crop"], SEED_CONFIG["num_frames"]
+    shape = tuple(video.shape)
+    if video.dtype != torch.float32 or shape[1:] != (3, frames, crop, crop):
+        raise RuntimeError(
+            f"{row}: expected float32 (B, 3, {frames}, {crop}, {crop}) batches, got "
+            f"{video.dtype} {shape}"
+        )
+    if expected is not None and shape[0] != expected:
+        raise RuntimeError(f"{row}: expected {expected} clips in the batch, got {shape[0]}")
+    return int(shape[0])
+
+
+# --------------------------------------------------------------------------- PyTorchVideo
+
+
+def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int]:
+    """PyTorchVideo ``LabeledVideoDataset`` + PyAV decoder + torch ``DataLoader``.
+
+    What Lightning Flash users ran: every frame of the 2 s clip is decoded and converted to RGB
+    float, then ``UniformTemporalSubsample(8)`` keeps 8 and the spatial transforms run in torch.
+    """
+    import fastvid  # noqa: F401
+    from pytorchvideo.data import LabeledVideoDataset
+    from pytorchvideo.data.clip_sampling import make_clip_sampler
+    from torch.utils.data import DataLoader, SequentialSampler
+
+    dataset = LabeledVideoDataset(
+        [(path, {"label": label}) for path, label in work.pairs],
+        clip_sampler=make_clip_sampler("uniform", SEED_CONFIG["clip_duration"]),
+        video_sampler=SequentialSampler,
+        transform=seed_sample_transform(),
+        decode_audio=False,
+        decoder="pyav",
+    )
+    loader = DataLoader(dataset, batch_size=work.batch_size, num_workers=num_workers)
+    for batch in loader:
+        yield _check_clips(batch["video"], None, "pytorchvideo")
+
+
+# --------------------------------------------------------------------------- fastvid
+
+
+def _fastvid_loader(pairs: list[tuple[str, int]], *, index: Any, batch_size: int, device: str,
+                    cpu_decoder: str, num_workers: int | None) -> Any:
+    from torch.utils.data import SequentialSampler
+
+    from fastvid.data.samplers import make_clip_sampler
+    from fastvid.reader.loader import ClipLoader
+
+    return ClipLoader(
+        pairs,
+        clip_sampler=make_clip_sampler(SEED_CONFIG["clip_sampler"], SEED_CONFIG["clip_duration"]),
+        transform=seed_sample_transform(),
+        batch_size=batch_size,
+        video_sampler=SequentialSampler,
+        device=device,
+        cpu_decoder=cpu_decoder,  # type: ignore[arg-type]
+        num_workers=num_workers,
+        index=index,
+        on_error="raise",
+        progress=False,
+    )
+
+
+def fastvid_batches(work: Workload, *, device: str, cpu_decoder: str = "auto",
+                    num_workers: int | None = None) -> Iterator[int]:
+    """fastvid ``ClipLoader``: the same sample transform, lowered into the DALI graph."""
+    loader = _fastvid_loader(work.pairs, index=work.index, batch_size=work.batch_size,
+                             device=device, cpu_decoder=cpu_decoder, num_workers=num_workers)
+    try:
+        for batch in loader:
+            yield _check_clips(batch["video"], None, "fastvid")
+        if loader.skipped:
+            raise RuntimeError(f"fastvid skipped clips: {loader.skipped[:3]}")
+    finally:
+        loader.close()
+
+
+# --------------------------------------------------------------------------- frame decoders
+
+
+class _DecoderCache:
+    """Keeps a few decoders open (like fastvid's reader), so consecutive clips reuse them."""
+
+    def __init__(self, opener: Callable[[str], Any], size: int = 4) -> None:
+        self._opener = opener
+        self._size = size
+        self._open: OrderedDict[str, Any] = OrderedDict()
+
+    def get(self, path: str) -> Any:
+        decoder = self._open.get(path)
+        if decoder is None:
+            decoder = self._opener(path)
+            self._open[path] = decoder
+            while len(self._open) > self._size:
+                self._open.popitem(last=False)
+        self._open.move_to_end(path)
+        return decoder
+
+
+class TorchcodecClips:
+    """The 8 planned frames of a clip with ``torchcodec.decoders.VideoDecoder.get_frames_at``.
+
+    Args:
+        device: ``"cpu"`` or ``"cuda"``.
+        threads: ``num_ffmpeg_threads`` (0: FFmpeg picks). Default: 0.
+    """
+
+    def __init__(self, *, device: str = "cpu", threads: int = 0) -> None:
+        self.device = device
+        self.threads = threads
+        self._cache: _DecoderCache | None = None
+
+    def _open(self, path: str) -> Any:
+        from torchcodec.decoders import VideoDecoder
+
+        return VideoDecoder(path, device=self.device, num_ffmpeg_threads=self.threads,
+                            seek_mode="exact")
+
+    def frames(self, request: Any) -> torch.Tensor:
+        """uint8 ``(T, C, H, W)`` frames of one clip."""
+        if self._cache is None:
+            self._cache = _DecoderCache(self._open)
+        decoder = self._cache.get(request.path)
+        return decoder.get_frames_at(request.frame_indices.tolist()).data
+
+
+class DecordClips:
+    """The 8 planned frames of a clip with ``decord.VideoReader.get_batch``.
+
+    Args:
+        threads: decord decoder threads (0: automatic). Default: 0.
+    """
+
+    def __init__(self, *, threads: int = 0) -> None:
+        self.threads = threads
+        self._cache: _DecoderCache | None = None
+
+    def _open(self, path: str) -> Any:
+        import decord
+
+        return decord.VideoReader(path, ctx=decord.cpu(0), num_threads=self.threads)
+
+    def frames(self, request: Any) -> torch.Tensor:
+        """uint8 ``(T, C, H, W)`` frames of one clip."""
+        if self._cache is None:
+            self._cache = _DecoderCache(self._open)
+        reader = self._cache.get(request.path)
+        array = reader.get_batch(request.frame_indices.tolist()).asnumpy()
+        return torch.from_numpy(array).permute(0, 3, 1, 2)
+
+
+class _TransformedClips(torch.utils.data.Dataset):  # type: ignore[type-arg]
+    """Map-style dataset: planned clip ``i`` → decoded 8 frames → the seed transforms."""
+
+    def __init__(self, plan: list[Any], clips: Any) -> None:
+        self.plan = plan
+        self.clips = clips
+        self.transform = seed_video_transform(subsample=False)
+
+    def __len__(self) -> int:
+        return len(self.plan)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        request = self.plan[i]
+        frames = self.clips.frames(request)  # (T, C, H, W) uint8
+        video = frames.permute(1, 0, 2, 3).float()  # (C, T, H, W) float, as PyTorchVideo gives
+        return {"video": self.transform(video), "label": request.label}
+
+
+def decoded_clip_batches(work: Workload, clips: Any, *, num_workers: int, row: str,
+                         device: str = "cpu") -> Iterator[int]:
+    """Decode the planned frames with ``clips`` and transform them in torch, via a DataLoader."""
+    from torch.utils.data import DataLoader
+
+    dataset = _TransformedClips(work.plan, clips)
+    loader = DataLoader(dataset, batch_size=work.batch_size, num_workers=num_workers,
+                        shuffle=False)
+    for batch in loader:
+        video = batch["video"]
+        if device != "cpu" and video.device.type == "cpu":
+            raise RuntimeError(f"{row}: expected batches on {device}, got {video.device}")
+        yield _check_clips(video, None, row)
+
+
+# --------------------------------------------------------------------------- the ceiling
+
+
+class PyAVCeiling:
+    """Decode-only: exactly the planned frames, converted to RGB at full size, no transforms.
+
+    Uses :class:`fastvid.reader.pyav_source.PyAVFrameReader` (seek to the keyframe before each
+    run of needed frames, decode forward, skip unneeded non-reference frames, convert only the
+    needed frames), the fastest frame-selective CPU decoder here.
+
+    Args:
+        threads: FFmpeg decoder threads (0: FFmpeg picks). Default: 0.
+    """
+
+    def __init__(self, *, threads: int = 0) -> None:
+        self.threads = threads
+        self._reader: Any = None
+
+    def frames(self, request: Any, meta: Any) -> np.ndarray:
+        """uint8 ``(T, H, W, 3)`` frames of one clip."""
+        from fastvid.reader.pyav_source import PyAVFrameReader
+
+        if self._reader is None:
+            self._reader = PyAVFrameReader()
+        return self._reader.decode_frames(
+            request.path, request.frame_indices, pts=meta.pts, keyframes=meta.keyframes,
+            threads=self.threads,
+        )
+
+
+def _ceiling_in_process(work: Workload, *, threads: int) -> Iterator[int]:
+    decoder = PyAVCeiling(threads=threads)
+    for batch in work.batches():
+        for request in batch:
+            decoder.frames(request, work.index.meta(request.path))
+        yield len(batch)
+
+
+_WORKER_CEILING: PyAVCeiling | None = None
+
+
+def _ceiling_worker_init() -> None:
+    global _WORKER_CEILING
+    _WORKER_CEILING = PyAVCeiling(threads=1)
+
+
+def _ceiling_worker_batch(batch: list[tuple[Any, Any]]) -> int:
+    assert _WORKER_CEILING is not None
+    for request, meta in batch:
+        _WORKER_CEILING.frames(request, meta)
+    return len(batch)
+
+
+def _ceiling_processes(work: Workload, *, processes: int) -> Iterator[int]:
+    """One single-threaded decoder per process; each process decodes whole batches."""
+    tasks = [[(r, work.index.meta(r.path)) for r in batch] for batch in work.batches()]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes, initializer=_ceiling_worker_init) as pool:
+        yield from pool.imap(_ceiling_worker_batch, tasks)
+
+
+def _dali_decode_only(work: Workload, *, device: str) -> Iterator[int]:
+    """DALI ``fn.decoders.video(frames=...)`` of the planned frames, nothing else."""
+    from nvidia.dali import fn
+    from nvidia.dali.pipeline import Pipeline
+
+    batches = work.batches()
+
+    class _Source:
+        def __init__(self) -> None:
+            self.i = 0
+
+        def __call__(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+            if self.i >= len(batches):
+                raise StopIteration
+            batch = batches[self.i]
+            self.i += 1
+            data = [np.fromfile(r.path, dtype=np.uint8) for r in batch]
+            return data, [r.frame_indices.astype(np.int32) for r in batch]
+
+    gpu = device == "gpu"
+    pipe = Pipeline(batch_size=work.batch_size, num_threads=os.cpu_count() or 1,
+                    device_id=torch.cuda.current_device() if gpu else None,
+                    prefetch_queue_depth=2, exec_dynamic=True)
+    with pipe:
+        data, frames = fn.external_source(source=_Source(), num_outputs=2, batch=True)
+        video = fn.decoders.video(data, device="mixed" if gpu else "cpu", frames=frames)
+        pipe.set_outputs(video)
+    pipe.build()
+    try:
+        while True:
+            try:
+                (video,) = pipe.run()
+            except StopIteration:
+                break
+            yield len(video)
+    finally:
+        del pipe
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@dataclass
+class RowJob:
+    """One row to run: what it is, and the iterator factory that runs it."""
+
+    row: str
+    device: str
+    config: str
+    description: str
+    run: Callable[[], Iterator[int]]
+    params: dict[str, Any] = field(default_factory=dict)
+    skip_reason: str = ""
+
+
+def _available(module: str) -> str:
+    """'' if ``module`` imports, else why not."""
+    try:
+        __import__(module)
+    except Exception as exc:
+        return f"{module} is not usable here ({type(exc).__name__}: {str(exc)[:200]})"
+    return ""
+
+
+def cuda_reason() -> str:
+    """'' if a CUDA device is usable, else why not."""
+    try:
+        if torch.cuda.is_available() and torch.cuda.device_count() > 0:
+            return ""
+    except Exception as exc:
+        return f"CUDA check failed: {exc}"
+    return "no CUDA device (torch.cuda.is_available() is False): GPU rows are not measured"
+
+
+def ptv_worker_counts(cores: int) -> list[int]:
+    """DataLoader worker counts to try for PyTorchVideo: 0, 1, 2, 4, ... and all cores."""
+    counts = {0, cores}
+    n = 1
+    while n < cores:
+        counts.add(n)
+        n *= 2
+    return sorted(counts)
+
+
+def row_jobs(
+    work: Workload,
+    *,
+    rows: Sequence[str] = ROW_NAMES,
+    ptv_workers: Sequence[int],
+    cores: int | None = None,
+    fastvid_workers: int | None = None,
+) -> list[RowJob]:
+    """The rows to run for one dataset, in run order (see :data:`ROW_NAMES`).
+
+    Args:
+        work: The dataset's workload.
+        rows: Row names to include. Default: all.
+        ptv_workers: PyTorchVideo DataLoader worker counts to measure.
+        cores: CPU cores for the multi-worker configs. Default: ``os.cpu_count()``.
+        fastvid_workers: ``ClipLoader(num_workers=...)``. Default: ``None`` (fastvid's
+            default).
+    """
+    cores = cores or os.cpu_count() or 1
+    no_cuda = cuda_reason()
+    jobs: list[RowJob] = []
+    wanted = set(rows)
+    if "pytorchvideo" in wanted:
+        for n in ptv_workers:
+            jobs.append(RowJob(
+                "pytorchvideo", "cpu", f"num_workers={n}",
+                "PyTorchVideo LabeledVideoDataset + PyAV + DataLoader",
+                lambda n=n: pytorchvideo_batches(work, num_workers=n), {"num_workers": n},
+            ))
+    if "torchcodec" in wanted:
+        reason = _available("torchcodec.decoders")
+        for workers, threads in ((0, 0), (cores, 1)):
+            jobs.append(RowJob(
+                "torchcodec", "cpu", f"num_workers={workers},ffmpeg_threads={threads or 'auto'}",
+                "torchcodec VideoDecoder.get_frames_at(8 planned frames) + torch transforms",
+                lambda w=workers, t=threads: decoded_clip_batches(
+                    work, TorchcodecClips(device="cpu", threads=t), num_workers=w,
+                    row="torchcodec"),
+                {"num_workers": workers, "num_ffmpeg_threads": threads}, reason,
+            ))
+        jobs.append(RowJob(
+            "torchcodec", "gpu", "cuda,num_workers=0",
+            "torchcodec VideoDecoder(device='cuda').get_frames_at + torch transforms on GPU",
+            lambda: decoded_clip_batches(work, TorchcodecClips(device="cuda", threads=0),
+                                         num_workers=0, row="torchcodec", device="cuda"),
+            {"num_workers": 0}, reason or no_cuda,
+        ))
+    if "decord" in wanted:
+        reason = _available("decord")
+        for workers, threads in ((0, 0), (cores, 1)):
+            jobs.append(RowJob(
+                "decord", "cpu", f"num_workers={workers},threads={threads or 'auto'}",
+                "decord VideoReader.get_batch(8 planned frames) + torch transforms",
+                lambda w=workers, t=threads: decoded_clip_batches(
+                    work, DecordClips(threads=t), num_workers=w, row="decord"),
+                {"num_workers": workers, "threads": threads}, reason,
+            ))
+    if "ceiling" in wanted:
+        jobs.append(RowJob(
+            "ceiling", "cpu", "pyav,threads=auto",
+            "decode-only: PyAV frame-selective decode of the planned frames to RGB, 1 process",
+            lambda: _ceiling_in_process(work, threads=0), {"threads": 0},
+        ))
+        jobs.append(RowJob(
+            "ceiling", "cpu", f"pyav,processes={cores}",
+            f"decode-only: PyAV frame-selective decode, {cores} single-threaded processes",
+            lambda: _ceiling_processes(work, processes=cores), {"processes": cores},
+        ))
+        if work.codec in ("vp8", "vp9", "mjpeg"):
+            jobs.append(RowJob(
+                "ceiling", "cpu", "dali-cpu",
+                "decode-only: DALI CPU fn.decoders.video(frames=planned)",
+                lambda: _dali_decode_only(work, device="cpu"), {},
+            ))
+        jobs.append(RowJob(
+            "ceiling", "gpu", "dali-nvdec",
+            "decode-only: DALI fn.decoders.video(device='mixed', frames=planned) on NVDEC",
+            lambda: _dali_decode_only(work, device="gpu"), {}, no_cuda,
+        ))
+    if "fastvid" in wanted:
+        cpu_decoder = "pyav" if work.codec not in ("vp8", "vp9", "mjpeg") else "dali"
+        jobs.append(RowJob(
+            "fastvid", "cpu", f"cpu_decoder={cpu_decoder}",
+            f"fastvid ClipLoader(device='cpu', cpu_decoder='{cpu_decoder}')",
+            lambda: fastvid_batches(work, device="cpu", cpu_decoder=cpu_decoder,
+                                    num_workers=fastvid_workers),
+            {"cpu_decoder": cpu_decoder, "num_workers": fastvid_workers},
+        ))
+        jobs.append(RowJob(
+            "fastvid", "gpu", "nvdec",
+            "fastvid ClipLoader(device='gpu'): NVDEC decode + DALI GPU transforms",
+            lambda: fastvid_batches(work, device="gpu", num_workers=fastvid_workers),
+            {"num_workers": fastvid_workers}, no_cuda,
+        ))
+    return jobs
+
+
+def run_job(job: RowJob, work: Workload) -> RowResult:
+    """Run one job, catching failures into the result (a failed row never stops the suite)."""
+    result = RowResult(work.name, job.row, job.device, job.config,
+                       description=job.description, params=dict(job.params))
+    if job.skip_reason:
+        result.status, result.reason = "skipped", job.skip_reason
+        return result
+    try:
+        measure(job.run(), result, frames_per_clip=SEED_CONFIG["num_frames"],
+                gpu=job.device == "gpu")
+    except Exception as exc:
+        result.status = "failed"
+        result.reason = f"{type(exc).__name__}: {str(exc).strip()[:500]}"
+    finally:
+        gc.collect()
+    if result.status == "ok" and result.clips != work.num_clips:
+        result.status = "failed"
+        result.reason = f"produced {result.clips} clips, the plan has {work.num_clips}"
+    return result
+
+
+def finite(value: float | None) -> bool:
+    """Whether ``value`` is a usable number."""
+    return value is not None and math.isfinite(value)

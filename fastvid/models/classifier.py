@@ -1,0 +1,446 @@
+"""``VideoClassifier``: a registry backbone, a linear head and Lightning's training steps.
+
+Mirrors Lightning Flash's ``flash.video.VideoClassifier``: same constructor arguments, the
+backbone's final projection replaced by ``Linear(num_features, num_classes)``, ``train_loss`` /
+``val_accuracy``-style logging, and a ``backbone`` attribute for the finetuning strategies.
+
+Batches are the dicts ``fastvid.data.VideoClassificationData`` yields::
+
+    {"video": (B, C, T, H, W) float, "label": (B,) int64, "video_name": list[str],
+     "video_index": ..., "clip_index": ..., "aug_index": ...}
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+from torchmetrics import Accuracy, F1Score, Metric, MetricCollection
+
+from fastvid.models.heads import linear_head
+from fastvid.models.registry import BackboneInfo, backbone_info, create_backbone, list_backbones
+
+__all__ = ["VideoClassifier", "average_by_video"]
+
+VIDEO_KEY = "video"
+LABEL_KEY = "label"
+# Batch entries predict_step passes through so callers can group clips by video.
+_PASS_THROUGH_KEYS: tuple[str, ...] = ("video_name", "video_index", "clip_index", "aug_index")
+_STAGES: tuple[str, ...] = ("train", "val", "test")
+
+LossFn = Callable[[Tensor, Tensor], Tensor]
+Head = nn.Module | Callable[[Tensor], Tensor]
+MetricsArg = Metric | Mapping[str, Metric] | Sequence[Metric] | None
+
+
+class _SchedulerSpec(NamedTuple):
+    factory: Callable[..., Any]
+    kwargs: dict[str, Any]
+    config: dict[str, Any]
+
+
+class VideoClassifier(pl.LightningModule):
+    """Classify video clips with a backbone from :func:`fastvid.models.list_backbones`.
+
+    Args:
+        num_classes: Number of classes. Default: ``None`` (``len(labels)``).
+        labels: Class names, index ``i`` naming class ``i``. Default: ``None``.
+        backbone: A registry name or an ``nn.Module`` mapping ``(B, C, T, H, W)`` clips to
+            ``(B, num_features)`` features. Default: ``"x3d_xs"``.
+        backbone_kwargs: Passed to the backbone's builder (a registry name only).
+            Default: ``None``.
+        pretrained: ``True`` for the published weights from ``torch.hub``'s cache (never
+            downloaded: a missing file raises ``FileNotFoundError`` naming the path and URL),
+            ``False`` for random weights, or a path to a local state dict. When loading a
+            checkpoint elsewhere, pass ``pretrained=False`` to ``load_from_checkpoint``.
+            Default: ``True``.
+        head: An ``nn.Module`` or a function mapping features to logits.
+            Default: ``None`` (``Sequential(Flatten(), Linear(num_features, num_classes))``).
+        loss_fn: ``loss_fn(logits, target)``. Default: ``None`` (``F.cross_entropy``; with
+            ``multi_label``, ``F.binary_cross_entropy_with_logits``).
+        optimizer: A ``torch.optim`` name (case-insensitive), an ``Optimizer`` class or a
+            factory ``f(params, lr=..., **optimizer_kwargs)``. Default: ``"Adam"``.
+        optimizer_kwargs: Extra optimizer arguments. Default: ``None``.
+        lr_scheduler: ``None``, a ``torch.optim.lr_scheduler`` name or class (or a factory
+            ``f(optimizer, **kwargs)``), ``(scheduler, kwargs)`` or
+            ``(scheduler, kwargs, lightning_config)`` where ``lightning_config`` holds
+            Lightning's ``interval`` / ``frequency`` / ``monitor``. Default: ``None``.
+        metrics: A torchmetrics ``Metric``, a list of them or a ``{name: Metric}`` dict,
+            logged as ``train_<name>``, ``val_<name>``, ``test_<name>``.
+            Default: ``None`` (multiclass ``Accuracy``; with ``multi_label``, ``F1Score``).
+        learning_rate: The optimizer's ``lr``; ``None`` keeps the optimizer's default.
+            Default: ``1e-3``.
+        multi_label: Targets are ``(B, num_classes)`` multi-hot vectors. Default: ``False``.
+    """
+
+    def __init__(
+        self,
+        num_classes: int | None = None,
+        labels: Sequence[str] | None = None,
+        *,
+        backbone: str | nn.Module = "x3d_xs",
+        backbone_kwargs: Mapping[str, Any] | None = None,
+        pretrained: bool | str | os.PathLike[str] = True,
+        head: Head | None = None,
+        loss_fn: LossFn | None = None,
+        optimizer: str | type[Optimizer] | Callable[..., Optimizer] = "Adam",
+        optimizer_kwargs: Mapping[str, Any] | None = None,
+        lr_scheduler: Any = None,
+        metrics: MetricsArg = None,
+        learning_rate: float | None = 1e-3,
+        multi_label: bool = False,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=_unsaveable_arguments(locals()))
+        self.labels = _validate_labels(labels)
+        self.num_classes = _validate_num_classes(num_classes, self.labels)
+        self.multi_label = bool(multi_label)
+        self.learning_rate = _validate_learning_rate(learning_rate)
+        self._optimizer_factory = _resolve_optimizer(optimizer)
+        self.optimizer_kwargs = dict(optimizer_kwargs or {})
+        self._scheduler = _resolve_scheduler(lr_scheduler)
+        self.loss_fn = _resolve_loss_fn(loss_fn, self.multi_label)
+
+        self.backbone_info: BackboneInfo | None
+        self.backbone, num_features = self._build_backbone(backbone, backbone_kwargs, pretrained)
+        self.head = _resolve_head(head, num_features, self.num_classes)
+
+        collection = _build_metrics(metrics, self.num_classes, self.multi_label)
+        self.train_metrics = collection.clone(prefix="train_")
+        self.val_metrics = collection.clone(prefix="val_")
+        self.test_metrics = collection.clone(prefix="test_")
+
+    # ------------------------------------------------------------------ construction
+
+    def _build_backbone(
+        self,
+        backbone: str | nn.Module,
+        backbone_kwargs: Mapping[str, Any] | None,
+        pretrained: bool | str | os.PathLike[str],
+    ) -> tuple[nn.Module, int | None]:
+        if isinstance(backbone, nn.Module):
+            if backbone_kwargs:
+                raise ValueError("backbone_kwargs apply to registry names only, not to modules")
+            self.backbone_info = None
+            features = getattr(backbone, "num_features", None)
+            return backbone, features if isinstance(features, int) else None
+        if not isinstance(backbone, str):
+            raise TypeError(
+                f"backbone must be a registry name or an nn.Module, got {type(backbone).__name__}"
+            )
+        self.backbone_info = backbone_info(backbone)
+        kwargs = dict(backbone_kwargs or {})
+        # Flash passed these through backbone_kwargs; fastvid handles both itself.
+        kwargs.pop("pretrained", None)
+        kwargs.pop("head_activation", None)
+        return create_backbone(backbone, pretrained=pretrained, **kwargs)
+
+    @classmethod
+    def available_models(cls) -> list[str]:
+        """Names accepted as ``backbone`` (Flash's spelling)."""
+        return list_backbones()
+
+    @classmethod
+    def available_backbones(cls, filter: str | None = None) -> list[str]:
+        """Names accepted as ``backbone``, optionally filtered by an ``fnmatch`` pattern.
+
+        Args:
+            filter: Pattern such as ``"x3d*"``. Default: ``None`` (all).
+        """
+        return list_backbones(filter)
+
+    def modules_to_freeze(self) -> nn.Module:
+        """The part the finetuning strategies freeze (Flash's hook): the backbone."""
+        return self.backbone
+
+    # ------------------------------------------------------------------ forward and steps
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Logits ``(B, num_classes)`` for clips ``(B, C, T, H, W)``."""
+        if x.dim() != 5:
+            raise ValueError(f"expected clips of shape (B, C, T, H, W), got {tuple(x.shape)}")
+        if self.backbone_info is not None:
+            self.backbone_info.check_input(x.shape)
+        logits: Tensor = self.head(self.backbone(x))
+        return logits
+
+    def to_probabilities(self, logits: Tensor) -> Tensor:
+        """Softmax over classes, or an independent sigmoid per class with ``multi_label``."""
+        return torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
+
+    def _step(self, batch: Mapping[str, Any], stage: str) -> Tensor:
+        video, target = _unpack(batch, need_label=True)
+        logits = self(video)
+        loss_target = target.to(logits.dtype) if self.multi_label else target
+        loss = self.loss_fn(logits, loss_target)
+        n = video.shape[0]
+        on_step = stage == "train"
+        self.log(f"{stage}_loss", loss, on_step=on_step, on_epoch=True, prog_bar=True, batch_size=n)
+        metrics: MetricCollection = getattr(self, f"{stage}_metrics")
+        metrics.update(self.to_probabilities(logits.detach()), target.long())
+        self.log_dict(metrics, on_step=False, on_epoch=True, batch_size=n)
+        return loss
+
+    def training_step(self, batch: Mapping[str, Any], batch_idx: int) -> Tensor:
+        """Loss of one batch; logs ``train_loss`` and ``train_<metric>``."""
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: Mapping[str, Any], batch_idx: int) -> Tensor:
+        """Logs ``val_loss`` and ``val_<metric>``."""
+        return self._step(batch, "val")
+
+    def test_step(self, batch: Mapping[str, Any], batch_idx: int) -> Tensor:
+        """Logs ``test_loss`` and ``test_<metric>``."""
+        return self._step(batch, "test")
+
+    def predict_step(
+        self, batch: Mapping[str, Any], batch_idx: int, dataloader_idx: int = 0
+    ) -> dict[str, Any]:
+        """Per-clip class probabilities (on the CPU) and the batch's video identifiers.
+
+        Returns:
+            ``{"probabilities": (B, num_classes), "video_name": [...], ...}`` with whichever of
+            ``video_name``, ``video_index``, ``clip_index``, ``aug_index`` the batch has; see
+            :func:`average_by_video` to turn these into one prediction per video.
+        """
+        video, _ = _unpack(batch, need_label=False)
+        output: dict[str, Any] = {
+            "probabilities": self.to_probabilities(self(video)).detach().cpu()
+        }
+        for key in _PASS_THROUGH_KEYS:
+            if key in batch:
+                value = batch[key]
+                output[key] = value.detach().cpu() if isinstance(value, Tensor) else value
+        return output
+
+    # ------------------------------------------------------------------ optimisation
+
+    def configure_optimizers(self) -> Any:
+        """The optimizer over trainable parameters, plus the scheduler if one was given."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        kwargs = dict(self.optimizer_kwargs)
+        if self.learning_rate is not None:
+            kwargs.setdefault("lr", self.learning_rate)
+        optimizer = self._optimizer_factory(params, **kwargs)
+        if self._scheduler is None:
+            return optimizer
+        scheduler = self._scheduler.factory(optimizer, **self._scheduler.kwargs)
+        config: dict[str, Any] = {"interval": "epoch", "frequency": 1}
+        if isinstance(scheduler, ReduceLROnPlateau):
+            config["monitor"] = "val_loss"
+        config.update(self._scheduler.config)
+        config["scheduler"] = scheduler
+        return {"optimizer": optimizer, "lr_scheduler": config}
+
+
+def average_by_video(predictions: Iterable[Mapping[str, Any]]) -> dict[str, Tensor]:
+    """Average per-clip probabilities from ``Trainer.predict`` into one vector per video.
+
+    Args:
+        predictions: The dicts :meth:`VideoClassifier.predict_step` returned (one per batch).
+
+    Returns:
+        ``{video_name: (num_classes,) mean probability}``, in order of first appearance.
+    """
+    sums: dict[str, Tensor] = {}
+    counts: dict[str, int] = {}
+    for batch in predictions:
+        if "video_name" not in batch:
+            raise ValueError("predictions lack 'video_name'; the batches must carry video names")
+        for name, probs in zip(batch["video_name"], batch["probabilities"], strict=True):
+            sums[name] = sums[name] + probs if name in sums else probs.clone()
+            counts[name] = counts.get(name, 0) + 1
+    return {name: total / counts[name] for name, total in sums.items()}
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _unpack(batch: Mapping[str, Any], *, need_label: bool) -> tuple[Tensor, Tensor]:
+    if not isinstance(batch, Mapping) or VIDEO_KEY not in batch:
+        got = sorted(batch) if isinstance(batch, Mapping) else type(batch).__name__
+        raise ValueError(f"batches must be dicts with a {VIDEO_KEY!r} tensor; got {got}")
+    if need_label and LABEL_KEY not in batch:
+        raise ValueError(f"training batches need a {LABEL_KEY!r} entry; got keys {sorted(batch)}")
+    video = batch[VIDEO_KEY]
+    target = batch.get(LABEL_KEY, torch.empty(0))
+    return video, target
+
+
+def _is_plain(value: object) -> bool:
+    if value is None or isinstance(value, bool | int | float | str | os.PathLike):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def _unsaveable_arguments(arguments: Mapping[str, Any]) -> list[str]:
+    """Constructor arguments that are modules, functions or classes: kept out of hparams."""
+    return [k for k, v in arguments.items() if k not in ("self", "__class__") and not _is_plain(v)]
+
+
+def _validate_labels(labels: Sequence[str] | None) -> list[str] | None:
+    if labels is None:
+        return None
+    if isinstance(labels, str) or not all(isinstance(label, str) for label in labels):
+        raise TypeError(f"labels must be a sequence of str, got {labels!r}")
+    return list(labels)
+
+
+def _validate_num_classes(num_classes: int | None, labels: list[str] | None) -> int:
+    if num_classes is None:
+        if labels is None:
+            raise ValueError("pass num_classes or labels (e.g. num_classes=datamodule.num_classes)")
+        num_classes = len(labels)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
+        raise TypeError(f"num_classes must be an int, got {num_classes!r}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes ({num_classes}) must be >= 1")
+    if labels is not None and len(labels) != num_classes:
+        raise ValueError(f"num_classes ({num_classes}) != len(labels) ({len(labels)})")
+    return num_classes
+
+
+def _validate_learning_rate(learning_rate: float | None) -> float | None:
+    if learning_rate is None:
+        return None
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, int | float):
+        raise TypeError(f"learning_rate must be a float, got {learning_rate!r}")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate ({learning_rate}) must be > 0")
+    return float(learning_rate)
+
+
+def _optimizer_classes() -> dict[str, type[Optimizer]]:
+    return {
+        name.lower(): obj
+        for name, obj in vars(torch.optim).items()
+        if isinstance(obj, type) and issubclass(obj, Optimizer) and obj is not Optimizer
+    }
+
+
+def _resolve_optimizer(optimizer: object) -> Callable[..., Optimizer]:
+    if isinstance(optimizer, str):
+        classes = _optimizer_classes()
+        found = classes.get(optimizer.lower())
+        if found is None:
+            names = sorted(cls.__name__ for cls in classes.values())
+            raise ValueError(f"unknown optimizer {optimizer!r}; torch.optim has {names}")
+        return found
+    if callable(optimizer):
+        return optimizer
+    raise TypeError(
+        f"optimizer must be a torch.optim name, an Optimizer class or a factory, got {optimizer!r}"
+    )
+
+
+def _scheduler_classes() -> dict[str, type]:
+    return {
+        name.lower(): obj
+        for name, obj in vars(torch.optim.lr_scheduler).items()
+        if isinstance(obj, type)
+        and issubclass(obj, LRScheduler | ReduceLROnPlateau)
+        and not name.startswith("_")
+        and obj is not LRScheduler
+    }
+
+
+def _resolve_scheduler_factory(scheduler: object) -> Callable[..., Any]:
+    if isinstance(scheduler, str):
+        classes = _scheduler_classes()
+        found = classes.get(scheduler.lower())
+        if found is None:
+            names = sorted(cls.__name__ for cls in classes.values())
+            raise ValueError(
+                f"unknown lr_scheduler {scheduler!r}; torch.optim.lr_scheduler has {names}"
+            )
+        return found
+    if callable(scheduler):
+        return scheduler
+    raise TypeError(f"lr_scheduler must be a name, a class or a factory, got {scheduler!r}")
+
+
+def _resolve_scheduler(lr_scheduler: object) -> _SchedulerSpec | None:
+    if lr_scheduler is None:
+        return None
+    if isinstance(lr_scheduler, tuple | list):
+        if len(lr_scheduler) not in (2, 3):
+            raise ValueError(
+                f"lr_scheduler tuple ({lr_scheduler!r}) must be (scheduler, kwargs) or "
+                "(scheduler, kwargs, lightning_config)"
+            )
+        kwargs, config = lr_scheduler[1], lr_scheduler[2] if len(lr_scheduler) == 3 else {}
+        if not isinstance(kwargs, Mapping) or not isinstance(config, Mapping):
+            raise TypeError(
+                f"lr_scheduler kwargs and lightning_config must be dicts, got {lr_scheduler!r}"
+            )
+        factory = _resolve_scheduler_factory(lr_scheduler[0])
+        return _SchedulerSpec(factory, dict(kwargs), dict(config))
+    return _SchedulerSpec(_resolve_scheduler_factory(lr_scheduler), {}, {})
+
+
+def _resolve_loss_fn(loss_fn: LossFn | None, multi_label: bool) -> LossFn:
+    if loss_fn is None:
+        return F.binary_cross_entropy_with_logits if multi_label else F.cross_entropy
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {loss_fn!r}")
+    return loss_fn
+
+
+def _resolve_head(head: Head | None, num_features: int | None, num_classes: int) -> Head:
+    if head is None:
+        if num_features is None:
+            raise ValueError(
+                "cannot size the default head: the backbone module has no int `num_features`; "
+                "pass head=nn.Linear(<feature width>, num_classes) or set backbone.num_features"
+            )
+        return linear_head(num_features, num_classes)
+    if not callable(head):
+        raise TypeError(f"head must be an nn.Module or a callable, got {head!r}")
+    return head
+
+
+_TASK_PREFIX = re.compile(r"^(Multiclass|Multilabel|Binary)(?=[A-Z])")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _metric_name(metric: Metric) -> str:
+    name = _TASK_PREFIX.sub("", type(metric).__name__)
+    return _CAMEL_BOUNDARY.sub("_", name).lower()
+
+
+def _build_metrics(metrics: MetricsArg, num_classes: int, multi_label: bool) -> MetricCollection:
+    if metrics is None:
+        metrics = (
+            F1Score(task="multilabel", num_labels=num_classes)
+            if multi_label
+            else Accuracy(task="multiclass", num_classes=num_classes)
+        )
+    items: list[tuple[object, object]]
+    if isinstance(metrics, Metric):
+        items = [(_metric_name(metrics), metrics)]
+    elif isinstance(metrics, Mapping):
+        items = list(metrics.items())
+    elif isinstance(metrics, Sequence) and not isinstance(metrics, str):
+        items = [(_metric_name(m) if isinstance(m, Metric) else None, m) for m in metrics]
+    else:
+        raise TypeError(f"metrics must be a torchmetrics Metric, a list or a dict, got {metrics!r}")
+    named: dict[str, Metric | MetricCollection] = {}
+    for name, metric in items:
+        if not isinstance(name, str) or not isinstance(metric, Metric):
+            raise TypeError(f"metrics must be torchmetrics Metric instances, got {metrics!r}")
+        if name in named:
+            raise ValueError(f"two metrics are both named {name!r}; pass a {{name: metric}} dict")
+        named[name] = metric
+    return MetricCollection(named)

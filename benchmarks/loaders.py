@@ -423,13 +423,19 @@ def _fastvid_loader(pairs: list[tuple[str, int]], *, index: Any, batch_size: int
 
 
 def fastvid_batches(work: Workload, *, device: str, cpu_decoder: str = "auto",
-                    num_workers: int | None = None) -> Iterator[int]:
-    """fastvid ``ClipLoader``: the same sample transform, lowered into the DALI graph."""
+                    num_workers: int | None = None, max_batches: int | None = None
+                    ) -> Iterator[int]:
+    """fastvid ``ClipLoader``: the same sample transform, lowered into the DALI graph.
+
+    ``max_batches`` stops early (the scaling run measures the start of a long epoch).
+    """
     loader = _fastvid_loader(work.pairs, index=work.index, batch_size=work.batch_size,
                              device=device, cpu_decoder=cpu_decoder, num_workers=num_workers)
     try:
-        for batch in loader:
+        for number, batch in enumerate(loader):
             yield _check_clips(batch["video"], None, "fastvid")
+            if max_batches is not None and number + 1 >= max_batches:
+                return
         if loader.skipped:
             raise RuntimeError(f"fastvid skipped clips: {loader.skipped[:3]}")
     finally:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Literal, NamedTuple, cast
+from typing import Literal, cast
 
 import av
 import numpy as np
@@ -105,7 +105,7 @@ def available_codecs() -> tuple[str, ...]:
     for name, spec in _CODECS.items():
         try:
             av.codec.Codec(spec.encoder, "w")
-        except Exception:
+        except ValueError:  # av.codec.codec.UnknownCodecError
             continue
         found.append(name)
     return tuple(found)
@@ -175,6 +175,13 @@ def _validate_optional_positive(name: str, value: int | None) -> None:
         raise TypeError(f"{name} must be an int or None, got {type(value).__name__}")
     if value <= 0:
         raise ValueError(f"{name} ({value}) must be > 0 or None")
+
+
+def _validate_seed(seed: int) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed ({seed}) must be >= 0")
 
 
 def _validate_rotation(rotation: int) -> None:
@@ -275,15 +282,12 @@ def _bounce(start: float, step: float, span: int, count: int) -> np.ndarray:
 _MAX_PAN_SPAN = 480  # px of texture beyond the frame; longer pans bounce back
 
 
-class _Scene(NamedTuple):
-    """Renders frame ``i`` (without stamp) as (H, W, 3) uint8."""
-
-    render: Callable[[int], np.ndarray]
+_Render = Callable[[int], np.ndarray]  # frame number -> (H, W, 3) uint8 content, unstamped
 
 
 def _textured(
     rng: np.random.Generator, width: int, height: int, count: int, motion: tuple[float, float]
-) -> _Scene:
+) -> _Render:
     if motion == (0.0, 0.0):
         angle = rng.uniform(0, 2 * np.pi)
         speed = rng.uniform(1.0, 2.0) * max(1.0, width / 640)
@@ -298,12 +302,12 @@ def _textured(
         crop = texture[ys[i] : ys[i] + height, xs[i] : xs[i] + width]
         return noise.add(crop, i)
 
-    return _Scene(render)
+    return render
 
 
 def _flat(
     rng: np.random.Generator, width: int, height: int, count: int, motion: tuple[float, float]
-) -> _Scene:
+) -> _Render:
     start = rng.uniform(40, 200, size=3).astype(np.float32)
     gx = rng.uniform(-40, 40, size=3).astype(np.float32)
     gy = rng.uniform(-40, 40, size=3).astype(np.float32)
@@ -316,12 +320,12 @@ def _flat(
         base = start + drift * ((i % 200) - 100)
         return np.clip(base + gradient, _LOW, _HIGH).astype(np.uint8)
 
-    return _Scene(render)
+    return render
 
 
 def _moving_object(
     rng: np.random.Generator, width: int, height: int, count: int, motion: tuple[float, float]
-) -> _Scene:
+) -> _Render:
     background = (_texture(rng, height, width) * 0.55 + 10).astype(np.uint8)  # dim: object pops
     noise = _Noise(rng, height, width)
     top = stamp_band_height(width, height)
@@ -350,10 +354,10 @@ def _moving_object(
         frame[region] = (patch * (1 - alpha) + np.minimum(colour, _HIGH) * alpha).astype(np.uint8)
         return frame
 
-    return _Scene(render)
+    return render
 
 
-_CONTENT: dict[str, Callable[..., _Scene]] = {
+_CONTENT: dict[str, Callable[..., _Render]] = {
     "textured": _textured,
     "flat": _flat,
     "motion": _moving_object,
@@ -436,18 +440,21 @@ def make_video(
             (at most ``MAX_INDEX + 1``). Default: ``2.0``.
         vfr: Variable frame rate: gaps between frames are irregularly 1x or 2x the nominal
             interval (seeded). Needs ``.mp4``/``.mov``/``.mkv``/``.webm``. Default: ``False``.
-        seed: Seed for all content (texture, pan direction, noise, VFR gaps). Default: ``0``.
+        seed: Seed (>= 0) for all content (texture, pan, noise, VFR gaps). Default: ``0``.
         content: ``"textured"``: a panning textured scene with sensor noise, like real
             footage; ``"flat"``: smooth gradients (fast to encode and decode, not realistic);
             ``"motion"``: a bright disc moving by ``motion`` px/frame over a still textured
             background, wrapping at the edges. Default: ``"textured"``.
         motion: ``(dx, dy)`` in px/frame: the disc's velocity for ``"motion"``; for
-            ``"textured"`` the camera pan (``(0, 0)``: a seeded pan). Default: ``(0.0, 0.0)``.
+            ``"textured"`` the camera pan (``(0, 0)``: a seeded pan of 1-2 px/frame at up to
+            640 px wide); ignored for ``"flat"``. Default: ``(0.0, 0.0)``.
         rotation: Display rotation written to the container's display matrix, in degrees
             counter-clockwise as PyAV's ``VideoFrame.rotation`` reports it (one of 0, ±90,
             ±180, ±270). Pixels are stored unrotated. Default: ``0``.
-        bitrate: Target bit rate in bit/s; ``None`` picks one per codec and resolution
-            (about 2.5 Mbit/s for 720p30 H.264). Default: ``None``.
+        bitrate: Target bit rate in bit/s; ``None`` picks one per codec and resolution (at
+            720p30 textured: H.264 ~2.3, HEVC ~1.7, MPEG-4 ~4.1, VP9 ~2.9, VP8 ~2.9, MJPEG ~22
+            Mbit/s; at least 0.3 Mbit/s). VP9 (realtime mode) overshoots noisy content by up to
+            2x; MJPEG's rate control is coarse. Default: ``None``.
         gop: Keyframe interval in frames; ``None`` keeps the encoder's default. Default: ``None``.
         audio: Add a 440 Hz mono sine track (AAC in MP4/MOV, Opus in WebM/MKV, PCM in AVI).
             Default: ``False``.
@@ -470,8 +477,7 @@ def make_video(
     _validate_rotation(rotation)
     _validate_optional_positive("bitrate", bitrate)
     _validate_optional_positive("gop", gop)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    _validate_seed(seed)
     box = _validate_container(path, vfr=vfr, rotation=rotation)
     if codec not in available_codecs():
         raise ValueError(
@@ -485,7 +491,7 @@ def make_video(
             f"duration ({duration}) at fps ({fps}) gives {len(times)} frames; the frame-index "
             f"stamp holds at most {MAX_INDEX + 1}"
         )
-    scene = _CONTENT[content](
+    render = _CONTENT[content](
         np.random.default_rng([int(seed), 0]), width, height, len(times), velocity
     )
     if bitrate is None:
@@ -505,7 +511,7 @@ def make_video(
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _encode(path, plan, scene)
+        _encode(path, plan, render)
     except BaseException as error:
         path.unlink(missing_ok=True)
         if isinstance(error, (av.FFmpegError, ValueError)):  # FFmpeg's refusals
@@ -531,7 +537,7 @@ class _EncodePlan:
     audio_seconds: float | None  # None: no audio track
 
 
-def _encode(path: Path, plan: _EncodePlan, scene: _Scene) -> None:
+def _encode(path: Path, plan: _EncodePlan, render: _Render) -> None:
     # bitexact: no random UIDs (Matroska) or version strings, so files are byte-identical.
     with av.open(str(path), "w", options={"fflags": "+bitexact"}) as container:
         stream = cast(
@@ -556,7 +562,7 @@ def _encode(path: Path, plan: _EncodePlan, scene: _Scene) -> None:
             stream.set_display_rotation(plan.rotation)
         audio = _AudioTrack(container, plan.container.audio_codec, plan.audio_seconds)
         for i, t in enumerate(plan.frame_times):
-            pixels = scene.render(i)
+            pixels = render(i)
             stamp_frame_index(pixels, i)
             # Convert here, not inside PyAV's encode: its implicit conversion made libx264's
             # output vary from run to run.

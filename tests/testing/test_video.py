@@ -72,6 +72,15 @@ def test_every_codec_reads_back_every_frame(codec: str, tmp_path: Path) -> None:
     assert times == [Fraction(i, 20) for i in range(30)]
 
 
+@pytest.mark.parametrize(
+    ("codec", "ext"), [("h264", ".mov"), ("hevc", ".mkv"), ("mjpeg", ".mkv"), ("mpeg4", ".avi")]
+)
+def test_other_containers(codec: str, ext: str, tmp_path: Path) -> None:
+    path = make_video(tmp_path / f"v{ext}", codec=codec, size=(64, 48), duration=0.5)  # type: ignore[arg-type]
+    frames, _ = _decode(path)
+    assert [read_frame_index(f) for f in frames] == list(range(15))
+
+
 @pytest.mark.parametrize("codec", CODECS)
 def test_same_arguments_give_the_same_file(codec: str, tmp_path: Path) -> None:
     ext = container_extension(codec)  # type: ignore[arg-type]
@@ -218,6 +227,7 @@ def test_creates_parent_folders(tmp_path: Path) -> None:
         ({"gop": -1}, ValueError, r"gop \(-1\) must be > 0"),
         ({"gop": 2.5}, TypeError, "gop must be an int"),
         ({"seed": 1.5}, TypeError, "seed must be an int"),
+        ({"seed": -1}, ValueError, r"seed \(-1\) must be >= 0"),
     ],
 )
 def test_bad_arguments(

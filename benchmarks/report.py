@@ -1,0 +1,490 @@
+"""Write benchmark results: ``results.json`` (raw), ``results.md`` (tables) and PNG plots.
+
+The same module writes the scaling run's ``scaling.json``, ``scaling.md`` and plots.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "TARGETS",
+    "headline_ratios",
+    "machine_info",
+    "machine_tag",
+    "mark_best",
+    "plot_scaling",
+    "plot_throughput",
+    "write_json",
+    "write_markdown",
+    "write_scaling_markdown",
+]
+
+# The issue's targets, checked on the CPU H.264 720p dataset: fastvid / other >= value.
+TARGETS: dict[str, float] = {"pytorchvideo": 5.0, "torchcodec": 1.2, "ceiling": 0.8}
+HEADLINE_DATASET = "720p-h264"
+
+_PACKAGES = (
+    "fastvid",
+    "torch",
+    "torchvision",
+    "nvidia-dali-cuda130",
+    "nvidia-dali-cuda120",
+    "av",
+    "pytorchvideo",
+    "torchcodec",
+    "decord",
+    "numpy",
+    "psutil",
+)
+
+
+# --------------------------------------------------------------------------- machine
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _gpu_info() -> dict[str, Any] | None:
+    import torch
+
+    try:
+        if not torch.cuda.is_available():
+            return None
+        info: dict[str, Any] = {
+            "name": torch.cuda.get_device_name(0),
+            "count": torch.cuda.device_count(),
+            "memory_gb": round(torch.cuda.get_device_properties(0).total_memory / 2**30, 1),
+            "cuda_runtime": torch.version.cuda,
+        }
+    except Exception as exc:
+        return {"error": str(exc)}
+    if shutil.which("nvidia-smi"):
+        try:
+            driver = subprocess.run(
+                ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                capture_output=True, text=True, timeout=20, check=False,
+            ).stdout.strip().splitlines()
+            info["driver"] = driver[0] if driver else None
+        except (OSError, subprocess.SubprocessError):
+            info["driver"] = None
+    return info
+
+
+def _versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    versions["python"] = platform.python_version()
+    try:
+        import av
+
+        versions["pyav_libavcodec"] = ".".join(map(str, av.library_versions["libavcodec"]))
+    except Exception:
+        pass
+    if shutil.which("ffmpeg"):  # the system FFmpeg torchcodec loads
+        try:
+            first = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True,
+                                   timeout=20, check=False).stdout.splitlines()
+            versions["system_ffmpeg"] = first[0].split()[2] if first else None
+        except (OSError, subprocess.SubprocessError, IndexError):
+            versions["system_ffmpeg"] = None
+    return versions
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU, cores, RAM, GPU and driver, library versions and the current load."""
+    import psutil
+
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 1
+    return {
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpu_usable": usable,
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "gpu": _gpu_info(),
+        "versions": _versions(),
+        "load_average": [round(v, 2) for v in os.getloadavg()],
+    }
+
+
+def machine_tag(info: dict[str, Any]) -> str:
+    """Folder name for a machine's results: ``"cpu"`` or ``"gpu-<name>"``."""
+    gpu = info.get("gpu")
+    if not gpu or "name" not in gpu:
+        return "cpu"
+    name = re.sub(r"[^a-z0-9]+", "-", gpu["name"].lower()).strip("-")
+    return f"gpu-{name.removeprefix('nvidia-')}"
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def mark_best(rows: list[dict[str, Any]]) -> None:
+    """Set ``best`` on the fastest ``ok`` config of each (dataset, row, device)."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        row["best"] = False
+        if row["status"] == "ok" and row.get("clips_per_s"):
+            groups.setdefault((row["dataset"], row["row"], row["device"]), []).append(row)
+    for members in groups.values():
+        max(members, key=lambda r: r["clips_per_s"])["best"] = True
+
+
+def _best(rows: Iterable[dict[str, Any]], dataset: str, row: str, device: str) -> dict | None:
+    for r in rows:
+        if r["best"] and (r["dataset"], r["row"], r["device"]) == (dataset, row, device):
+            return r
+    return None
+
+
+def headline_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """fastvid / other (best config of each) per dataset and device, same run.
+
+    Also ``pytorchvideo_all_cores``: against PyTorchVideo with ``num_workers`` = all cores.
+    """
+    cores = os.cpu_count() or 1
+    out = []
+    keys = sorted({(r["dataset"], r["device"]) for r in rows})
+    for dataset, device in keys:
+        fast = _best(rows, dataset, "fastvid", device)
+        if fast is None:
+            continue
+        # Baselines on the same device; PyTorchVideo only exists on the CPU.
+        others = {
+            "pytorchvideo": _best(rows, dataset, "pytorchvideo", "cpu"),
+            "torchcodec": _best(rows, dataset, "torchcodec", device),
+            "decord": _best(rows, dataset, "decord", device),
+            "ceiling": _best(rows, dataset, "ceiling", device),
+        }
+        all_cores = next(
+            (r for r in rows if (r["dataset"], r["row"], r["status"]) == (
+                dataset, "pytorchvideo", "ok") and r["params"].get("num_workers") == cores
+             and r.get("clips_per_s")),
+            None,
+        )
+        entry: dict[str, Any] = {
+            "dataset": dataset,
+            "device": device,
+            "fastvid_clips_per_s": fast["clips_per_s"],
+        }
+        for name, other in others.items():
+            if other is None:
+                continue
+            ratio = fast["clips_per_s"] / other["clips_per_s"]
+            entry[name] = {
+                "config": other["config"],
+                "clips_per_s": other["clips_per_s"],
+                "ratio": round(ratio, 3),
+            }
+            if name in TARGETS and dataset == HEADLINE_DATASET and device == "cpu":
+                entry[name]["target"] = TARGETS[name]
+                entry[name]["met"] = ratio >= TARGETS[name]
+        if all_cores is not None:
+            entry["pytorchvideo_all_cores"] = {
+                "config": all_cores["config"],
+                "clips_per_s": all_cores["clips_per_s"],
+                "ratio": round(fast["clips_per_s"] / all_cores["clips_per_s"], 3),
+            }
+        out.append(entry)
+    return out
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_json(path: str | os.PathLike[str], payload: dict[str, Any]) -> Path:
+    """Write ``payload`` as indented JSON."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1, default=str) + "\n")
+    return path
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _machine_lines(machine: dict[str, Any]) -> list[str]:
+    gpu = machine.get("gpu")
+    gpu_text = "none" if not gpu else f"{gpu.get('name')} (driver {gpu.get('driver', '?')})"
+    versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if v)
+    return [
+        f"- CPU: {machine['cpu_model']}, {machine['cpu_usable']} usable cores "
+        f"({machine['cpu_count']} logical); RAM {machine['ram_gb']} GB; GPU: {gpu_text}",
+        f"- Load average at start: {machine['load_average']}"
+        + (f", at end: {machine['load_average_end']}" if "load_average_end" in machine else ""),
+        f"- Versions: {versions}",
+    ]
+
+
+_TABLE_HEAD = (
+    "| loader | device | config | clips/s | frames/s | first batch s | CPU s/clip "
+    "| peak RSS MB | RSS Δ MB | PSS Δ MB | GPU MB | status |\n"
+    "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+)
+
+
+def _row_line(r: dict[str, Any]) -> str:
+    status = r["status"] if not r["reason"] else f"{r['status']}: {r['reason']}"
+    status = status.replace("|", "/").replace("\n", " ")[:160]
+    star = " ★" if r["best"] else ""
+    return (
+        f"| {r['row']}{star} | {r['device']} | {r['config']} | {_fmt(r['clips_per_s'])} "
+        f"| {_fmt(r['frames_per_s'], 0)} | {_fmt(r['first_batch_s'])} "
+        f"| {_fmt(r['cpu_s_per_clip'], 3)} | {_fmt(r['peak_rss_mb'], 0)} "
+        f"| {_fmt(r['rss_delta_mb'], 0)} | {_fmt(r['pss_delta_mb'], 0)} "
+        f"| {_fmt(r['peak_gpu_mb'], 0)} | {status} |"
+    )
+
+
+def _ratio_lines(ratios: Sequence[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| dataset | device | fastvid clips/s | ÷ PyTorchVideo (best N) | ÷ PyTorchVideo "
+        "(all cores) | ÷ torchcodec | ÷ decord | ÷ ceiling |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for entry in ratios:
+        cells = []
+        for key in ("pytorchvideo", "pytorchvideo_all_cores", "torchcodec", "decord", "ceiling"):
+            value = entry.get(key)
+            if value is None:
+                cells.append("–")
+                continue
+            text = f"{value['ratio']:.2f}x"
+            if "target" in value:
+                text += f" ({'meets' if value['met'] else 'misses'} ≥{value['target']:g}x)"
+            cells.append(text)
+        lines.append(
+            f"| {entry['dataset']} | {entry['device']} | {entry['fastvid_clips_per_s']:.2f} | "
+            + " | ".join(cells) + " |"
+        )
+    return lines
+
+
+def write_markdown(path: str | os.PathLike[str], payload: dict[str, Any]) -> Path:
+    """Tables of ``results.json``'s content: ratios first, then every row per dataset."""
+    rows = payload["rows"]
+    lines = [
+        "# fastvid loader benchmark",
+        "",
+        f"Command: `{payload['command']}` — {payload['started']} — total "
+        f"{payload['total_s']:.0f} s.",
+        "",
+        *_machine_lines(payload["machine"]),
+        "",
+        "Seed config: uniform 2 s clips, `UniformTemporalSubsample(8)`, "
+        "`RandomShortSideScale(256, 320)`, `RandomCrop(244)`, `RandomHorizontalFlip(0.5)`, "
+        f"float32 CTHW; batch size {payload['batch_size']}; sequential video order. "
+        "Throughput excludes the first batch (its time is *first batch s*). "
+        "★ = the fastest config of a loader, used in the ratios.",
+        "",
+        "## Headline ratios (fastvid ÷ other, same run)",
+        "",
+        *_ratio_lines(payload["ratios"]),
+        "",
+    ]
+    for note in payload.get("notes", []):
+        lines.append(f"> {note}")
+    lines += ["", "## Datasets", "",
+              "| dataset | videos | clips | size | Mbit/s | keyframe every (frames) |",
+              "|---|---:|---:|---|---:|---:|"]
+    for d in payload["datasets"]:
+        lines.append(
+            f"| {d['name']} | {d['num_videos']} | {d.get('clips', '–')} | {d['width']}x"
+            f"{d['height']} {d['codec']} {d['fps']} fps {d['duration']:g} s | "
+            f"{d['mbit_per_s']:.2f} | {d['keyframe_interval_frames']:.0f} |"
+        )
+    for d in payload["datasets"]:
+        lines += ["", f"## {d['name']}", "", _TABLE_HEAD]
+        lines += [_row_line(r) for r in rows if r["dataset"] == d["name"]]
+    lines += [
+        "",
+        "Columns: *CPU s/clip* = CPU seconds the whole process tree spent per clip after the "
+        "first batch (robust to a busy machine); *RSS Δ* = peak RSS of the process tree minus "
+        "its RSS before the row (counts pages shared by worker processes once per process); "
+        "*PSS Δ* = the same with shared pages split between processes; *GPU MB* = peak device "
+        "memory in use minus before.",
+        "",
+        "Plots: " + ", ".join(f"`{p}`" for p in payload.get("plots", [])),
+        "",
+    ]
+    path = Path(path)
+    path.write_text("\n".join(lines))
+    return path
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+_RES_ORDER = {"p": 0}
+
+
+def _resolution_key(name: str) -> int:
+    match = re.match(r"(\d+)p", name)
+    return int(match.group(1)) if match else 0
+
+
+def plot_throughput(out_dir: str | os.PathLike[str], rows: list[dict[str, Any]]) -> list[str]:
+    """One grouped bar chart per (codec, device): clips/s of each loader at each resolution."""
+    plt = _pyplot()
+    written = []
+    best = [r for r in rows if r["best"]]
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in best:
+        codec = r["dataset"].split("-", 1)[-1]
+        groups.setdefault((codec, r["device"]), []).append(r)
+    for (codec, device), members in sorted(groups.items()):
+        datasets = sorted({r["dataset"] for r in members}, key=_resolution_key)
+        loaders = [n for n in ("pytorchvideo", "torchcodec", "decord", "fastvid", "ceiling")
+                   if any(r["row"] == n for r in members)]
+        fig, ax = plt.subplots(figsize=(1.6 + 1.9 * len(datasets), 4.2))
+        width = 0.8 / max(len(loaders), 1)
+        for i, loader in enumerate(loaders):
+            values = []
+            for dataset in datasets:
+                match = [r for r in members if r["row"] == loader and r["dataset"] == dataset]
+                values.append(match[0]["clips_per_s"] if match else 0.0)
+            xs = [x + (i - (len(loaders) - 1) / 2) * width for x in range(len(datasets))]
+            bars = ax.bar(xs, values, width, label=loader)
+            ax.bar_label(bars, fmt="%.1f", fontsize=7)
+        ax.set_xticks(range(len(datasets)), [d.split("-")[0] for d in datasets])
+        ax.set_ylabel("clips/s (8 frames, 244x244)")
+        ax.set_title(f"{codec.upper()} on {device.upper()}: throughput by loader (best config)")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        name = f"throughput_{codec}_{device}.png"
+        fig.savefig(Path(out_dir) / name, dpi=110)
+        plt.close(fig)
+        written.append(name)
+    return written
+
+
+def write_scaling_markdown(path: str | os.PathLike[str], payload: dict[str, Any]) -> Path:
+    """Tables of the scaling run."""
+    lines = [
+        "# fastvid scaling benchmark",
+        "",
+        f"Command: `{payload['command']}` — {payload['started']} — total "
+        f"{payload['total_s']:.0f} s.",
+        "",
+        *_machine_lines(payload["machine"]),
+        "",
+        f"Videos: {payload['video']}. Loader: {payload['loader']}.",
+        "",
+        "## Cost against the number of videos",
+        "",
+        "| videos | index build s | index µs/video | index RSS Δ MB | plan s | loader clips/s "
+        "| first batch s | peak RSS MB | PSS Δ MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in payload["videos"]:
+        lines.append(
+            f"| {r['videos']} | {_fmt(r['index_s'], 2)} | {_fmt(r['index_us_per_video'], 0)} "
+            f"| {_fmt(r['index_rss_delta_mb'], 1)} | {_fmt(r['plan_s'], 3)} "
+            f"| {_fmt(r['clips_per_s'])} | {_fmt(r['first_batch_s'])} "
+            f"| {_fmt(r['peak_rss_mb'], 0)} | {_fmt(r['pss_delta_mb'], 0)} |"
+        )
+    lines += [
+        "",
+        "## Throughput against batch size",
+        "",
+        "| batch size | clips/s | first batch s | peak RSS MB | PSS Δ MB |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for r in payload["batch_sizes"]:
+        lines.append(
+            f"| {r['batch_size']} | {_fmt(r['clips_per_s'])} | {_fmt(r['first_batch_s'])} "
+            f"| {_fmt(r['peak_rss_mb'], 0)} | {_fmt(r['pss_delta_mb'], 0)} |"
+        )
+    lines += ["", "Plots: " + ", ".join(f"`{p}`" for p in payload.get("plots", [])), ""]
+    path = Path(path)
+    path.write_text("\n".join(lines))
+    return path
+
+
+def plot_scaling(out_dir: str | os.PathLike[str], payload: dict[str, Any]) -> list[str]:
+    """``scaling_videos.png`` (index time, clips/s vs videos) and ``scaling_batch.png``."""
+    plt = _pyplot()
+    written = []
+    videos = payload["videos"]
+    if videos:
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        counts = [r["videos"] for r in videos]
+        left.plot(counts, [r["index_s"] for r in videos], "o-", label="index build")
+        left.plot(counts, [r["plan_s"] for r in videos], "s-", label="epoch plan")
+        left.set_xscale("log")
+        left.set_yscale("log")
+        left.set_xlabel("videos")
+        left.set_ylabel("seconds")
+        left.set_title("Index and plan time (linear = slope 1)")
+        left.legend()
+        right.plot(counts, [r["clips_per_s"] or 0 for r in videos], "o-", label="clips/s")
+        right.set_xscale("log")
+        right.set_xlabel("videos")
+        right.set_ylabel("clips/s")
+        right.set_ylim(bottom=0)
+        right.set_title("Loader throughput vs dataset size")
+        fig.tight_layout()
+        fig.savefig(Path(out_dir) / "scaling_videos.png", dpi=110)
+        plt.close(fig)
+        written.append("scaling_videos.png")
+    sizes = payload["batch_sizes"]
+    if sizes:
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        bs = [r["batch_size"] for r in sizes]
+        left.plot(bs, [r["clips_per_s"] or 0 for r in sizes], "o-")
+        left.set_xscale("log", base=2)
+        left.set_xlabel("batch size")
+        left.set_ylabel("clips/s")
+        left.set_ylim(bottom=0)
+        left.set_title("Throughput vs batch size")
+        right.plot(bs, [r["peak_rss_mb"] or 0 for r in sizes], "o-", label="peak RSS")
+        right.plot(bs, [r["peak_pss_mb"] or 0 for r in sizes], "s-", label="peak PSS")
+        right.set_xscale("log", base=2)
+        right.set_xlabel("batch size")
+        right.set_ylabel("MB (process tree)")
+        right.set_title("Host memory vs batch size")
+        right.legend()
+        fig.tight_layout()
+        fig.savefig(Path(out_dir) / "scaling_batch.png", dpi=110)
+        plt.close(fig)
+        written.append("scaling_batch.png")
+    return written

@@ -245,8 +245,10 @@ class MemorySampler:
 class RowResult:
     """One measured (or skipped) row: a loader, a configuration, a dataset.
 
-    Throughput (``clips_per_s``, ``frames_per_s``) excludes the first batch, whose time is
-    ``first_batch_s`` (loader construction, worker start-up, first decode).
+    ``clips`` were decoded in the measured pass, in ``steady_s`` seconds (``clips_per_s``,
+    ``frames_per_s``); the warm-up pass before it took ``warmup_s``, of which ``first_batch_s``
+    to the first batch (loader construction, worker start-up, first decode). See
+    :func:`measure`.
     """
 
     dataset: str
@@ -259,7 +261,8 @@ class RowResult:
     clips: int = 0
     frames: int = 0
     first_batch_s: float | None = None
-    steady_clips: int = 0
+    warmup_clips: int = 0
+    warmup_s: float | None = None
     steady_s: float | None = None
     clips_per_s: float | None = None
     frames_per_s: float | None = None
@@ -281,47 +284,65 @@ class RowResult:
         return out
 
 
+MEASURE = None  # yielded by a row between its warm-up and its measured batches
+
+
 def measure(
-    batches: Iterator[int],
+    batches: Iterator[int | None],
     result: RowResult,
     *,
     frames_per_clip: int,
     gpu: bool = False,
 ) -> RowResult:
-    """Time ``batches`` (an iterator yielding each batch's clip count) into ``result``.
+    """Time a row into ``result``.
 
-    The iterator should build its loader lazily, so the first batch's time includes set-up.
-    Besides wall time it records the CPU seconds per clip the whole process tree spent after
-    the first batch (``cpu_s_per_clip``), which a busy machine disturbs much less than
-    throughput.
+    ``batches`` yields each batch's clip count, and :data:`MEASURE` (``None``) once, where the
+    measured window starts. Rows run two passes over their clips: the first (warm-up) builds the
+    loader, starts its workers and fills its prefetch queues; its first batch gives
+    ``first_batch_s``. The second pass is timed whole: ``clips_per_s`` = its clips / its wall
+    time, so batches prefetched during start-up never count as free. Besides wall time, the CPU
+    seconds the whole process tree spent per clip in the measured window (``cpu_s_per_clip``)
+    are recorded: a busy machine disturbs them much less than throughput.
     """
     gc.collect()
     with MemorySampler(gpu=gpu) as memory:
         start = time.perf_counter()
         first = next(batches)
+        if first is None:
+            raise RuntimeError("a row must yield its first batch before MEASURE")
         _sync(gpu)
         first_done = time.perf_counter()
-        cpu_first = _tree_cpu_seconds()
         memory.sample(pss=True)
+        warmup = first
+        for clips in batches:
+            if clips is None:
+                break
+            warmup += clips
+        _sync(gpu)
+        window_start = time.perf_counter()
+        cpu_start = _tree_cpu_seconds()
         steady = 0
         for clips in batches:
+            if clips is None:
+                raise RuntimeError("a row must yield MEASURE once")
             steady += clips
         _sync(gpu)
         end = time.perf_counter()
         memory.sample(pss=True)
     gc.collect()  # let finished loaders reap their workers, so their CPU time is counted
     cpu_end = _tree_cpu_seconds()
-    result.clips = first + steady
-    result.frames = result.clips * frames_per_clip
+    result.clips = steady
+    result.warmup_clips = warmup
+    result.frames = steady * frames_per_clip
     result.first_batch_s = first_done - start
-    result.steady_clips = steady
-    result.steady_s = end - first_done
+    result.warmup_s = window_start - start
+    result.steady_s = end - window_start
     if steady and result.steady_s > 0:
         result.clips_per_s = steady / result.steady_s
         result.frames_per_s = result.clips_per_s * frames_per_clip
-        result.cpu_s_per_clip = (cpu_end - cpu_first) / steady
+        result.cpu_s_per_clip = (cpu_end - cpu_start) / steady
     else:
-        result.reason = "only one batch: no throughput (use more clips or a smaller batch)"
+        result.reason = "no measured batches"
     result.peak_rss_mb = memory.peak_rss / _MB
     result.rss_delta_mb = (memory.peak_rss - memory.baseline_rss) / _MB
     if memory.peak_pss is not None and memory.baseline_pss is not None:
@@ -330,6 +351,13 @@ def measure(
     if gpu:
         result.peak_gpu_mb = (memory.peak_gpu - memory.baseline_gpu) / _MB
     return result
+
+
+def two_passes(make_pass: Callable[[], Iterator[int]]) -> Iterator[int | None]:
+    """Warm-up pass, :data:`MEASURE`, measured pass (``make_pass`` is called twice)."""
+    yield from make_pass()
+    yield MEASURE
+    yield from make_pass()
 
 
 def _tree_cpu_seconds() -> float:
@@ -373,7 +401,7 @@ def _check_clips(video: torch.Tensor, expected: int | None, row: str) -> int:
 # --------------------------------------------------------------------------- PyTorchVideo
 
 
-def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int]:
+def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int | None]:
     """PyTorchVideo ``LabeledVideoDataset`` + PyAV decoder + torch ``DataLoader``.
 
     What Lightning Flash users ran: every frame of the 2 s clip is decoded and converted to RGB
@@ -393,8 +421,12 @@ def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int]:
         decoder="pyav",
     )
     loader = DataLoader(dataset, batch_size=work.batch_size, num_workers=num_workers)
-    for batch in loader:
-        yield _check_clips(batch["video"], None, "pytorchvideo")
+
+    def one_pass() -> Iterator[int]:
+        for batch in loader:
+            yield _check_clips(batch["video"], None, "pytorchvideo")
+
+    yield from two_passes(one_pass)
 
 
 # --------------------------------------------------------------------------- fastvid
@@ -423,21 +455,32 @@ def _fastvid_loader(pairs: list[tuple[str, int]], *, index: Any, batch_size: int
 
 
 def fastvid_batches(work: Workload, *, device: str, cpu_decoder: str = "auto",
-                    num_workers: int | None = None, max_batches: int | None = None
-                    ) -> Iterator[int]:
+                    num_workers: int | None = None, max_batches: int | None = None,
+                    warmup_batches: int = 3) -> Iterator[int | None]:
     """fastvid ``ClipLoader``: the same sample transform, lowered into the DALI graph.
 
-    ``max_batches`` stops early (the scaling run measures the start of a long epoch).
+    Two epochs (warm-up, measured). With ``max_batches`` (the scaling run, whose epochs are
+    long), one epoch cut after ``max_batches``, measured after ``warmup_batches``.
     """
     loader = _fastvid_loader(work.pairs, index=work.index, batch_size=work.batch_size,
                              device=device, cpu_decoder=cpu_decoder, num_workers=num_workers)
-    try:
-        for number, batch in enumerate(loader):
+
+    def one_epoch() -> Iterator[int]:
+        for batch in loader:
             yield _check_clips(batch["video"], None, "fastvid")
-            if max_batches is not None and number + 1 >= max_batches:
-                return
         if loader.skipped:
             raise RuntimeError(f"fastvid skipped clips: {loader.skipped[:3]}")
+
+    try:
+        if max_batches is None:
+            yield from two_passes(one_epoch)
+            return
+        for number, clips in enumerate(one_epoch()):
+            if number == warmup_batches:
+                yield MEASURE
+            yield clips
+            if number + 1 >= max_batches:
+                break
     finally:
         loader.close()
 
@@ -535,18 +578,22 @@ class _TransformedClips(torch.utils.data.Dataset):  # type: ignore[type-arg]
 
 
 def decoded_clip_batches(work: Workload, clips: Any, *, num_workers: int, row: str,
-                         device: str = "cpu") -> Iterator[int]:
+                         device: str = "cpu") -> Iterator[int | None]:
     """Decode the planned frames with ``clips`` and transform them in torch, via a DataLoader."""
     from torch.utils.data import DataLoader
 
     dataset = _TransformedClips(work.plan, clips)
     loader = DataLoader(dataset, batch_size=work.batch_size, num_workers=num_workers,
                         shuffle=False)
-    for batch in loader:
-        video = batch["video"]
-        if device != "cpu" and video.device.type == "cpu":
-            raise RuntimeError(f"{row}: expected batches on {device}, got {video.device}")
-        yield _check_clips(video, None, row)
+
+    def one_pass() -> Iterator[int]:
+        for batch in loader:
+            video = batch["video"]
+            if device != "cpu" and video.device.type == "cpu":
+                raise RuntimeError(f"{row}: expected batches on {device}, got {video.device}")
+            yield _check_clips(video, None, row)
+
+    yield from two_passes(one_pass)
 
 
 # --------------------------------------------------------------------------- the ceiling
@@ -579,12 +626,16 @@ class PyAVCeiling:
         )
 
 
-def _ceiling_in_process(work: Workload, *, threads: int) -> Iterator[int]:
+def _ceiling_in_process(work: Workload, *, threads: int) -> Iterator[int | None]:
     decoder = PyAVCeiling(threads=threads)
-    for batch in work.batches():
-        for request in batch:
-            decoder.frames(request, work.index.meta(request.path))
-        yield len(batch)
+
+    def one_pass() -> Iterator[int]:
+        for batch in work.batches():
+            for request in batch:
+                decoder.frames(request, work.index.meta(request.path))
+            yield len(batch)
+
+    yield from two_passes(one_pass)
 
 
 _WORKER_CEILING: PyAVCeiling | None = None
@@ -602,49 +653,58 @@ def _ceiling_worker_batch(batch: list[tuple[Any, Any]]) -> int:
     return len(batch)
 
 
-def _ceiling_processes(work: Workload, *, processes: int) -> Iterator[int]:
+def _ceiling_processes(work: Workload, *, processes: int) -> Iterator[int | None]:
     """One single-threaded decoder per process; each process decodes whole batches."""
     tasks = [[(r, work.index.meta(r.path)) for r in batch] for batch in work.batches()]
     context = multiprocessing.get_context("fork")
     with context.Pool(processes, initializer=_ceiling_worker_init) as pool:
-        yield from pool.imap(_ceiling_worker_batch, tasks)
+        yield from two_passes(lambda: pool.imap(_ceiling_worker_batch, tasks))
 
 
-def _dali_decode_only(work: Workload, *, device: str) -> Iterator[int]:
+class _EncodedBatches:
+    """DALI batch source: the planned batches' file bytes and frame indices, once per epoch."""
+
+    def __init__(self, batches: list[list[Any]]) -> None:
+        self.batches = batches
+        self.position = 0
+
+    def __call__(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        if self.position >= len(self.batches):
+            self.position = 0  # next epoch starts over
+            raise StopIteration
+        batch = self.batches[self.position]
+        self.position += 1
+        data = [np.fromfile(r.path, dtype=np.uint8) for r in batch]
+        return data, [r.frame_indices.astype(np.int32) for r in batch]
+
+
+def _dali_decode_only(work: Workload, *, device: str) -> Iterator[int | None]:
     """DALI ``fn.decoders.video(frames=...)`` of the planned frames, nothing else."""
     from nvidia.dali import fn
     from nvidia.dali.pipeline import Pipeline
-
-    batches = work.batches()
-
-    class _Source:
-        def __init__(self) -> None:
-            self.i = 0
-
-        def __call__(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-            if self.i >= len(batches):
-                raise StopIteration
-            batch = batches[self.i]
-            self.i += 1
-            data = [np.fromfile(r.path, dtype=np.uint8) for r in batch]
-            return data, [r.frame_indices.astype(np.int32) for r in batch]
 
     gpu = device == "gpu"
     pipe = Pipeline(batch_size=work.batch_size, num_threads=os.cpu_count() or 1,
                     device_id=torch.cuda.current_device() if gpu else None,
                     prefetch_queue_depth=2, exec_dynamic=True)
     with pipe:
-        data, frames = fn.external_source(source=_Source(), num_outputs=2, batch=True)
+        data, frames = fn.external_source(source=_EncodedBatches(work.batches()), num_outputs=2,
+                                          batch=True)
         video = fn.decoders.video(data, device="mixed" if gpu else "cpu", frames=frames)
         pipe.set_outputs(video)
     pipe.build()
-    try:
+
+    def one_epoch() -> Iterator[int]:
         while True:
             try:
                 (video,) = pipe.run()
             except StopIteration:
-                break
+                pipe.reset()
+                return
             yield len(video)
+
+    try:
+        yield from two_passes(one_epoch)
     finally:
         del pipe
 
@@ -660,7 +720,7 @@ class RowJob:
     device: str
     config: str
     description: str
-    run: Callable[[], Iterator[int]]
+    run: Callable[[], Iterator[int | None]]
     params: dict[str, Any] = field(default_factory=dict)
     skip_reason: str = ""
 

@@ -304,7 +304,9 @@ def write_markdown(path: str | os.PathLike[str], payload: dict[str, Any]) -> Pat
         "Seed config: uniform 2 s clips, `UniformTemporalSubsample(8)`, "
         "`RandomShortSideScale(256, 320)`, `RandomCrop(244)`, `RandomHorizontalFlip(0.5)`, "
         f"float32 CTHW; batch size {payload['batch_size']}; sequential video order. "
-        "Throughput excludes the first batch (its time is *first batch s*). "
+        "Each row runs two passes over the same clips: a warm-up pass (its first batch gives "
+        "*first batch s*: loader set-up, worker start, first decode) and a measured pass, timed "
+        "whole (clips/s = its clips / its wall time). "
         "★ = the fastest config of a loader, used in the ratios.",
         "",
         "## Headline ratios (fastvid ÷ other, same run)",
@@ -352,9 +354,6 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
-
-
-_RES_ORDER = {"p": 0}
 
 
 def _resolution_key(name: str) -> int:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fastvid._compat import kornia as _kornia_compat
 from fastvid._compat import pytorchvideo as _pytorchvideo_compat
 
 _pytorchvideo_compat.install()
+_kornia_compat.install()
 
 __version__ = "0.1.0.dev0"
 

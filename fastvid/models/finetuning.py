@@ -14,9 +14,11 @@ trains.
 
 As in Flash, unfrozen parameters join the optimizer's first parameter group (same learning rate
 as the head), and BatchNorm layers keep training while frozen unless ``train_bn=False``.
-Two differences from Flash: a strategy applies from its epoch *on* (not only *at* it), so a run
-resumed past the unfreeze epoch trains the backbone too; and ``k`` counts layers that hold
-parameters (convolutions, norms, linears), not parameter-less leaves such as activations.
+Differences from Flash: a strategy applies from its epoch *on* (not only *at* it), so a run
+resumed past the unfreeze epoch trains the backbone too; ``k`` counts layers that hold
+parameters (convolutions, norms, linears), not parameter-less leaves such as activations; and
+unfrozen BatchNorm layers join the optimizer even with ``train_bn=False`` (Flash made them
+require gradients but never stepped them).
 """
 
 from __future__ import annotations
@@ -95,17 +97,35 @@ class _BackboneFinetuning(BaseFinetuning):
         # Flash extends the first group rather than adding one, so schedulers that hold one
         # learning rate per group keep working. Membership is by identity: Lightning's
         # `filter_on_optimizer` compares values and would drop a parameter equal to another.
+        # Unfrozen BatchNorm layers train too (`train_bn` is about the frozen phase): Flash
+        # made them require grad but left them out of the optimizer.
         modules = list(modules)
         self.make_trainable(modules)
         present = {id(p) for group in optimizer.param_groups for p in group["params"]}
         new = [
             p
-            for p in self.filter_params(modules, train_bn=self.train_bn, requires_grad=True)
+            for p in self.filter_params(modules, train_bn=True, requires_grad=True)
             if id(p) not in present
         ]
         new = list({id(p): p for p in new}.values())
         if new:
             optimizer.param_groups[0]["params"].extend(new)
+
+    @override
+    def _store(
+        self,
+        pl_module: pl.LightningModule,
+        opt_idx: int,
+        num_param_groups: int,
+        current_param_groups: list[dict[str, Any]],
+    ) -> None:
+        # Lightning records only groups added since the last epoch; this callback grows the
+        # first group instead, so record every group each time. Resuming from a checkpoint
+        # then rebuilds the optimizer with the unfrozen parameters before loading its state.
+        mapping = {p: n for n, p in pl_module.named_parameters()}
+        self._internal_optimizer_metadata[opt_idx] = self._apply_mapping_to_param_groups(
+            current_param_groups, mapping
+        )
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in self._options().items())
@@ -235,14 +255,17 @@ def _build_freeze_unfreeze(argument: object, train_bn: bool) -> BaseFinetuning:
 
 
 def _build_unfreeze_milestones(argument: object, train_bn: bool) -> BaseFinetuning:
-    if not (isinstance(argument, tuple | list) and len(argument) == 2):
-        raise ValueError(
-            'strategy "unfreeze_milestones" needs ((epoch_last_layers, epoch_all_layers), '
-            f'num_layers), e.g. ("unfreeze_milestones", ((5, 10), 15)); got {argument!r}'
-        )
-    milestones, num_layers = argument
-    return UnfreezeMilestones(
-        _validate_milestones(milestones), _validate_num_layers(num_layers), train_bn=train_bn
+    if isinstance(argument, tuple | list) and len(argument) == 2:
+        milestones, num_layers = argument
+        if isinstance(milestones, tuple | list):
+            return UnfreezeMilestones(
+                _validate_milestones(milestones),
+                _validate_num_layers(num_layers),
+                train_bn=train_bn,
+            )
+    raise ValueError(
+        'strategy "unfreeze_milestones" needs ((epoch_last_layers, epoch_all_layers), '
+        f'num_layers), e.g. ("unfreeze_milestones", ((5, 10), 15)); got {argument!r}'
     )
 
 

@@ -28,6 +28,7 @@ import difflib
 import fnmatch
 import functools
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -452,7 +453,11 @@ def _pytorchvideo_builder(hub_name: str) -> Callable[..., nn.Module]:
         import fastvid._compat.pytorchvideo as compat
 
         compat.install()
-        from pytorchvideo.models import hub
+        with warnings.catch_warnings():
+            # PyTorchVideo decorates helpers with torch.jit.script at import time; the
+            # deprecation warning that triggers is not actionable for fastvid users.
+            warnings.filterwarnings("ignore", message=".*torch.jit.script", category=FutureWarning)
+            from pytorchvideo.models import hub
 
         model: nn.Module = getattr(hub, hub_name)(pretrained=False, **kwargs)
         if hub_name.startswith("slowfast"):

@@ -109,7 +109,7 @@ def _flatten(transform: object) -> list[object]:
     steps: object = None
     if isinstance(transform, (list, tuple)) or type(transform) is torch.nn.Sequential:
         steps = list(transform)
-    elif type(transform).__name__ == "Compose":
+    elif type(transform).__name__.lstrip("_") == "Compose":  # incl. fastvid.data's _Compose
         steps = getattr(transform, "transforms", None)
     if not isinstance(steps, (list, tuple)):
         return [transform]
@@ -159,12 +159,14 @@ def _probe_affine(transform: object) -> tuple[tuple[float, ...], tuple[float, ..
     generator = torch.Generator().manual_seed(1234)
     probes = [torch.rand(3, 2, 4, 5, generator=generator) * 255 for _ in range(2)]
     zeros = torch.zeros(3, 2, 4, 5)
-    ones = torch.ones(3, 2, 4, 5)
+    # The scale is read off the full 0..255 span: (f(255) - f(0)) / 255 keeps float32 rounding
+    # in f's outputs from growing into the scale (f(1) - f(0) loses ~5 digits after Normalize).
+    full = torch.full((3, 2, 4, 5), 255.0)
     rng_states = _global_rng_states()
     try:
         with torch.no_grad():
             out_zero = transform(zeros.clone())
-            out_one = transform(ones.clone())
+            out_full = transform(full.clone())
             outs = [transform(p.clone()) for p in probes]
             again = transform(probes[0].clone())
     except Exception:
@@ -175,11 +177,11 @@ def _probe_affine(transform: object) -> tuple[tuple[float, ...], tuple[float, ..
         consumed_rng = not _restore_global_rng_states(rng_states)
     if consumed_rng:
         return None
-    tensors = [out_zero, out_one, *outs, again]
+    tensors = [out_zero, out_full, *outs, again]
     if not all(isinstance(t, torch.Tensor) and t.shape == zeros.shape for t in tensors):
         return None
-    offset = out_zero.float()
-    scale = out_one.float() - offset
+    offset = out_zero.double()
+    scale = (out_full.double() - offset) / 255.0
     per_channel_offset = offset.flatten(1)[:, 0]
     per_channel_scale = scale.flatten(1)[:, 0]
     if not torch.allclose(offset, per_channel_offset[:, None, None, None].expand_as(offset)):
@@ -190,9 +192,10 @@ def _probe_affine(transform: object) -> tuple[tuple[float, ...], tuple[float, ..
         return None
     for probe, out in zip(probes, outs, strict=True):
         expected = (
-            probe * per_channel_scale[:, None, None, None] + per_channel_offset[:, None, None, None]
+            probe.double() * per_channel_scale[:, None, None, None]
+            + per_channel_offset[:, None, None, None]
         )
-        if not torch.allclose(out.float(), expected, rtol=1e-5, atol=1e-4):
+        if not torch.allclose(out.double(), expected, rtol=1e-5, atol=1e-4):
             return None
     return tuple(per_channel_scale.tolist()), tuple(per_channel_offset.tolist())
 

@@ -56,8 +56,8 @@ def _clip(shape: tuple[int, int, int], batch: int = 1, seed: int = 0) -> torch.T
 # instead, and why. Everything else runs at its registered min_input.
 REDUCED_FOR_CPU: dict[str, tuple[dict[str, Any], tuple[int, int, int], str]] = {
     "mvit_base_32x3": (
-        {"temporal_size": 4},
-        (4, 224, 224),
+        {"temporal_size": 4, "spatial_size": 64},
+        (4, 64, 64),
         "its only clip is 32x224x224 (~170 GFLOPs, ~7 s on one core); apart from the length of "
         "its temporal position embedding it is mvit_base_16x4, which runs at full size",
     ),

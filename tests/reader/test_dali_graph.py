@@ -11,17 +11,21 @@ Tolerances, measured on these fixtures (DALI 2.4 CPU, torch 2.14; values on the 
 
 * Bilinear resize without antialiasing (``ShortSideScale``, ``RandomShortSideScale``,
   PyTorchVideo ``RandomResizedCrop``, torchvision ``RandomResizedCrop(antialias=False)``), up
-  and down: max abs difference 0.006, mean 3e-4. Bound: ``RESIZE_ATOL = 0.01``.
+  and down: max abs difference 0.0053 (0.0058 over more seeds), mean 3e-4. Bound:
+  ``RESIZE_ATOL = 0.01``.
 * torchvision ``RandomResizedCrop`` with its default ``antialias=True``, downscaling: inside
   the outermost output row and column the two agree to float rounding (max 7e-4); on that
   one-pixel frame they differ by up to ~21 on noise/texture (DALI extends the image past its
-  edge inside the filter support, torch drops the outside taps and renormalises), 0.5 mean abs
-  over the whole output at worst. Bounds: ``RESIZE_ATOL`` inside, ``ANTIALIAS_MEAN_ATOL = 1.0``
-  mean abs over the whole output.
+  edge inside the filter support, torch drops the outside taps and renormalises), 0.45 mean
+  abs over the whole output at worst (0.5 over more seeds). Bounds: ``RESIZE_ATOL`` inside,
+  ``ANTIALIAS_MEAN_ATOL = 1.0`` mean abs over the whole output.
 * Crops, padding and flips move pixels without arithmetic: exactly equal.
-* The folded per-channel affine (``Normalize``, ``Div255``, ``x / 255``): float32 rounding, a
-  couple of ulps (max relative difference ~1.2e-7). Bound: ``|a - b| <= AFFINE_ATOL +
-  AFFINE_RTOL * |b|`` with ``AFFINE_ATOL = 1e-5``, ``AFFINE_RTOL = 1e-6``.
+* The folded per-channel affine (``Normalize``, ``Div255``, ``x / 255``, probed lambdas):
+  float32 rounding, about one ulp (max abs 4.8e-7 on outputs of magnitude <= 3; 1.2e-4 on
+  ``Normalize`` applied to 0..255 values ~1100, relative 1.2e-7). Bound: ``|a - b| <=
+  AFFINE_ATOL + AFFINE_RTOL * |b|`` with ``AFFINE_ATOL = 2e-6``, ``AFFINE_RTOL = 1e-6``.
+* The seed chain (subsample, random short side, crop, flip, ``Div255``, ``Normalize``): max abs
+  5e-5 in normalised units (the resize error divided by 255 * 0.225).
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from fastvid.reader.source import param_arrays
 
 RESIZE_ATOL = 1e-2
 ANTIALIAS_MEAN_ATOL = 1.0
-AFFINE_ATOL = 1e-5
+AFFINE_ATOL = 2e-6
 AFFINE_RTOL = 1e-6
 
 SIZES = ((72, 96), (120, 160), (160, 90))  # (height, width): landscape, larger, portrait
@@ -112,9 +116,13 @@ def _as_pytorchvideo(clip: np.ndarray) -> torch.Tensor:
 @functools.cache
 def _pipeline(spec: GraphSpec, batch_size: int) -> object:
     return build_pipeline(
-        spec, batch_size=batch_size, source=None, num_threads=1, py_num_workers=0,
+        spec,
+        batch_size=batch_size,
+        source=None,
+        num_threads=1,
+        py_num_workers=0,
         prefetch_queue_depth=1,
-    )  # fmt: skip
+    )
 
 
 def _run_dali(
@@ -209,7 +217,7 @@ def _affine_close(dali: torch.Tensor, original: torch.Tensor) -> bool:
 def test_short_side_scale_matches_pytorchvideo(transform: Transform) -> None:
     for dali, original in _compare(transform):
         assert _max_abs(dali, original) <= RESIZE_ATOL
-        assert -RESIZE_ATOL <= float(dali.min()) and float(dali.max()) <= 255 + RESIZE_ATOL
+        assert float(dali.min()) >= -RESIZE_ATOL and float(dali.max()) <= 255 + RESIZE_ATOL
 
 
 @pytest.mark.parametrize(
@@ -287,9 +295,9 @@ def test_random_crop_too_large_fails_like_torchvision() -> None:
 def test_horizontal_flip_is_exact(p: float) -> None:
     transform = T.RandomHorizontalFlip(p)
     pairs = _compare(transform)
-    flipped = {not torch.equal(dali, _as_pytorchvideo(clip)) for (dali, _), clip in
-               zip(pairs, CLIPS * 2, strict=True)}  # fmt: skip
-    assert flipped == {True, False} if p == 0.5 else flipped == {p == 1.0}
+    inputs = [_as_pytorchvideo(clip) for clip in CLIPS * 2]
+    flipped = {not torch.equal(dali, x) for (dali, _), x in zip(pairs, inputs, strict=True)}
+    assert flipped == ({True, False} if p == 0.5 else {p == 1.0})  # both outcomes seen
     for dali, original in pairs:
         assert torch.equal(dali, original)
 
@@ -405,10 +413,15 @@ def test_graph_output_layout_and_identity() -> None:
 def test_input_names_follow_the_ops() -> None:
     spec = GraphSpec(
         "encoded",
-        (ShortSideScaleOp(8, 9), CropOp(4, 4, True), ResizedCropOp(2, 2, (0.5, 1), (1, 1)), FlipOp()),
+        (
+            ShortSideScaleOp(8, 9),
+            CropOp(4, 4, True),
+            ResizedCropOp(2, 2, (0.5, 1), (1, 1)),
+            FlipOp(),
+        ),
         ChannelAffine(),
         "cpu",
-    )  # fmt: skip
+    )
     assert input_names(spec) == [
         "video", "frames", "op0_size", "op1_anchor", "op1_shape", "op2_anchor", "op2_shape",
         "op2_size", "op3_flip", "sample_id", "error",

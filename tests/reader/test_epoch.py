@@ -76,7 +76,10 @@ def test_plan_matches_labeled_video_dataset(
     ]
     metas = [videos.meta(name) for name in ORACLE_VIDEOS]
     planner = EpochPlanner(
-        [PlannedVideo(p, 10 + i, m.duration, m) for i, (p, m) in enumerate(zip(paths, metas))],
+        [
+            PlannedVideo(p, 10 + i, m.duration, m)
+            for i, (p, m) in enumerate(zip(paths, metas, strict=True))
+        ],
         lambda: make_clip_sampler(*sampler_args),
         temporal_subsample=(SUBSAMPLE,),
         video_sampler=SequentialSampler,
@@ -105,7 +108,9 @@ class FakeTiming:
     start_pts: int = 0
 
 
-def fake_video(index: int, seconds: Fraction, *, frames_until: Fraction | None = None) -> PlannedVideo:
+def fake_video(
+    index: int, seconds: Fraction, *, frames_until: Fraction | None = None
+) -> PlannedVideo:
     """A 30 fps video of ``seconds``; with ``frames_until``, frames stop early (a gap)."""
     last = seconds if frames_until is None else frames_until
     pts = np.arange(int(last * 30), dtype=np.int64)
@@ -151,7 +156,10 @@ def test_ranks_get_disjoint_videos_covering_the_dataset(
 ) -> None:
     videos = fake_videos()
     single = planner_for(videos, sampler).plan(0)
-    plans = [planner_for(videos, sampler, rank=r, world_size=world_size).plan(0) for r in range(world_size)]
+    plans = [
+        planner_for(videos, sampler, rank=r, world_size=world_size).plan(0)
+        for r in range(world_size)
+    ]
 
     video_sets = [set(video_order(p)) for p in plans]
     for a in range(world_size):
@@ -163,13 +171,15 @@ def test_ranks_get_disjoint_videos_covering_the_dataset(
     assert len({len(p) for p in plans}) == 1
     by_video = {i: [clip_key(c) for c in single if c.video_index == i] for i in range(len(videos))}
     for plan in plans:
-        own = [clip_key(c) for i in video_order(plan) for c in planner_for(videos, sampler).clips_for_video(i, epoch=0)]
+        own = [
+            clip_key(c)
+            for i in video_order(plan)
+            for c in planner_for(videos, sampler).clips_for_video(i, epoch=0)
+        ]
         assert [clip_key(c) for c in plan] == [own[i % len(own)] for i in range(len(plan))]
         for i in video_order(plan):
             assert [k for k in own if k[0] == i] == by_video[i]
-    assert len(plans[0]) == max(
-        sum(len(by_video[i]) for i in video_order(p)) for p in plans
-    )
+    assert len(plans[0]) == max(sum(len(by_video[i]) for i in video_order(p)) for p in plans)
 
 
 def test_sequential_sampler_keeps_dataset_order_on_every_rank() -> None:
@@ -197,8 +207,11 @@ def test_random_sampler_shuffles_by_seed_and_epoch() -> None:
     assert video_order(planner_for(videos, None, seed=3).plan(0)) == orders[(3, 0)]
 
 
-def _torch_distributed_order(n: int, *, rank: int, world_size: int, seed: int, epoch: int) -> list[int]:
-    sampler = DistributedSampler(range(n), num_replicas=world_size, rank=rank, shuffle=True, seed=seed)  # type: ignore[arg-type]
+def _torch_distributed_order(
+    n: int, *, rank: int, world_size: int, seed: int, epoch: int
+) -> list[int]:
+    data: Any = range(n)
+    sampler = DistributedSampler(data, num_replicas=world_size, rank=rank, shuffle=True, seed=seed)
     sampler.set_epoch(epoch)
     return list(sampler)
 
@@ -210,7 +223,9 @@ def test_distributed_sampler_class_is_honoured(epoch: int) -> None:
         planner_for(videos, DistributedSampler, rank=r, world_size=2).plan(epoch) for r in range(2)
     ]
     for rank, plan in enumerate(plans):
-        expected = _torch_distributed_order(len(videos), rank=rank, world_size=2, seed=3, epoch=epoch)
+        expected = _torch_distributed_order(
+            len(videos), rank=rank, world_size=2, seed=3, epoch=epoch
+        )
         # DistributedSampler pads the *video* list by repetition; the plan visits its order.
         distinct = list(dict.fromkeys(expected))
         assert video_order(plan) == distinct
@@ -219,7 +234,8 @@ def test_distributed_sampler_class_is_honoured(epoch: int) -> None:
 
 def test_sampler_instance_is_honoured_with_its_epoch() -> None:
     videos = fake_videos()
-    instance = DistributedSampler(range(len(videos)), num_replicas=1, rank=0, shuffle=True, seed=11)  # type: ignore[arg-type]
+    data: Any = range(len(videos))
+    instance = DistributedSampler(data, num_replicas=1, rank=0, shuffle=True, seed=11)
     planner = planner_for(videos, instance)
     for epoch in (0, 1):
         expected = _torch_distributed_order(len(videos), rank=0, world_size=1, seed=11, epoch=epoch)
@@ -267,7 +283,7 @@ def test_every_planned_frame_lies_in_its_clip_and_video() -> None:
             seconds = timing.pts[clip.frame_indices] * timing.time_base
             assert len(clip.frame_indices) == 8
             assert (seconds >= clip.clip_start_sec).all() and (seconds < clip.clip_end_sec).all()
-            assert 0 <= clip.frame_indices.min() and clip.frame_indices.max() < len(timing.pts)
+            assert clip.frame_indices.min() >= 0 and clip.frame_indices.max() < len(timing.pts)
 
 
 def test_a_rank_without_videos_borrows_clips_to_keep_in_step() -> None:

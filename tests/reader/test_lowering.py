@@ -108,22 +108,55 @@ def test_nested_compose_and_sequential_are_flattened() -> None:
     assert lowered.pipeline.temporal_subsample == (4,)
 
 
+def _tv_resized_crop(**kwargs: Any) -> ResizedCropOp:
+    return ResizedCropOp(16, 16, (0.08, 1.0), (3 / 4, 4 / 3), float32_draws=True, **kwargs)
+
+
+def test_datamodule_sample_transform_is_flattened() -> None:
+    """``fastvid.data.transforms.sample_transform`` composes Flash's stages with its own class."""
+    from fastvid.data.transforms import sample_transform
+
+    label = ptv.ApplyTransformToKey("label", lambda y: y)
+    composed = sample_transform(
+        {"per_sample_transform": _on_video(T.CenterCrop(8)), "post_tensor_transform": label}
+    )
+    assert composed is not None
+    lowered = lower_sample_transform(composed)
+    assert lowered.pipeline.spatial_ops == (CropOp(8, 8, False),)
+    assert lowered.residual_sample == (label,)
+
+
 @pytest.mark.parametrize(
     ("transform", "op"),
     [
         (ptv.ShortSideScale(64), ShortSideScaleOp(64, 64)),
-        (T.RandomCrop((10, 12), padding=(1, 2), fill=5), CropOp(10, 12, True, (1, 2, 1, 2), fill=(5.0,) * 3)),
+        (
+            T.RandomCrop((10, 12), padding=(1, 2), fill=5),
+            CropOp(10, 12, True, (1, 2, 1, 2), fill=(5.0,) * 3),
+        ),
         (T.RandomCrop(8, pad_if_needed=True), CropOp(8, 8, True, pad_if_needed=True)),
-        (T.RandomResizedCrop(16), ResizedCropOp(16, 16, (0.08, 1.0), (3 / 4, 4 / 3), antialias=True, float32_draws=True)),
-        (T.RandomResizedCrop(16, antialias=False), ResizedCropOp(16, 16, (0.08, 1.0), (3 / 4, 4 / 3), float32_draws=True)),
-        (T.RandomResizedCrop(16, antialias=None), ResizedCropOp(16, 16, (0.08, 1.0), (3 / 4, 4 / 3), float32_draws=True)),
-        (ptv.RandomResizedCrop(8, 9, (0.5, 1.0), (0.9, 1.1), log_uniform_ratio=False, num_tries=3),
-         ResizedCropOp(8, 9, (0.5, 1.0), (0.9, 1.1), log_uniform_ratio=False, num_tries=3)),
+        (T.RandomResizedCrop(16), _tv_resized_crop(antialias=True)),
+        (T.RandomResizedCrop(16, antialias=False), _tv_resized_crop()),
+        (T.RandomResizedCrop(16, antialias=None), _tv_resized_crop()),
+        (
+            ptv.RandomResizedCrop(
+                8, 9, (0.5, 1.0), (0.9, 1.1), log_uniform_ratio=False, num_tries=3
+            ),
+            ResizedCropOp(8, 9, (0.5, 1.0), (0.9, 1.1), log_uniform_ratio=False, num_tries=3),
+        ),
         (T.RandomHorizontalFlip(0.25), FlipOp(0.25)),
     ],
-    ids=["short-side", "crop-padding", "crop-if-needed", "tv-rrc", "tv-rrc-no-aa",
-         "tv-rrc-aa-none", "ptv-rrc", "flip"],
-)  # fmt: skip
+    ids=[
+        "short-side",
+        "crop-padding",
+        "crop-if-needed",
+        "tv-rrc",
+        "tv-rrc-no-aa",
+        "tv-rrc-aa-none",
+        "ptv-rrc",
+        "flip",
+    ],
+)
 def test_each_known_transform_lowers_to_its_op(transform: Any, op: Any) -> None:
     lowered = lower_video_transform(transform)
     assert lowered.fully_lowered
@@ -306,6 +339,15 @@ def test_per_channel_affine_matches_the_original() -> None:
     torch.testing.assert_close(
         _apply_affine(video, lowered.pipeline.affine), chain(video), rtol=1e-5, atol=1e-5
     )
+
+
+def test_probed_affine_is_precise() -> None:
+    """The probe reads the scale off the 0..255 span, not off f(1) - f(0) in float32."""
+    affine = lower_video_transform(lambda x: (x - 114.75) / 57.375).pipeline.affine
+    np.testing.assert_allclose(affine.scale, [1 / 57.375] * 3, rtol=1e-8)
+    np.testing.assert_allclose(affine.offset, [-2.0] * 3, rtol=1e-8)
+    affine = lower_video_transform(lambda x: x / 255.0).pipeline.affine
+    np.testing.assert_allclose(affine.scale, [1 / 255] * 3, rtol=1e-8)
 
 
 def test_crop_fill_is_mapped_back_through_the_affine() -> None:

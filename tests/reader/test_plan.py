@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import numpy as np
@@ -22,8 +23,9 @@ from hypothesis import strategies as st
 from pytorchvideo.data.encoded_video import EncodedVideo
 from pytorchvideo.transforms.functional import uniform_temporal_subsample
 
-from fastvid.data.index import VideoMeta
+from fastvid.data.index import VideoMeta, probe_video
 from fastvid.reader.plan import clip_frame_indices, temporal_subsample
+from fastvid.testing import stamp_frame_index
 
 Seconds = Fraction | float
 Window = tuple[Seconds, Seconds]
@@ -111,11 +113,54 @@ def test_clip_frame_indices_match_pytorchvideo_get_clip(
                     subsample_mismatches.append((start, end, n, mine, oracle))
     finally:
         encoded.close()
-    assert not plan_mismatches, f"{video_name}: (start, end, fastvid, pytorchvideo) {plan_mismatches}"
+    assert not plan_mismatches, (
+        f"{video_name}: (start, end, fastvid, pytorchvideo) {plan_mismatches}"
+    )
     assert not subsample_mismatches, f"{video_name}: {subsample_mismatches}"
     # The windows must have exercised both empty and non-empty clips.
     sizes = {clip_frame_indices(meta, s, e).size > 0 for s, e in windows}
     assert sizes == {True, False}
+
+
+def write_duplicate_pts_video(path: Path, encoder: str, pts_ms: list[int]) -> Path:
+    """A Matroska file whose frames carry these timestamps (repeats allowed), stamped 0, 1, ..."""
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(encoder, rate=30)
+        stream.width, stream.height, stream.pix_fmt = 96, 72, "yuv420p"
+        stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        for index, pts in enumerate(pts_ms):
+            pixels = rng.integers(60, 200, (72, 96, 3), dtype=np.uint8)
+            stamp_frame_index(pixels, index)
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p")
+            frame.pts, frame.time_base = pts, stream.time_base
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("encoder", ["libx264", "libvpx-vp9"])
+def test_frames_sharing_a_timestamp_match_pytorchvideo(
+    encoder: str, tmp_path: Path, stamps: Callable
+) -> None:
+    """PyTorchVideo keys decoded frames by pts, so of two frames with one pts it keeps one."""
+    pts_ms = [0, 33, 67, 67, 100, 133, 133, 133, 167, 200, 233]
+    path = write_duplicate_pts_video(tmp_path / f"{encoder}.mkv", encoder, pts_ms)
+    meta = probe_video(path)
+    assert meta.pts.tolist() == pts_ms
+    encoded = EncodedVideo.from_path(str(path), decode_audio=False)
+    windows = [
+        (0, 1),
+        (Fraction(67, 1000), Fraction(134, 1000)),
+        (Fraction(1, 10), Fraction(2, 15)),
+    ]
+    try:
+        for start, end in windows:
+            expected = stamps(encoded.get_clip(start, end)["video"])
+            assert clip_frame_indices(meta, start, end).tolist() == expected, (start, end)
+    finally:
+        encoded.close()
+    assert len(clip_frame_indices(meta, 0, 1)) < len(pts_ms)  # duplicates really were dropped
 
 
 @settings(max_examples=300, deadline=None)

@@ -8,8 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fastvid.testing import MAX_INDEX, read_frame_index, stamp_frame_index
-from fastvid.testing._stamp import stamp_band_height
+from fastvid.testing import MAX_INDEX, read_frame_index, stamp_band_height, stamp_frame_index
 
 
 def _noise_frame(width: int, height: int, seed: int = 0) -> np.ndarray:
@@ -78,7 +77,7 @@ def test_survives_noise_blur_and_level_shift() -> None:
     for index in (0, 1000, MAX_INDEX):
         frame = _noise_frame(160, 120)
         stamp_frame_index(frame, index)
-        damaged = frame.astype(np.float32)
+        damaged = frame.astype(np.float64)
         damaged = (damaged + np.roll(damaged, 1, axis=1) + np.roll(damaged, 1, axis=0)) / 3
         damaged = 16 + damaged * (219 / 255) + rng.normal(0, 20, damaged.shape)
         assert read_frame_index(np.clip(damaged, 0, 255)) == index

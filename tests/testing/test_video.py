@@ -15,8 +15,9 @@ from fastvid.testing import (
     container_extension,
     make_video,
     read_frame_index,
+    stamp_band_height,
 )
-from fastvid.testing._stamp import stamp_band_height
+from fastvid.testing._video import Codec, Content
 
 CODECS = available_codecs()
 
@@ -26,7 +27,10 @@ def _decode(path: Path) -> tuple[list[np.ndarray], list[Fraction]]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         frames = list(container.decode(stream))
-    times = [Fraction(f.pts) * f.time_base for f in frames]
+    times = []
+    for f in frames:
+        assert f.pts is not None and f.time_base is not None
+        times.append(f.pts * f.time_base)
     return [f.to_ndarray(format="rgb24") for f in frames], times
 
 
@@ -34,6 +38,7 @@ def _packet_pts(path: Path) -> tuple[list[int], Fraction]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         pts = [p.pts for p in container.demux(stream) if p.pts is not None]
+        assert stream.time_base is not None
         return sorted(pts), stream.time_base
 
 
@@ -53,17 +58,17 @@ def test_expected_codecs_are_available() -> None:
         ("mjpeg", ".avi"),
     ],
 )
-def test_container_extension(codec: str, ext: str) -> None:
-    assert container_extension(codec) == ext  # type: ignore[arg-type]
+def test_container_extension(codec: Codec, ext: str) -> None:
+    assert container_extension(codec) == ext
 
 
 @pytest.mark.parametrize("codec", CODECS)
-def test_every_codec_reads_back_every_frame(codec: str, tmp_path: Path) -> None:
+def test_every_codec_reads_back_every_frame(codec: Codec, tmp_path: Path) -> None:
     path = make_video(
         tmp_path / f"v{container_extension(codec)}",
         codec=codec,
         fps=20,
-        duration=1.5,  # type: ignore[arg-type]
+        duration=1.5,
     )
     frames, times = _decode(path)
     assert len(frames) == 30
@@ -75,15 +80,15 @@ def test_every_codec_reads_back_every_frame(codec: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("codec", "ext"), [("h264", ".mov"), ("hevc", ".mkv"), ("mjpeg", ".mkv"), ("mpeg4", ".avi")]
 )
-def test_other_containers(codec: str, ext: str, tmp_path: Path) -> None:
-    path = make_video(tmp_path / f"v{ext}", codec=codec, size=(64, 48), duration=0.5)  # type: ignore[arg-type]
+def test_other_containers(codec: Codec, ext: str, tmp_path: Path) -> None:
+    path = make_video(tmp_path / f"v{ext}", codec=codec, size=(64, 48), duration=0.5)
     frames, _ = _decode(path)
     assert [read_frame_index(f) for f in frames] == list(range(15))
 
 
 @pytest.mark.parametrize("codec", CODECS)
-def test_same_arguments_give_the_same_file(codec: str, tmp_path: Path) -> None:
-    ext = container_extension(codec)  # type: ignore[arg-type]
+def test_same_arguments_give_the_same_file(codec: Codec, tmp_path: Path) -> None:
+    ext = container_extension(codec)
     kwargs: dict[str, Any] = {"codec": codec, "size": (96, 72), "duration": 0.5, "seed": 7}
     first = make_video(tmp_path / f"a{ext}", **kwargs).read_bytes()
     second = make_video(tmp_path / f"b{ext}", **kwargs).read_bytes()
@@ -93,8 +98,8 @@ def test_same_arguments_give_the_same_file(codec: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content", ["textured", "flat", "motion"])
-def test_contents_read_back(content: str, tmp_path: Path) -> None:
-    path = make_video(tmp_path / "v.mp4", codec="h264", content=content, duration=0.5)  # type: ignore[arg-type]
+def test_contents_read_back(content: Content, tmp_path: Path) -> None:
+    path = make_video(tmp_path / "v.mp4", codec="h264", content=content, duration=0.5)
     frames, _ = _decode(path)
     assert [read_frame_index(f) for f in frames] == list(range(15))
 
@@ -133,10 +138,10 @@ def test_motion_content_moves_the_object(motion: tuple[float, float], tmp_path: 
 
 
 @pytest.mark.parametrize(("codec", "ext"), [("h264", ".mp4"), ("vp9", ".webm"), ("mjpeg", ".mkv")])
-def test_vfr_has_irregular_timestamps(codec: str, ext: str, tmp_path: Path) -> None:
-    path = make_video(tmp_path / f"v{ext}", codec=codec, vfr=True, fps=30, duration=2.0)  # type: ignore[arg-type]
+def test_vfr_has_irregular_timestamps(codec: Codec, ext: str, tmp_path: Path) -> None:
+    path = make_video(tmp_path / f"v{ext}", codec=codec, vfr=True, fps=30, duration=2.0)
     pts, time_base = _packet_pts(path)
-    gaps = {round(float(g * time_base) * 30) for g in np.diff(pts)}
+    gaps = {round(int(g) * time_base * 30) for g in np.diff(pts)}
     assert gaps == {1, 2}, f"frame gaps in 1/30 s units: {gaps}"
     frames, times = _decode(path)
     assert [read_frame_index(f) for f in frames] == list(range(len(frames)))
@@ -159,8 +164,8 @@ def test_fractional_fps(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("ext", "rotation"), [(".mp4", 90), (".mp4", -90), (".webm", 180)])
 def test_rotation_metadata(ext: str, rotation: int, tmp_path: Path) -> None:
-    codec = "h264" if ext == ".mp4" else "vp9"
-    path = make_video(tmp_path / f"v{ext}", codec=codec, rotation=rotation, duration=0.2)  # type: ignore[arg-type]
+    codec: Codec = "h264" if ext == ".mp4" else "vp9"
+    path = make_video(tmp_path / f"v{ext}", codec=codec, rotation=rotation, duration=0.2)
     with av.open(str(path)) as container:
         frame = next(container.decode(video=0))
     assert frame.rotation % 360 == rotation % 360  # FFmpeg reads 180 back as -180
@@ -171,8 +176,8 @@ def test_rotation_metadata(ext: str, rotation: int, tmp_path: Path) -> None:
     ("codec", "ext", "audio_codec"),
     [("h264", ".mp4", "aac"), ("vp9", ".webm", "opus"), ("mjpeg", ".avi", "pcm_s16le")],
 )
-def test_audio_track(codec: str, ext: str, audio_codec: str, tmp_path: Path) -> None:
-    path = make_video(tmp_path / f"v{ext}", codec=codec, audio=True, duration=1.0)  # type: ignore[arg-type]
+def test_audio_track(codec: Codec, ext: str, audio_codec: str, tmp_path: Path) -> None:
+    path = make_video(tmp_path / f"v{ext}", codec=codec, audio=True, duration=1.0)
     with av.open(str(path)) as container:
         assert len(container.streams.audio) == 1
         stream = container.streams.audio[0]

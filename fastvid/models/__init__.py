@@ -12,6 +12,7 @@ from fastvid.models.registry import (
     BackboneInfo,
     backbone_info,
     create_backbone,
+    download_weights,
     list_backbones,
     register_backbone,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "average_by_video",
     "backbone_info",
     "create_backbone",
+    "download_weights",
     "list_backbones",
     "make_finetuning_callback",
     "register_backbone",

@@ -48,6 +48,7 @@ __all__ = [
     "BackboneInfo",
     "backbone_info",
     "create_backbone",
+    "download_weights",
     "list_backbones",
     "register_backbone",
 ]
@@ -76,7 +77,8 @@ class BackboneInfo:
         min_input: Smallest clip ``(T, H, W)`` the backbone accepts.
         max_input: Largest clip per dimension, ``None`` for unbounded. Transformers with
             absolute position embeddings accept one size only: ``max_input == min_input``.
-        native_input: The clip ``(T, H, W)`` the published weights were trained with.
+        native_input: The clip ``(T, H, W)`` the published weights were trained or evaluated
+            with.
         weights_url: Where the published weights live, ``None`` if there are none.
         weights_key: Key of the state dict inside the published checkpoint, ``None`` if the
             file is the state dict itself.
@@ -106,6 +108,8 @@ class BackboneInfo:
         Args:
             shape: Shape of a clip or batch; the last three entries are ``T, H, W``.
         """
+        if len(shape) < 3:
+            raise ValueError(f"a clip shape ends in (T, H, W); got {tuple(shape)}")
         thw = tuple(int(s) for s in shape[-3:])
         too_small = any(s < lo for s, lo in zip(thw, self.min_input, strict=True))
         highs = self.max_input
@@ -253,6 +257,34 @@ def create_backbone(
     return model, num_features
 
 
+def download_weights(name: str, *, progress: bool = True) -> Path:
+    """Download a backbone's published weights into ``torch.hub``'s cache (explicitly).
+
+    :func:`create_backbone` never downloads; call this once on a machine with internet (or
+    copy the file to the path it returns).
+
+    Args:
+        name: A name from :func:`list_backbones`.
+        progress: Show a progress bar on stderr. Default: ``True``.
+
+    Returns:
+        The cached file (:attr:`BackboneInfo.weights_path`); an existing file is kept.
+    """
+    info = backbone_info(name)
+    path = info.weights_path
+    if info.weights_url is None or path is None:
+        raise ValueError(f"backbone {name!r} has no published weights")
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # torchvision names its files <name>-<sha256 prefix>.pth, which torch.hub verifies.
+        match = torch.hub.HASH_REGEX.search(path.name) if info.source == "torchvision" else None
+        hash_prefix = match.group(1) if match else None
+        torch.hub.download_url_to_file(
+            info.weights_url, str(path), hash_prefix=hash_prefix, progress=progress
+        )
+    return path
+
+
 # ---------------------------------------------------------------------------- validation
 
 
@@ -294,10 +326,11 @@ def _resolve_weights_file(info: BackboneInfo, pretrained: object) -> Path | None
         if not path.is_file():
             raise FileNotFoundError(
                 f"pretrained weights for {info.name!r} are not in the torch hub cache: expected "
-                f"{path} . fastvid does not download; fetch {info.weights_url} and save it at "
-                f"exactly that path (e.g. `curl -L -o {path} {info.weights_url}`), or set "
-                "TORCH_HOME to a folder that has checkpoints/ with it, or pass "
-                "pretrained=False / pretrained='path/to/file'"
+                f"{path} . fastvid never downloads implicitly; fetch {info.weights_url} and save "
+                f"it at exactly that path (`curl -L --create-dirs -o {path} "
+                f"{info.weights_url}`, or fastvid.models.download_weights({info.name!r}) on a "
+                "machine with internet), or point TORCH_HOME at a folder whose hub/checkpoints/ "
+                "holds it, or pass pretrained=False / pretrained='path/to/file'"
             )
         return path
     if isinstance(pretrained, str | os.PathLike):

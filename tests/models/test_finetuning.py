@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,6 +134,31 @@ def test_unfrozen_parameters_join_the_first_group_even_when_values_repeat() -> N
     assert len(optimizer.param_groups) == 1
     grouped = [id(p) for p in optimizer.param_groups[0]["params"]]
     assert sorted(grouped) == sorted(id(p) for p in [*head.parameters(), *backbone.parameters()])
+
+
+@pytest.mark.parametrize(
+    "strategy", [("freeze_unfreeze", 1), ("unfreeze_milestones", ((0, 1), 2)), "freeze"]
+)
+def test_resuming_past_the_unfreeze_epoch(strategy: object, tmp_path: Path) -> None:
+    data = RandomVideoData(clip=(2, 8, 8))
+    options = {"limit_train_batches": 1, "limit_val_batches": 0, **quiet_trainer_kwargs()}
+    first = fastvid.Trainer(max_epochs=2, **options)
+    first.finetune(VideoClassifier(3, backbone=TinyBackbone()), datamodule=data, strategy=strategy)
+    path = tmp_path / "epoch2.ckpt"
+    first.save_checkpoint(path)
+    groups = [len(g["params"]) for g in first.optimizers[0].param_groups]
+
+    model = VideoClassifier(3, backbone=TinyBackbone())
+    resumed = fastvid.Trainer(max_epochs=3, **options)
+    resumed.finetune(model, datamodule=data, strategy=strategy, ckpt_path=path)
+
+    optimizer = resumed.optimizers[0]
+    assert [len(g["params"]) for g in optimizer.param_groups] == groups
+    in_optimizer = {id(p) for g in optimizer.param_groups for p in g["params"]}
+    trainable = {id(p) for p in model.parameters() if p.requires_grad}
+    assert trainable == in_optimizer
+    unfreezes = strategy != "freeze"
+    assert all(p.requires_grad for p in model.backbone.parameters()) == unfreezes
 
 
 def test_strategies_need_a_backbone_attribute() -> None:

@@ -18,6 +18,7 @@ from fastvid.models.heads import ClampedAvgPool3d, replace_projection
 from fastvid.models.registry import (
     backbone_info,
     create_backbone,
+    download_weights,
     list_backbones,
     pack_pathways,
     register_backbone,
@@ -355,3 +356,44 @@ def test_pretrained_path_errors(tmp_path: Path) -> None:
         create_backbone("x3d_xs", pretrained=wrong)
     with pytest.raises(TypeError, match=r"pretrained must be a bool or a path.*3"):
         create_backbone("x3d_xs", pretrained=3)  # type: ignore[arg-type]
+
+
+def test_download_weights_fills_the_hub_cache_explicitly(
+    empty_torch_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "_BACKBONES", dict(registry._BACKBONES))
+    source, _ = create_backbone("r3d_18", num_classes=400)
+    served = tmp_path / "served" / "tiny.pth"
+    served.parent.mkdir()
+    torch.save(source.state_dict(), served)
+    info = backbone_info("r3d_18")
+    register_backbone(
+        "r3d_copy",
+        source="custom",
+        projection="fc",
+        min_input=(1, 1, 1),
+        weights_url=served.as_uri(),
+    )(info.builder)
+
+    path = download_weights("r3d_copy", progress=False)
+    assert path == empty_torch_home / "hub" / "checkpoints" / "tiny.pth"
+    loaded, _ = create_backbone("r3d_copy", pretrained=True, num_classes=400)
+    torch.testing.assert_close(loaded.state_dict()["fc.weight"], source.state_dict()["fc.weight"])
+
+
+def test_download_weights_checks_torchvision_hashes(
+    empty_torch_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "_BACKBONES", dict(registry._BACKBONES))
+    served = tmp_path / "fake-deadbeef.pth"
+    served.write_bytes(b"not the published file")
+    register_backbone(
+        "fake",
+        source="torchvision",
+        projection="fc",
+        min_input=(1, 1, 1),
+        weights_url=served.as_uri(),
+    )(backbone_info("r3d_18").builder)
+    with pytest.raises(RuntimeError, match="invalid hash value"):
+        download_weights("fake", progress=False)
+    assert not (empty_torch_home / "hub" / "checkpoints" / served.name).exists()

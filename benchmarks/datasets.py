@@ -100,8 +100,16 @@ class DatasetSpec:
 
     def h264_source(self) -> DatasetSpec:
         """The H.264 dataset a VP9 dataset is transcoded from (same scenes)."""
-        return DatasetSpec("h264", self.width, self.height, self.num_videos, self.duration,
-                           self.fps, None, self.seed)
+        return DatasetSpec(
+            "h264",
+            self.width,
+            self.height,
+            self.num_videos,
+            self.duration,
+            self.fps,
+            None,
+            self.seed,
+        )
 
 
 @dataclass
@@ -153,8 +161,16 @@ def _make_h264(path: str, spec: DatasetSpec, seed: int) -> str:
     from fastvid.testing import make_video
 
     tmp = path + ".part.mp4"
-    make_video(tmp, codec="h264", size=(spec.width, spec.height), fps=spec.fps,
-               duration=spec.duration, content="textured", bitrate=spec.bitrate, seed=seed)
+    make_video(
+        tmp,
+        codec="h264",
+        size=(spec.width, spec.height),
+        fps=spec.fps,
+        duration=spec.duration,
+        content="textured",
+        bitrate=spec.bitrate,
+        seed=seed,
+    )
     os.replace(tmp, path)
     return path
 
@@ -194,8 +210,8 @@ def _file_stats(path: str) -> tuple[float, int, int]:
             keyframes += int(packet.is_keyframe)
         if container.duration is not None:
             seconds = container.duration / av.time_base
-        else:
-            seconds = float(stream.duration * stream.time_base)
+        else:  # no container duration: count frames at the nominal rate
+            seconds = frames / float(stream.average_rate or 30)
     return float(seconds), frames, keyframes
 
 
@@ -245,19 +261,34 @@ def ensure_dataset(
     if manifest is None:
         cores = os.cpu_count() or 1
         workers = max(1, min(workers or cores, spec.num_videos))
-        log(f"[data] generating {spec.name}: {spec.num_videos} x {spec.duration:g} s "
-            f"{spec.width}x{spec.height} into {folder} ({workers} processes)")
+        log(
+            f"[data] generating {spec.name}: {spec.num_videos} x {spec.duration:g} s "
+            f"{spec.width}x{spec.height} into {folder} ({workers} processes)"
+        )
         folder.mkdir(parents=True, exist_ok=True)
         if spec.codec == "h264":
             with _pool(workers) as pool:
-                list(pool.map(_make_h264, paths, [spec] * len(paths),
-                              [spec.seed + i for i in range(spec.num_videos)]))
+                list(
+                    pool.map(
+                        _make_h264,
+                        paths,
+                        [spec] * len(paths),
+                        [spec.seed + i for i in range(spec.num_videos)],
+                    )
+                )
         else:
             source = ensure_dataset(spec.h264_source(), data_dir, workers=workers, log=log)
             threads = max(1, cores // workers)
             with _pool(workers) as pool:
-                list(pool.map(_transcode_vp9, source.paths, paths, [spec] * len(paths),
-                              [threads] * len(paths)))
+                list(
+                    pool.map(
+                        _transcode_vp9,
+                        source.paths,
+                        paths,
+                        [spec] * len(paths),
+                        [threads] * len(paths),
+                    )
+                )
         stats = [_file_stats(p) for p in paths]
         manifest = {
             "version": _FORMAT_VERSION,
@@ -270,7 +301,8 @@ def ensure_dataset(
     else:
         generate_s = 0.0
     stats = manifest["stats"]
-    rates = [manifest["files"][n] * 8 / max(s[0], 1e-9) / 1e6 for n, s in zip(names, stats)]
+    sizes = [manifest["files"][name] for name in names]
+    rates = [size * 8 / max(s[0], 1e-9) / 1e6 for size, s in zip(sizes, stats, strict=True)]
     intervals = [s[1] / max(s[2], 1) for s in stats]
     return Dataset(
         spec,
@@ -287,8 +319,9 @@ def _make_tiny(path: str, seed: int) -> str:
     from fastvid.testing import make_video
 
     tmp = path + ".part.mp4"
-    make_video(tmp, codec="h264", size=(64, 48), fps=30, duration=1.0, content="textured",
-               seed=seed)
+    make_video(
+        tmp, codec="h264", size=(64, 48), fps=30, duration=1.0, content="textured", seed=seed
+    )
     os.replace(tmp, path)
     return path
 

@@ -24,6 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -69,9 +70,10 @@ def seed_video_transform(*, subsample: bool = True) -> Any:
         subsample: Start with ``UniformTemporalSubsample(8)`` (off for rows that decode only the
             8 frames already). Default: ``True``.
     """
-    import fastvid  # noqa: F401  (makes pytorchvideo.transforms importable on new torchvision)
     from pytorchvideo.transforms import RandomShortSideScale, UniformTemporalSubsample
     from torchvision.transforms import Compose, RandomCrop, RandomHorizontalFlip
+
+    import fastvid  # noqa: F401  (makes pytorchvideo.transforms importable on new torchvision)
 
     low, high = SEED_CONFIG["short_side"]
     steps: list[Any] = [UniformTemporalSubsample(SEED_CONFIG["num_frames"])] if subsample else []
@@ -85,8 +87,9 @@ def seed_video_transform(*, subsample: bool = True) -> Any:
 
 def seed_sample_transform() -> Any:
     """``ApplyTransformToKey("video", seed_video_transform())`` (PyTorchVideo's sample dicts)."""
-    import fastvid  # noqa: F401
     from pytorchvideo.transforms import ApplyTransformToKey
+
+    import fastvid  # noqa: F401
 
     return ApplyTransformToKey("video", seed_video_transform())
 
@@ -125,8 +128,9 @@ class Workload:
         return [self.plan[i : i + b] for i in range(0, len(self.plan), b)]
 
 
-def make_workload(name: str, pairs: Sequence[tuple[str, int]], *, batch_size: int,
-                  index: Any, codec: str) -> Workload:
+def make_workload(
+    name: str, pairs: Sequence[tuple[str, int]], *, batch_size: int, index: Any, codec: str
+) -> Workload:
     """Plan the clips of ``pairs`` once, with fastvid's planner (no decoding).
 
     Args:
@@ -136,8 +140,14 @@ def make_workload(name: str, pairs: Sequence[tuple[str, int]], *, batch_size: in
         index: A :class:`fastvid.data.index.VideoIndex` of the files.
         codec: The videos' codec.
     """
-    loader = _fastvid_loader(list(pairs), index=index, batch_size=batch_size, device="cpu",
-                             cpu_decoder="pyav", num_workers=None)
+    loader = _fastvid_loader(
+        list(pairs),
+        index=index,
+        batch_size=batch_size,
+        device="cpu",
+        cpu_decoder="pyav",
+        num_workers=None,
+    )
     plan = loader.plan(0)
     return Workload(name, list(pairs), index, plan, batch_size, codec)
 
@@ -160,8 +170,9 @@ class MemorySampler:
         gpu: Also sample device memory in use (``torch.cuda.mem_get_info``). Default: ``False``.
     """
 
-    def __init__(self, *, interval: float = 0.05, pss_interval: float = 1.0,
-                 gpu: bool = False) -> None:
+    def __init__(
+        self, *, interval: float = 0.05, pss_interval: float = 1.0, gpu: bool = False
+    ) -> None:
         import psutil
 
         self._process = psutil.Process()
@@ -246,9 +257,10 @@ class RowResult:
     """One measured (or skipped) row: a loader, a configuration, a dataset.
 
     ``clips`` were decoded in the measured pass, in ``steady_s`` seconds (``clips_per_s``,
-    ``frames_per_s``); the warm-up pass before it took ``warmup_s``, of which ``first_batch_s``
-    to the first batch (loader construction, worker start-up, first decode). See
-    :func:`measure`.
+    ``frames_per_s``), the first of its batches after ``restart_s`` (the loader's latency at an
+    epoch start, which long epochs amortise); the warm-up pass before it took ``warmup_s``, of
+    which ``first_batch_s`` to the first batch (loader construction, worker start-up, first
+    decode). See :func:`measure`.
     """
 
     dataset: str
@@ -263,6 +275,7 @@ class RowResult:
     first_batch_s: float | None = None
     warmup_clips: int = 0
     warmup_s: float | None = None
+    restart_s: float | None = None
     steady_s: float | None = None
     clips_per_s: float | None = None
     frames_per_s: float | None = None
@@ -322,21 +335,26 @@ def measure(
         window_start = time.perf_counter()
         cpu_start = _tree_cpu_seconds()
         steady = 0
+        restart = None
+        end, cpu_end = window_start, cpu_start
         for clips in batches:
             if clips is None:
                 raise RuntimeError("a row must yield MEASURE once")
+            _sync(gpu)
+            # Stop the clocks at the last batch's arrival: shutting the loader down is not timed.
+            end = time.perf_counter()
+            cpu_end = _tree_cpu_seconds()
+            if restart is None:
+                restart = end - window_start
             steady += clips
-        _sync(gpu)
-        end = time.perf_counter()
         memory.sample(pss=True)
-    gc.collect()  # let finished loaders reap their workers, so their CPU time is counted
-    cpu_end = _tree_cpu_seconds()
     result.clips = steady
     result.warmup_clips = warmup
     result.frames = steady * frames_per_clip
     result.first_batch_s = first_done - start
     result.warmup_s = window_start - start
     result.steady_s = end - window_start
+    result.restart_s = restart
     if steady and result.steady_s > 0:
         result.clips_per_s = steady / result.steady_s
         result.frames_per_s = result.clips_per_s * frames_per_clip
@@ -407,10 +425,11 @@ def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int | 
     What Lightning Flash users ran: every frame of the 2 s clip is decoded and converted to RGB
     float, then ``UniformTemporalSubsample(8)`` keeps 8 and the spatial transforms run in torch.
     """
-    import fastvid  # noqa: F401
     from pytorchvideo.data import LabeledVideoDataset
     from pytorchvideo.data.clip_sampling import make_clip_sampler
     from torch.utils.data import DataLoader, SequentialSampler
+
+    import fastvid  # noqa: F401
 
     dataset = LabeledVideoDataset(
         [(path, {"label": label}) for path, label in work.pairs],
@@ -432,8 +451,15 @@ def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int | 
 # --------------------------------------------------------------------------- fastvid
 
 
-def _fastvid_loader(pairs: list[tuple[str, int]], *, index: Any, batch_size: int, device: str,
-                    cpu_decoder: str, num_workers: int | None) -> Any:
+def _fastvid_loader(
+    pairs: list[tuple[str, int]],
+    *,
+    index: Any,
+    batch_size: int,
+    device: str,
+    cpu_decoder: str,
+    num_workers: int | None,
+) -> Any:
     from torch.utils.data import SequentialSampler
 
     from fastvid.data.samplers import make_clip_sampler
@@ -454,16 +480,28 @@ def _fastvid_loader(pairs: list[tuple[str, int]], *, index: Any, batch_size: int
     )
 
 
-def fastvid_batches(work: Workload, *, device: str, cpu_decoder: str = "auto",
-                    num_workers: int | None = None, max_batches: int | None = None,
-                    warmup_batches: int = 3) -> Iterator[int | None]:
+def fastvid_batches(
+    work: Workload,
+    *,
+    device: str,
+    cpu_decoder: str = "auto",
+    num_workers: int | None = None,
+    max_batches: int | None = None,
+    warmup_batches: int = 3,
+) -> Iterator[int | None]:
     """fastvid ``ClipLoader``: the same sample transform, lowered into the DALI graph.
 
     Two epochs (warm-up, measured). With ``max_batches`` (the scaling run, whose epochs are
     long), one epoch cut after ``max_batches``, measured after ``warmup_batches``.
     """
-    loader = _fastvid_loader(work.pairs, index=work.index, batch_size=work.batch_size,
-                             device=device, cpu_decoder=cpu_decoder, num_workers=num_workers)
+    loader = _fastvid_loader(
+        work.pairs,
+        index=work.index,
+        batch_size=work.batch_size,
+        device=device,
+        cpu_decoder=cpu_decoder,
+        num_workers=num_workers,
+    )
 
     def one_epoch() -> Iterator[int]:
         for batch in loader:
@@ -523,8 +561,9 @@ class TorchcodecClips:
     def _open(self, path: str) -> Any:
         from torchcodec.decoders import VideoDecoder
 
-        return VideoDecoder(path, device=self.device, num_ffmpeg_threads=self.threads,
-                            seek_mode="exact")
+        return VideoDecoder(
+            path, device=self.device, num_ffmpeg_threads=self.threads, seek_mode="exact"
+        )
 
     def frames(self, request: Any) -> torch.Tensor:
         """uint8 ``(T, C, H, W)`` frames of one clip."""
@@ -559,7 +598,7 @@ class DecordClips:
         return torch.from_numpy(array).permute(0, 3, 1, 2)
 
 
-class _TransformedClips(torch.utils.data.Dataset):  # type: ignore[type-arg]
+class _TransformedClips(torch.utils.data.Dataset):
     """Map-style dataset: planned clip ``i`` → decoded 8 frames → the seed transforms."""
 
     def __init__(self, plan: list[Any], clips: Any) -> None:
@@ -577,14 +616,14 @@ class _TransformedClips(torch.utils.data.Dataset):  # type: ignore[type-arg]
         return {"video": self.transform(video), "label": request.label}
 
 
-def decoded_clip_batches(work: Workload, clips: Any, *, num_workers: int, row: str,
-                         device: str = "cpu") -> Iterator[int | None]:
+def decoded_clip_batches(
+    work: Workload, clips: Any, *, num_workers: int, row: str, device: str = "cpu"
+) -> Iterator[int | None]:
     """Decode the planned frames with ``clips`` and transform them in torch, via a DataLoader."""
     from torch.utils.data import DataLoader
 
     dataset = _TransformedClips(work.plan, clips)
-    loader = DataLoader(dataset, batch_size=work.batch_size, num_workers=num_workers,
-                        shuffle=False)
+    loader = DataLoader(dataset, batch_size=work.batch_size, num_workers=num_workers, shuffle=False)
 
     def one_pass() -> Iterator[int]:
         for batch in loader:
@@ -621,7 +660,10 @@ class PyAVCeiling:
         if self._reader is None:
             self._reader = PyAVFrameReader()
         return self._reader.decode_frames(
-            request.path, request.frame_indices, pts=meta.pts, keyframes=meta.keyframes,
+            request.path,
+            request.frame_indices,
+            pts=meta.pts,
+            keyframes=meta.keyframes,
             threads=self.threads,
         )
 
@@ -684,29 +726,35 @@ def _dali_decode_only(work: Workload, *, device: str) -> Iterator[int | None]:
     from nvidia.dali.pipeline import Pipeline
 
     gpu = device == "gpu"
-    pipe = Pipeline(batch_size=work.batch_size, num_threads=os.cpu_count() or 1,
-                    device_id=torch.cuda.current_device() if gpu else None,
-                    prefetch_queue_depth=2, exec_dynamic=True)
+    pipe: Any = Pipeline(
+        batch_size=work.batch_size,
+        num_threads=os.cpu_count() or 1,
+        device_id=torch.cuda.current_device() if gpu else None,
+        prefetch_queue_depth=2,
+        exec_dynamic=True,
+    )
     with pipe:
-        data, frames = fn.external_source(source=_EncodedBatches(work.batches()), num_outputs=2,
-                                          batch=True)
+        data, frames = fn.external_source(
+            source=_EncodedBatches(work.batches()), num_outputs=2, batch=True
+        )
         video = fn.decoders.video(data, device="mixed" if gpu else "cpu", frames=frames)
         pipe.set_outputs(video)
     pipe.build()
 
-    def one_epoch() -> Iterator[int]:
-        while True:
-            try:
-                (video,) = pipe.run()
-            except StopIteration:
-                pipe.reset()
-                return
-            yield len(video)
-
     try:
-        yield from two_passes(one_epoch)
+        yield from two_passes(partial(_dali_epoch, pipe))
     finally:
-        del pipe
+        pipe = None  # frees DALI's threads and buffers before the next row
+
+
+def _dali_epoch(pipe: Any) -> Iterator[int]:
+    while True:
+        try:
+            (video,) = pipe.run()
+        except StopIteration:
+            pipe.reset()
+            return
+        yield len(video)
 
 
 # --------------------------------------------------------------------------- jobs
@@ -778,89 +826,161 @@ def row_jobs(
     wanted = set(rows)
     if "pytorchvideo" in wanted:
         for n in ptv_workers:
-            jobs.append(RowJob(
-                "pytorchvideo", "cpu", f"num_workers={n}",
-                "PyTorchVideo LabeledVideoDataset + PyAV + DataLoader",
-                lambda n=n: pytorchvideo_batches(work, num_workers=n), {"num_workers": n},
-            ))
+            jobs.append(
+                RowJob(
+                    "pytorchvideo",
+                    "cpu",
+                    f"num_workers={n}",
+                    "PyTorchVideo LabeledVideoDataset + PyAV + DataLoader",
+                    partial(pytorchvideo_batches, work, num_workers=n),
+                    {"num_workers": n},
+                )
+            )
     if "torchcodec" in wanted:
         reason = _available("torchcodec.decoders")
         for workers, threads in ((0, 0), (cores, 1)):
-            jobs.append(RowJob(
-                "torchcodec", "cpu", f"num_workers={workers},ffmpeg_threads={threads or 'auto'}",
-                "torchcodec VideoDecoder.get_frames_at(8 planned frames) + torch transforms",
-                lambda w=workers, t=threads: decoded_clip_batches(
-                    work, TorchcodecClips(device="cpu", threads=t), num_workers=w,
-                    row="torchcodec"),
-                {"num_workers": workers, "num_ffmpeg_threads": threads}, reason,
-            ))
-        jobs.append(RowJob(
-            "torchcodec", "gpu", "cuda,num_workers=0",
-            "torchcodec VideoDecoder(device='cuda').get_frames_at + torch transforms on GPU",
-            lambda: decoded_clip_batches(work, TorchcodecClips(device="cuda", threads=0),
-                                         num_workers=0, row="torchcodec", device="cuda"),
-            {"num_workers": 0}, reason or no_cuda,
-        ))
+            jobs.append(
+                RowJob(
+                    "torchcodec",
+                    "cpu",
+                    f"num_workers={workers},ffmpeg_threads={threads or 'auto'}",
+                    "torchcodec VideoDecoder.get_frames_at(8 planned frames) + torch transforms",
+                    partial(
+                        decoded_clip_batches,
+                        work,
+                        TorchcodecClips(device="cpu", threads=threads),
+                        num_workers=workers,
+                        row="torchcodec",
+                    ),
+                    {"num_workers": workers, "num_ffmpeg_threads": threads},
+                    reason,
+                )
+            )
+        jobs.append(
+            RowJob(
+                "torchcodec",
+                "gpu",
+                "cuda,num_workers=0",
+                "torchcodec VideoDecoder(device='cuda').get_frames_at + torch transforms on GPU",
+                lambda: decoded_clip_batches(
+                    work,
+                    TorchcodecClips(device="cuda", threads=0),
+                    num_workers=0,
+                    row="torchcodec",
+                    device="cuda",
+                ),
+                {"num_workers": 0},
+                reason or no_cuda,
+            )
+        )
     if "decord" in wanted:
         reason = _available("decord")
         for workers, threads in ((0, 0), (cores, 1)):
-            jobs.append(RowJob(
-                "decord", "cpu", f"num_workers={workers},threads={threads or 'auto'}",
-                "decord VideoReader.get_batch(8 planned frames) + torch transforms",
-                lambda w=workers, t=threads: decoded_clip_batches(
-                    work, DecordClips(threads=t), num_workers=w, row="decord"),
-                {"num_workers": workers, "threads": threads}, reason,
-            ))
+            jobs.append(
+                RowJob(
+                    "decord",
+                    "cpu",
+                    f"num_workers={workers},threads={threads or 'auto'}",
+                    "decord VideoReader.get_batch(8 planned frames) + torch transforms",
+                    partial(
+                        decoded_clip_batches,
+                        work,
+                        DecordClips(threads=threads),
+                        num_workers=workers,
+                        row="decord",
+                    ),
+                    {"num_workers": workers, "threads": threads},
+                    reason,
+                )
+            )
     if "ceiling" in wanted:
-        jobs.append(RowJob(
-            "ceiling", "cpu", "pyav,threads=auto",
-            "decode-only: PyAV frame-selective decode of the planned frames to RGB, 1 process",
-            lambda: _ceiling_in_process(work, threads=0), {"threads": 0},
-        ))
-        jobs.append(RowJob(
-            "ceiling", "cpu", f"pyav,processes={cores}",
-            f"decode-only: PyAV frame-selective decode, {cores} single-threaded processes",
-            lambda: _ceiling_processes(work, processes=cores), {"processes": cores},
-        ))
+        jobs.append(
+            RowJob(
+                "ceiling",
+                "cpu",
+                "pyav,threads=auto",
+                "decode-only: PyAV frame-selective decode of the planned frames to RGB, 1 process",
+                lambda: _ceiling_in_process(work, threads=0),
+                {"threads": 0},
+            )
+        )
+        jobs.append(
+            RowJob(
+                "ceiling",
+                "cpu",
+                f"pyav,processes={cores}",
+                f"decode-only: PyAV frame-selective decode, {cores} single-threaded processes",
+                lambda: _ceiling_processes(work, processes=cores),
+                {"processes": cores},
+            )
+        )
         if work.codec in ("vp8", "vp9", "mjpeg"):
-            jobs.append(RowJob(
-                "ceiling", "cpu", "dali-cpu",
-                "decode-only: DALI CPU fn.decoders.video(frames=planned)",
-                lambda: _dali_decode_only(work, device="cpu"), {},
-            ))
-        jobs.append(RowJob(
-            "ceiling", "gpu", "dali-nvdec",
-            "decode-only: DALI fn.decoders.video(device='mixed', frames=planned) on NVDEC",
-            lambda: _dali_decode_only(work, device="gpu"), {}, no_cuda,
-        ))
+            jobs.append(
+                RowJob(
+                    "ceiling",
+                    "cpu",
+                    "dali-cpu",
+                    "decode-only: DALI CPU fn.decoders.video(frames=planned)",
+                    lambda: _dali_decode_only(work, device="cpu"),
+                    {},
+                )
+            )
+        jobs.append(
+            RowJob(
+                "ceiling",
+                "gpu",
+                "dali-nvdec",
+                "decode-only: DALI fn.decoders.video(device='mixed', frames=planned) on NVDEC",
+                lambda: _dali_decode_only(work, device="gpu"),
+                {},
+                no_cuda,
+            )
+        )
     if "fastvid" in wanted:
         cpu_decoder = "pyav" if work.codec not in ("vp8", "vp9", "mjpeg") else "dali"
-        jobs.append(RowJob(
-            "fastvid", "cpu", f"cpu_decoder={cpu_decoder}",
-            f"fastvid ClipLoader(device='cpu', cpu_decoder='{cpu_decoder}')",
-            lambda: fastvid_batches(work, device="cpu", cpu_decoder=cpu_decoder,
-                                    num_workers=fastvid_workers),
-            {"cpu_decoder": cpu_decoder, "num_workers": fastvid_workers},
-        ))
-        jobs.append(RowJob(
-            "fastvid", "gpu", "nvdec",
-            "fastvid ClipLoader(device='gpu'): NVDEC decode + DALI GPU transforms",
-            lambda: fastvid_batches(work, device="gpu", num_workers=fastvid_workers),
-            {"num_workers": fastvid_workers}, no_cuda,
-        ))
+        jobs.append(
+            RowJob(
+                "fastvid",
+                "cpu",
+                f"cpu_decoder={cpu_decoder}",
+                f"fastvid ClipLoader(device='cpu', cpu_decoder='{cpu_decoder}')",
+                lambda: fastvid_batches(
+                    work, device="cpu", cpu_decoder=cpu_decoder, num_workers=fastvid_workers
+                ),
+                {"cpu_decoder": cpu_decoder, "num_workers": fastvid_workers},
+            )
+        )
+        jobs.append(
+            RowJob(
+                "fastvid",
+                "gpu",
+                "nvdec",
+                "fastvid ClipLoader(device='gpu'): NVDEC decode + DALI GPU transforms",
+                lambda: fastvid_batches(work, device="gpu", num_workers=fastvid_workers),
+                {"num_workers": fastvid_workers},
+                no_cuda,
+            )
+        )
     return jobs
 
 
 def run_job(job: RowJob, work: Workload) -> RowResult:
     """Run one job, catching failures into the result (a failed row never stops the suite)."""
-    result = RowResult(work.name, job.row, job.device, job.config,
-                       description=job.description, params=dict(job.params))
+    result = RowResult(
+        work.name,
+        job.row,
+        job.device,
+        job.config,
+        description=job.description,
+        params=dict(job.params),
+    )
     if job.skip_reason:
         result.status, result.reason = "skipped", job.skip_reason
         return result
     try:
-        measure(job.run(), result, frames_per_clip=SEED_CONFIG["num_frames"],
-                gpu=job.device == "gpu")
+        measure(
+            job.run(), result, frames_per_clip=SEED_CONFIG["num_frames"], gpu=job.device == "gpu"
+        )
     except Exception as exc:
         result.status = "failed"
         result.reason = f"{type(exc).__name__}: {str(exc).strip()[:500]}"

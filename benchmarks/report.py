@@ -77,10 +77,17 @@ def _gpu_info() -> dict[str, Any] | None:
         return {"error": str(exc)}
     if shutil.which("nvidia-smi"):
         try:
-            driver = subprocess.run(
-                ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-                capture_output=True, text=True, timeout=20, check=False,
-            ).stdout.strip().splitlines()
+            driver = (
+                subprocess.run(
+                    ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                    capture_output=True,
+                    text=True,
+                    timeout=20,
+                    check=False,
+                )
+                .stdout.strip()
+                .splitlines()
+            )
             info["driver"] = driver[0] if driver else None
         except (OSError, subprocess.SubprocessError):
             info["driver"] = None
@@ -103,8 +110,9 @@ def _versions() -> dict[str, str | None]:
         pass
     if shutil.which("ffmpeg"):  # the system FFmpeg torchcodec loads
         try:
-            first = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True,
-                                   timeout=20, check=False).stdout.splitlines()
+            first = subprocess.run(
+                ["ffmpeg", "-version"], capture_output=True, text=True, timeout=20, check=False
+            ).stdout.splitlines()
             versions["system_ffmpeg"] = first[0].split()[2] if first else None
         except (OSError, subprocess.SubprocessError, IndexError):
             versions["system_ffmpeg"] = None
@@ -182,9 +190,13 @@ def headline_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "ceiling": _best(rows, dataset, "ceiling", device),
         }
         all_cores = next(
-            (r for r in rows if (r["dataset"], r["row"], r["status"]) == (
-                dataset, "pytorchvideo", "ok") and r["params"].get("num_workers") == cores
-             and r.get("clips_per_s")),
+            (
+                r
+                for r in rows
+                if (r["dataset"], r["row"], r["status"]) == (dataset, "pytorchvideo", "ok")
+                and r["params"].get("num_workers") == cores
+                and r.get("clips_per_s")
+            ),
             None,
         )
         entry: dict[str, Any] = {
@@ -247,9 +259,9 @@ def _machine_lines(machine: dict[str, Any]) -> list[str]:
 
 
 _TABLE_HEAD = (
-    "| loader | device | config | clips/s | frames/s | first batch s | CPU s/clip "
-    "| peak RSS MB | RSS Δ MB | PSS Δ MB | GPU MB | status |\n"
-    "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    "| loader | device | config | clips/s | frames/s | first batch s | epoch restart s "
+    "| CPU s/clip | peak RSS MB | RSS Δ MB | PSS Δ MB | GPU MB | status |\n"
+    "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 )
 
 
@@ -260,6 +272,7 @@ def _row_line(r: dict[str, Any]) -> str:
     return (
         f"| {r['row']}{star} | {r['device']} | {r['config']} | {_fmt(r['clips_per_s'])} "
         f"| {_fmt(r['frames_per_s'], 0)} | {_fmt(r['first_batch_s'])} "
+        f"| {_fmt(r['restart_s'])} "
         f"| {_fmt(r['cpu_s_per_clip'], 3)} | {_fmt(r['peak_rss_mb'], 0)} "
         f"| {_fmt(r['rss_delta_mb'], 0)} | {_fmt(r['pss_delta_mb'], 0)} "
         f"| {_fmt(r['peak_gpu_mb'], 0)} | {status} |"
@@ -285,7 +298,8 @@ def _ratio_lines(ratios: Sequence[dict[str, Any]]) -> list[str]:
             cells.append(text)
         lines.append(
             f"| {entry['dataset']} | {entry['device']} | {entry['fastvid_clips_per_s']:.2f} | "
-            + " | ".join(cells) + " |"
+            + " | ".join(cells)
+            + " |"
         )
     return lines
 
@@ -316,9 +330,13 @@ def write_markdown(path: str | os.PathLike[str], payload: dict[str, Any]) -> Pat
     ]
     for note in payload.get("notes", []):
         lines.append(f"> {note}")
-    lines += ["", "## Datasets", "",
-              "| dataset | videos | clips | size | Mbit/s | keyframe every (frames) |",
-              "|---|---:|---:|---|---:|---:|"]
+    lines += [
+        "",
+        "## Datasets",
+        "",
+        "| dataset | videos | clips | size | Mbit/s | keyframe every (frames) |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
     for d in payload["datasets"]:
         lines.append(
             f"| {d['name']} | {d['num_videos']} | {d.get('clips', '–')} | {d['width']}x"
@@ -330,7 +348,9 @@ def write_markdown(path: str | os.PathLike[str], payload: dict[str, Any]) -> Pat
         lines += [_row_line(r) for r in rows if r["dataset"] == d["name"]]
     lines += [
         "",
-        "Columns: *CPU s/clip* = CPU seconds the whole process tree spent per clip after the "
+        "Columns: *epoch restart s* = time to the first batch of the measured pass (the "
+        "loader's latency at an epoch start; included in clips/s, amortised by long epochs); "
+        "*CPU s/clip* = CPU seconds the whole process tree spent per clip after the "
         "first batch (robust to a busy machine); *RSS Δ* = peak RSS of the process tree minus "
         "its RSS before the row (counts pages shared by worker processes once per process); "
         "*PSS Δ* = the same with shared pages split between processes; *GPU MB* = peak device "
@@ -372,9 +392,12 @@ def plot_throughput(out_dir: str | os.PathLike[str], rows: list[dict[str, Any]])
         groups.setdefault((codec, r["device"]), []).append(r)
     for (codec, device), members in sorted(groups.items()):
         datasets = sorted({r["dataset"] for r in members}, key=_resolution_key)
-        loaders = [n for n in ("pytorchvideo", "torchcodec", "decord", "fastvid", "ceiling")
-                   if any(r["row"] == n for r in members)]
-        fig, ax = plt.subplots(figsize=(1.6 + 1.9 * len(datasets), 4.2))
+        loaders = [
+            n
+            for n in ("pytorchvideo", "torchcodec", "decord", "fastvid", "ceiling")
+            if any(r["row"] == n for r in members)
+        ]
+        fig, ax = plt.subplots(figsize=(max(6.0, 2.0 + 2.2 * len(datasets)), 4.6))
         width = 0.8 / max(len(loaders), 1)
         for i, loader in enumerate(loaders):
             values = []
@@ -386,11 +409,14 @@ def plot_throughput(out_dir: str | os.PathLike[str], rows: list[dict[str, Any]])
             ax.bar_label(bars, fmt="%.1f", fontsize=7)
         ax.set_xticks(range(len(datasets)), [d.split("-")[0] for d in datasets])
         ax.set_ylabel("clips/s (8 frames, 244x244)")
-        ax.set_title(f"{codec.upper()} on {device.upper()}: throughput by loader (best config)")
-        ax.legend(fontsize=8)
+        ax.set_title(
+            f"{codec.upper()} on {device.upper()}: clips/s per loader (best config)", fontsize=10
+        )
+        ax.margins(y=0.15)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         fig.tight_layout()
         name = f"throughput_{codec}_{device}.png"
-        fig.savefig(Path(out_dir) / name, dpi=110)
+        fig.savefig(Path(out_dir) / name, dpi=110, bbox_inches="tight")
         plt.close(fig)
         written.append(name)
     return written

@@ -15,10 +15,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from benchmarks import report
-from benchmarks.datasets import Dataset, DatasetSpec, ensure_dataset
+from benchmarks.datasets import Codec, Dataset, DatasetSpec, ensure_dataset
 from benchmarks.loaders import (
     ROW_NAMES,
     RowResult,
@@ -42,9 +42,7 @@ def _resolution(text: str) -> tuple[int, int]:
     try:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"resolution ({text!r}) must look like 1280x720"
-        ) from None
+        raise argparse.ArgumentTypeError(f"resolution ({text!r}) must look like 1280x720") from None
     return width, height
 
 
@@ -66,40 +64,91 @@ def build_parser() -> argparse.ArgumentParser:
         description="Benchmark fastvid against PyTorchVideo/PyAV, torchcodec, decord and a "
         "decode-only ceiling on generated, realistic videos.",
     )
-    parser.add_argument("--quick", action="store_true",
-                        help="~1 minute: 720p H.264 and 360p VP9, 4 videos each, PyTorchVideo "
-                        "with all cores only")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="results folder (default: benchmarks/results/<machine-tag>)")
-    parser.add_argument("--data-dir", type=Path, default=ROOT / "bench_data",
-                        help="where generated videos are cached (default: bench_data/)")
-    parser.add_argument("--resolutions", type=lambda t: [_resolution(v) for v in _csv(t)],
-                        default=None, help="e.g. 1280x720,640x360 (default: 720p, 360p, 1080p)")
-    parser.add_argument("--codecs", type=_csv, default=None,
-                        help="h264 and/or vp9 (default: both)")
-    parser.add_argument("--videos", type=int, default=None,
-                        help=f"videos per dataset (default: {DEFAULT_VIDEOS}, "
-                        f"{DEFAULT_VIDEOS_1080P} at 1080p; --quick: {QUICK_VIDEOS})")
-    parser.add_argument("--duration", type=float, default=6.5,
-                        help="seconds per video (default: 6.5, three 2 s clips)")
-    parser.add_argument("--rows", type=_csv, default=list(ROW_NAMES),
-                        help=f"loader rows to run (default: all of {','.join(ROW_NAMES)})")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="~1 minute: 720p H.264 and 360p VP9, 4 videos each, PyTorchVideo with all cores only",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="results folder (default: benchmarks/results/<machine-tag>)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=ROOT / "bench_data",
+        help="where generated videos are cached (default: bench_data/)",
+    )
+    parser.add_argument(
+        "--resolutions",
+        type=lambda t: [_resolution(v) for v in _csv(t)],
+        default=None,
+        help="e.g. 1280x720,640x360 (default: 720p, 360p, 1080p)",
+    )
+    parser.add_argument("--codecs", type=_csv, default=None, help="h264 and/or vp9 (default: both)")
+    parser.add_argument(
+        "--videos",
+        type=int,
+        default=None,
+        help=f"videos per dataset (default: {DEFAULT_VIDEOS}, "
+        f"{DEFAULT_VIDEOS_1080P} at 1080p; --quick: {QUICK_VIDEOS})",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=6.5,
+        help="seconds per video (default: 6.5, three 2 s clips)",
+    )
+    parser.add_argument(
+        "--rows",
+        type=_csv,
+        default=list(ROW_NAMES),
+        help=f"loader rows to run (default: all of {','.join(ROW_NAMES)})",
+    )
     parser.add_argument("--batch-size", type=int, default=4, help="clips per batch (default 4)")
-    parser.add_argument("--ptv-workers", type=_ints, default=None,
-                        help="PyTorchVideo DataLoader worker counts (default: sweep 0..cores on "
-                        "the first dataset, then all cores and the best N)")
-    parser.add_argument("--fastvid-workers", type=int, default=None,
-                        help="ClipLoader(num_workers=...) (default: fastvid's default)")
-    parser.add_argument("--scaling", action="store_true",
-                        help="also run the scaling benchmark (videos 100..10,000, batch sizes)")
-    parser.add_argument("--scaling-counts", type=_ints, default=None,
-                        help="numbers of videos of the scaling run (default 100,1000,10000)")
-    parser.add_argument("--scaling-batch-sizes", type=_ints, default=None,
-                        help="batch sizes of the scaling run (default 1,2,4,8,16,32)")
-    parser.add_argument("--scaling-clips", type=int, default=192,
-                        help="clips timed per scaling configuration (default 192)")
-    parser.add_argument("--skip-loaders", action="store_true",
-                        help="skip the loader comparison (e.g. with --scaling)")
+    parser.add_argument(
+        "--ptv-workers",
+        type=_ints,
+        default=None,
+        help="PyTorchVideo DataLoader worker counts (default: sweep 0..cores on "
+        "the first dataset, then all cores and the best N)",
+    )
+    parser.add_argument(
+        "--fastvid-workers",
+        type=int,
+        default=None,
+        help="ClipLoader(num_workers=...) (default: fastvid's default)",
+    )
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="also run the scaling benchmark (videos 100..10,000, batch sizes)",
+    )
+    parser.add_argument(
+        "--scaling-counts",
+        type=_ints,
+        default=None,
+        help="numbers of videos of the scaling run (default 100,1000,10000)",
+    )
+    parser.add_argument(
+        "--scaling-batch-sizes",
+        type=_ints,
+        default=None,
+        help="batch sizes of the scaling run (default 1,2,4,8,16,32)",
+    )
+    parser.add_argument(
+        "--scaling-clips",
+        type=int,
+        default=192,
+        help="clips timed per scaling configuration (default 192)",
+    )
+    parser.add_argument(
+        "--skip-loaders",
+        action="store_true",
+        help="skip the loader comparison (e.g. with --scaling)",
+    )
     return parser
 
 
@@ -132,8 +181,8 @@ def suite(args: argparse.Namespace) -> list[DatasetSpec]:
         for width, height in args.resolutions or DEFAULT_RESOLUTIONS:
             default = DEFAULT_VIDEOS_1080P if height >= 1080 else DEFAULT_VIDEOS
             videos = args.videos or (QUICK_VIDEOS if args.quick else default)
-            specs.append(DatasetSpec(codec, width, height, videos,  # type: ignore[arg-type]
-                                     duration=args.duration))
+            spec = DatasetSpec(cast(Codec, codec), width, height, videos, duration=args.duration)
+            specs.append(spec)
     return specs
 
 
@@ -145,8 +194,10 @@ def _result_text(r: RowResult) -> str:
     if r.status != "ok":
         return f"{r.status.upper()}: {r.reason}"
     rate = "n/a" if r.clips_per_s is None else f"{r.clips_per_s:.2f} clips/s"
-    return (f"{rate} ({r.clips} clips, first batch {r.first_batch_s:.1f} s, "
-            f"peak RSS {r.peak_rss_mb:.0f} MB)")
+    return (
+        f"{rate} ({r.clips} clips, first batch {r.first_batch_s:.1f} s, "
+        f"peak RSS {r.peak_rss_mb:.0f} MB)"
+    )
 
 
 def _torchcodec_message() -> str | None:
@@ -183,16 +234,23 @@ def run_loaders(args: argparse.Namespace, machine: dict[str, Any]) -> dict[str, 
     datasets = []
     for spec in specs:
         dataset = ensure_dataset(spec, args.data_dir, log=_log)
-        _log(f"[data] {spec.name}: {len(dataset.paths)} videos, {dataset.mbit_per_s:.2f} Mbit/s, "
-             f"keyframe every {dataset.keyframe_interval:.0f} frames")
+        _log(
+            f"[data] {spec.name}: {len(dataset.paths)} videos, {dataset.mbit_per_s:.2f} Mbit/s, "
+            f"keyframe every {dataset.keyframe_interval:.0f} frames"
+        )
         datasets.append(dataset)
     results: list[RowResult] = []
     described = []
     best_ptv: int | None = None
     for position, dataset in enumerate(datasets):
         index, index_s = _index(dataset, args.data_dir)
-        work = make_workload(dataset.spec.name, dataset.pairs, batch_size=args.batch_size,
-                             index=index, codec=dataset.spec.codec)
+        work = make_workload(
+            dataset.spec.name,
+            dataset.pairs,
+            batch_size=args.batch_size,
+            index=index,
+            codec=dataset.spec.codec,
+        )
         description = dataset.describe()
         description.update(clips=work.num_clips, index_s=round(index_s, 3))
         described.append(description)
@@ -202,14 +260,15 @@ def run_loaders(args: argparse.Namespace, machine: dict[str, Any]) -> dict[str, 
             ptv = ptv_worker_counts(cores)
         else:
             ptv = sorted({cores} | ({best_ptv} if best_ptv is not None else set()))
-        _log(f"[bench] {dataset.spec.name}: {work.num_clips} clips in batches of "
-             f"{args.batch_size}")
-        for job in row_jobs(work, rows=args.rows, ptv_workers=ptv, cores=cores,
-                            fastvid_workers=args.fastvid_workers):
+        _log(f"[bench] {dataset.spec.name}: {work.num_clips} clips in batches of {args.batch_size}")
+        for job in row_jobs(
+            work, rows=args.rows, ptv_workers=ptv, cores=cores, fastvid_workers=args.fastvid_workers
+        ):
             result = run_job(job, work)
             results.append(result)
-            _log(f"[{dataset.spec.name}] {job.row} {job.device} {job.config}: "
-                 f"{_result_text(result)}")
+            _log(
+                f"[{dataset.spec.name}] {job.row} {job.device} {job.config}: {_result_text(result)}"
+            )
         if position == 0:
             measured = [r for r in results if r.row == "pytorchvideo" and r.clips_per_s]
             if measured:
@@ -236,8 +295,10 @@ def _noise_note(machine: dict[str, Any]) -> str | None:
     load = machine["load_average"][0]
     cores = machine["cpu_usable"]
     if load > 0.5 * cores:
-        return (f"The machine was busy when the run started (load average {load:.1f} on "
-                f"{cores} cores): wall-clock numbers are noisy; CPU s/clip is more robust.")
+        return (
+            f"The machine was busy when the run started (load average {load:.1f} on "
+            f"{cores} cores): wall-clock numbers are noisy; CPU s/clip is more robust."
+        )
     return None
 
 
@@ -258,15 +319,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         start = time.perf_counter()
         payload = run_loaders(args, machine)
         machine["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
-        payload.update(command=command, started=started, machine=machine,
-                       total_s=time.perf_counter() - start)
+        payload.update(
+            command=command, started=started, machine=machine, total_s=time.perf_counter() - start
+        )
         if note:
             payload["notes"].append(note)
         payload["plots"] = report.plot_throughput(out, payload["rows"])
         report.write_json(out / "results.json", payload)
         report.write_markdown(out / "results.md", payload)
-        _log(f"[bench] wrote {out / 'results.json'}, {out / 'results.md'} and "
-             f"{len(payload['plots'])} plots")
+        _log(
+            f"[bench] wrote {out / 'results.json'}, {out / 'results.md'} and "
+            f"{len(payload['plots'])} plots"
+        )
         for entry in payload["ratios"]:
             parts = [f"{k} {v['ratio']:.2f}x" for k, v in entry.items() if isinstance(v, dict)]
             _log(f"[bench] fastvid {entry['dataset']} {entry['device']}: " + ", ".join(parts))
@@ -281,8 +345,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_dir=args.data_dir,
             log=_log,
         )
-        scaling.update(command=command, started=started, machine=report.machine_info(),
-                       total_s=time.perf_counter() - start)
+        scaling.update(
+            command=command,
+            started=started,
+            machine=report.machine_info(),
+            total_s=time.perf_counter() - start,
+        )
         scaling["plots"] = report.plot_scaling(out, scaling)
         report.write_json(out / "scaling.json", scaling)
         report.write_scaling_markdown(out / "scaling.md", scaling)

@@ -47,8 +47,10 @@ def _index(paths: list[str]) -> tuple[Any, float, float]:
     gc.collect()
     grown = (psutil.Process().memory_info().rss - before) / _MB
     if index.errors:
-        raise RuntimeError(f"{len(index.errors)} scaling videos failed to index: "
-                           f"{next(iter(index.errors.items()))}")
+        raise RuntimeError(
+            f"{len(index.errors)} scaling videos failed to index: "
+            f"{next(iter(index.errors.items()))}"
+        )
     return index, seconds, grown
 
 
@@ -56,8 +58,13 @@ def _throughput(work: Workload, *, clips: int, label: str) -> RowResult:
     batches = max(_WARMUP_BATCHES + 3, -(-clips // work.batch_size))
     result = RowResult(work.name, "fastvid", "cpu", label)
     try:
-        batches_run = fastvid_batches(work, device="cpu", cpu_decoder="pyav",
-                                      max_batches=batches, warmup_batches=_WARMUP_BATCHES)
+        batches_run = fastvid_batches(
+            work,
+            device="cpu",
+            cpu_decoder="pyav",
+            max_batches=batches,
+            warmup_batches=_WARMUP_BATCHES,
+        )
         measure(batches_run, result, frames_per_clip=8)
     except Exception as exc:
         result.status = "failed"
@@ -99,22 +106,27 @@ def run_scaling(
         indexes[count] = index
         pairs = [(p, i % 4) for i, p in enumerate(subset)]
         start = time.perf_counter()
-        work = make_workload(f"{count}-videos", pairs, batch_size=batch_size, index=index,
-                             codec="h264")
+        work = make_workload(
+            f"{count}-videos", pairs, batch_size=batch_size, index=index, codec="h264"
+        )
         plan_s = time.perf_counter() - start
         result = _throughput(work, clips=clips, label=f"videos={count}")
-        by_count.append({
-            "videos": count,
-            "index_s": index_s,
-            "index_us_per_video": index_s / count * 1e6,
-            "index_rss_delta_mb": index_mb,
-            "plan_s": plan_s,
-            "planned_clips": work.num_clips,
-            "batch_size": batch_size,
-            **_row_numbers(result),
-        })
-        log(f"[scaling] {count} videos: index {index_s:.2f} s, plan {plan_s:.3f} s, "
-            f"{_clips_text(result)}")
+        by_count.append(
+            {
+                "videos": count,
+                "index_s": index_s,
+                "index_us_per_video": index_s / count * 1e6,
+                "index_rss_delta_mb": index_mb,
+                "plan_s": plan_s,
+                "planned_clips": work.num_clips,
+                "batch_size": batch_size,
+                **_row_numbers(result),
+            }
+        )
+        log(
+            f"[scaling] {count} videos: index {index_s:.2f} s, plan {plan_s:.3f} s, "
+            f"{_clips_text(result)}"
+        )
     by_batch: list[dict[str, Any]] = []
     index = indexes.get(batch_sweep_videos)
     subset = paths[:batch_sweep_videos]
@@ -122,11 +134,11 @@ def run_scaling(
         index, _, _ = _index(subset)
     pairs = [(p, i % 4) for i, p in enumerate(subset)]
     for size in batch_sizes:
-        work = make_workload(f"{batch_sweep_videos}-videos", pairs, batch_size=size, index=index,
-                             codec="h264")
+        work = make_workload(
+            f"{batch_sweep_videos}-videos", pairs, batch_size=size, index=index, codec="h264"
+        )
         result = _throughput(work, clips=max(clips, 2 * size), label=f"batch_size={size}")
-        by_batch.append({"batch_size": size, "videos": batch_sweep_videos,
-                         **_row_numbers(result)})
+        by_batch.append({"batch_size": size, "videos": batch_sweep_videos, **_row_numbers(result)})
         log(f"[scaling] batch size {size}: {_clips_text(result)}")
     return {
         "video": "64x48 H.264, 1 s, 30 fps (100 encoded, the rest hard links)",
@@ -140,14 +152,25 @@ def run_scaling(
 
 
 def _row_numbers(result: RowResult) -> dict[str, Any]:
-    keys = ("status", "reason", "clips", "first_batch_s", "clips_per_s", "cpu_s_per_clip",
-            "peak_rss_mb", "rss_delta_mb", "peak_pss_mb", "pss_delta_mb")
+    keys = (
+        "status",
+        "reason",
+        "clips",
+        "first_batch_s",
+        "clips_per_s",
+        "cpu_s_per_clip",
+        "peak_rss_mb",
+        "rss_delta_mb",
+        "peak_pss_mb",
+        "pss_delta_mb",
+    )
     return {key: getattr(result, key) for key in keys}
 
 
 def _clips_text(result: RowResult) -> str:
     if result.status != "ok":
         return f"{result.status}: {result.reason}"
-    return (f"{result.clips_per_s or 0:.1f} clips/s, first batch {result.first_batch_s:.1f} s, "
-            f"peak RSS {result.peak_rss_mb:.0f} MB")
-
+    return (
+        f"{result.clips_per_s or 0:.1f} clips/s, first batch {result.first_batch_s:.1f} s, "
+        f"peak RSS {result.peak_rss_mb:.0f} MB"
+    )

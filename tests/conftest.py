@@ -12,6 +12,8 @@ import os
 import pytest
 import torch
 
+import fastvid  # noqa: F401  (installs the pytorchvideo/kornia shims before tests import them)
+
 
 def _cuda_usable() -> bool:
     try:

@@ -43,7 +43,7 @@ class _KorniaFinder(importlib.abc.MetaPathFinder):
                 continue
             spec = finder.find_spec(fullname, path, target)
             if spec is not None and spec.loader is not None:
-                spec.loader = _AddAliasLoader(spec.loader)  # type: ignore[arg-type]
+                spec.loader = _AddAliasLoader(spec.loader)
                 return spec
         return None
 

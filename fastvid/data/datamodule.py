@@ -330,6 +330,12 @@ class VideoClassificationData(pl.LightningDataModule):
         """Always ``False``: one label per video."""
         return False
 
+    def videos(self, stage: str) -> layout.LabeledVideoList:
+        """The videos of ``stage`` (``"train"``, ``"val"``, ``"test"`` or ``"predict"``)."""
+        if stage not in self._splits:
+            raise KeyError(f"no {stage} data; stages with data: {', '.join(self.stages)}")
+        return self._splits[stage].videos
+
     @property
     def stages(self) -> tuple[str, ...]:
         """Stages that have data."""

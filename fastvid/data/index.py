@@ -173,6 +173,9 @@ def probe_video(path: PathLike) -> VideoMeta:
         if not container.streams.video:
             kinds = [stream.type for stream in container.streams]
             raise VideoProbeError(path_str, f"it has no video stream (streams: {kinds or 'none'})")
+        image_format = _still_image_format(container.format.name)
+        if image_format is not None:
+            raise VideoProbeError(path_str, f"it is a still image ({image_format}), not a video")
         stream = container.streams.video[0]
         pts, keyframes = _demux_timestamps(container, stream, path_str)
         time_base = stream.time_base
@@ -202,6 +205,7 @@ def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarra
     """Sorted pts of every video packet and the sorted positions of keyframes."""
     timestamps: list[int] = []
     is_key: list[bool] = []
+    cut: list[bool] = []
     try:
         for packet in container.demux(stream):
             pts = packet.pts
@@ -213,11 +217,19 @@ def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarra
                 continue
             timestamps.append(pts)
             is_key.append(packet.is_keyframe)
+            cut.append(packet.is_corrupt)
     except av.FFmpegError as err:
         detail = getattr(err, "strerror", None) or str(err)
         raise VideoProbeError(
             path, f"demuxing failed after {len(timestamps)} frames ({detail}); is it corrupt?"
         ) from None
+    # A file cut mid-frame (a truncated AVI, say) ends in a short packet the demuxer flags as
+    # corrupt: its frame cannot be decoded whole, so it is not counted. Earlier corrupt packets
+    # stay: decoders count them, and positions must match theirs.
+    while cut and cut[-1]:
+        cut.pop()
+        timestamps.pop()
+        is_key.pop()
     if not timestamps:
         raise VideoProbeError(path, "its video stream has no frames")
     raw = np.asarray(timestamps, dtype=np.int64)
@@ -227,6 +239,15 @@ def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarra
     pts.flags.writeable = False
     keyframes.flags.writeable = False
     return pts, keyframes
+
+
+def _still_image_format(format_name: str) -> str | None:
+    """The image format if FFmpeg opened the file with an image demuxer (a picture named .mp4)."""
+    names = format_name.split(",")
+    images = [name.removesuffix("_pipe") for name in names if name.endswith("_pipe")]
+    if "image2" in names:
+        images.append("image2")
+    return images[0] if images else None
 
 
 def _pytorchvideo_duration(

@@ -109,39 +109,16 @@ class VideoClassifier(pl.LightningModule):
         self._scheduler = _resolve_scheduler(lr_scheduler)
         self.loss_fn = _resolve_loss_fn(loss_fn, self.multi_label)
 
-        self.backbone_info: BackboneInfo | None
-        self.backbone, num_features = self._build_backbone(backbone, backbone_kwargs, pretrained)
+        self.backbone_info: BackboneInfo | None = (
+            backbone_info(backbone) if isinstance(backbone, str) else None
+        )
+        self.backbone, num_features = _build_backbone(backbone, backbone_kwargs, pretrained)
         self.head = _resolve_head(head, num_features, self.num_classes)
 
         collection = _build_metrics(metrics, self.num_classes, self.multi_label)
         self.train_metrics = collection.clone(prefix="train_")
         self.val_metrics = collection.clone(prefix="val_")
         self.test_metrics = collection.clone(prefix="test_")
-
-    # ------------------------------------------------------------------ construction
-
-    def _build_backbone(
-        self,
-        backbone: str | nn.Module,
-        backbone_kwargs: Mapping[str, Any] | None,
-        pretrained: bool | str | os.PathLike[str],
-    ) -> tuple[nn.Module, int | None]:
-        if isinstance(backbone, nn.Module):
-            if backbone_kwargs:
-                raise ValueError("backbone_kwargs apply to registry names only, not to modules")
-            self.backbone_info = None
-            features = getattr(backbone, "num_features", None)
-            return backbone, features if isinstance(features, int) else None
-        if not isinstance(backbone, str):
-            raise TypeError(
-                f"backbone must be a registry name or an nn.Module, got {type(backbone).__name__}"
-            )
-        self.backbone_info = backbone_info(backbone)
-        kwargs = dict(backbone_kwargs or {})
-        # Flash passed these through backbone_kwargs; fastvid handles both itself.
-        kwargs.pop("pretrained", None)
-        kwargs.pop("head_activation", None)
-        return create_backbone(backbone, pretrained=pretrained, **kwargs)
 
     @classmethod
     def available_models(cls) -> list[str]:
@@ -221,6 +198,20 @@ class VideoClassifier(pl.LightningModule):
                 output[key] = value.detach().cpu() if isinstance(value, Tensor) else value
         return output
 
+    def predict(
+        self,
+        inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """One label (or probability vector) per video of ``inputs`` (files and/or folders).
+
+        Flash's convenience method; see :func:`fastvid.models.predict.predict_videos` for the
+        options (``clip_duration``, ``transform``, ``reduce``, ``return_probabilities``, ...).
+        """
+        from fastvid.models.predict import predict_videos
+
+        return predict_videos(self, inputs, **kwargs)
+
     # ------------------------------------------------------------------ optimisation
 
     def configure_optimizers(self) -> Any:
@@ -262,6 +253,35 @@ def average_by_video(predictions: Iterable[Mapping[str, Any]]) -> dict[str, Tens
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _build_backbone(
+    backbone: str | nn.Module,
+    backbone_kwargs: Mapping[str, Any] | None,
+    pretrained: bool | str | os.PathLike[str],
+) -> tuple[nn.Module, int | None]:
+    if isinstance(backbone, nn.Module):
+        if backbone_kwargs:
+            raise ValueError("backbone_kwargs apply to registry names only, not to modules")
+        features = getattr(backbone, "num_features", None)
+        return backbone, features if isinstance(features, int) else None
+    if not isinstance(backbone, str):
+        raise TypeError(
+            f"backbone must be a registry name or an nn.Module, got {type(backbone).__name__}"
+        )
+    kwargs = dict(backbone_kwargs or {})
+    # Flash passed these through backbone_kwargs; fastvid handles both itself.
+    kwargs.pop("pretrained", None)
+    kwargs.pop("head_activation", None)
+    try:
+        return create_backbone(backbone, pretrained=pretrained, **kwargs)
+    except FileNotFoundError as error:
+        if pretrained is not True:
+            raise
+        hint = (
+            "restoring a checkpoint? VideoClassifier.load_from_checkpoint(path, pretrained=False)"
+        )
+        raise FileNotFoundError(f"{error} ({hint})") from error
 
 
 def _unpack(batch: Mapping[str, Any], *, need_label: bool) -> tuple[Tensor, Tensor]:

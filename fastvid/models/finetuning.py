@@ -18,7 +18,8 @@ Differences from Flash: a strategy applies from its epoch *on* (not only *at* it
 resumed past the unfreeze epoch trains the backbone too; ``k`` counts layers that hold
 parameters (convolutions, norms, linears), not parameter-less leaves such as activations; and
 unfrozen BatchNorm layers join the optimizer even with ``train_bn=False`` (Flash made them
-require gradients but never stepped them).
+require gradients but never stepped them); and resuming from a checkpoint taken after an
+unfreeze works (Flash's grown parameter group no longer matched the saved optimizer state).
 """
 
 from __future__ import annotations

@@ -423,12 +423,12 @@ def pack_pathways(frames: torch.Tensor, alpha: int) -> list[torch.Tensor]:
     Returns:
         ``[slow, fast]``: ``T // alpha`` frames evenly spaced over the clip, and all frames.
     """
-    num_frames = frames.shape[2]
-    if frames.dim() != 5 or num_frames % alpha != 0:
+    if frames.dim() != 5 or frames.shape[2] % alpha != 0:
         raise ValueError(
             f"SlowFast needs (B, C, T, H, W) clips with T a multiple of {alpha}, got shape "
             f"{tuple(frames.shape)}"
         )
+    num_frames = frames.shape[2]
     index = torch.linspace(0, num_frames - 1, num_frames // alpha, device=frames.device).long()
     slow = torch.index_select(frames, 2, index)
     return [slow, frames]
@@ -452,7 +452,7 @@ def _slowfast_class() -> type[nn.Module]:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return super().forward(pack_pathways(x, self.alpha))
 
-    return SlowFastNet
+    return _as_module_attribute(SlowFastNet)
 
 
 @functools.cache
@@ -468,7 +468,28 @@ def _framewise_mvit_class() -> type[nn.Module]:
             features = super().forward(images)
             return features.reshape(batch, frames, *features.shape[1:]).mean(dim=1)
 
-    return FramewiseMViT
+    return _as_module_attribute(FramewiseMViT)
+
+
+def _as_module_attribute(cls: type[nn.Module]) -> type[nn.Module]:
+    # Picklable (torch.save of a whole model, spawn-based multiprocessing): pickle finds the
+    # class as `fastvid.models.registry.<name>` through the module's __getattr__ below.
+    cls.__module__ = __name__
+    cls.__qualname__ = cls.__name__
+    return cls
+
+
+_ADAPTER_CLASSES: dict[str, Callable[[], type[nn.Module]]] = {
+    "SlowFastNet": _slowfast_class,
+    "FramewiseMViT": _framewise_mvit_class,
+}
+
+
+def __getattr__(name: str) -> Any:
+    factory = _ADAPTER_CLASSES.get(name)
+    if factory is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return factory()
 
 
 def _adapt_class(model: nn.Module, adapter: type[nn.Module]) -> nn.Module:
@@ -479,6 +500,15 @@ def _adapt_class(model: nn.Module, adapter: type[nn.Module]) -> nn.Module:
 
 
 # ---------------------------------------------------------------------------- PyTorchVideo
+
+
+# Hub models whose forward needs adapting to one (B, C, T, H, W) clip.
+_HUB_ADAPTERS: dict[str, Callable[[], type[nn.Module]]] = {
+    "slowfast_r50": _slowfast_class,
+    "slowfast_r101": _slowfast_class,
+    "slowfast_16x8_r101_50_50": _slowfast_class,
+    "mvit_base_16": _framewise_mvit_class,
+}
 
 
 def _pytorchvideo_builder(hub_name: str) -> Callable[..., nn.Module]:
@@ -493,11 +523,8 @@ def _pytorchvideo_builder(hub_name: str) -> Callable[..., nn.Module]:
             from pytorchvideo.models import hub
 
         model: nn.Module = getattr(hub, hub_name)(pretrained=False, **kwargs)
-        if hub_name.startswith("slowfast"):
-            return _adapt_class(model, _slowfast_class())
-        if hub_name == "mvit_base_16":
-            return _adapt_class(model, _framewise_mvit_class())
-        return model
+        adapter = _HUB_ADAPTERS.get(hub_name)
+        return model if adapter is None else _adapt_class(model, adapter())
 
     build.__name__ = f"build_{hub_name}"
     build.__doc__ = f"``pytorchvideo.models.hub.{hub_name}`` with random weights."

@@ -33,7 +33,14 @@ from fastvid.reader.augment import (
     SpatialOp,
 )
 
-__all__ = ["GraphSpec", "build_pipeline", "input_names"]
+__all__ = [
+    "GraphSpec",
+    "build_pipeline",
+    "dead_workers",
+    "input_names",
+    "stop_workers",
+    "worker_pids",
+]
 
 SourceKind = Literal["encoded", "frames"]
 
@@ -189,6 +196,44 @@ def build_pipeline(
     with _main_module_hidden():
         pipe.build()
     return pipe
+
+
+def _worker_processes(pipe: Pipeline) -> list[Any]:
+    """The ``multiprocessing.Process`` objects of a pipeline's parallel external source."""
+    pool = getattr(getattr(pipe, "_py_pool", None), "pool", None)  # WorkerPool -> ProcPool
+    return list(getattr(pool, "_processes", None) or [])
+
+
+def worker_pids(pipe: Pipeline) -> list[int]:
+    """Process ids of a pipeline's Python worker processes (empty if it has none)."""
+    return [int(process.pid) for process in _worker_processes(pipe) if process.pid is not None]
+
+
+def dead_workers(pipe: Pipeline) -> list[tuple[int, int]]:
+    """``(pid, exit code)`` of the pipeline's worker processes that have exited.
+
+    A worker that exits while DALI waits on it can leave ``pipe.run()`` blocked forever on a
+    lock the worker held (seen with DALI 2.4 after ``SIGKILL``): the loader polls this instead
+    of waiting blindly. A negative exit code is the signal that ended the process.
+    """
+    dead = []
+    for process in _worker_processes(pipe):
+        code = process.exitcode  # polls without blocking; None while running
+        if code is not None:
+            dead.append((int(process.pid), int(code)))
+    return dead
+
+
+def stop_workers(pipe: Pipeline, *, timeout: float = 2.0) -> None:
+    """Terminate the pipeline's worker processes that are still running (after one died)."""
+    processes = [p for p in _worker_processes(pipe) if p.exitcode is None]
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout)
+        if process.exitcode is None:
+            process.kill()
+            process.join(timeout)
 
 
 @contextlib.contextmanager

@@ -19,11 +19,14 @@ import copy
 import logging
 import os
 import random
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -36,11 +39,18 @@ from fastvid.reader.lowering import LoweredTransform, lower_sample_transform
 from fastvid.reader.plan import ClipRequest
 from fastvid.reader.source import ClipSource
 
-__all__ = ["ClipLoader", "SkippedClip", "VideoDecodeError"]
+if TYPE_CHECKING:
+    from fastvid.reader.report import SkipReport
+
+__all__ = ["ClipLoader", "SkippedClip", "VideoDecodeError", "WorkerDiedError"]
 
 logger = logging.getLogger(__name__)
 
 DALI_CPU_CODECS = frozenset({"vp8", "vp9", "mjpeg"})
+# While DALI runs a batch, check every _WATCHDOG_POLL_S that its worker processes are alive; when
+# one died, give DALI _WORKER_DEATH_GRACE_S to fail on its own before giving up on it.
+_WATCHDOG_POLL_S = 0.25
+_WORKER_DEATH_GRACE_S = 2.0
 OnError = Literal["skip", "raise"]
 CpuDecoder = Literal["auto", "dali", "pyav"]
 
@@ -55,6 +65,33 @@ class VideoDecodeError(RuntimeError):
         )
         self.path = path
         self.reason = reason
+
+
+class WorkerDiedError(RuntimeError):
+    """A DALI worker process died mid-epoch; ``pids`` and ``exit_codes`` say which and how."""
+
+    def __init__(self, dead: Sequence[tuple[int, int]], epoch: int) -> None:
+        # DALI terminates the other workers when one dies: name the first cause first
+        dead = sorted(dead, key=lambda item: item[1] == -signal.SIGTERM)
+        how = "; ".join(
+            f"pid {pid} {_signal_name(-code) if code < 0 else f'exit code {code}'}"
+            for pid, code in dead
+        )
+        super().__init__(
+            f"a DALI worker process died ({how}) while preparing clips for epoch "
+            f"{epoch}; this epoch cannot go on. A worker killed by SIGKILL is usually the "
+            "out-of-memory killer (check `dmesg`): lower num_workers or batch_size. Iterating "
+            "the loader again starts new worker processes"
+        )
+        self.pids = [p for p, _ in dead]
+        self.exit_codes = [c for _, c in dead]
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return f"killed by {signal.Signals(number).name}"
+    except ValueError:
+        return f"killed by signal {number}"
 
 
 @dataclass(frozen=True)
@@ -111,6 +148,8 @@ class ClipLoader:
         world_size: Number of ranks. Default: from ``torch.distributed`` or ``WORLD_SIZE``.
         annotations: Extra per-video keys copied into each sample dict. Default: none.
         progress: Show a progress bar while indexing. Default: ``True``.
+        skip_report_path: Write :meth:`skip_report` here as JSON at the end of every epoch;
+            ``{epoch}`` in the path is replaced by the epoch number. Default: ``None``.
     """
 
     def __init__(
@@ -136,6 +175,7 @@ class ClipLoader:
         world_size: int | None = None,
         annotations: Sequence[dict[str, Any]] | None = None,
         progress: bool = True,
+        skip_report_path: str | os.PathLike[str] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size ({batch_size}) must be >= 1")
@@ -172,6 +212,7 @@ class ClipLoader:
         self._index = index
         self._cache_dir = cache_dir
         self._progress = progress
+        self._skip_report_path = skip_report_path
         self._epoch = 0
         self._planner: EpochPlanner | None = None
         self._source: ClipSource | None = None
@@ -191,7 +232,12 @@ class ClipLoader:
         index = self._index or VideoIndex.build(
             paths, cache_dir=self._cache_dir, progress=self._progress
         )
-        for path, reason in sorted(index.errors.items()):
+        mine = {os.path.abspath(path) for path in paths}  # a shared index= holds other files
+        failed = {path: reason for path, reason in index.errors.items() if path in mine}
+        for path in mine.difference(failed):
+            if path not in index:
+                failed[path] = "it is not in the index passed as index=; index every video"
+        for path, reason in sorted(failed.items()):
             self._record(SkippedClip(path, reason))
             if self.on_error == "raise":
                 raise VideoDecodeError(path, reason)
@@ -274,10 +320,28 @@ class ClipLoader:
             if samples:
                 yield self._collate(samples)
         self._finish_epoch(pipe, epoch)
+        if self._skip_report_path is not None:
+            path = os.fspath(self._skip_report_path)
+            self.skip_report().write(path.replace("{epoch}", str(epoch)))
+
+    def skip_report(self, epoch: int | None = None) -> SkipReport:
+        """A summary of :attr:`skipped`: counts, each file's reasons, counts per kind.
+
+        Args:
+            epoch: Only this epoch's clips, plus the videos left out when indexing.
+                Default: ``None``, every epoch so far.
+
+        Returns:
+            A :class:`~fastvid.reader.report.SkipReport` (``.write(path)`` saves it as JSON).
+        """
+        from fastvid.reader.report import SkipReport
+
+        entries = [s for s in self.skipped if epoch is None or s.epoch in (None, epoch)]
+        return SkipReport.from_skipped(entries, epoch=epoch)
 
     def _finish_epoch(self, pipe: Any, epoch: int) -> None:
         try:
-            pipe.run()
+            self._run_pipe(pipe, epoch)
         except StopIteration:
             pipe.reset()
             self._pipe_epoch = epoch + 1
@@ -327,9 +391,11 @@ class ClipLoader:
         from fastvid.reader.dali_graph import to_numpy_samples, to_torch_samples
 
         try:
-            video, sample_ids, errors = pipe.run()
+            video, sample_ids, errors = self._run_pipe(pipe, epoch)
         except StopIteration:
             raise RuntimeError("DALI pipeline ended before the planned epoch did") from None
+        except WorkerDiedError:
+            raise
         except Exception as exc:  # one bad file fails the whole batch: retry sample by sample
             logger.debug("batch %d failed (%s); retrying its clips one by one", batch_number, exc)
             return self._retry_batch(batch_number, plan, epoch)
@@ -344,6 +410,50 @@ class ClipLoader:
             if sample is not None:
                 samples.append(sample)
         return samples
+
+    def _run_pipe(self, pipe: Any, epoch: int) -> Any:
+        """``pipe.run()``, but a dead worker process raises :class:`WorkerDiedError`.
+
+        DALI 2.4 can block forever when one of its Python workers dies (a lock the worker held
+        is never released), so the run happens in a helper thread while this one watches the
+        workers.
+        """
+        from fastvid.reader.dali_graph import dead_workers
+
+        if dead := dead_workers(pipe):
+            raise self._worker_died(pipe, dead, epoch)
+        outcome: list[tuple[bool, Any]] = []
+
+        def run() -> None:
+            try:
+                outcome.append((True, pipe.run()))
+            except BaseException as exc:  # re-raised in the caller's thread below
+                outcome.append((False, exc))
+
+        thread = threading.Thread(target=run, name="fastvid-dali-run", daemon=True)
+        thread.start()
+        give_up_at = None
+        while thread.is_alive():
+            thread.join(_WATCHDOG_POLL_S)
+            if give_up_at is None and thread.is_alive() and dead_workers(pipe):
+                give_up_at = time.monotonic() + _WORKER_DEATH_GRACE_S
+            if give_up_at is not None and time.monotonic() > give_up_at:
+                break  # the thread stays blocked inside DALI; the pipeline is abandoned
+        if (not outcome or not outcome[0][0]) and (dead := dead_workers(pipe)):
+            raise self._worker_died(pipe, dead, epoch)
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+
+    def _worker_died(self, pipe: Any, dead: list[tuple[int, int]], epoch: int) -> WorkerDiedError:
+        from fastvid.reader.dali_graph import stop_workers
+
+        stop_workers(pipe)  # DALI stops the others too, unless the dead one held its lock
+        if pipe is self._pipe:
+            self._pipe = None  # never reused: the next iteration builds a new pipeline
+            self._pipe_epoch = None
+        return WorkerDiedError(dead, epoch)
 
     def _retry_batch(
         self, batch_number: int, plan: list[ClipRequest], epoch: int
@@ -425,6 +535,15 @@ class ClipLoader:
         logger.warning("fastvid: skipped %s: %s", skipped.path, skipped.reason)
 
     def _collate(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
+        shapes = {tuple(s["video"].shape) for s in samples if torch.is_tensor(s["video"])}
+        if len(shapes) > 1:
+            clips = ", ".join(f"{s['video_name']} {tuple(s['video'].shape)}" for s in samples)
+            raise ValueError(
+                f"the clips of one batch differ in shape (C, T, H, W), so they cannot be stacked: "
+                f"{clips}. Make the transform output one shape (UniformTemporalSubsample for T; "
+                f"a crop such as RandomCrop/CenterCrop or a fixed-size resize for H, W), or use "
+                f"batch_size=1"
+            )
         batch: dict[str, Any] = default_collate(samples)
         if self.batch_transform is not None:
             batch = self.batch_transform(batch)

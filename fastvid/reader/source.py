@@ -111,8 +111,10 @@ class ClipSource:
         height, width = self.frame_sizes[request.video_index]
         steps = sample_steps(self.spatial_ops, height, width, generator)
         params = list(steps.params)
-        error = ""
+        error = _changed_since_indexed(request.path, self.planner.videos[request.video_index])
         if self.source_kind == "encoded":
+            if error:  # DALI has nothing to decode: fail the batch, the loader retries each clip
+                raise OSError(error)
             try:
                 data = np.fromfile(request.path, dtype=np.uint8)
             except OSError as exc:
@@ -126,7 +128,10 @@ class ClipSource:
                 and isinstance(self.spatial_ops[0], ShortSideScaleOp)
             ):
                 decode_size = (params[0][0], params[0][1])  # (h, w) the resize would produce
-            decoded = self._decode(request, decode_size, (height, width))
+            if error:
+                decoded = _Decoded(_black(request, decode_size or (height, width)), error)
+            else:
+                decoded = self._decode(request, decode_size, (height, width))
             error = decoded.error
             head = [decoded.frames]
         arrays = head + param_arrays(self.spatial_ops, params)
@@ -154,10 +159,40 @@ class ClipSource:
             )
             return _Decoded(np.ascontiguousarray(frames), "")
         except Exception as exc:  # a bad file must not kill the worker: report and drop
-            h, w = size_hw or full_hw
-            black = np.zeros((len(request.frame_indices), h, w, 3), dtype=np.uint8)
             reason = f"{type(exc).__name__}: {exc}"
+            black = _black(request, size_hw or full_hw)
             return _Decoded(black, reason or f"cannot decode {os.fspath(request.path)}")
+
+
+def _black(request: ClipRequest, size_hw: FrameSize) -> np.ndarray:
+    """A placeholder clip for a sample the loader drops."""
+    height, width = size_hw
+    return np.zeros((len(request.frame_indices), height, width, 3), dtype=np.uint8)
+
+
+def _changed_since_indexed(path: str, video: Any) -> str:
+    """Why ``path`` no longer matches its index entry (size, mtime), or ``""`` if it does.
+
+    The plan's frame positions come from the index; decoding a file that was replaced since
+    would return other frames (DALI's decoder even returns black frames past the end).
+    """
+    timing = video.timing
+    size, mtime_ns = getattr(timing, "size", None), getattr(timing, "mtime_ns", None)
+    if size is None or mtime_ns is None:
+        return ""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return f"the file was deleted or moved after it was indexed: {path}"
+    except OSError as exc:
+        return f"cannot read video {path}: {exc}"
+    if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
+        how = f"size {size} -> {stat.st_size} bytes" if stat.st_size != size else "rewritten"
+        return (
+            f"the file changed since it was indexed ({how}); build the index again "
+            f"(a new ClipLoader re-probes changed files)"
+        )
+    return ""
 
 
 def param_arrays(

@@ -56,8 +56,9 @@ def test_default_pretrained_without_cached_weights_names_the_file(
 ) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     expected = tmp_path / "hub" / "checkpoints" / "X3D_XS.pyth"
-    with pytest.raises(FileNotFoundError, match=re.escape(str(expected))):
+    with pytest.raises(FileNotFoundError, match=re.escape(str(expected))) as error:
         VideoClassifier(num_classes=3)
+    assert "load_from_checkpoint(path, pretrained=False)" in str(error.value)
 
 
 def test_pretrained_path_is_loaded(tmp_path: Path) -> None:
@@ -221,6 +222,7 @@ def test_training_batches_need_labels() -> None:
         model.training_step((torch.randn(2, 3, 2, 8, 8), torch.zeros(2)), 0)  # type: ignore[arg-type]
 
 
+@pytest.mark.filterwarnings("ignore:.*reference is not registered on the model")  # no trainer
 def test_multi_label_uses_sigmoid_and_bce() -> None:
     model = tiny_classifier(multi_label=True)
     assert model.loss_fn is nn.functional.binary_cross_entropy_with_logits

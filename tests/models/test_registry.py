@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import types
 from collections.abc import Iterator
@@ -225,6 +226,18 @@ def test_slowfast_rejects_clip_lengths_it_cannot_split() -> None:
     model, _ = create_backbone("slowfast_r50")
     with pytest.raises(ValueError, match=r"T a multiple of 4, got shape \(1, 3, 6, 8, 8\)"):
         model(torch.randn(1, 3, 6, 8, 8))
+
+
+@pytest.mark.parametrize(
+    ("name", "clip"), [("slowfast_r50", (4, 8, 8)), ("mvit_base_16", (2, 224, 224))]
+)
+def test_adapted_models_pickle(name: str, clip: tuple[int, int, int]) -> None:
+    model, _ = create_backbone(name, num_classes=3)
+    restored = pickle.loads(pickle.dumps(model))
+    assert type(restored) is type(model)
+    x = _clip(clip)
+    with torch.no_grad():
+        torch.testing.assert_close(restored.eval()(x), model.eval()(x))
 
 
 def test_slowfast_keeps_pytorchvideo_state_dict_keys() -> None:

@@ -1,0 +1,291 @@
+"""What the loader left out, and why: the skipped-file report and its Lightning logger.
+
+:class:`~fastvid.reader.loader.ClipLoader` records every video it could not index and every
+clip it could not decode in ``loader.skipped`` (a list of ``SkippedClip``). A
+:class:`SkipReport` summarises that list for people: how many clips were skipped, which files,
+each file's reasons, and a count per kind of problem (empty file, not a video, truncated, ...).
+``ClipLoader.skip_report()`` builds one; ``ClipLoader(skip_report_path=...)`` writes one as JSON
+at the end of every epoch. :class:`SkippedVideosLogger` logs the counts to Lightning's loggers.
+
+Example::
+
+    loader = ClipLoader(videos, clip_sampler="uniform", skip_report_path="skipped.json")
+    for batch in loader:
+        ...
+    print(loader.skip_report().summary())
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytorch_lightning as pl
+from typing_extensions import override
+
+__all__ = ["SkipReport", "SkippedVideosLogger", "reason_kind"]
+
+PathLike = str | os.PathLike[str]
+
+
+class _Skipped(Protocol):
+    """What a report reads from each entry (``fastvid.reader.loader.SkippedClip``)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def epoch(self) -> int | None: ...
+
+    @property
+    def clip_index(self) -> int | None: ...
+
+
+# Reason text -> kind of problem. The first pattern that matches wins, so the specific ones
+# (a file that changed, a still image) come before the generic ones (cannot decode).
+_REASON_KINDS: dict[str, re.Pattern[str]] = {
+    kind: re.compile(pattern, re.IGNORECASE)
+    for kind, pattern in {
+        "empty": r"file is empty|0 bytes",
+        "missing": r"does not exist|no such file|was deleted|deleted or moved",
+        "changed": r"changed since it was indexed",
+        "permission": r"permission denied",
+        "not_a_file": r"not a regular file|is a directory",
+        "still_image": r"still image",
+        "no_video_stream": r"no video stream|video stream has no frames",
+        "not_a_video": r"cannot open it as a video container|invalid data found",
+        "truncated": r"truncated|ended before|never decoded|demuxing failed",
+        "decode_error": r"decod|frames_decoder|memory file",
+    }.items()
+}
+
+
+def reason_kind(reason: str) -> str:
+    """The kind of problem a skip reason describes.
+
+    Args:
+        reason: A ``SkippedClip.reason``.
+
+    Returns:
+        One of ``"empty"``, ``"missing"``, ``"changed"``, ``"permission"``, ``"not_a_file"``,
+        ``"still_image"``, ``"no_video_stream"``, ``"not_a_video"``, ``"truncated"``,
+        ``"decode_error"`` or ``"other"``.
+    """
+    for kind, pattern in _REASON_KINDS.items():
+        if pattern.search(reason):
+            return kind
+    return "other"
+
+
+@dataclass(frozen=True)
+class FileSkips:
+    """One file's entries in a :class:`SkipReport`.
+
+    Attributes:
+        clips: Entries recorded for the file (one per skipped clip per epoch; a file left out
+            of the index counts once).
+        reasons: Its distinct reasons, in the order first seen.
+        epochs: The epochs it was skipped in (``None``: left out when indexing).
+    """
+
+    clips: int
+    reasons: tuple[str, ...]
+    epochs: tuple[int | None, ...]
+
+
+@dataclass(frozen=True)
+class SkipReport:
+    """A summary of the clips and videos a loader skipped.
+
+    Build one with :meth:`from_skipped` (or ``ClipLoader.skip_report()``).
+
+    Attributes:
+        count: Number of entries: skipped clips, plus one per file that could not be indexed.
+        files: Per file (in the order first skipped): its :class:`FileSkips`.
+        by_kind: Entries per kind of problem (see :func:`reason_kind`).
+        by_epoch: Skipped clips per epoch (entries recorded while indexing have no epoch and
+            are not counted here).
+        epoch: The epoch the report was written after, if any.
+    """
+
+    count: int
+    files: Mapping[str, FileSkips]
+    by_kind: Mapping[str, int]
+    by_epoch: Mapping[int, int] = field(default_factory=dict)
+    epoch: int | None = None
+
+    @classmethod
+    def from_skipped(cls, skipped: Iterable[_Skipped], *, epoch: int | None = None) -> SkipReport:
+        """Summarise ``SkippedClip`` entries.
+
+        Args:
+            skipped: The entries (``ClipLoader.skipped``).
+            epoch: The epoch this report is written after. Default: ``None``.
+
+        Returns:
+            The report.
+        """
+        entries = list(skipped)
+        clips: Counter[str] = Counter()
+        reasons: dict[str, dict[str, None]] = {}
+        epochs: dict[str, dict[int | None, None]] = {}
+        for entry in entries:
+            clips[entry.path] += 1
+            reasons.setdefault(entry.path, {})[entry.reason] = None
+            epochs.setdefault(entry.path, {})[entry.epoch] = None
+        files = {
+            path: FileSkips(clips[path], tuple(reasons[path]), tuple(epochs[path]))
+            for path in reasons
+        }
+        by_kind = Counter(reason_kind(entry.reason) for entry in entries)
+        by_epoch = Counter(entry.epoch for entry in entries if entry.epoch is not None)
+        return cls(
+            count=len(entries),
+            files=files,
+            by_kind=dict(by_kind.most_common()),
+            by_epoch=dict(sorted(by_epoch.items())),
+            epoch=epoch,
+        )
+
+    @property
+    def num_files(self) -> int:
+        """Number of distinct files with at least one entry."""
+        return len(self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready data."""
+        return {
+            "epoch": self.epoch,
+            "count": self.count,
+            "num_files": self.num_files,
+            "by_kind": dict(self.by_kind),
+            "by_epoch": {str(epoch): n for epoch, n in self.by_epoch.items()},
+            "files": {
+                path: {
+                    "clips": skips.clips,
+                    "reasons": list(skips.reasons),
+                    "epochs": list(skips.epochs),
+                }
+                for path, skips in self.files.items()
+            },
+        }
+
+    def to_json(self, path: PathLike | None = None) -> str:
+        """The report as JSON text; also written to ``path`` when one is given.
+
+        Args:
+            path: File to write (parent folders are created; written atomically).
+                Default: ``None``, only return the text.
+
+        Returns:
+            The JSON text.
+        """
+        text = json.dumps(self.to_dict(), indent=2)
+        if path is not None:
+            _write_atomically(Path(path), text + "\n")
+        return text
+
+    def write(self, path: PathLike) -> Path:
+        """Write the report as JSON (atomically: a reader never sees half a file).
+
+        Args:
+            path: The file. Parent folders are created.
+
+        Returns:
+            The path written.
+        """
+        self.to_json(path)
+        return Path(path)
+
+    def summary(self) -> str:
+        """One line for logs, e.g. ``"3 clips skipped in 2 files (empty: 1, truncated: 2)"``."""
+        if not self.count:
+            return "no clips skipped"
+        kinds = ", ".join(f"{kind}: {n}" for kind, n in self.by_kind.items())
+        noun = "file" if self.num_files == 1 else "files"
+        return f"{self.count} clips skipped in {self.num_files} {noun} ({kinds})"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class SkippedVideosLogger(pl.Callback):
+    """Log how many videos and clips each split skipped, at the end of every epoch.
+
+    Reads ``trainer.datamodule.skipped()`` (``{split: [SkippedClip, ...]}``, as
+    :class:`~fastvid.data.datamodule.VideoClassificationData` returns it) and logs, for each
+    split, ``skipped_videos/<split>`` (distinct files skipped so far) and
+    ``skipped_clips/<split>`` (entries so far), plus their totals ``skipped_videos`` and
+    ``skipped_clips``, to every logger of the trainer. Does nothing when the datamodule has no
+    ``skipped()``.
+
+    Example::
+
+        trainer = pl.Trainer(callbacks=[SkippedVideosLogger()])
+    """
+
+    def metrics(self, trainer: pl.Trainer) -> dict[str, float]:
+        """The values this callback logs now (empty without a datamodule that skips).
+
+        Args:
+            trainer: The running trainer.
+        """
+        datamodule = getattr(trainer, "datamodule", None)
+        skipped = getattr(datamodule, "skipped", None)
+        if not callable(skipped):
+            return {}
+        per_split: dict[str, list[_Skipped]] = skipped()
+        metrics: dict[str, float] = {}
+        files: set[str] = set()
+        clips = 0
+        for split, entries in sorted(per_split.items()):
+            paths = {entry.path for entry in entries}
+            metrics[f"skipped_videos/{split}"] = float(len(paths))
+            metrics[f"skipped_clips/{split}"] = float(len(entries))
+            files |= paths
+            clips += len(entries)
+        metrics["skipped_videos"] = float(len(files))
+        metrics["skipped_clips"] = float(clips)
+        return metrics
+
+    def _log(self, trainer: pl.Trainer) -> None:
+        if getattr(trainer, "sanity_checking", False):
+            return
+        metrics = self.metrics(trainer)
+        if not metrics:
+            return
+        for logger in getattr(trainer, "loggers", ()):
+            logger.log_metrics(metrics, step=trainer.global_step)
+
+    @override
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._log(trainer)
+
+    @override
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        state = getattr(trainer, "state", None)
+        if getattr(state, "fn", None) == "validate":  # in fit, the train epoch's end logs
+            self._log(trainer)
+
+    @override
+    def on_test_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._log(trainer)

@@ -113,6 +113,8 @@ def run_demo(
     learning_rate: float = 1e-3,
     device: str = "auto",
     seed: int = 0,
+    train_per_class: int = 12,
+    val_per_class: int = 4,
 ) -> dict[str, Any]:
     """Build the dataset, train, validate and predict; returns the key numbers.
 
@@ -125,6 +127,8 @@ def run_demo(
         learning_rate: Adam learning rate. Default: 1e-3.
         device: Decoding device (``auto``/``gpu``/``cpu``). Default: ``"auto"``.
         seed: Seed for data order, augmentation and weights. Default: 0.
+        train_per_class: Training videos per direction. Default: 12.
+        val_per_class: Validation videos per direction. Default: 4.
 
     Returns:
         ``{"val_accuracy", "chance", "train_seconds", "predictions"}``.
@@ -137,7 +141,9 @@ def run_demo(
     pl.seed_everything(seed, workers=True)
     started = time.perf_counter()
     print(f"[1/4] generating the motion dataset in {root} (classes: {', '.join(DIRECTIONS)})")
-    data_root = make_motion_dataset(root, seed=seed)
+    data_root = make_motion_dataset(
+        root, train_per_class=train_per_class, val_per_class=val_per_class, seed=seed
+    )
     print(f"      done in {time.perf_counter() - started:.1f} s")
     datamodule = VideoClassificationData.from_folders(
         train_folder=data_root / "train",

@@ -108,7 +108,7 @@ def run_demo(
     root: str | Path = "demo_data",
     *,
     backbone: str = "r3d_18",
-    max_epochs: int = 10,
+    max_epochs: int = 4,
     batch_size: int = 8,
     learning_rate: float = 1e-3,
     device: str = "auto",
@@ -122,7 +122,7 @@ def run_demo(
         root: Where the generated dataset lives (reused across runs). Default: ``demo_data``.
         backbone: Registry backbone name. Default: ``"r3d_18"`` (plain 3D convolutions learn
             motion from scratch fastest on a CPU among the registry's small models).
-        max_epochs: Training epochs. Default: 10.
+        max_epochs: Training epochs. Default: 4.
         batch_size: Clips per batch. Default: 8.
         learning_rate: Adam learning rate. Default: 1e-3.
         device: Decoding device (``auto``/``gpu``/``cpu``). Default: ``"auto"``.
@@ -212,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fastvid demo", description=__doc__)
     parser.add_argument("--root", default="demo_data", help="dataset folder (reused)")
     parser.add_argument("--backbone", default="r3d_18")
-    parser.add_argument("--max-epochs", type=int, default=10)
+    parser.add_argument("--max-epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--device", default="auto", choices=("auto", "gpu", "cpu"))

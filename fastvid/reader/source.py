@@ -7,13 +7,17 @@ returns either the file's bytes (DALI decodes) or the decoded frames (PyAV decod
 padded to whole batches; padding samples carry ``sample_id == -1`` and are dropped by the
 loader.
 
-A clip that cannot be read (file gone, decode error on the PyAV path) does not kill the worker:
-the source returns a black placeholder and the reason in the ``error`` input; the loader drops
-the sample and records the file and reason.
+A clip that cannot be read (file gone or changed since indexing, decode error on the PyAV path)
+never raises in the worker: the source returns a placeholder (black frames, or a one-frame black
+MJPEG for DALI to decode) and the reason in the ``error`` input; the loader drops the sample and
+records the file and reason. (An exception raised in a worker puts DALI 2.4's parallel external
+source out of step: later batches repeat or lose samples.)
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -113,13 +117,16 @@ class ClipSource:
         params = list(steps.params)
         error = _changed_since_indexed(request.path, self.planner.videos[request.video_index])
         if self.source_kind == "encoded":
-            if error:  # DALI has nothing to decode: fail the batch, the loader retries each clip
-                raise OSError(error)
-            try:
-                data = np.fromfile(request.path, dtype=np.uint8)
-            except OSError as exc:
-                raise OSError(f"cannot read video {request.path}: {exc}") from exc
-            head: list[np.ndarray] = [data, request.frame_indices.astype(np.int32)]
+            frames = request.frame_indices.astype(np.int32)
+            data = None
+            if not error:
+                try:
+                    data = np.fromfile(request.path, dtype=np.uint8)
+                except OSError as exc:
+                    error = f"cannot read video {request.path}: {exc}"
+            if data is None:  # never raise here (see the module docstring): decode a stand-in
+                data, frames = _placeholder_video(height, width), np.zeros_like(frames)
+            head: list[np.ndarray] = [data, frames]
         else:
             decode_size = None
             if (
@@ -162,6 +169,25 @@ class ClipSource:
             reason = f"{type(exc).__name__}: {exc}"
             black = _black(request, size_hw or full_hw)
             return _Decoded(black, reason or f"cannot decode {os.fspath(request.path)}")
+
+
+@functools.lru_cache(maxsize=16)
+def _encoded_black_frame(height: int, width: int) -> bytes:
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="avi") as container:
+        stream = container.add_stream("mjpeg", rate=1)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuvj420p"
+        black = np.zeros((height, width, 3), dtype=np.uint8)
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(black, format="rgb24")))
+        container.mux(stream.encode())
+    return buffer.getvalue()
+
+
+def _placeholder_video(height: int, width: int) -> np.ndarray:
+    """A one-frame black MJPEG AVI of the video's size: what DALI decodes for a dropped clip."""
+    return np.frombuffer(_encoded_black_frame(height, width), dtype=np.uint8).copy()
 
 
 def _black(request: ClipRequest, size_hw: FrameSize) -> np.ndarray:

@@ -40,7 +40,8 @@ from tests.reliability.conftest import (
 
 DALI_CASES = [
     "good_vp9", "good_mjpeg", "vfr", "rotated", "short", "odd_size", "tiny", "trunc10",
-    "trunc50", "trunc90", "cut_frame", "corrupt", "deleted", "replaced", "zero", "random",
+    "trunc50", "trunc90", "cut_frame", "corrupt", "deleted", "replaced", "wrong_codec", "zero",
+    "random",
     "text", "png", "jpeg", "audio_only", "folder", "dangling", "denied",
 ]  # fmt: skip
 PYAV_CASES = [
@@ -61,6 +62,7 @@ class Run:
     loader: ClipLoader
     batches: list[dict[str, Any]]
     clips: dict[tuple[str, int], torch.Tensor]  # (file name, clip index) -> (C, T, H, W)
+    delivered_ids: list[tuple[str, int]]  # every (file name, clip index) yielded, in order
     report_file: Path
 
     def planned(self, name: str) -> list[Any]:
@@ -88,11 +90,12 @@ def _run(battery: Battery, folder: Path) -> Iterator[Run]:
     finally:
         loader.close()
         gc.collect()
-    clips = {}
+    clips, ids = {}, []
     for batch in batches:
         for i, name in enumerate(batch["video_name"]):
-            clips[(name, int(batch["clip_index"][i]))] = batch["video"][i]
-    yield Run(battery, loader, batches, clips, folder / "skipped-epoch0.json")
+            ids.append((name, int(batch["clip_index"][i])))
+            clips[ids[-1]] = batch["video"][i]
+    yield Run(battery, loader, batches, clips, ids, folder / "skipped-epoch0.json")
 
 
 @pytest.fixture(scope="module")
@@ -191,8 +194,10 @@ def test_every_input_is_checked_and_batches_mix_good_and_bad(
     # Every skip names a battery file; every planned clip is delivered or recorded, once.
     paths = {os.path.abspath(c.path) for c in run.battery.cases.values()}
     assert {os.path.abspath(s.path) for s in run.loader.skipped} <= paths
-    decode_failures = [s for s in run.loader.skipped if s.epoch is not None]
-    assert len(run.clips) + len(decode_failures) == len(run.loader.plan(0))
+    decode_failures = [(Path(s.path).name, s.clip_index) for s in run.loader.skipped if s.epoch == 0]
+    planned = [(Path(c.path).name, c.clip_index) for c in run.loader.plan(0)]
+    assert len(set(run.delivered_ids)) == len(run.delivered_ids), "a clip came twice"
+    assert sorted(run.delivered_ids + decode_failures) == sorted(planned)
     # Clips that failed to decode shared batches with good clips, which still came through.
     sizes = [len(batch["video_name"]) for batch in run.batches]
     assert any(size < BATCH for size in sizes[:-1]), sizes
@@ -308,7 +313,9 @@ def test_skip_report_summarises_the_run_and_is_written_each_epoch(dali_run: Run)
     assert report.by_kind["changed"] == len(dali_run.planned("replaced"))
     assert report.by_kind["missing"] == 1 + len(dali_run.planned("deleted"))  # dangling, deleted
     assert sum(report.by_kind.values()) == report.count
-    assert report.by_epoch == {0: len(dali_run.planned("deleted") + dali_run.planned("replaced"))}
+    decode_time = [c for n in dali_run.battery.names("decode") for c in dali_run.planned(n)]
+    assert report.by_epoch == {0: len(decode_time)}
+    assert report.by_kind["decode_error"] == len(dali_run.planned("wrong_codec"))
     written = json.loads(dali_run.report_file.read_text())
     assert written == report.to_dict()
     assert written["files"][str(dali_run.battery.cases["zero"].path)]["reasons"] == [

@@ -9,7 +9,9 @@ and the per-batch transform run on the batch.
 Bad input never hangs or kills the loader: files that cannot be probed are left out when the
 index is built; a clip that fails to decode is dropped from its batch and recorded in
 :attr:`ClipLoader.skipped` (``on_error="skip"``, the default) or raises
-:class:`VideoDecodeError` naming the file (``on_error="raise"``).
+:class:`VideoDecodeError` naming the file (``on_error="raise"``). A DALI worker process that
+dies (the out-of-memory killer, say) raises :class:`WorkerDiedError` within seconds instead of
+leaving DALI blocked forever.
 """
 
 from __future__ import annotations

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
@@ -343,9 +342,7 @@ def battery_transform() -> Any:
 
     return ApplyTransformToKey(
         "video",
-        tv.Compose(
-            [UniformTemporalSubsample(FRAMES_PER_CLIP), tv.CenterCrop((SIZE[1], SIZE[0]))]
-        ),
+        tv.Compose([UniformTemporalSubsample(FRAMES_PER_CLIP), tv.CenterCrop((SIZE[1], SIZE[0]))]),
     )
 
 
@@ -367,28 +364,3 @@ def loader_options(**overrides: Any) -> dict[str, Any]:
     }
     options.update(overrides)
     return options
-
-
-@pytest.fixture
-def fresh_files(tmp_path: Path) -> Iterator[Path]:
-    """A scratch folder for tests that change files."""
-    yield tmp_path
-
-
-__all__ = [
-    "BATCH",
-    "CLIP_SECONDS",
-    "FRAMES_PER_CLIP",
-    "SIZE",
-    "Battery",
-    "Case",
-    "battery_transform",
-    "build_battery",
-    "encode_stamped",
-    "loader_options",
-    "truncated",
-]
-
-
-def seconds(value: Fraction | float) -> float:
-    return float(value)

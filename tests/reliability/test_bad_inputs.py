@@ -194,7 +194,9 @@ def test_every_input_is_checked_and_batches_mix_good_and_bad(
     # Every skip names a battery file; every planned clip is delivered or recorded, once.
     paths = {os.path.abspath(c.path) for c in run.battery.cases.values()}
     assert {os.path.abspath(s.path) for s in run.loader.skipped} <= paths
-    decode_failures = [(Path(s.path).name, s.clip_index) for s in run.loader.skipped if s.epoch == 0]
+    decode_failures = [
+        (Path(s.path).name, s.clip_index) for s in run.loader.skipped if s.epoch == 0
+    ]
     planned = [(Path(c.path).name, c.clip_index) for c in run.loader.plan(0)]
     assert len(set(run.delivered_ids)) == len(run.delivered_ids), "a clip came twice"
     assert sorted(run.delivered_ids + decode_failures) == sorted(planned)
@@ -266,7 +268,9 @@ def test_mixed_sizes_without_a_crop_raise_a_clear_error(tmp_path: Path) -> None:
         ),
     )
     try:
-        with pytest.raises(ValueError, match=r"big\.mp4 \(3, 4, 72, 96\), small\.mp4 \(3, 4, 48, 64\)"):
+        with pytest.raises(
+            ValueError, match=r"big\.mp4 \(3, 4, 72, 96\), small\.mp4 \(3, 4, 48, 64\)"
+        ):
             list(loader)
     finally:
         loader.close()
@@ -328,3 +332,76 @@ def test_skip_report_of_nothing() -> None:
     report = SkipReport.from_skipped([])
     assert (report.count, report.num_files, dict(report.by_kind)) == (0, 0, {})
     assert report.summary() == "no clips skipped"
+
+
+@pytest.mark.timeout(120)
+def test_skipped_videos_logger_logs_counts_each_epoch(tmp_path: Path) -> None:
+    import pytorch_lightning as pl
+    from pytorch_lightning.loggers import CSVLogger
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from fastvid.reader.report import SkippedVideosLogger
+
+    class Data(pl.LightningDataModule):
+        """Skips a new clip of b.mp4 every epoch; a.mp4 was left out when indexing."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.entries = [SkippedClip("a.mp4", "the file is empty (0 bytes)")]
+
+        def train_dataloader(self) -> DataLoader:
+            epoch = len(self.entries) - 1
+            self.entries.append(SkippedClip("b.mp4", "cannot decode", epoch, 0))
+            return DataLoader(TensorDataset(torch.zeros(2, 3)), batch_size=2)
+
+        def skipped(self) -> dict[str, list[SkippedClip]]:
+            return {"train": list(self.entries), "val": self.entries[:1]}
+
+    class Model(pl.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = torch.nn.Linear(3, 1)
+
+        def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
+            return self.layer(batch[0]).sum()
+
+        def configure_optimizers(self) -> torch.optim.Optimizer:
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    trainer = pl.Trainer(
+        max_epochs=2,
+        logger=CSVLogger(tmp_path),
+        callbacks=[SkippedVideosLogger()],
+        reload_dataloaders_every_n_epochs=1,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+    )
+    trainer.fit(Model(), datamodule=Data())
+    rows = (Path(trainer.logger.log_dir) / "metrics.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    logged = [dict(zip(header, row.split(","), strict=True)) for row in rows[1:]]
+    per_epoch = [
+        (
+            float(r["skipped_videos/train"]),
+            float(r["skipped_clips/train"]),
+            float(r["skipped_videos"]),
+        )
+        for r in logged
+        if r.get("skipped_videos/train")
+    ]
+    assert per_epoch == [(2.0, 2.0, 2.0), (2.0, 3.0, 2.0)]
+    assert all(float(r["skipped_videos/val"]) == 1.0 for r in logged if r.get("skipped_videos/val"))
+
+
+def test_skipped_videos_logger_without_a_skipping_datamodule_logs_nothing() -> None:
+    from types import SimpleNamespace
+
+    from fastvid.reader.report import SkippedVideosLogger
+
+    logged: list[dict[str, float]] = []
+    recorder = SimpleNamespace(log_metrics=lambda metrics, step: logged.append(metrics))
+    trainer = SimpleNamespace(datamodule=None, loggers=[recorder], global_step=0)
+    SkippedVideosLogger().on_train_epoch_end(trainer, None)  # type: ignore[arg-type]
+    assert logged == []

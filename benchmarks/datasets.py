@@ -12,8 +12,10 @@ second of 720p video, which would make the first benchmark run take half an hour
 decode at the same speed (PyAV, 720p: 444-462 frames/s against 442-458 for ``make_video``'s VP9)
 at 3-4.5 Mbit/s.
 
-A folder is reused when its ``dataset.json`` matches the requested spec and every file is still
-there with the recorded size; otherwise it is regenerated.
+A folder holds one (codec, size, duration, bit rate, seed) combination; ``dataset.json`` records
+each file's size and stream statistics. A file is reused while it is still there with the
+recorded size; missing ones are generated (video ``i`` depends only on ``seed + i``, so datasets
+with fewer videos share the files of larger ones).
 """
 
 from __future__ import annotations
@@ -91,11 +93,15 @@ class DatasetSpec:
 
     @property
     def folder_name(self) -> str:
-        """Folder under the data directory; encodes every parameter."""
+        """Folder under the data directory; encodes every parameter but ``num_videos``.
+
+        Video ``i`` depends only on ``seed + i``, so a smaller dataset reuses the first videos of
+        a larger one (``--quick`` reuses the default run's files) and a larger one adds to them.
+        """
         rate = "auto" if self.bitrate is None else str(self.bitrate)
         return (
             f"{self.codec}_{self.width}x{self.height}_{self.fps}fps_{self.duration:g}s_"
-            f"{self.num_videos}v_seed{self.seed}_br{rate}"
+            f"seed{self.seed}_br{rate}"
         )
 
     def h264_source(self) -> DatasetSpec:
@@ -215,18 +221,26 @@ def _file_stats(path: str) -> tuple[float, int, int]:
     return float(seconds), frames, keyframes
 
 
-def _load_manifest(folder: Path, spec: DatasetSpec) -> dict[str, Any] | None:
+def _folder_key(spec: DatasetSpec) -> dict[str, Any]:
+    key = asdict(spec)
+    del key["num_videos"]
+    return key
+
+
+def _load_manifest(folder: Path, spec: DatasetSpec) -> dict[str, dict[str, Any]]:
+    """``{file name: {"size", "stats"}}`` of the files in ``folder`` still as recorded."""
     try:
         manifest = json.loads((folder / _MANIFEST).read_text())
     except (OSError, ValueError):
-        return None
-    if manifest.get("version") != _FORMAT_VERSION or manifest.get("spec") != asdict(spec):
-        return None
-    for name, size in manifest["files"].items():
+        return {}
+    if manifest.get("version") != _FORMAT_VERSION or manifest.get("spec") != _folder_key(spec):
+        return {}
+    valid = {}
+    for name, entry in manifest["files"].items():
         file = folder / name
-        if not file.is_file() or file.stat().st_size != size:
-            return None
-    return manifest
+        if file.is_file() and file.stat().st_size == entry["size"]:
+            valid[name] = entry
+    return valid
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -257,51 +271,33 @@ def ensure_dataset(
     names = [f"v{i:03d}{_EXTENSIONS[spec.codec]}" for i in range(spec.num_videos)]
     paths = [str(folder / name) for name in names]
     started = time.perf_counter()
-    manifest = _load_manifest(folder, spec)
-    if manifest is None:
+    known = _load_manifest(folder, spec)
+    missing = [i for i, name in enumerate(names) if name not in known]
+    if missing:
         cores = os.cpu_count() or 1
-        workers = max(1, min(workers or cores, spec.num_videos))
+        workers = max(1, min(workers or cores, len(missing)))
         log(
-            f"[data] generating {spec.name}: {spec.num_videos} x {spec.duration:g} s "
-            f"{spec.width}x{spec.height} into {folder} ({workers} processes)"
+            f"[data] generating {len(missing)} of {spec.num_videos} {spec.name} videos "
+            f"({spec.duration:g} s, {spec.width}x{spec.height}) into {folder} ({workers} processes)"
         )
         folder.mkdir(parents=True, exist_ok=True)
-        if spec.codec == "h264":
-            with _pool(workers) as pool:
-                list(
-                    pool.map(
-                        _make_h264,
-                        paths,
-                        [spec] * len(paths),
-                        [spec.seed + i for i in range(spec.num_videos)],
-                    )
-                )
-        else:
-            source = ensure_dataset(spec.h264_source(), data_dir, workers=workers, log=log)
-            threads = max(1, cores // workers)
-            with _pool(workers) as pool:
-                list(
-                    pool.map(
-                        _transcode_vp9,
-                        source.paths,
-                        paths,
-                        [spec] * len(paths),
-                        [threads] * len(paths),
-                    )
-                )
-        stats = [_file_stats(p) for p in paths]
-        manifest = {
-            "version": _FORMAT_VERSION,
-            "spec": asdict(spec),
-            "files": {name: os.path.getsize(p) for name, p in zip(names, paths, strict=True)},
-            "stats": stats,
-        }
+        todo = [paths[i] for i in missing]
+        with _pool(workers) as pool:
+            if spec.codec == "h264":
+                seeds = [spec.seed + i for i in missing]
+                list(pool.map(_make_h264, todo, [spec] * len(todo), seeds))
+            else:
+                source = ensure_dataset(spec.h264_source(), data_dir, workers=workers, log=log)
+                sources = [source.paths[i] for i in missing]
+                threads = [max(1, cores // workers)] * len(todo)
+                list(pool.map(_transcode_vp9, sources, todo, [spec] * len(todo), threads))
+        for i in missing:
+            known[names[i]] = {"size": os.path.getsize(paths[i]), "stats": _file_stats(paths[i])}
+        manifest = {"version": _FORMAT_VERSION, "spec": _folder_key(spec), "files": known}
         (folder / _MANIFEST).write_text(json.dumps(manifest, indent=1))
-        generate_s = time.perf_counter() - started
-    else:
-        generate_s = 0.0
-    stats = manifest["stats"]
-    sizes = [manifest["files"][name] for name in names]
+    generate_s = time.perf_counter() - started if missing else 0.0
+    stats = [known[name]["stats"] for name in names]
+    sizes = [known[name]["size"] for name in names]
     rates = [size * 8 / max(s[0], 1e-9) / 1e6 for size, s in zip(sizes, stats, strict=True)]
     intervals = [s[1] / max(s[2], 1) for s in stats]
     return Dataset(

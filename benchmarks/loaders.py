@@ -7,10 +7,10 @@ frames of each clip; the rows that decode frames themselves (torchcodec, decord,
 decode exactly those frames. Each row hands over batches of float32 ``(B, C, T, H, W)`` clips
 (the ceiling: decoded uint8 frames, untransformed).
 
-A row is timed by :func:`measure`: the time to the first batch (building the loader, starting
-workers, the first decode) is reported on its own; throughput counts only the batches after it.
-Peak host RSS (this process plus all its children) and, on a GPU, peak device memory are
-sampled in a background thread.
+A row is timed by :func:`measure` over two passes: the first batch of a warm-up pass gives the
+time to first batch (building the loader, starting workers, the first decode); a second pass,
+timed whole, gives the throughput. Peak host RSS and PSS (this process plus all its children)
+and, on a GPU, peak device memory are sampled in a background thread.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+import fastvid  # noqa: F401  (first: makes pytorchvideo.transforms importable on new torchvision)
 
 __all__ = [
     "ROW_NAMES",
@@ -73,8 +75,6 @@ def seed_video_transform(*, subsample: bool = True) -> Any:
     from pytorchvideo.transforms import RandomShortSideScale, UniformTemporalSubsample
     from torchvision.transforms import Compose, RandomCrop, RandomHorizontalFlip
 
-    import fastvid  # noqa: F401  (makes pytorchvideo.transforms importable on new torchvision)
-
     low, high = SEED_CONFIG["short_side"]
     steps: list[Any] = [UniformTemporalSubsample(SEED_CONFIG["num_frames"])] if subsample else []
     steps += [
@@ -88,8 +88,6 @@ def seed_video_transform(*, subsample: bool = True) -> Any:
 def seed_sample_transform() -> Any:
     """``ApplyTransformToKey("video", seed_video_transform())`` (PyTorchVideo's sample dicts)."""
     from pytorchvideo.transforms import ApplyTransformToKey
-
-    import fastvid  # noqa: F401
 
     return ApplyTransformToKey("video", seed_video_transform())
 
@@ -446,8 +444,6 @@ def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int | 
     from pytorchvideo.data import LabeledVideoDataset
     from pytorchvideo.data.clip_sampling import make_clip_sampler
     from torch.utils.data import DataLoader, SequentialSampler
-
-    import fastvid  # noqa: F401
 
     dataset = LabeledVideoDataset(
         [(path, {"label": label}) for path, label in work.pairs],

@@ -61,6 +61,10 @@ def _throughput(work: Workload, *, clips: int, label: str) -> RowResult:
     warmup = max(1, min(_WARMUP_BATCHES, batches - 1))
     result = RowResult(work.name, "fastvid", "cpu", label)
     result.params = {"batches": batches, "untimed_batches": warmup}
+    if batches - warmup < 3:
+        result.status = "skipped"
+        result.reason = f"an epoch of {available} batches is too short to time"
+        return result
     try:
         batches_run = fastvid_batches(
             work, device="cpu", cpu_decoder="pyav", max_batches=batches, warmup_batches=warmup

@@ -137,6 +137,17 @@ def test_vp9_transcode_keeps_every_frame(data_dir: Path) -> None:
     assert again.generate_s == 0.0 and again.paths == dataset.paths  # reused, not regenerated
 
 
+def test_a_smaller_dataset_reuses_the_files_of_a_larger_one(data_dir: Path) -> None:
+    large = ensure_dataset(DatasetSpec("h264", 160, 120, 2, duration=4.5), data_dir)
+    messages: list[str] = []
+    small = ensure_dataset(
+        DatasetSpec("h264", 160, 120, 1, duration=4.5), data_dir, log=messages.append
+    )
+    assert small.paths == large.paths[:1]
+    assert not messages and small.generate_s == 0.0  # nothing generated
+    assert small.mbit_per_s > 0.1 and small.keyframe_interval > 1
+
+
 def test_suite_and_arguments() -> None:
     parser = build_parser()
     default = suite(parser.parse_args([]))
@@ -185,3 +196,44 @@ def test_ratios_use_the_best_config_of_each_loader() -> None:
     }
     assert entry["torchcodec"]["ratio"] == 1.25 and entry["torchcodec"]["met"]
     assert entry["ceiling"]["ratio"] == 0.8 and entry["ceiling"]["met"]
+
+
+def test_scaling_report_is_written(tmp_path: Path) -> None:
+    def numbers(rate: float) -> dict:
+        return {
+            "status": "ok",
+            "reason": "",
+            "clips": 64,
+            "first_batch_s": 2.0,
+            "clips_per_s": rate,
+            "cpu_s_per_clip": 0.02,
+            "peak_rss_mb": 900.0,
+            "rss_delta_mb": 100.0,
+            "peak_pss_mb": 800.0,
+            "pss_delta_mb": 90.0,
+        }
+
+    payload = {
+        "command": "python -m benchmarks.run --scaling",
+        "started": "now",
+        "total_s": 1.0,
+        "machine": report.machine_info(),
+        "video": "64x48",
+        "loader": "fastvid",
+        "videos": [
+            {
+                "videos": n,
+                "index_s": n * 1e-3,
+                "index_us_per_video": 1000.0,
+                "index_rss_delta_mb": 1.0,
+                "plan_s": n * 1e-5,
+                **numbers(50.0),
+            }
+            for n in (100, 1000)
+        ],
+        "batch_sizes": [{"batch_size": b, **numbers(10.0 * b)} for b in (1, 2)],
+    }
+    assert report.plot_scaling(tmp_path, payload) == ["scaling_videos.png", "scaling_batch.png"]
+    assert (tmp_path / "scaling_batch.png").read_bytes()[:8] == PNG_MAGIC
+    text = report.write_scaling_markdown(tmp_path / "scaling.md", payload).read_text()
+    assert "| 1000 | 1.00 | 1000 |" in text and "| 2 | 20.00 |" in text

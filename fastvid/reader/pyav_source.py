@@ -424,6 +424,7 @@ class _Converter:
         self.count = count
         self.interp = interp
         self.size = size
+        self.corrupt: list[int] = []
         self._out = None if size is None else self._allocate(size)
 
     def _allocate(self, size: tuple[int, int]) -> np.ndarray:
@@ -435,6 +436,8 @@ class _Converter:
         return self._out if self._out is not None else self._allocate((0, 0))
 
     def __call__(self, index: int, frame: av.VideoFrame) -> None:
+        if frame.is_corrupt:  # FFmpeg concealed a decoding error: the pixels are not the frame
+            self.corrupt.append(index)
         if self.size is None or self._out is None:
             self.size = (frame.width, frame.height)
             self._out = self._allocate(self.size)
@@ -522,6 +525,12 @@ class PyAVFrameReader:
             raise
         if missing:
             raise FrameDecodeError(path, _missing_reason(video, missing, len(pts)))
+        if convert.corrupt:
+            raise FrameDecodeError(
+                path,
+                f"frames {sorted(set(convert.corrupt))} are damaged (FFmpeg flagged them corrupt "
+                "and concealed the errors); re-encode or replace the file",
+            )
         return convert.out
 
     decode_frames.__doc__ = f"""Decode the frames at ``frame_indices`` as RGB.

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import av
 import pytest
 import torch
 from pytorchvideo.data import LabeledVideoDataset
@@ -328,6 +329,7 @@ def test_skip_report_summarises_the_run_and_is_written_each_epoch(dali_run: Run)
     assert report.summary().startswith(f"{report.count} clips skipped in {len(bad)} files (")
 
 
+@pytest.mark.timeout(10)
 def test_skip_report_of_nothing() -> None:
     report = SkipReport.from_skipped([])
     assert (report.count, report.num_files, dict(report.by_kind)) == (0, 0, {})
@@ -395,6 +397,7 @@ def test_skipped_videos_logger_logs_counts_each_epoch(tmp_path: Path) -> None:
     assert all(float(r["skipped_videos/val"]) == 1.0 for r in logged if r.get("skipped_videos/val"))
 
 
+@pytest.mark.timeout(10)
 def test_skipped_videos_logger_without_a_skipping_datamodule_logs_nothing() -> None:
     from types import SimpleNamespace
 
@@ -405,3 +408,18 @@ def test_skipped_videos_logger_without_a_skipping_datamodule_logs_nothing() -> N
     trainer = SimpleNamespace(datamodule=None, loggers=[recorder], global_step=0)
     SkippedVideosLogger().on_train_epoch_end(trainer, None)  # type: ignore[arg-type]
     assert logged == []
+
+
+@pytest.mark.timeout(120)
+def test_pyav_path_refuses_frames_ffmpeg_flags_corrupt(pyav_battery: Battery) -> None:
+    from fastvid.data.index import probe_video
+    from fastvid.reader.pyav_source import FrameDecodeError, decode_frames
+
+    path = pyav_battery.cases["corrupt"].path
+    meta = probe_video(path)
+    damaged = [i for i, frame in enumerate(av.open(str(path)).decode(video=0)) if frame.is_corrupt]
+    assert damaged, "the battery's damaged H.264 file should have a frame FFmpeg flags"
+    clean = decode_frames(path, [0, 5, 10], pts=meta.pts, keyframes=meta.keyframes)
+    assert [read_frame_index(f) for f in clean] == [0, 5, 10]
+    with pytest.raises(FrameDecodeError, match=rf"{path.name}.*damaged"):
+        decode_frames(path, [damaged[0]], pts=meta.pts, keyframes=meta.keyframes)

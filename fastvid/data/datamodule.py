@@ -163,23 +163,15 @@ class VideoClassificationData(pl.LightningDataModule):
             extensions: Video file extensions to pick up. Default: common video extensions.
             **kwargs: The constructor's options (``clip_sampler``, ``clip_duration``, ...).
         """
-        folders = {"train": train_folder, "val": val_folder, "test": test_folder}
-        classes: tuple[str, ...] | None = None
-        lists: dict[str, layout.LabeledVideoList] = {}
-        for stage, folder in folders.items():
-            if folder is None:
-                continue
-            videos = layout.from_folder(folder, extensions=extensions, classes=classes)
-            classes = classes or videos.classes
-            lists[stage] = videos
+        lists = _load_stages(
+            _per_stage(train_folder, val_folder, test_folder),
+            lambda folder, classes: layout.from_folder(
+                folder, extensions=extensions, classes=classes
+            ),
+        )
         if predict_folder is not None:
-            lists["predict"] = _predict_list(predict_folder, extensions, classes)
-        transforms = {
-            "train": train_transform,
-            "val": val_transform,
-            "test": test_transform,
-            "predict": predict_transform,
-        }
+            lists["predict"] = _predict_list(predict_folder, extensions, _classes_of(lists))
+        transforms = _per_stage(train_transform, val_transform, test_transform, predict_transform)
         return cls._from_lists(lists, transforms, **kwargs)
 
     @classmethod
@@ -224,34 +216,25 @@ class VideoClassificationData(pl.LightningDataModule):
         **kwargs: Any,
     ) -> VideoClassificationData:
         """Lists of video files and their targets (class indices or names), per stage."""
-        pairs = {
-            "train": (train_files, train_targets),
-            "val": (val_files, val_targets),
-            "test": (test_files, test_targets),
-        }
-        classes: tuple[str, ...] | None = None
-        lists: dict[str, layout.LabeledVideoList] = {}
-        for stage, (files, targets) in pairs.items():
-            if files is None:
-                continue
+
+        def load(stage_files: tuple[Any, Any], classes: tuple[str, ...] | None) -> Any:
+            files, targets = stage_files
             if targets is None or len(targets) != len(files):
                 raise ValueError(
-                    f"{stage}_targets must give one target per file "
+                    "targets must give one target per file "
                     f"({len(files)} files, {None if targets is None else len(targets)} targets)"
                 )
-            videos = layout.from_pairs(zip(files, targets, strict=True), classes=classes)
-            classes = classes or videos.classes
-            lists[stage] = videos
+            return layout.from_pairs(zip(files, targets, strict=True), classes=classes)
+
+        given = _per_stage(
+            (train_files, train_targets), (val_files, val_targets), (test_files, test_targets)
+        )
+        lists = _load_stages({k: v for k, v in given.items() if v[0] is not None}, load)
         if predict_files is not None:
             lists["predict"] = layout.from_pairs(
-                [(f, 0) for f in predict_files], classes=classes or ("unknown",)
+                [(f, 0) for f in predict_files], classes=_classes_of(lists) or ("unknown",)
             )
-        transforms = {
-            "train": train_transform,
-            "val": val_transform,
-            "test": test_transform,
-            "predict": predict_transform,
-        }
+        transforms = _per_stage(train_transform, val_transform, test_transform, predict_transform)
         return cls._from_lists(lists, transforms, **kwargs)
 
     @classmethod
@@ -270,21 +253,11 @@ class VideoClassificationData(pl.LightningDataModule):
         **kwargs: Any,
     ) -> VideoClassificationData:
         """CSV / text files of ``path label`` lines (PyTorchVideo's format), per stage."""
-        files = {"train": train_file, "val": val_file, "test": test_file, "predict": predict_file}
-        classes: tuple[str, ...] | None = None
-        lists: dict[str, layout.LabeledVideoList] = {}
-        for stage, file in files.items():
-            if file is None:
-                continue
-            videos = layout.from_csv(file, root=root, classes=classes)
-            classes = classes or videos.classes
-            lists[stage] = videos
-        transforms = {
-            "train": train_transform,
-            "val": val_transform,
-            "test": test_transform,
-            "predict": predict_transform,
-        }
+        lists = _load_stages(
+            _per_stage(train_file, val_file, test_file, predict_file),
+            lambda file, classes: layout.from_csv(file, root=root, classes=classes),
+        )
+        transforms = _per_stage(train_transform, val_transform, test_transform, predict_transform)
         return cls._from_lists(lists, transforms, **kwargs)
 
     @classmethod
@@ -452,6 +425,27 @@ _OPTION_NAMES = frozenset(
         "loader_kwargs",
     }
 )
+
+
+def _per_stage(*values: Any) -> dict[str, Any]:
+    """``{"train": ..., "val": ..., "test": ..., "predict": ...}`` from positional values."""
+    return dict(zip(STAGES, values, strict=False))
+
+
+def _classes_of(lists: Mapping[str, layout.LabeledVideoList]) -> tuple[str, ...] | None:
+    return next((videos.classes for videos in lists.values()), None)
+
+
+def _load_stages(
+    sources: Mapping[str, Any],
+    load: Callable[[Any, tuple[str, ...] | None], layout.LabeledVideoList],
+) -> dict[str, layout.LabeledVideoList]:
+    """Load each given stage; the first stage's classes are every later stage's classes."""
+    lists: dict[str, layout.LabeledVideoList] = {}
+    for stage, source in sources.items():
+        if source is not None:
+            lists[stage] = load(source, _classes_of(lists))
+    return lists
 
 
 def _predict_list(

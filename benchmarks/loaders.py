@@ -16,7 +16,6 @@ and, on a GPU, peak device memory are sampled in a background thread.
 from __future__ import annotations
 
 import gc
-import math
 import multiprocessing
 import os
 import threading
@@ -445,17 +444,18 @@ def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int | 
     from pytorchvideo.data.clip_sampling import make_clip_sampler
     from torch.utils.data import DataLoader, SequentialSampler
 
-    dataset = LabeledVideoDataset(
-        [(path, {"label": label}) for path, label in work.pairs],
-        clip_sampler=make_clip_sampler("uniform", SEED_CONFIG["clip_duration"]),
-        video_sampler=SequentialSampler,
-        transform=seed_sample_transform(),
-        decode_audio=False,
-        decoder="pyav",
-    )
-    loader = DataLoader(dataset, batch_size=work.batch_size, num_workers=num_workers)
-
     def one_pass() -> Iterator[int]:
+        # A new dataset per pass: LabeledVideoDataset keeps its position inside the current
+        # video across iter() calls, so a cut warm-up pass would leak clips into the next one.
+        dataset = LabeledVideoDataset(
+            [(path, {"label": label}) for path, label in work.pairs],
+            clip_sampler=make_clip_sampler("uniform", SEED_CONFIG["clip_duration"]),
+            video_sampler=SequentialSampler,
+            transform=seed_sample_transform(),
+            decode_audio=False,
+            decoder="pyav",
+        )
+        loader = DataLoader(dataset, batch_size=work.batch_size, num_workers=num_workers)
         for batch in loader:
             yield _check_clips(batch["video"], None, "pytorchvideo")
 
@@ -796,6 +796,13 @@ def _available(module: str) -> str:
     return ""
 
 
+def _fastvid_cpu_decoders(codec: str, vp9_decoders: Sequence[str]) -> list[str]:
+    """fastvid's CPU decoders for ``codec``: DALI's CPU decoder only reads VP8/VP9/MJPEG."""
+    if codec in ("vp8", "vp9", "mjpeg"):
+        return list(vp9_decoders)
+    return ["pyav"]
+
+
 def cuda_reason() -> str:
     """'' if a CUDA device is usable, else why not."""
     try:
@@ -822,7 +829,8 @@ def row_jobs(
     rows: Sequence[str] = ROW_NAMES,
     ptv_workers: Sequence[int],
     cores: int | None = None,
-    fastvid_workers: int | None = None,
+    fastvid_workers: Sequence[int | None] = (None,),
+    fastvid_vp9_decoders: Sequence[str] = ("dali",),
 ) -> list[RowJob]:
     """The rows to run for one dataset, in run order (see :data:`ROW_NAMES`).
 
@@ -831,8 +839,10 @@ def row_jobs(
         rows: Row names to include. Default: all.
         ptv_workers: PyTorchVideo DataLoader worker counts to measure.
         cores: CPU cores for the multi-worker configs. Default: ``os.cpu_count()``.
-        fastvid_workers: ``ClipLoader(num_workers=...)``. Default: ``None`` (fastvid's
-            default).
+        fastvid_workers: ``ClipLoader(num_workers=...)`` values, one fastvid config each.
+            Default: ``(None,)``, fastvid's default.
+        fastvid_vp9_decoders: ``cpu_decoder`` values for VP8/VP9/MJPEG (H.264 and other codecs
+            always use ``"pyav"``). Default: ``("dali",)``.
     """
     cores = cores or os.cpu_count() or 1
     no_cuda = cuda_reason()
@@ -951,30 +961,37 @@ def row_jobs(
             )
         )
     if "fastvid" in wanted:
-        cpu_decoder = "pyav" if work.codec not in ("vp8", "vp9", "mjpeg") else "dali"
-        jobs.append(
-            RowJob(
-                "fastvid",
-                "cpu",
-                f"cpu_decoder={cpu_decoder}",
-                f"fastvid ClipLoader(device='cpu', cpu_decoder='{cpu_decoder}')",
-                lambda: fastvid_batches(
-                    work, device="cpu", cpu_decoder=cpu_decoder, num_workers=fastvid_workers
-                ),
-                {"cpu_decoder": cpu_decoder, "num_workers": fastvid_workers},
+        decoders = _fastvid_cpu_decoders(work.codec, fastvid_vp9_decoders)
+        for count in fastvid_workers:
+            suffix = "" if count is None else f",num_workers={count}"
+            for cpu_decoder in decoders:
+                jobs.append(
+                    RowJob(
+                        "fastvid",
+                        "cpu",
+                        f"cpu_decoder={cpu_decoder}{suffix}",
+                        f"fastvid ClipLoader(device='cpu', cpu_decoder='{cpu_decoder}')",
+                        partial(
+                            fastvid_batches,
+                            work,
+                            device="cpu",
+                            cpu_decoder=cpu_decoder,
+                            num_workers=count,
+                        ),
+                        {"cpu_decoder": cpu_decoder, "num_workers": count},
+                    )
+                )
+            jobs.append(
+                RowJob(
+                    "fastvid",
+                    "gpu",
+                    f"nvdec{suffix}",
+                    "fastvid ClipLoader(device='gpu'): NVDEC decode + DALI GPU transforms",
+                    partial(fastvid_batches, work, device="gpu", num_workers=count),
+                    {"num_workers": count},
+                    no_cuda,
+                )
             )
-        )
-        jobs.append(
-            RowJob(
-                "fastvid",
-                "gpu",
-                "nvdec",
-                "fastvid ClipLoader(device='gpu'): NVDEC decode + DALI GPU transforms",
-                lambda: fastvid_batches(work, device="gpu", num_workers=fastvid_workers),
-                {"num_workers": fastvid_workers},
-                no_cuda,
-            )
-        )
     return jobs
 
 
@@ -991,21 +1008,20 @@ def run_job(job: RowJob, work: Workload) -> RowResult:
     if job.skip_reason:
         result.status, result.reason = "skipped", job.skip_reason
         return result
+    if job.device == "gpu":
+        torch.cuda.empty_cache()  # memory cached by earlier rows would hide this row's peak
+    batches = job.run()
     try:
-        measure(
-            job.run(), result, frames_per_clip=SEED_CONFIG["num_frames"], gpu=job.device == "gpu"
-        )
+        measure(batches, result, frames_per_clip=SEED_CONFIG["num_frames"], gpu=job.device == "gpu")
     except Exception as exc:
         result.status = "failed"
         result.reason = f"{type(exc).__name__}: {str(exc).strip()[:500]}"
     finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()  # a failed row shuts its loader and workers down before the next row
         gc.collect()
     if result.status == "ok" and result.clips != work.num_clips:
         result.status = "failed"
         result.reason = f"produced {result.clips} clips, the plan has {work.num_clips}"
     return result
-
-
-def finite(value: float | None) -> bool:
-    """Whether ``value`` is a usable number."""
-    return value is not None and math.isfinite(value)

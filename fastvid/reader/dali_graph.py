@@ -16,6 +16,7 @@ Outputs: the clip as float32 ``CFHW`` (``C, T, H, W``), ``sample_id`` and ``erro
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ __all__ = [
     "build_pipeline",
     "dead_workers",
     "input_names",
+    "release_pipeline",
     "stop_workers",
     "worker_pids",
 ]
@@ -234,6 +236,25 @@ def stop_workers(pipe: Pipeline, *, timeout: float = 2.0) -> None:
         if process.exitcode is None:
             process.kill()
             process.join(timeout)
+
+
+def release_pipeline(pipe: Pipeline) -> None:
+    """Stop a pipeline's worker processes now and close their pipes (do not wait for GC).
+
+    DALI's worker pool is closed, each worker ``Process`` is joined and closed (which closes
+    its sentinel pipe), and finished children are reaped.
+    """
+    processes = _worker_processes(pipe)
+    pool = getattr(pipe, "_py_pool", None)
+    if pool is not None:
+        with contextlib.suppress(Exception):
+            pool.close()
+    stop_workers(pipe)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(1.0)
+            process.close()
+    multiprocessing.active_children()  # reap finished children
 
 
 @contextlib.contextmanager

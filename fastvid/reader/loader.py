@@ -553,9 +553,11 @@ class ClipLoader:
 
     def close(self) -> None:
         """Stop DALI's worker processes and free the pipelines."""
+        from fastvid.reader.dali_graph import release_pipeline
+
         for pipe in (self._pipe, self._retry_pipe):
             if pipe is not None:
-                del pipe
+                release_pipeline(pipe)
         self._pipe = None
         self._retry_pipe = None
         self._pipe_epoch = None

@@ -19,7 +19,7 @@ import gc
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ class SoakResult:
     children_after: set[int]
     threads_before: int
     threads_after: int
+    new_fds: list[str] = field(default_factory=list)
 
     @property
     def growth_mib(self) -> float:
@@ -87,6 +88,17 @@ def host_rss() -> int:
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
+
+
+def fd_targets() -> list[str]:
+    """What each open file descriptor points at (for the failure message)."""
+    targets = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            targets.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass
+    return sorted(targets)
 
 
 def settled(measure: Any, expected: Any, timeout: float = 10.0) -> Any:
@@ -157,6 +169,7 @@ def run_soak(dataset: SoakDataset, *, min_clips: int) -> SoakResult:
     del warm_up
     gc.collect()
     fds_before, children_before = open_fds(), children()
+    targets_before = fd_targets()
     threads_before = psutil.Process().num_threads()
 
     loader = soak_loader(dataset)
@@ -189,6 +202,7 @@ def run_soak(dataset: SoakDataset, *, min_clips: int) -> SoakResult:
         children_after=settled(children, children_before),
         threads_before=threads_before,
         threads_after=settled(lambda: psutil.Process().num_threads(), threads_before),
+        new_fds=sorted(set(fd_targets()) - set(targets_before)),
     )
 
 
@@ -196,7 +210,7 @@ def check(result: SoakResult, *, max_growth_mib: float, max_steady_growth_mib: f
     assert result.growth_mib < max_growth_mib, str(result)
     assert result.steady_growth_mib < max_steady_growth_mib, str(result)
     assert result.skipped_per_epoch > 0, "the deleted file's clips are skipped every epoch"
-    assert result.fds_after == result.fds_before, str(result)
+    assert result.fds_after == result.fds_before, f"{result}; new fds: {result.new_fds}"
     assert result.children_after == result.children_before, str(result)
     assert result.threads_after <= result.threads_before, str(result)
 

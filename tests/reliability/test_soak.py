@@ -94,10 +94,8 @@ def fd_targets() -> list[str]:
     """What each open file descriptor points at (for the failure message)."""
     targets = []
     for fd in os.listdir("/proc/self/fd"):
-        try:
+        with contextlib.suppress(OSError):
             targets.append(os.readlink(f"/proc/self/fd/{fd}"))
-        except OSError:
-            pass
     return sorted(targets)
 
 

@@ -182,13 +182,16 @@ def build_pipeline(
     )
     with pipe:
         if source is not None:
-            nodes = fn.external_source(
-                source=source,
-                num_outputs=len(names),
-                batch=False,
-                parallel=parallel,
-                prefetch_queue_depth=max(prefetch_queue_depth, 1),
-            )
+            if parallel:
+                nodes = fn.external_source(
+                    source=source,
+                    num_outputs=len(names),
+                    batch=False,
+                    parallel=True,
+                    prefetch_queue_depth=max(prefetch_queue_depth, 1),
+                )
+            else:  # prefetch_queue_depth is an option of parallel sources only
+                nodes = fn.external_source(source=source, num_outputs=len(names), batch=False)
             inputs = dict(zip(names, nodes, strict=True))
         else:
             inputs = {name: fn.external_source(name=name) for name in names}

@@ -30,6 +30,7 @@ unit: setup
 test: lint typecheck unit
 
 bench: setup
+	PYTHON=$(BIN)/python bash benchmarks/setup.sh
 	$(BIN)/fastvid bench
 
 gpu-check: setup

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
-import numpy as np
 import torch
 
 __all__ = [
@@ -333,8 +332,3 @@ def output_size(ops: Sequence[SpatialOp], height: int, width: int) -> tuple[int,
         elif isinstance(op, ShortSideScaleOp):
             result = None
     return result
-
-
-def primitive_arrays(steps: SampleSteps) -> list[np.ndarray]:
-    """The per-sample parameter arrays the graph's external source feeds, in graph order."""
-    return [np.asarray(p, dtype=np.int32) for p in steps.params]

@@ -36,7 +36,7 @@ from torch.utils.data import Sampler
 from torch.utils.data._utils.collate import default_collate
 
 from fastvid.reader.device import resolve_device
-from fastvid.reader.epoch import EpochPlanner, PlannedVideo
+from fastvid.reader.epoch import EpochPlanner, PlannedVideo, shard_count
 from fastvid.reader.lowering import LoweredTransform, lower_sample_transform
 from fastvid.reader.plan import ClipRequest
 from fastvid.reader.source import ClipSource
@@ -304,8 +304,7 @@ class ClipLoader:
         return self._planner.plan(self._epoch if epoch is None else epoch)
 
     def __len__(self) -> int:
-        n = len(self.plan())
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return shard_count(self.plan(), self.batch_size, drop_last=self.drop_last)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         epoch = self._epoch

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -391,8 +391,3 @@ def lower_sample_transform(transform: object | None) -> LoweredTransform:
             residual_names=tuple(names),
         )
     return LoweredTransform(builder.result(), residual_sample=tuple(residual_sample))
-
-
-def with_pipeline(lowered: LoweredTransform, pipeline: LoweredPipeline) -> LoweredTransform:
-    """``lowered`` with its DALI part replaced (used to force torch-only execution in tests)."""
-    return replace(lowered, pipeline=pipeline)

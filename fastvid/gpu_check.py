@@ -103,23 +103,10 @@ def _stamps(frames: np.ndarray) -> list[int]:
     return [read_frame_index(frame) for frame in frames]
 
 
-def _dali_decode(path: Path, frames: np.ndarray, device: str) -> np.ndarray:
-    from nvidia.dali import fn
-    from nvidia.dali.pipeline import Pipeline
+def _dali_decode(path: Path, frames: np.ndarray, device: Literal["cpu", "gpu"]) -> np.ndarray:
+    from fastvid.reader.dali_graph import decode_only
 
-    pipe = Pipeline(batch_size=1, num_threads=1, device_id=0 if device == "gpu" else None)
-    with pipe:
-        data = fn.external_source(name="data")
-        decoded = fn.decoders.video(
-            data, device="mixed" if device == "gpu" else "cpu", frames=frames.tolist()
-        )
-        pipe.set_outputs(decoded)
-    pipe.build()
-    pipe.feed_input("data", [np.fromfile(path, dtype=np.uint8)])
-    (out,) = pipe.run()
-    if device == "gpu":
-        out = out.as_cpu()
-    return np.array(out.at(0))
+    return decode_only(np.fromfile(path, dtype=np.uint8), frames, device=device)
 
 
 def _cpu_decode(path: Path, codec: str, frames: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 from nvidia.dali import fn, types
 from nvidia.dali.pipeline import Pipeline
 
@@ -38,6 +39,7 @@ __all__ = [
     "GraphSpec",
     "build_pipeline",
     "dead_workers",
+    "decode_only",
     "input_names",
     "release_pipeline",
     "stop_workers",
@@ -280,6 +282,29 @@ def _main_module_hidden() -> Iterator[None]:
     finally:
         for name, value in saved.items():
             setattr(main, name, value)
+
+
+def decode_only(
+    data: np.ndarray, frames: np.ndarray, *, device: Literal["cpu", "gpu"]
+) -> np.ndarray:
+    """Decode ``frames`` of one encoded video (file bytes) with no other op: FHWC uint8.
+
+    ``device="gpu"`` uses the ``mixed`` (NVDEC) decoder. Used by ``fastvid gpu-check`` to compare
+    decoders frame by frame.
+    """
+    pipe = Pipeline(batch_size=1, num_threads=1, device_id=0 if device == "gpu" else None)
+    with pipe:
+        encoded = fn.external_source(name="data")
+        decoded = fn.decoders.video(
+            encoded, device="mixed" if device == "gpu" else "cpu", frames=frames.tolist()
+        )
+        pipe.set_outputs(decoded)
+    pipe.build()
+    pipe.feed_input("data", [data])
+    (out,) = pipe.run()
+    if device == "gpu":
+        out = out.as_cpu()
+    return np.array(out.at(0))
 
 
 def to_torch_samples(tensor_list: Any) -> list[Any]:

@@ -1,0 +1,184 @@
+"""The on-disk probe cache: one ``.npz`` per dataset folder, keyed by (path, size, mtime).
+
+A cache file is a :class:`~fastvid.data.index._table.Table` saved with ``np.savez`` (no
+pickles), a format version and the column names. A file in another version of the format, or
+a damaged one, is ignored with a warning and rebuilt. Writes are atomic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fastvid.data.index._meta import VideoMeta
+from fastvid.data.index._table import COLUMN, COLUMNS, DELTA_DTYPES, Table
+
+__all__ = [
+    "CACHE_VERSION",
+    "dataset_key",
+    "default_cache_dir",
+    "load_cache",
+    "load_table",
+    "save_table",
+    "unchanged",
+    "update_cache",
+]
+
+# 2: VideoMeta.pix_fmt (a "pix_fmt" column and a "pix_fmts" name list).
+CACHE_VERSION = 2
+
+
+def default_cache_dir() -> Path:
+    """Where :meth:`VideoIndex.build` caches probes unless told otherwise.
+
+    ``$FASTVID_CACHE_DIR/index`` if ``FASTVID_CACHE_DIR`` is set, else
+    ``$XDG_CACHE_HOME/fastvid/index``, else ``~/.cache/fastvid/index``.
+    """
+    if os.environ.get("FASTVID_CACHE_DIR"):
+        return Path(os.environ["FASTVID_CACHE_DIR"]).expanduser() / "index"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return Path(base).expanduser() / "fastvid" / "index"
+
+
+def dataset_key(paths: list[str]) -> str:
+    """Cache file name: a hash of the folder that holds all the files."""
+    if not paths:
+        root = ""
+    elif len(paths) == 1:
+        root = os.path.dirname(paths[0])
+    else:
+        root = os.path.commonpath(paths)
+    return hashlib.sha1(root.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+
+
+def unchanged(path: str, row: np.ndarray) -> bool:
+    """Whether the file still has the size and modification time of its table row."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    return stat.st_size == row[COLUMN["size"]] and stat.st_mtime_ns == row[COLUMN["mtime_ns"]]
+
+
+def save_table(table: Table, file: Path) -> None:
+    """Write atomically: a temporary file in the same folder, then os.replace."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, Any] = {
+        "version": np.array(CACHE_VERSION),
+        "columns": _join_strings(list(COLUMNS)),
+        "paths": _join_strings(table.paths),
+        "codecs": _join_strings(table.codecs),
+        "pix_fmts": _join_strings(table.pix_fmts),
+        "ints": table.ints,
+        "avg_fps": table.avg_fps,
+        "keyframes": table.keyframes,
+        **{f"deltas{kind}": values for kind, values in table.deltas.items()},
+    }
+    fd, temp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, allow_pickle=False, **arrays)
+        os.replace(temp, file)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def load_table(file: Path) -> Table:
+    """Read a table written by :func:`save_table`.
+
+    Raises:
+        ValueError: It is in another cache format, not a cache file, or a damaged one.
+    """
+    with np.load(file, allow_pickle=False) as data:
+        version = int(data["version"])
+        if version != CACHE_VERSION:
+            raise ValueError(
+                f"it is in cache format {version}; this fastvid reads format {CACHE_VERSION}"
+            )
+        if _split_strings(data["columns"]) != list(COLUMNS):
+            raise ValueError("cache columns differ from this fastvid version's")
+        table = Table(
+            _split_strings(data["paths"]),
+            data["ints"],
+            data["avg_fps"],
+            _split_strings(data["codecs"]),
+            _split_strings(data["pix_fmts"]),
+            {kind: data[f"deltas{kind}"] for kind in DELTA_DTYPES},
+            data["keyframes"],
+        )
+    table.check()
+    return table
+
+
+def load_cache(file: Path) -> Table | None:
+    """The cached table, or ``None`` when there is none, it is stale or it is unreadable."""
+    if not file.exists():
+        return None
+    try:
+        return load_table(file)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as e:
+        warnings.warn(
+            f"ignoring the unreadable video index cache {file} ({type(e).__name__}: {e}); "
+            f"it will be rebuilt",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+
+
+def update_cache(
+    file: Path,
+    old: Table | None,
+    table: Table,
+    probed: dict[str, VideoMeta],
+    requested: list[str],
+) -> None:
+    """Store this build's entries plus the old entries of other files that are unchanged.
+
+    Nothing is written when nothing was probed and no old entry went stale.
+    """
+    if old is table:
+        return
+    others: list[int] = []
+    stale = old is None
+    if old is not None:
+        wanted = set(requested)
+        for path, row in old.rows.items():
+            if path in wanted:
+                stale = stale or path not in table.rows  # changed and now unreadable
+            elif unchanged(path, old.ints[row]):
+                others.append(row)
+            else:
+                stale = True  # deleted or changed: drop it
+    if not probed and not stale:
+        return
+    keep = Table.concat(table, old.select(others)) if old is not None and others else table
+    try:
+        save_table(keep, file)
+    except OSError as err:
+        warnings.warn(
+            f"could not write the video index cache {file} ({err}); the next build will probe "
+            f"again. Set cache_dir= or FASTVID_CACHE_DIR to a writable folder",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def _join_strings(strings: list[str]) -> np.ndarray:
+    """Each string NUL-terminated, so ``[""]`` (one unknown pixel format) survives."""
+    text = "".join(f"{string}\0" for string in strings)
+    return np.frombuffer(text.encode("utf-8", "surrogateescape"), dtype=np.uint8)
+
+
+def _split_strings(values: np.ndarray) -> list[str]:
+    return values.tobytes().decode("utf-8", "surrogateescape").split("\0")[:-1]

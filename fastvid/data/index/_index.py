@@ -1,0 +1,202 @@
+"""``VideoIndex``: the metadata of a whole dataset, built in parallel, cached, compact."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import types
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+from fastvid._validate import check_optional_int
+from fastvid.data.index import _cache, _pool
+from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
+from fastvid.data.index._table import Table
+
+__all__ = ["VideoIndex"]
+
+logger = logging.getLogger("fastvid.data.index")
+
+
+class VideoIndex:
+    """The :class:`VideoMeta` of many videos, compactly stored, with the files that failed.
+
+    Build one with :meth:`build`. Look videos up by path (absolute or relative to the current
+    folder); iterate to get every :class:`VideoMeta` in build order.
+
+    Attributes:
+        errors: ``{path: reason}`` for every file that could not be probed.
+    """
+
+    def __init__(self, table: Table, errors: Mapping[str, str] | None = None) -> None:
+        self._table = table
+        self._errors = dict(errors or {})
+        self.errors: Mapping[str, str] = types.MappingProxyType(self._errors)
+
+    @classmethod
+    def build(
+        cls,
+        paths: Sequence[PathLike],
+        *,
+        cache_dir: PathLike | None = None,
+        cache: bool = True,
+        num_workers: int | None = None,
+        progress: bool = True,
+    ) -> VideoIndex:
+        """Probe every video (in parallel), reusing cached probes of unchanged files.
+
+        A cached probe is reused when the file's absolute path, size and modification time are
+        unchanged; other files are probed and the cache is updated (entries of deleted or
+        changed files are dropped). Files that cannot be read never stop the build: they are
+        collected in :attr:`errors` and summarised in one logged warning.
+
+        Args:
+            paths: Video files. Duplicates are indexed once.
+            cache_dir: Folder of the probe cache (one file per dataset folder).
+                Default: ``None``, :func:`default_cache_dir`.
+            cache: Read and write the probe cache. Default: ``True``.
+            num_workers: Processes that probe in parallel; 0 probes in this process.
+                Default: ``None``, ``min(8, os.cpu_count())``.
+            progress: Show a progress bar (only on a terminal). Default: ``True``.
+
+        Returns:
+            The index, in the order of ``paths`` (failed files left out).
+
+        Raises:
+            TypeError: ``paths`` is a single string or path, not a sequence.
+            ValueError: ``num_workers`` is negative.
+        """
+        unique = _validate_paths(paths)
+        workers = check_optional_int(
+            "num_workers", num_workers, minimum=0, hint=" (0 probes in this process)"
+        )
+        if workers is None:
+            workers = min(8, os.cpu_count() or 1)
+        cache_file = None
+        if cache:
+            folder = _cache.default_cache_dir() if cache_dir is None else Path(cache_dir)
+            folder = folder.expanduser()
+            cache_file = folder / f"{_cache.dataset_key(unique)}.npz"
+        cached = _cache.load_cache(cache_file) if cache_file is not None else None
+
+        hits: dict[str, int] = {}
+        to_probe: list[str] = []
+        for path in unique:
+            row = cached.rows.get(path) if cached is not None else None
+            if cached is not None and row is not None and _cache.unchanged(path, cached.ints[row]):
+                hits[path] = row
+            else:
+                to_probe.append(path)
+
+        probed, errors = _pool.probe_all(to_probe, workers=workers, progress=progress)
+        if errors:
+            first = next(iter(errors.items()))
+            logger.warning(
+                "could not read %d of %d videos (see VideoIndex.errors); first: %s: %s",
+                len(errors),
+                len(unique),
+                *first,
+            )
+
+        table = _assemble(unique, cached, hits, probed)
+        if cache_file is not None:
+            _cache.update_cache(cache_file, cached, table, probed, unique)
+        return cls(table, {path: errors[path] for path in unique if path in errors})
+
+    @classmethod
+    def from_metas(
+        cls, metas: Iterable[VideoMeta], *, errors: Mapping[str, str] | None = None
+    ) -> VideoIndex:
+        """An index of metas you already have (tests, benchmarks, custom probing).
+
+        Args:
+            metas: The videos; a repeated path keeps the first.
+            errors: ``{path: reason}`` of files that failed. Default: ``None``, none.
+
+        Returns:
+            The index, in the order of ``metas``.
+        """
+        seen: set[str] = set()
+
+        def first_of_each_path() -> Iterator[VideoMeta]:
+            for meta in metas:  # a generator: 100k metas are never all held at once
+                if meta.path not in seen:
+                    seen.add(meta.path)
+                    yield meta
+
+        return cls(Table.from_metas(first_of_each_path()), errors)
+
+    def meta(self, path: PathLike) -> VideoMeta:
+        """The metadata of one video.
+
+        Args:
+            path: The file, as given to :meth:`build` or any path naming the same location.
+
+        Returns:
+            Its :class:`VideoMeta` (a fresh object; the arrays are read-only).
+
+        Raises:
+            VideoProbeError: The file was in the build but could not be read.
+            KeyError: The file is not in this index.
+        """
+        key = os.path.abspath(os.fspath(path))
+        row = self._table.rows.get(key)
+        if row is not None:
+            return self._table.meta(row)
+        if key in self._errors:
+            raise VideoProbeError(key, self._errors[key])
+        raise KeyError(f"{key} is not in this index of {len(self)} videos; build it with this file")
+
+    @property
+    def paths(self) -> list[str]:
+        """The indexed paths (absolute), in build order."""
+        return list(self._table.paths)
+
+    def __contains__(self, path: object) -> bool:
+        if not isinstance(path, str | os.PathLike):
+            return False
+        return os.path.abspath(os.fspath(path)) in self._table.rows
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __iter__(self) -> Iterator[VideoMeta]:
+        return self._table.metas()
+
+    def __repr__(self) -> str:
+        return f"VideoIndex({len(self)} videos, {len(self._errors)} errors)"
+
+    def nbytes(self) -> int:
+        """Estimated memory held by the index in bytes (arrays, path strings, lookup dict)."""
+        errors = sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in self._errors.items())
+        return self._table.nbytes() + errors
+
+
+def _validate_paths(paths: Sequence[PathLike]) -> list[str]:
+    """The absolute paths, each once, in order."""
+    if isinstance(paths, str | bytes | os.PathLike):
+        raise TypeError(
+            f"paths must be a sequence of video paths, got a single path {os.fspath(paths)!r}; "
+            f"wrap it in a list"
+        )
+    unique: dict[str, None] = {}
+    for path in paths:
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"every path must be a str or os.PathLike, got {path!r}")
+        unique[os.path.abspath(os.fspath(path))] = None
+    return list(unique)
+
+
+def _assemble(
+    paths: list[str], cached: Table | None, hits: dict[str, int], probed: dict[str, VideoMeta]
+) -> Table:
+    """The table of ``paths`` (in order, failed ones left out) from cache hits and new probes."""
+    if cached is None or not hits:
+        return Table.from_metas(probed[path] for path in paths if path in probed)
+    if not probed and list(hits.values()) == list(range(len(cached))):
+        return cached  # the common second run: the same files, none changed
+    new = Table.from_metas(probed[path] for path in paths if path in probed)
+    both = Table.concat(cached.select(list(hits.values())), new)
+    order = [both.rows[path] for path in paths if path in both.rows]
+    return both if order == list(range(len(both))) else both.select(order)

@@ -1,0 +1,96 @@
+"""Probe many files: in this process for a few, in a pool of forked processes for many."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import warnings
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from fastvid.data.index import _probe
+from fastvid.data.index._meta import VideoMeta
+
+__all__ = ["INLINE_BELOW", "probe_all"]
+
+# Fewer files than this are probed in this process. Starting a pool costs ~0.1-0.3 s and a
+# probe ~3-6 ms per 300-frame file (benchmarks/index_scale.py), so smaller pools do not pay off.
+INLINE_BELOW = 64
+
+
+def probe_all(
+    paths: list[str], *, workers: int, progress: bool
+) -> tuple[dict[str, VideoMeta], dict[str, str]]:
+    """Probe ``paths``; never raises for a bad file.
+
+    Args:
+        paths: Absolute paths, each once.
+        workers: Pool processes; 0 probes in this process.
+        progress: Show a progress bar (only on a terminal).
+
+    Returns:
+        ``({path: meta}, {path: reason})``: every path is in exactly one of them.
+    """
+    probed: dict[str, VideoMeta] = {}
+    errors: dict[str, str] = {}
+    if not paths:
+        return probed, errors
+    show = progress and sys.stderr.isatty()
+    with tqdm(total=len(paths), desc="probing videos", unit="video", disable=not show) as bar:
+        if workers > 0 and len(paths) >= INLINE_BELOW:
+            try:
+                _probe_in_pool(paths, workers, probed, errors, bar)
+            except (BrokenProcessPool, OSError, RuntimeError) as err:
+                warnings.warn(
+                    f"parallel probing failed ({type(err).__name__}: {err}); probing the "
+                    f"remaining videos in this process (num_workers=0 skips the pool)",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+        remaining = [path for path in paths if path not in probed and path not in errors]
+        _collect(remaining, map(_probe.probe_or_reason, remaining), probed, errors, bar)
+    return probed, errors
+
+
+def _probe_in_pool(
+    paths: list[str],
+    workers: int,
+    probed: dict[str, VideoMeta],
+    errors: dict[str, str],
+    bar: Any,
+) -> None:
+    chunk = max(1, min(32, len(paths) // (workers * 8)))
+    with warnings.catch_warnings():
+        # Python >= 3.12 warns that fork() in a multi-threaded process may deadlock; the
+        # workers only demux with FFmpeg and never touch the parent's threads' state.
+        warnings.filterwarnings("ignore", ".*fork.*", DeprecationWarning)
+        with ProcessPoolExecutor(workers, mp_context=_pool_context()) as pool:
+            results = pool.map(_probe.probe_or_reason, paths, chunksize=chunk)
+            _collect(paths, results, probed, errors, bar)
+
+
+def _collect(
+    paths: list[str],
+    results: Iterable[VideoMeta | str],
+    probed: dict[str, VideoMeta],
+    errors: dict[str, str],
+    bar: Any,
+) -> None:
+    for path, result in zip(paths, results, strict=True):
+        if isinstance(result, str):
+            errors[path] = result
+        else:
+            probed[path] = result
+        bar.update(1)
+
+
+def _pool_context() -> Any:
+    # fork where it exists: workers start instantly, and a user script without an
+    # `if __name__ == "__main__":` guard is not re-run in every worker (spawn/forkserver do).
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()

@@ -1,0 +1,188 @@
+"""Probe one video file: demux it with PyAV (no decoding) into a :class:`VideoMeta`."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from typing import Any
+
+import av
+import numpy as np
+
+from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
+from fastvid.data.index._mp4 import mp4_rotation
+
+__all__ = ["probe_or_reason", "probe_video"]
+
+
+def probe_video(path: PathLike) -> VideoMeta:
+    """Read a video's metadata and every frame timestamp by demuxing it (no decoding).
+
+    Args:
+        path: The video file.
+
+    Returns:
+        The file's :class:`VideoMeta`.
+
+    Raises:
+        VideoProbeError: The file is missing, empty, unreadable, not a video container, has no
+            video stream or no video frames. The message names the file and the reason.
+    """
+    path_str = os.path.abspath(os.fspath(path))
+    try:
+        stat = os.stat(path_str)
+    except FileNotFoundError:
+        raise VideoProbeError(path_str, "the file does not exist") from None
+    except OSError as err:
+        raise VideoProbeError(path_str, f"cannot stat it ({err.strerror})") from None
+    if not os.path.isfile(path_str):
+        raise VideoProbeError(path_str, "it is not a regular file")
+    if stat.st_size == 0:
+        raise VideoProbeError(path_str, "the file is empty (0 bytes); re-download or remove it")
+    try:
+        container = av.open(path_str, metadata_errors="ignore")
+    except PermissionError:
+        raise VideoProbeError(path_str, "permission denied; check the file's permissions") from None
+    except (av.FFmpegError, OSError, UnicodeDecodeError) as err:
+        detail = getattr(err, "strerror", None) or str(err)
+        raise VideoProbeError(
+            path_str,
+            f"FFmpeg cannot open it as a video container ({detail}); "
+            f"is it truncated or not a video?",
+        ) from None
+    with container:
+        if not container.streams.video:
+            kinds = [stream.type for stream in container.streams]
+            raise VideoProbeError(path_str, f"it has no video stream (streams: {kinds or 'none'})")
+        image_format = _still_image_format(container.format.name)
+        if image_format is not None:
+            raise VideoProbeError(path_str, f"it is a still image ({image_format}), not a video")
+        stream = container.streams.video[0]
+        pts, keyframes = _demux_timestamps(container, stream, path_str)
+        time_base = stream.time_base
+        if time_base is None:
+            raise VideoProbeError(path_str, "its video stream has no time base")
+        start_pts = int(stream.start_time) if stream.start_time is not None else 0
+        return VideoMeta(
+            path=path_str,
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            codec=stream.codec_context.name,
+            width=int(stream.codec_context.width),
+            height=int(stream.codec_context.height),
+            rotation=_rotation(container, stream, path_str),
+            time_base=Fraction(time_base),
+            start_pts=start_pts,
+            pts=pts,
+            keyframes=keyframes,
+            avg_fps=_avg_fps(stream, pts, time_base),
+            num_frames=len(pts),
+            duration=_pytorchvideo_duration(stream.duration, pts, time_base, start_pts),
+            has_audio=bool(container.streams.audio),
+            pix_fmt=_pix_fmt(stream),
+        )
+
+
+def probe_or_reason(path: str) -> VideoMeta | str:
+    """Worker entry point: the meta, or why the file cannot be read. Never raises."""
+    try:
+        return probe_video(path)
+    except VideoProbeError as err:
+        return err.reason
+    except Exception as err:  # a bug or an FFmpeg surprise must not stop a 100k-file build
+        return f"unexpected {type(err).__name__} while probing: {err}"
+
+
+def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted pts of every video packet and the sorted positions of keyframes."""
+    timestamps: list[int] = []
+    is_key: list[bool] = []
+    cut: list[bool] = []
+    try:
+        for packet in container.demux(stream):
+            pts = packet.pts
+            if pts is None:
+                pts = packet.dts
+                if pts is None:  # the flush packet, or a packet with no timing at all
+                    continue
+            if packet.is_discard:  # e.g. before an MP4 edit list's start: never decoded
+                continue
+            timestamps.append(pts)
+            is_key.append(packet.is_keyframe)
+            cut.append(packet.is_corrupt)
+    except av.FFmpegError as err:
+        detail = getattr(err, "strerror", None) or str(err)
+        raise VideoProbeError(
+            path, f"demuxing failed after {len(timestamps)} frames ({detail}); is it corrupt?"
+        ) from None
+    # A file cut mid-frame (a truncated AVI, say) ends in a short packet the demuxer flags as
+    # corrupt: its frame cannot be decoded whole, so it is not counted. Earlier corrupt packets
+    # stay: decoders count them, and positions must match theirs.
+    while cut and cut[-1]:
+        cut.pop()
+        timestamps.pop()
+        is_key.pop()
+    if not timestamps:
+        raise VideoProbeError(path, "its video stream has no frames")
+    raw = np.asarray(timestamps, dtype=np.int64)
+    order = np.argsort(raw, kind="stable")
+    pts = raw[order]
+    keyframes = np.flatnonzero(np.asarray(is_key, dtype=bool)[order]).astype(np.int32)
+    pts.flags.writeable = False
+    keyframes.flags.writeable = False
+    return pts, keyframes
+
+
+def _still_image_format(format_name: str) -> str | None:
+    """The image format if FFmpeg opened the file with an image demuxer (a picture named .mp4)."""
+    names = format_name.split(",")
+    images = [name.removesuffix("_pipe") for name in names if name.endswith("_pipe")]
+    if "image2" in names:
+        images.append("image2")
+    return images[0] if images else None
+
+
+def _pytorchvideo_duration(
+    stream_duration: int | None, pts: np.ndarray, time_base: Fraction, start_pts: int
+) -> Fraction | None:
+    # EncodedVideoPyAV.__init__ (decode_audio=False): pts_to_secs(stream.duration, ...) from the
+    # header; without one it decodes every frame at pts >= start_pts and uses the last frame's.
+    if stream_duration is not None:
+        return int(stream_duration - start_pts) * Fraction(time_base)
+    decodable = pts[pts >= start_pts]
+    if decodable.size == 0:
+        return None
+    return int(decodable[-1] - start_pts) * Fraction(time_base)
+
+
+def _avg_fps(stream: Any, pts: np.ndarray, time_base: Fraction) -> float:
+    rate = stream.average_rate or stream.guessed_rate
+    if rate:
+        return float(rate)
+    span = int(pts[-1] - pts[0]) * Fraction(time_base)
+    return float((len(pts) - 1) / span) if span > 0 else 0.0
+
+
+def _pix_fmt(stream: Any) -> str:
+    """The coded stream's pixel format name from the container's codec parameters, or ``""``."""
+    for owner in (stream.codec_context, stream):
+        try:
+            video_format = getattr(owner, "format", None)
+        except ValueError:  # a pixel format PyAV does not know
+            continue
+        name = getattr(video_format, "name", None)
+        if name:
+            return str(name)
+    return ""
+
+
+def _rotation(container: Any, stream: Any, path: str) -> int:
+    tag = stream.metadata.get("rotate")
+    if tag is not None:
+        try:
+            return round(-float(tag)) % 360  # the old tag is clockwise
+        except ValueError:
+            return 0
+    if "mp4" in container.format.name or "mov" in container.format.name:
+        return mp4_rotation(path)
+    return 0

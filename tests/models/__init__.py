@@ -98,3 +98,8 @@ def quiet_trainer_kwargs() -> dict[str, Any]:
         "enable_progress_bar": False,
         "enable_model_summary": False,
     }
+
+
+def random_clip(shape: tuple[int, int, int], batch: int = 1, seed: int = 0) -> torch.Tensor:
+    """``(batch, 3, T, H, W)`` standard-normal clips, the same for the same seed."""
+    return torch.randn(batch, 3, *shape, generator=torch.Generator().manual_seed(seed))

@@ -1,4 +1,10 @@
-"""Data: layouts, metadata index, clip samplers, the DataModule and PyTorchVideo drop-ins."""
+"""Data: layouts, metadata index, clip samplers, transform dicts, ``download_data``.
+
+The DataModule and the PyTorchVideo drop-ins live in :mod:`fastvid.integrations` (a layer
+above the reader); their names are re-exported here, loaded on first use, so that
+``from fastvid.data import VideoClassificationData, labeled_video_dataset, DataLoader`` keeps
+working.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,8 @@ from fastvid.data.samplers import ClipInfo, ClipInfoList, as_clip_sampler, make_
 from fastvid.data.utils import download_data
 
 if TYPE_CHECKING:
-    from fastvid.data.datamodule import VideoClassificationData
-    from fastvid.data.pytorchvideo_api import (
+    from fastvid.integrations.datamodule import VideoClassificationData
+    from fastvid.integrations.pytorchvideo_api import (
         DataLoader,
         LabeledVideoDataset,
         labeled_video_dataset,
@@ -33,11 +39,12 @@ __all__ = [
     "make_clip_sampler",
 ]
 
+# Facade re-exports that point up a layer (listed in [tool.importlinter] ignore_imports).
 _LAZY = {
-    "VideoClassificationData": "fastvid.data.datamodule",
-    "LabeledVideoDataset": "fastvid.data.pytorchvideo_api",
-    "labeled_video_dataset": "fastvid.data.pytorchvideo_api",
-    "DataLoader": "fastvid.data.pytorchvideo_api",
+    "VideoClassificationData": "fastvid.integrations.datamodule",
+    "LabeledVideoDataset": "fastvid.integrations.pytorchvideo_api",
+    "labeled_video_dataset": "fastvid.integrations.pytorchvideo_api",
+    "DataLoader": "fastvid.integrations.pytorchvideo_api",
 }
 
 

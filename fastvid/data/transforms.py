@@ -30,6 +30,7 @@ import torch
 __all__ = [
     "SAMPLE_KEYS",
     "TransformDict",
+    "apply_device_transforms",
     "default_transforms",
     "sample_transform",
     "validate_transform_dict",
@@ -97,6 +98,29 @@ def sample_transform(transforms: Mapping[str, Any]) -> Callable[..., Any] | None
     if not steps:
         return None
     return steps[0] if len(steps) == 1 else _Compose(steps)
+
+
+def apply_device_transforms(transforms: Mapping[str, Any], batch: Any) -> Any:
+    """Run a transform dict's ``*_on_device`` parts on a batch already on the model's device.
+
+    ``per_sample_transform_on_device`` runs on each clip of ``batch["video"]`` (as
+    ``{"video": clip}``), then ``per_batch_transform_on_device`` on the whole batch.
+
+    Args:
+        transforms: A validated transform dict.
+        batch: The batch dict.
+
+    Returns:
+        The transformed batch.
+    """
+    per_sample: Callable[..., Any] | None = transforms.get(DEVICE_SAMPLE_KEY)
+    if per_sample is not None and isinstance(batch, dict):
+        videos = [per_sample({"video": v})["video"] for v in batch["video"]]
+        batch["video"] = torch.stack(videos)
+    per_batch: Callable[..., Any] | None = transforms.get(DEVICE_BATCH_KEY)
+    if per_batch is not None:
+        batch = per_batch(batch)
+    return batch
 
 
 def _divide_by_255(x: torch.Tensor) -> torch.Tensor:

@@ -1,13 +1,32 @@
-"""One prediction per video: decode clips, run the model, average the clips per video."""
+"""One prediction per video: decode clips, run the model, average the clips per video.
+
+Runs the model itself (no Trainer, no DataModule): the reader's ``ClipLoader`` cuts every
+video into consecutive clips, the model classifies each batch on the device its parameters are
+on, and the clip probabilities are combined per video.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
+from torch import nn
+from torch.utils.data import SequentialSampler
+
+from fastvid._validate import check_choice
+from fastvid.data.layout import VIDEO_EXTENSIONS, from_pairs
+from fastvid.data.samplers import make_clip_sampler
+from fastvid.data.transforms import (
+    BATCH_KEY,
+    apply_device_transforms,
+    default_transforms,
+    sample_transform,
+    validate_transform_dict,
+)
+from fastvid.reader.loader import ClipLoader
 
 __all__ = ["predict_videos"]
 
@@ -16,8 +35,6 @@ _REDUCERS = {"mean": lambda p: p.mean(0), "max": lambda p: p.max(0).values}
 
 
 def _video_files(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[Path]:
-    from fastvid.data.layout import VIDEO_EXTENSIONS
-
     items = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     files: list[Path] = []
     for item in items:
@@ -54,10 +71,13 @@ def predict_videos(
     """Predict each video of ``inputs`` (files and/or folders) with ``model``.
 
     Every video is cut into consecutive clips (``uniform`` sampler), each clip is classified,
-    and the clip probabilities are combined per video.
+    and the clip probabilities are combined per video. The model runs in evaluation mode,
+    without gradients, on the device of its parameters (move it with ``model.to("cuda")``
+    first to predict on the GPU); its training mode is restored afterwards.
 
     Args:
-        model: A :class:`~fastvid.models.classifier.VideoClassifier`.
+        model: A :class:`~fastvid.models.classifier.VideoClassifier` (anything with its
+            ``predict_step``).
         inputs: A video file, a folder (searched recursively) or a list of either.
         clip_duration: Clip length in seconds. Default: 2.0.
         transform: Flash-style transform dict. Default: Flash's evaluation transforms.
@@ -70,27 +90,30 @@ def predict_videos(
         ``{path: label}`` (the class name when the model has labels, else the index), or
         ``{path: probabilities}``. Videos with no decodable clip are left out (see the log).
     """
-    if reduce not in _REDUCERS:
-        raise ValueError(f"reduce ({reduce!r}) must be one of {', '.join(_REDUCERS)}")
-    from fastvid.data.datamodule import VideoClassificationData
-    from fastvid.trainer import Trainer
-
+    check_choice("reduce", reduce, _REDUCERS)
     files = _video_files(inputs)
-    datamodule = VideoClassificationData.from_files(
-        predict_files=files,
-        predict_transform=transform,
-        clip_sampler="uniform",
-        clip_duration=clip_duration,
+    transforms = (
+        validate_transform_dict(transform, stage="predict")
+        if transform is not None
+        else default_transforms("predict")
+    )
+    videos = from_pairs([(path, 0) for path in files], classes=("unknown",))
+    loader = ClipLoader(
+        videos,
+        clip_sampler=make_clip_sampler("uniform", clip_duration),
+        transform=sample_transform(transforms),
+        batch_transform=transforms.get(BATCH_KEY),
         batch_size=batch_size,
+        video_sampler=SequentialSampler,
         device=device,
     )
-    trainer = Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False)
-    outputs: list[dict[str, Any]] = trainer.predict(model, datamodule=datamodule) or []  # type: ignore[assignment]
-    videos = datamodule.videos("predict")
     per_video: dict[str, list[torch.Tensor]] = {}
-    for batch in outputs:
-        for index, probs in zip(batch["video_index"], batch["probabilities"], strict=True):
-            per_video.setdefault(videos[int(index)].path, []).append(probs)
+    try:
+        for output in _predict_batches(model, loader, transforms):
+            for index, probs in zip(output["video_index"], output["probabilities"], strict=True):
+                per_video.setdefault(videos.videos[int(index)].path, []).append(probs)
+    finally:
+        loader.close()
     labels = getattr(model, "labels", None)
     result: dict[str, Any] = {}
     for path, probs in per_video.items():
@@ -101,3 +124,26 @@ def predict_videos(
             index = int(combined.argmax())
             result[path] = labels[index] if labels else index
     return result
+
+
+def _predict_batches(
+    model: nn.Module, loader: ClipLoader, transforms: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """``model.predict_step`` of every batch, in evaluation mode, on the model's device."""
+    parameter = next(model.parameters(), None)
+    target = parameter.device if parameter is not None else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    outputs = []
+    try:
+        with torch.no_grad():
+            for batch_index, batch in enumerate(loader):
+                moved = {
+                    key: value.to(target) if isinstance(value, torch.Tensor) else value
+                    for key, value in batch.items()
+                }
+                moved = apply_device_transforms(transforms, moved)
+                outputs.append(model.predict_step(moved, batch_index))  # type: ignore[operator]
+    finally:
+        model.train(was_training)
+    return outputs

@@ -1,11 +1,12 @@
-"""What the loader left out, and why: the skipped-file report and its Lightning logger.
+"""What the loader left out, and why: the skipped-file report.
 
 :class:`~fastvid.reader.loader.ClipLoader` records every video it could not index and every
 clip it could not decode in ``loader.skipped`` (a list of ``SkippedClip``). A
 :class:`SkipReport` summarises that list for people: how many clips were skipped, which files,
 each file's reasons, and a count per kind of problem (empty file, not a video, truncated, ...).
 ``ClipLoader.skip_report()`` builds one; ``ClipLoader(skip_report_path=...)`` writes one as JSON
-at the end of every epoch. :class:`SkippedVideosLogger` logs the counts to Lightning's loggers.
+at the end of every epoch. :class:`fastvid.integrations.callbacks.SkippedVideosLogger` logs the
+counts to Lightning's loggers.
 
 Example::
 
@@ -27,10 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import pytorch_lightning as pl
-from typing_extensions import override
-
-__all__ = ["SkipReport", "SkippedVideosLogger", "reason_kind"]
+__all__ = ["SkipReport", "reason_kind"]
 
 PathLike = str | os.PathLike[str]
 
@@ -228,64 +226,11 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-class SkippedVideosLogger(pl.Callback):
-    """Log how many videos and clips each split skipped, at the end of every epoch.
+def __getattr__(name: str) -> Any:
+    # SkippedVideosLogger moved to fastvid.integrations.callbacks (the reader does not import
+    # Lightning); the old import path keeps working. Listed in [tool.importlinter] ignores.
+    if name == "SkippedVideosLogger":
+        from fastvid.integrations.callbacks import SkippedVideosLogger
 
-    Reads ``trainer.datamodule.skipped()`` (``{split: [SkippedClip, ...]}``, as
-    :class:`~fastvid.data.datamodule.VideoClassificationData` returns it) and logs, for each
-    split, ``skipped_videos/<split>`` (distinct files skipped so far) and
-    ``skipped_clips/<split>`` (entries so far), plus their totals ``skipped_videos`` and
-    ``skipped_clips``, to every logger of the trainer. Does nothing when the datamodule has no
-    ``skipped()``.
-
-    Example::
-
-        trainer = pl.Trainer(callbacks=[SkippedVideosLogger()])
-    """
-
-    def metrics(self, trainer: pl.Trainer) -> dict[str, float]:
-        """The values this callback logs now (empty without a datamodule that skips).
-
-        Args:
-            trainer: The running trainer.
-        """
-        datamodule = getattr(trainer, "datamodule", None)
-        skipped = getattr(datamodule, "skipped", None)
-        if not callable(skipped):
-            return {}
-        per_split: dict[str, list[_Skipped]] = skipped()
-        metrics: dict[str, float] = {}
-        files: set[str] = set()
-        clips = 0
-        for split, entries in sorted(per_split.items()):
-            paths = {entry.path for entry in entries}
-            metrics[f"skipped_videos/{split}"] = float(len(paths))
-            metrics[f"skipped_clips/{split}"] = float(len(entries))
-            files |= paths
-            clips += len(entries)
-        metrics["skipped_videos"] = float(len(files))
-        metrics["skipped_clips"] = float(clips)
-        return metrics
-
-    def _log(self, trainer: pl.Trainer) -> None:
-        if getattr(trainer, "sanity_checking", False):
-            return
-        metrics = self.metrics(trainer)
-        if not metrics:
-            return
-        for logger in getattr(trainer, "loggers", ()):
-            logger.log_metrics(metrics, step=trainer.global_step)
-
-    @override
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._log(trainer)
-
-    @override
-    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        state = getattr(trainer, "state", None)
-        if getattr(state, "fn", None) == "validate":  # in fit, the train epoch's end logs
-            self._log(trainer)
-
-    @override
-    def on_test_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._log(trainer)
+        return SkippedVideosLogger
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -62,3 +62,25 @@ def test_predict_errors_name_the_input(tmp_path: Path) -> None:
         model.predict(tmp_path)
     with pytest.raises(ValueError, match="reduce"):
         model.predict(tmp_path, reduce="median")  # type: ignore[arg-type]
+
+
+def test_predict_runs_device_transforms_in_eval_mode_and_restores_training(folder: Path) -> None:
+    model = VideoClassifier(labels=["x", "y", "z"], backbone=_MeanColour(), pretrained=False)
+    model.train()
+    seen: list[tuple[tuple[int, ...], bool]] = []
+
+    def on_device(batch: dict) -> dict:
+        seen.append((tuple(batch["video"].shape), model.training))
+        return batch
+
+    transform = {
+        "post_tensor_transform": ApplyTransformToKey(
+            "video", Compose([UniformTemporalSubsample(2), CenterCrop(16)])
+        ),
+        "per_batch_transform_on_device": on_device,
+    }
+    labels = model.predict(folder, clip_duration=1.0, transform=transform, batch_size=2)
+    assert len(labels) == 4
+    assert seen and all(shape[1:] == (3, 2, 16, 16) and not training for shape, training in seen)
+    assert sum(shape[0] for shape, _ in seen) == 8  # two 1 s clips of each 2.2 s video
+    assert model.training

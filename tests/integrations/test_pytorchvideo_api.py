@@ -8,7 +8,11 @@ import pytest
 import torch
 
 import fastvid  # noqa: F401  (installs the pytorchvideo shim)
-from fastvid.data.pytorchvideo_api import DataLoader, LabeledVideoDataset, labeled_video_dataset
+from fastvid.integrations.pytorchvideo_api import (
+    DataLoader,
+    LabeledVideoDataset,
+    labeled_video_dataset,
+)
 from fastvid.testing import make_dataset, read_frame_index
 
 SCRIPT = """

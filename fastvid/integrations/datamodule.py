@@ -15,19 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
-import torch
 from torch.utils.data import RandomSampler, Sampler, SequentialSampler
 
+from fastvid._validate import check_choice, check_positive_int
 from fastvid.data import layout
 from fastvid.data.samplers import make_clip_sampler
 from fastvid.data.transforms import (
     BATCH_KEY,
-    DEVICE_BATCH_KEY,
-    DEVICE_SAMPLE_KEY,
+    apply_device_transforms,
     default_transforms,
     sample_transform,
     validate_transform_dict,
 )
+from fastvid.reader.loader import ClipLoader
 
 __all__ = ["VideoClassificationData"]
 
@@ -76,7 +76,7 @@ class VideoClassificationData(pl.LightningDataModule):
         num_workers: Worker processes preparing samples. Default: chosen per path.
         device: ``"auto"``, ``"gpu"`` or ``"cpu"`` for decoding. Default: ``"auto"``.
         seed: Seed for video order, clips and augmentations. Default: 0.
-        loader_kwargs: More :class:`~fastvid.reader.loader.ClipLoader` options.
+        loader_kwargs: More :class:`~fastvid.reader.ClipLoader` options.
     """
 
     def __init__(
@@ -102,10 +102,8 @@ class VideoClassificationData(pl.LightningDataModule):
                 "Pass decode_audio=False (the fast path), or keep PyTorchVideo's PyAV loader "
                 "for audio-visual models"
             )
-        if decoder not in ("pyav", "dali", "auto"):
-            raise ValueError(f"decoder ({decoder!r}) must be 'pyav' (Flash's), 'dali' or 'auto'")
-        if batch_size < 1:
-            raise ValueError(f"batch_size ({batch_size}) must be >= 1")
+        check_choice("decoder", decoder, ("pyav", "dali", "auto"))
+        check_positive_int("batch_size", batch_size)
         if not splits:
             raise ValueError("no data: pass at least one of the train/val/test/predict sources")
         self._splits = dict(splits)
@@ -118,7 +116,7 @@ class VideoClassificationData(pl.LightningDataModule):
         self.device = device
         self.seed = seed
         self.loader_kwargs = dict(loader_kwargs or {})
-        self._loaders: dict[str, Any] = {}
+        self._loaders: dict[str, ClipLoader] = {}
         self._make_sampler()  # validate the sampler arguments now, not at setup
 
     # -- constructors ---------------------------------------------------------------------
@@ -334,9 +332,7 @@ class VideoClassificationData(pl.LightningDataModule):
             if split in self._splits and split not in self._loaders:
                 self._loaders[split] = self._make_loader(split)
 
-    def _make_loader(self, split: str) -> Any:
-        from fastvid.reader.loader import ClipLoader
-
+    def _make_loader(self, split: str) -> ClipLoader:
         data = self._splits[split]
         sampler: Any = self._make_sampler()
         if split == "predict":
@@ -354,7 +350,7 @@ class VideoClassificationData(pl.LightningDataModule):
         }
         return ClipLoader(data.videos, **options)
 
-    def _loader(self, split: str) -> Any:
+    def _loader(self, split: str) -> ClipLoader:
         if split not in self._splits:
             raise RuntimeError(
                 f"no {split} data: pass {split}_folder (or {split}_files / {split}_file) "
@@ -392,14 +388,7 @@ class VideoClassificationData(pl.LightningDataModule):
         """Run the stage's ``*_transform_on_device`` transforms on the moved batch."""
         split = self._current_split()
         transforms = self._splits[split].transforms if split in self._splits else {}
-        per_sample: Callable[..., Any] | None = transforms.get(DEVICE_SAMPLE_KEY)
-        if per_sample is not None and isinstance(batch, dict):
-            videos = [per_sample({"video": v})["video"] for v in batch["video"]]
-            batch["video"] = torch.stack(videos)
-        per_batch: Callable[..., Any] | None = transforms.get(DEVICE_BATCH_KEY)
-        if per_batch is not None:
-            batch = per_batch(batch)
-        return batch
+        return apply_device_transforms(transforms, batch)
 
     def skipped(self) -> dict[str, list[Any]]:
         """Videos and clips each stage skipped so far (file and reason)."""

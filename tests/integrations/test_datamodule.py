@@ -1,3 +1,5 @@
+"""``VideoClassificationData``: Flash's constructors, options and default transforms."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +9,8 @@ import torch
 from torch.utils.data import SequentialSampler
 
 import fastvid  # noqa: F401
-from fastvid.data.datamodule import VideoClassificationData
 from fastvid.data.transforms import default_transforms, validate_transform_dict
+from fastvid.integrations.datamodule import VideoClassificationData
 from fastvid.testing import make_dataset
 
 
@@ -58,8 +60,12 @@ def test_bad_options_are_rejected(root: Path) -> None:
         VideoClassificationData.from_paths(train_folder=root / "train", clip_sampler="unifrom")
     with pytest.raises(TypeError, match="unexpected argument"):
         VideoClassificationData.from_paths(train_folder=root / "train", batchsize=2)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"dataset folder .*missing does not exist"):
         VideoClassificationData.from_paths(train_folder=root / "missing")
+    with pytest.raises(ValueError, match=r"decoder \('av'\) must be one of \['pyav', 'dali'"):
+        VideoClassificationData.from_paths(train_folder=root / "train", decoder="av")
+    with pytest.raises(ValueError, match=r"batch_size \(0\) must be >= 1"):
+        VideoClassificationData.from_paths(train_folder=root / "train", batch_size=0)
 
 
 def test_validate_transform_dict_requires_a_mapping() -> None:

@@ -21,6 +21,7 @@ import torch.utils.data
 from torch.utils.data import RandomSampler, Sampler
 
 from fastvid.data import layout
+from fastvid.reader.loader import ClipLoader
 
 __all__ = ["DataLoader", "LabeledVideoDataset", "labeled_video_dataset"]
 
@@ -41,7 +42,7 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         decode_audio: Must be ``False``. Default: ``True`` (PyTorchVideo's), which raises.
         decoder: Accepted for compatibility; fastvid picks its decoder. Default: ``"pyav"``.
         device: ``"auto"``, ``"gpu"`` or ``"cpu"`` (fastvid option). Default: ``"auto"``.
-        **loader_kwargs: More :class:`~fastvid.reader.loader.ClipLoader` options.
+        **loader_kwargs: More :class:`~fastvid.reader.ClipLoader` options.
     """
 
     def __init__(
@@ -72,17 +73,15 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         self.transform = transform
         self.device = device
         self.loader_kwargs = loader_kwargs
-        self._single: Any = None
+        self._single: ClipLoader | None = None
 
     @property
     def num_videos(self) -> int:
         """Number of videos (PyTorchVideo's property)."""
         return len(self._pairs)
 
-    def make_loader(self, *, batch_size: int, **overrides: Any) -> Any:
-        """A :class:`~fastvid.reader.loader.ClipLoader` over this dataset."""
-        from fastvid.reader.loader import ClipLoader
-
+    def make_loader(self, *, batch_size: int, **overrides: Any) -> ClipLoader:
+        """A :class:`~fastvid.reader.ClipLoader` over this dataset."""
         options = {
             "clip_sampler": self.clip_sampler,
             "transform": self.transform,

@@ -1,0 +1,82 @@
+"""Import direction: the layers of ``[tool.importlinter]`` in pyproject.toml hold.
+
+data (layout, index, samplers, transforms) → reader → integrations → models → entry points
+(cli, trainer, demo, gpu_check, bench, video): each layer imports only from itself and the
+layers below it. ``lint-imports`` checks every import statement, including the ones inside
+functions; a violation fails this test with import-linter's report of the offending chain.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+LAYERS = "Layers point down: entry points > models > integrations > reader > data"
+NO_LIGHTNING = "The data and reader layers do not import Lightning"
+PREDICT = "Prediction needs neither the DataModule nor the Trainer"
+ALL = {LAYERS, NO_LIGHTNING, PREDICT}
+
+
+def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(cwd), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_import_contracts_are_kept() -> None:
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+    kept = re.findall(r"^(.+) KEPT\b", result.stdout, flags=re.MULTILINE)
+    assert set(kept) == {LAYERS, NO_LIGHTNING, PREDICT}, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "upward_import", "contracts"),
+    [
+        ("data/layout.py", "import fastvid.reader.loader", {LAYERS}),
+        # the DataModule imports Lightning, and the prediction path reads the frame plan
+        ("reader/plan.py", "import fastvid.integrations.datamodule", ALL),
+        ("integrations/callbacks.py", "import fastvid.models.heads", {LAYERS}),
+        ("models/heads.py", "import fastvid.trainer", {LAYERS}),
+        ("reader/report.py", "import pytorch_lightning", {NO_LIGHTNING}),
+        ("models/predict.py", "import fastvid.integrations.datamodule", {PREDICT}),
+    ],
+)
+def test_an_upward_import_breaks_a_contract(
+    tmp_path: Path, module: str, upward_import: str, contracts: set[str]
+) -> None:
+    shutil.copytree(
+        ROOT / "fastvid", tmp_path / "fastvid", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / "fastvid" / module
+    target.write_text(target.read_text() + f"\n\ndef _upward() -> None:\n    {upward_import}\n")
+
+    result = _lint_imports(tmp_path)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    broken = re.findall(r"^(.+) BROKEN\b", result.stdout, flags=re.MULTILINE)
+    assert set(broken) == contracts, result.stdout
+    assert upward_import.split()[1] in result.stdout  # the report names the import
+
+
+def test_the_reader_imports_no_lightning_at_run_time() -> None:
+    code = (
+        "import sys, fastvid.reader.report, fastvid.reader.loader, fastvid.data.index; "
+        "loaded = [m for m in sys.modules if 'lightning' in m]; assert not loaded, loaded"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]

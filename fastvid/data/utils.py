@@ -7,11 +7,8 @@ import shutil
 import tarfile
 import tempfile
 import urllib.parse
-import urllib.request
 import zipfile
 from pathlib import Path
-
-from tqdm.auto import tqdm
 
 __all__ = ["download_data"]
 
@@ -23,23 +20,16 @@ def _is_url(source: str) -> bool:
 
 
 def _fetch(url: str, destination: Path, *, verbose: bool) -> None:
-    partial = destination.with_name(destination.name + ".part")
+    # torch.hub writes to a temporary file next to `destination` and renames it when complete.
+    from torch.hub import download_url_to_file
+
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(
-                total=total, unit="B", unit_scale=True, desc=destination.name, disable=not verbose
-            ) as bar:
-                while chunk := response.read(1 << 20):
-                    out.write(chunk)
-                    bar.update(len(chunk))
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
+        download_url_to_file(url, str(destination), progress=verbose)
+    except OSError as exc:  # urllib's URLError and HTTPError are OSErrors
         raise OSError(
             f"cannot download {url}: {exc}. Check the address and your network, or download "
             f"the archive yourself and pass its local path"
         ) from exc
-    os.replace(partial, destination)
 
 
 def _safe_members(archive: tarfile.TarFile, root: Path) -> list[tarfile.TarInfo]:

@@ -24,10 +24,10 @@ def source_root() -> Path:
     root = Path(__file__).resolve().parents[1]
     if not (root / "benchmarks" / "run.py").is_file():
         raise FileNotFoundError(
-            f"the benchmark suite is not next to this fastvid install ({root / 'benchmarks'} "
-            "does not exist): it ships in the source tree only. Clone the fastvid repository, "
-            "`pip install -e '.[bench]'` there and run `fastvid bench` (or "
-            "`python -m benchmarks.run`) from the checkout"
+            "the benchmark suite runs from a source checkout of fastvid, and this fastvid is "
+            f"installed without one ({root / 'benchmarks'} does not exist). Clone the fastvid "
+            "repository (`git clone <fastvid repository URL> fastvid && cd fastvid`) and run "
+            "`make bench` there (it installs the bench extra, then runs `fastvid bench`)"
         )
     return root
 

@@ -1,82 +1,149 @@
-"""The ``fastvid`` command: ``train``, ``predict``, ``demo``, ``bench``, ``gpu-check``.
+"""The ``fastvid`` command: ``train``, ``predict``, ``models``, ``demo``, ``bench``, ``gpu-check``.
 
 Each subcommand is a thin layer over the Python API; ``fastvid <command> --help`` lists its
-options.
+options. ``train`` is Lightning's ``LightningCLI`` over ``VideoClassifier``,
+``VideoClassificationData.from_folders`` and ``fastvid.Trainer`` (``--model.*``, ``--data.*``,
+``--trainer.*``); ``predict`` is a jsonargparse parser over ``predict_videos``. Both read YAML
+files with ``--config`` and print one with ``--print_config``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from unittest import mock
 
 __all__ = ["main"]
 
 
 def _train(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="fastvid train", description="Train a video classifier.")
-    parser.add_argument("--train-folder", required=True, help="class-per-folder training tree")
-    parser.add_argument("--val-folder", help="class-per-folder validation tree")
-    parser.add_argument("--backbone", default="x3d_xs", help="see `fastvid models`")
-    parser.add_argument("--pretrained", action="store_true", help="load pretrained weights")
-    parser.add_argument("--clip-sampler", default="random")
-    parser.add_argument("--clip-duration", type=float, default=2.0)
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--max-epochs", type=int, default=1)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument(
-        "--strategy", default="no_freeze", help="no_freeze | freeze | freeze_unfreeze:EPOCH"
-    )
-    parser.add_argument("--device", default="auto", choices=("auto", "gpu", "cpu"))
-    parser.add_argument("--output", default="fastvid_model.ckpt", help="checkpoint to write")
-    parser.add_argument("--fast-dev-run", action="store_true")
-    args = parser.parse_args(argv)
+    """``fastvid train``: LightningCLI over ``VideoClassifier`` and the folder DataModule."""
+    from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 
-    import fastvid
-    from fastvid.video import VideoClassificationData, VideoClassifier
+    from fastvid.models.classifier import VideoClassifier
+    from fastvid.trainer import Trainer
 
-    datamodule = VideoClassificationData.from_folders(
-        train_folder=args.train_folder,
-        val_folder=args.val_folder,
-        clip_sampler=args.clip_sampler,
-        clip_duration=args.clip_duration,
-        batch_size=args.batch_size,
-        device=args.device,
-    )
-    model = VideoClassifier(
-        num_classes=datamodule.num_classes,
-        labels=datamodule.labels,
-        backbone=args.backbone,
-        pretrained=args.pretrained,
-        learning_rate=args.learning_rate,
-    )
-    trainer = fastvid.Trainer(max_epochs=args.max_epochs, fast_dev_run=args.fast_dev_run)
-    strategy: object = args.strategy
-    if args.strategy.startswith("freeze_unfreeze:"):
-        strategy = ("freeze_unfreeze", int(args.strategy.split(":", 1)[1]))
-    trainer.finetune(model, datamodule=datamodule, strategy=strategy)
-    trainer.save_checkpoint(args.output)
-    print(f"saved {args.output}")
+    class TrainCLI(LightningCLI):
+        def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+            parser.add_argument(
+                "--strategy",
+                type=str | tuple[str, int] | tuple[str, tuple[tuple[int, int], int]],
+                default="no_freeze",
+                help="finetuning strategy: no_freeze | freeze | '[freeze_unfreeze, EPOCH]' | "
+                "'[unfreeze_milestones, [[EPOCH1, EPOCH2], NUM_LAYERS]]' (freeze_unfreeze:EPOCH "
+                "works too)",
+            )
+            parser.add_argument(
+                "--output",
+                type=str,
+                default="fastvid_model.ckpt",
+                help="checkpoint to write; its config goes next to it (.yaml)",
+            )
+            parser.link_arguments("data.num_classes", "model.num_classes", apply_on="instantiate")
+            parser.link_arguments("data.labels", "model.labels", apply_on="instantiate")
+            # The command line's defaults: random weights, one epoch (the library's are Flash's).
+            parser.set_defaults({"model.pretrained": False, "trainer.max_epochs": 1})
+
+    # LightningCLI reads sys.argv (passing args= as well makes it warn): give it the subcommand's.
+    with mock.patch.object(sys, "argv", ["fastvid train", *argv]):
+        cli = TrainCLI(
+            VideoClassifier,
+            _folder_datamodule_class(),
+            trainer_class=Trainer,
+            save_config_callback=None,
+            auto_configure_optimizers=False,
+            parser_kwargs={"prog": "fastvid train", "description": _TRAIN_HELP},
+            run=False,
+        )
+    trainer = cli.trainer
+    assert isinstance(trainer, Trainer)  # trainer_class above; narrows the type for mypy
+    trainer.finetune(cli.model, datamodule=cli.datamodule, strategy=_strategy(cli.config.strategy))
+    output = Path(cli.config.output)
+    trainer.save_checkpoint(output)
+    config = output.with_suffix(".yaml")
+    cli.parser.save(cli.config, config, overwrite=True, skip_none=False)
+    print(f"saved {output} (its configuration: {config}; rerun with --config {config})")
     return 0
+
+
+_TRAIN_HELP = """Train a video classifier on class-per-folder videos (Lightning's CLI).
+
+Every option of VideoClassifier (--model.*), of VideoClassificationData.from_folders
+(--data.*) and of the Trainer (--trainer.*) is available, from the command line or a YAML
+file: `fastvid train --print_config > train.yaml`, edit, `fastvid train --config train.yaml`.
+Example: fastvid train --data.train_folder data/train --data.val_folder data/val
+--model.backbone x3d_xs --trainer.max_epochs 3 --strategy freeze"""
+
+
+@functools.cache
+def _folder_datamodule_class() -> type:
+    """``VideoClassificationData.from_folders`` as the class LightningCLI's ``--data`` wants.
+
+    Made once: jsonargparse registers the class in this module and refuses a second one.
+    """
+    from jsonargparse import class_from_function
+
+    from fastvid.integrations.datamodule import VideoClassificationData
+
+    return class_from_function(
+        VideoClassificationData.from_folders,
+        VideoClassificationData,
+        name="VideoClassificationDataFromFolders",
+    )
+
+
+def _strategy(value: object) -> object:
+    """``"freeze_unfreeze:3"`` (the old spelling) as ``("freeze_unfreeze", 3)``; else as is."""
+    if isinstance(value, str) and ":" in value:
+        name, _, epoch = value.partition(":")
+        return (name, int(epoch))
+    if isinstance(value, list | tuple):
+        return tuple(_strategy(v) if isinstance(v, list) else v for v in value)
+    return value
 
 
 def _predict(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="fastvid predict", description="Predict one label per video with a trained model."
-    )
-    parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("inputs", nargs="+", help="video files or folders")
-    parser.add_argument("--clip-duration", type=float, default=2.0)
-    parser.add_argument("--device", default="auto", choices=("auto", "gpu", "cpu"))
-    args = parser.parse_args(argv)
+    """``fastvid predict``: one label per video, options from the command line or ``--config``."""
+    from jsonargparse import ActionConfigFile, ArgumentParser
 
-    from fastvid.video import VideoClassifier
+    from fastvid.models.predict import predict_videos
+
+    parser = ArgumentParser(
+        prog="fastvid predict",
+        description="Predict one label per video with a trained model "
+        "(`fastvid predict --print_config > predict.yaml` writes a config file to edit).",
+    )
+    parser.add_argument("--config", action=ActionConfigFile, help="a YAML file of these options")
+    parser.add_argument("--checkpoint", type=str, required=True, help="from `fastvid train`")
+    parser.add_argument("inputs", type=str, nargs="+", help="video files or folders")
+    parser.add_argument(
+        "--model_device",
+        type=str,
+        default="auto",
+        help="where the model runs: auto (the GPU when there is one), cpu, cuda, cuda:1, ...",
+    )
+    parser.add_function_arguments(predict_videos, skip={"model", "inputs"})
+    args = parser.parse_args(list(argv))
+
+    import torch
+
+    from fastvid.models.classifier import VideoClassifier
 
     model = VideoClassifier.load_from_checkpoint(args.checkpoint, map_location="cpu")
-    predictions = model.predict(args.inputs, clip_duration=args.clip_duration, device=args.device)
+    device = args.model_device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    options = {k: v for k, v in vars(args).items() if k not in _PREDICT_CLI_ONLY}
+    predictions = predict_videos(model.to(device), list(args.inputs), **options)
     print(json.dumps(predictions, indent=2))
     return 0
+
+
+_PREDICT_CLI_ONLY = frozenset({"config", "checkpoint", "inputs", "model_device", "__path__"})
 
 
 def _models(argv: Sequence[str]) -> int:
@@ -96,8 +163,13 @@ def _demo(argv: Sequence[str]) -> int:
 
 
 def _bench(argv: Sequence[str]) -> int:
-    from fastvid.bench import run_benchmarks
+    from fastvid.bench import run_benchmarks, source_root
 
+    try:
+        source_root()
+    except FileNotFoundError as error:  # a plain `pip install`: no benchmarks/ to run
+        print(f"fastvid bench: {error}", file=sys.stderr)
+        return 2
     return run_benchmarks(argv)
 
 

@@ -1,13 +1,20 @@
+"""The ``fastvid`` command: every subcommand, config files, and a clear ``bench`` refusal."""
+
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from fastvid.cli import main
+from fastvid.testing import make_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,5 +74,118 @@ def test_demo_runs_end_to_end_on_a_tiny_dataset(tmp_path: Path) -> None:
         val_per_class=1,
     )
     assert result["chance"] == 0.25
-    assert 0.0 <= result["val_accuracy"] <= 1.0
+    # 4 validation videos of 2 s, 3 uniform 0.6 s clips each: the accuracy counts 12 clips.
+    clips = result["val_accuracy"] * 12
+    assert abs(clips - round(clips)) < 1e-4, result["val_accuracy"]
+    assert list(result["predictions"]) == ["left_000.webm"]  # the one 'left' val video
     assert set(result["predictions"].values()) <= {"left", "right", "up", "down"}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_dataset(
+        tmp_path_factory.mktemp("cli") / "ds",
+        classes=("a", "b"),
+        per_class=2,
+        splits=("train", "val"),
+        codec="mjpeg",
+        size=(64, 48),
+        duration=1.2,
+        fps=10,
+    )
+
+
+def test_train_then_predict_with_config_files(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkpoint = tmp_path / "out" / "model.ckpt"
+    args = [
+        "train",
+        f"--data.train_folder={tiny / 'train'}",
+        f"--data.val_folder={tiny / 'val'}",
+        "--data.device=cpu",
+        "--data.batch_size=2",
+        "--data.clip_duration=1",
+        "--model.backbone=x3d_xs",
+        "--trainer.fast_dev_run=true",
+        "--trainer.logger=false",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        "--strategy=freeze_unfreeze:1",
+        f"--output={checkpoint}",
+    ]
+    assert main(args) == 0
+    saved = yaml.safe_load(checkpoint.with_suffix(".yaml").read_text())
+    assert saved["model"]["backbone"] == "x3d_xs" and saved["model"]["pretrained"] is False
+    assert saved["data"]["train_folder"] == str(tiny / "train")
+    assert saved["strategy"] == "freeze_unfreeze:1" and saved["trainer"]["max_epochs"] == 1
+    assert f"saved {checkpoint}" in capsys.readouterr().out
+
+    again = tmp_path / "again.ckpt"  # the saved config reproduces the run
+    rerun = ["train", "--config", str(checkpoint.with_suffix(".yaml")), f"--output={again}"]
+    assert main(rerun) == 0
+    assert again.is_file() and again.with_suffix(".yaml").is_file()
+    capsys.readouterr()
+
+    config = tmp_path / "predict.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "checkpoint": str(checkpoint),
+                "inputs": [str(tiny / "val")],
+                "clip_duration": 1.0,
+                "device": "cpu",
+                "model_device": "cpu",
+                "return_probabilities": True,
+            }
+        )
+    )
+    assert main(["predict", "--config", str(config)]) == 0
+    probabilities = json.loads(capsys.readouterr().out)
+    assert sorted(probabilities) == sorted(str(p) for p in (tiny / "val").rglob("*.avi"))
+    assert all(len(p) == 2 and abs(sum(p) - 1) < 1e-5 for p in probabilities.values())
+
+    first = str(next((tiny / "val" / "a").iterdir()))
+    assert main(["predict", "--checkpoint", str(checkpoint), first, "--device=cpu"]) == 0
+    assert set(json.loads(capsys.readouterr().out).values()) <= {"a", "b"}
+
+
+def test_train_help_lists_the_lightning_groups(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--config", "--data.train_folder", "--model.backbone", "--trainer.max_epochs"):
+        assert option in out
+
+
+def test_train_strategy_spellings() -> None:
+    from fastvid.cli import _strategy
+
+    assert _strategy("freeze") == "freeze"
+    assert _strategy("freeze_unfreeze:3") == ("freeze_unfreeze", 3)
+    assert _strategy(["freeze_unfreeze", 3]) == ("freeze_unfreeze", 3)
+    assert _strategy(["unfreeze_milestones", [[1, 2], 3]]) == ("unfreeze_milestones", ((1, 2), 3))
+
+
+def test_bench_without_the_source_tree_says_where_it_runs(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"  # fastvid as `pip install .` leaves it: no benchmarks/
+    shutil.copytree(
+        ROOT / "fastvid", site / "fastvid", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    code = "import sys; from fastvid.cli import main; sys.exit(main(['bench', '--quick']))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        "fastvid bench: the benchmark suite runs from a source checkout"
+    )
+    assert "git clone" in result.stderr and "make bench" in result.stderr

@@ -13,19 +13,29 @@ Batches are the dicts ``fastvid.data.VideoClassificationData`` yields::
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
-from torchmetrics import Accuracy, F1Score, Metric, MetricCollection
+from torch.optim.lr_scheduler import ReduceLROnPlateau
+from torchmetrics import MetricCollection
 
-from fastvid.models.heads import linear_head
+from fastvid.models._arguments import (
+    Head,
+    LossFn,
+    MetricsArg,
+    build_metrics,
+    check_labels,
+    check_learning_rate,
+    check_num_classes,
+    resolve_head,
+    resolve_loss_fn,
+    resolve_optimizer,
+    resolve_scheduler,
+)
 from fastvid.models.registry import BackboneInfo, backbone_info, create_backbone, list_backbones
 
 __all__ = ["VideoClassifier", "average_by_video"]
@@ -35,16 +45,6 @@ LABEL_KEY = "label"
 # Batch entries predict_step passes through so callers can group clips by video.
 _PASS_THROUGH_KEYS: tuple[str, ...] = ("video_name", "video_index", "clip_index", "aug_index")
 _STAGES: tuple[str, ...] = ("train", "val", "test")
-
-LossFn = Callable[[Tensor, Tensor], Tensor]
-Head = nn.Module | Callable[[Tensor], Tensor]
-MetricsArg = Metric | Mapping[str, Metric] | Sequence[Metric] | None
-
-
-class _SchedulerSpec(NamedTuple):
-    factory: Callable[..., Any]
-    kwargs: dict[str, Any]
-    config: dict[str, Any]
 
 
 class VideoClassifier(pl.LightningModule):
@@ -100,22 +100,22 @@ class VideoClassifier(pl.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=_unsaveable_arguments(locals()))
-        self.labels = _validate_labels(labels)
-        self.num_classes = _validate_num_classes(num_classes, self.labels)
+        self.labels = check_labels(labels)
+        self.num_classes = check_num_classes(num_classes, self.labels)
         self.multi_label = bool(multi_label)
-        self.learning_rate = _validate_learning_rate(learning_rate)
-        self._optimizer_factory = _resolve_optimizer(optimizer)
+        self.learning_rate = check_learning_rate(learning_rate)
+        self._optimizer_factory = resolve_optimizer(optimizer)
         self.optimizer_kwargs = dict(optimizer_kwargs or {})
-        self._scheduler = _resolve_scheduler(lr_scheduler)
-        self.loss_fn = _resolve_loss_fn(loss_fn, self.multi_label)
+        self._scheduler = resolve_scheduler(lr_scheduler)
+        self.loss_fn = resolve_loss_fn(loss_fn, self.multi_label)
 
         self.backbone_info: BackboneInfo | None = (
             backbone_info(backbone) if isinstance(backbone, str) else None
         )
         self.backbone, num_features = _build_backbone(backbone, backbone_kwargs, pretrained)
-        self.head = _resolve_head(head, num_features, self.num_classes)
+        self.head = resolve_head(head, num_features, self.num_classes)
 
-        collection = _build_metrics(metrics, self.num_classes, self.multi_label)
+        collection = build_metrics(metrics, self.num_classes, self.multi_label)
         self.train_metrics = collection.clone(prefix="train_")
         self.val_metrics = collection.clone(prefix="val_")
         self.test_metrics = collection.clone(prefix="test_")
@@ -308,159 +308,3 @@ def _is_plain(value: object) -> bool:
 def _unsaveable_arguments(arguments: Mapping[str, Any]) -> list[str]:
     """Constructor arguments that are modules, functions or classes: kept out of hparams."""
     return [k for k, v in arguments.items() if k not in ("self", "__class__") and not _is_plain(v)]
-
-
-def _validate_labels(labels: Sequence[str] | None) -> list[str] | None:
-    if labels is None:
-        return None
-    if isinstance(labels, str) or not all(isinstance(label, str) for label in labels):
-        raise TypeError(f"labels must be a sequence of str, got {labels!r}")
-    return list(labels)
-
-
-def _validate_num_classes(num_classes: int | None, labels: list[str] | None) -> int:
-    if num_classes is None:
-        if labels is None:
-            raise ValueError("pass num_classes or labels (e.g. num_classes=datamodule.num_classes)")
-        num_classes = len(labels)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
-        raise TypeError(f"num_classes must be an int, got {num_classes!r}")
-    if num_classes < 1:
-        raise ValueError(f"num_classes ({num_classes}) must be >= 1")
-    if labels is not None and len(labels) != num_classes:
-        raise ValueError(f"num_classes ({num_classes}) != len(labels) ({len(labels)})")
-    return num_classes
-
-
-def _validate_learning_rate(learning_rate: float | None) -> float | None:
-    if learning_rate is None:
-        return None
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, int | float):
-        raise TypeError(f"learning_rate must be a float, got {learning_rate!r}")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate ({learning_rate}) must be > 0")
-    return float(learning_rate)
-
-
-def _optimizer_classes() -> dict[str, type[Optimizer]]:
-    return {
-        name.lower(): obj
-        for name, obj in vars(torch.optim).items()
-        if isinstance(obj, type) and issubclass(obj, Optimizer) and obj is not Optimizer
-    }
-
-
-def _resolve_optimizer(optimizer: object) -> Callable[..., Optimizer]:
-    if isinstance(optimizer, str):
-        classes = _optimizer_classes()
-        found = classes.get(optimizer.lower())
-        if found is None:
-            names = sorted(cls.__name__ for cls in classes.values())
-            raise ValueError(f"unknown optimizer {optimizer!r}; torch.optim has {names}")
-        return found
-    if callable(optimizer):
-        return optimizer
-    raise TypeError(
-        f"optimizer must be a torch.optim name, an Optimizer class or a factory, got {optimizer!r}"
-    )
-
-
-def _scheduler_classes() -> dict[str, type]:
-    return {
-        name.lower(): obj
-        for name, obj in vars(torch.optim.lr_scheduler).items()
-        if isinstance(obj, type)
-        and issubclass(obj, LRScheduler | ReduceLROnPlateau)
-        and not name.startswith("_")
-        and obj is not LRScheduler
-    }
-
-
-def _resolve_scheduler_factory(scheduler: object) -> Callable[..., Any]:
-    if isinstance(scheduler, str):
-        classes = _scheduler_classes()
-        found = classes.get(scheduler.lower())
-        if found is None:
-            names = sorted(cls.__name__ for cls in classes.values())
-            raise ValueError(
-                f"unknown lr_scheduler {scheduler!r}; torch.optim.lr_scheduler has {names}"
-            )
-        return found
-    if callable(scheduler):
-        return scheduler
-    raise TypeError(f"lr_scheduler must be a name, a class or a factory, got {scheduler!r}")
-
-
-def _resolve_scheduler(lr_scheduler: object) -> _SchedulerSpec | None:
-    if lr_scheduler is None:
-        return None
-    if isinstance(lr_scheduler, tuple | list):
-        if len(lr_scheduler) not in (2, 3):
-            raise ValueError(
-                f"lr_scheduler tuple ({lr_scheduler!r}) must be (scheduler, kwargs) or "
-                "(scheduler, kwargs, lightning_config)"
-            )
-        kwargs, config = lr_scheduler[1], lr_scheduler[2] if len(lr_scheduler) == 3 else {}
-        if not isinstance(kwargs, Mapping) or not isinstance(config, Mapping):
-            raise TypeError(
-                f"lr_scheduler kwargs and lightning_config must be dicts, got {lr_scheduler!r}"
-            )
-        factory = _resolve_scheduler_factory(lr_scheduler[0])
-        return _SchedulerSpec(factory, dict(kwargs), dict(config))
-    return _SchedulerSpec(_resolve_scheduler_factory(lr_scheduler), {}, {})
-
-
-def _resolve_loss_fn(loss_fn: LossFn | None, multi_label: bool) -> LossFn:
-    if loss_fn is None:
-        return F.binary_cross_entropy_with_logits if multi_label else F.cross_entropy
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable, got {loss_fn!r}")
-    return loss_fn
-
-
-def _resolve_head(head: Head | None, num_features: int | None, num_classes: int) -> Head:
-    if head is None:
-        if num_features is None:
-            raise ValueError(
-                "cannot size the default head: the backbone module has no int `num_features`; "
-                "pass head=nn.Linear(<feature width>, num_classes) or set backbone.num_features"
-            )
-        return linear_head(num_features, num_classes)
-    if not callable(head):
-        raise TypeError(f"head must be an nn.Module or a callable, got {head!r}")
-    return head
-
-
-_TASK_PREFIX = re.compile(r"^(Multiclass|Multilabel|Binary)(?=[A-Z])")
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-
-def _metric_name(metric: Metric) -> str:
-    name = _TASK_PREFIX.sub("", type(metric).__name__)
-    return _CAMEL_BOUNDARY.sub("_", name).lower()
-
-
-def _build_metrics(metrics: MetricsArg, num_classes: int, multi_label: bool) -> MetricCollection:
-    if metrics is None:
-        metrics = (
-            F1Score(task="multilabel", num_labels=num_classes)
-            if multi_label
-            else Accuracy(task="multiclass", num_classes=num_classes)
-        )
-    items: list[tuple[object, object]]
-    if isinstance(metrics, Metric):
-        items = [(_metric_name(metrics), metrics)]
-    elif isinstance(metrics, Mapping):
-        items = list(metrics.items())
-    elif isinstance(metrics, Sequence) and not isinstance(metrics, str):
-        items = [(_metric_name(m) if isinstance(m, Metric) else None, m) for m in metrics]
-    else:
-        raise TypeError(f"metrics must be a torchmetrics Metric, a list or a dict, got {metrics!r}")
-    named: dict[str, Metric | MetricCollection] = {}
-    for name, metric in items:
-        if not isinstance(name, str) or not isinstance(metric, Metric):
-            raise TypeError(f"metrics must be torchmetrics Metric instances, got {metrics!r}")
-        if name in named:
-            raise ValueError(f"two metrics are both named {name!r}; pass a {{name: metric}} dict")
-        named[name] = metric
-    return MetricCollection(named)

@@ -33,6 +33,8 @@ from torch import nn
 from torch.optim import Optimizer
 from typing_extensions import override  # a dependency of torch and Lightning
 
+from fastvid._validate import check_bool, check_int, check_positive_int
+
 __all__ = [
     "Freeze",
     "FreezeUnfreeze",
@@ -73,9 +75,7 @@ class _BackboneFinetuning(BaseFinetuning):
 
     def __init__(self, *, train_bn: bool = True) -> None:
         super().__init__()
-        if not isinstance(train_bn, bool):
-            raise TypeError(f"train_bn must be a bool, got {train_bn!r}")
-        self.train_bn = train_bn
+        self.train_bn = check_bool("train_bn", train_bn)
 
     @override
     def freeze_before_training(self, pl_module: pl.LightningModule) -> None:
@@ -164,7 +164,7 @@ class FreezeUnfreeze(_BackboneFinetuning):
 
     def __init__(self, unfreeze_epoch: int, *, train_bn: bool = True) -> None:
         super().__init__(train_bn=train_bn)
-        self.unfreeze_epoch = _validate_epoch("unfreeze_epoch", unfreeze_epoch)
+        self.unfreeze_epoch = check_int("unfreeze_epoch", unfreeze_epoch, minimum=0)
 
     @override
     def _modules_to_unfreeze(self, backbone: nn.Module, epoch: int) -> list[list[nn.Module]]:
@@ -190,7 +190,7 @@ class UnfreezeMilestones(_BackboneFinetuning):
     ) -> None:
         super().__init__(train_bn=train_bn)
         self.milestones = _validate_milestones(milestones)
-        self.num_layers = _validate_num_layers(num_layers)
+        self.num_layers = check_positive_int("num_layers", num_layers)
 
     @override
     def _modules_to_unfreeze(self, backbone: nn.Module, epoch: int) -> list[list[nn.Module]]:
@@ -210,32 +210,16 @@ class UnfreezeMilestones(_BackboneFinetuning):
         }
 
 
-def _validate_epoch(what: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{what} ({value}) must be >= 0")
-    return value
-
-
 def _validate_milestones(milestones: object) -> tuple[int, int]:
     if not isinstance(milestones, tuple | list) or len(milestones) != 2:
         raise ValueError(
             f"milestones ({milestones!r}) must be (epoch_last_layers, epoch_all_layers)"
         )
-    first = _validate_epoch("milestones[0]", milestones[0])
-    second = _validate_epoch("milestones[1]", milestones[1])
+    first = check_int("milestones[0]", milestones[0], minimum=0)
+    second = check_int("milestones[1]", milestones[1], minimum=0)
     if first > second:
         raise ValueError(f"milestones ({milestones!r}) must be non-decreasing")
     return first, second
-
-
-def _validate_num_layers(num_layers: object) -> int:
-    if isinstance(num_layers, bool) or not isinstance(num_layers, int):
-        raise TypeError(f"num_layers must be an int, got {num_layers!r}")
-    if num_layers < 1:
-        raise ValueError(f"num_layers ({num_layers}) must be >= 1")
-    return num_layers
 
 
 def _no_argument(name: str, cls: Callable[..., BaseFinetuning]) -> Callable[..., BaseFinetuning]:
@@ -252,7 +236,7 @@ def _build_freeze_unfreeze(argument: object, train_bn: bool) -> BaseFinetuning:
         raise ValueError(
             'strategy "freeze_unfreeze" needs the epoch to unfreeze at: ("freeze_unfreeze", 3)'
         )
-    return FreezeUnfreeze(_validate_epoch("unfreeze_epoch", argument), train_bn=train_bn)
+    return FreezeUnfreeze(check_int("unfreeze_epoch", argument, minimum=0), train_bn=train_bn)
 
 
 def _build_unfreeze_milestones(argument: object, train_bn: bool) -> BaseFinetuning:
@@ -261,7 +245,7 @@ def _build_unfreeze_milestones(argument: object, train_bn: bool) -> BaseFinetuni
         if isinstance(milestones, tuple | list):
             return UnfreezeMilestones(
                 _validate_milestones(milestones),
-                _validate_num_layers(num_layers),
+                check_positive_int("num_layers", num_layers),
                 train_bn=train_bn,
             )
     raise ValueError(

@@ -9,12 +9,12 @@ time of the clip it returned before (``0.0`` for a new video), until the returne
 
 from __future__ import annotations
 
-import math
-import numbers
 import sys
 from abc import ABC, abstractmethod
 from fractions import Fraction
 from typing import Any, Generic, NamedTuple, TypeVar
+
+from fastvid._validate import check_positive_int, check_positive_real
 
 __all__ = [
     "ClipInfo",
@@ -79,7 +79,9 @@ class ClipSampler(ABC, Generic[InfoT]):
     """
 
     def __init__(self, clip_duration: float | Fraction) -> None:
-        self._clip_duration = Fraction(_validate_clip_duration(clip_duration))
+        self._clip_duration = Fraction(
+            check_positive_real("clip_duration", clip_duration, unit=" seconds")
+        )
         self._current_clip_index = 0
         self._current_aug_index = 0
 
@@ -193,7 +195,7 @@ def clips_for_video(
         RuntimeError: the sampler did not finish within ``max_clips`` clips.
     """
     _validate_video_duration(duration)
-    _validate_positive_int("max_clips", max_clips)
+    check_positive_int("max_clips", max_clips)
     if _is_pytorchvideo_sampler(sampler):
         sampler = PyTorchVideoClipSampler(sampler)
     if not isinstance(sampler, ClipSampler):
@@ -225,41 +227,10 @@ def _is_pytorchvideo_sampler(obj: object) -> bool:
     return module is not None and isinstance(obj, module.ClipSampler)
 
 
-def _validate_real(name: str, value: object) -> float | Fraction:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number (int, float or Fraction), got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} ({value}) must be finite")
-    return value  # type: ignore[return-value]
-
-
-def _validate_clip_duration(clip_duration: object) -> float | Fraction:
-    value = _validate_real("clip_duration", clip_duration)
-    if value <= 0:
-        raise ValueError(f"clip_duration ({clip_duration}) must be > 0 seconds")
-    return value
-
-
-def _validate_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}: {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} ({value}) must be >= 1")
-    return int(value)
-
-
-def _validate_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__}: {value!r}")
-    return value
-
-
 def _validate_video_duration(duration: object) -> None:
     if duration is None:
         raise ValueError(
             "video duration is None: the video's duration is unknown, so clips cannot be "
             "planned (PyTorchVideo would fail here too); re-encode or drop the video"
         )
-    value = _validate_real("video duration", duration)
-    if value <= 0:
-        raise ValueError(f"video duration ({duration}) must be > 0 seconds")
+    check_positive_real("video duration", duration, unit=" seconds")

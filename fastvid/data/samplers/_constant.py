@@ -6,7 +6,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from fastvid.data.samplers._base import ClipInfo, ClipSampler, _validate_positive_int
+from fastvid._validate import check_positive_int
+from fastvid.data.samplers._base import ClipInfo, ClipSampler
 
 __all__ = ["ConstantClipsPerVideoSampler"]
 
@@ -38,8 +39,8 @@ class ConstantClipsPerVideoSampler(ClipSampler[ClipInfo]):
         augs_per_clip: int = 1,
     ) -> None:
         super().__init__(clip_duration)
-        self._clips_per_video = _validate_positive_int("clips_per_video", clips_per_video)
-        self._augs_per_clip = _validate_positive_int("augs_per_clip", augs_per_clip)
+        self._clips_per_video = check_positive_int("clips_per_video", clips_per_video)
+        self._augs_per_clip = check_positive_int("augs_per_clip", augs_per_clip)
 
     @property
     def clips_per_video(self) -> int:

@@ -13,12 +13,12 @@ import sys
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from fastvid._validate import check_positive_int
 from fastvid.data.samplers._base import (
     ClipInfo,
     ClipInfoList,
     ClipSampler,
     InfoT,
-    _validate_positive_int,
 )
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class RandomMultiClipSampler(_RandomSampler[ClipInfoList]):
         generator: RandomSource = None,
     ) -> None:
         super().__init__(clip_duration, generator=generator)
-        self._num_clips = _validate_positive_int("num_clips", num_clips)
+        self._num_clips = check_positive_int("num_clips", num_clips)
 
     @property
     def num_clips(self) -> int:

@@ -6,11 +6,10 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from fastvid._validate import check_bool, check_positive_real, check_real
 from fastvid.data.samplers._base import (
     ClipInfo,
     ClipSampler,
-    _validate_bool,
-    _validate_real,
 )
 
 __all__ = ["UniformClipSampler"]
@@ -52,8 +51,8 @@ class UniformClipSampler(ClipSampler[ClipInfo]):
         # PyTorchVideo keeps the stride (or the raw clip_duration) unconverted; so do we, so
         # that float strides round exactly as they do there.
         self._stride = clip_duration if stride is None else _validate_stride(stride, clip_duration)
-        self._backpad_last = _validate_bool("backpad_last", backpad_last)
-        self._eps = _validate_eps(eps)
+        self._backpad_last = check_bool("backpad_last", backpad_last)
+        self._eps = check_positive_real("eps", eps)
 
     @property
     def stride(self) -> float | Fraction:
@@ -131,16 +130,9 @@ class UniformClipSampler(ClipSampler[ClipInfo]):
 
 
 def _validate_stride(stride: object, clip_duration: float | Fraction) -> float | Fraction:
-    value = _validate_real("stride", stride)
+    value = check_real("stride", stride)
     if not 0 < value <= clip_duration:
         raise ValueError(
             f"stride ({stride}) must be > 0 and <= clip_duration ({clip_duration}) seconds"
         )
-    return value
-
-
-def _validate_eps(eps: object) -> float | Fraction:
-    value = _validate_real("eps", eps)
-    if value <= 0:
-        raise ValueError(f"eps ({eps}) must be > 0")
     return value

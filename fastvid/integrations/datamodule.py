@@ -7,11 +7,7 @@ the metadata index and DALI pipelines are made in :meth:`setup` (Lightning conve
 
 from __future__ import annotations
 
-import logging
-import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytorch_lightning as pl
@@ -27,27 +23,19 @@ from fastvid.data.transforms import (
     sample_transform,
     validate_transform_dict,
 )
+from fastvid.integrations._stages import (
+    STAGES,
+    PathLike,
+    Split,
+    classes_of,
+    first_given,
+    load_stages,
+    per_stage,
+    predict_list,
+)
 from fastvid.reader.loader import ClipLoader
 
 __all__ = ["VideoClassificationData"]
-
-logger = logging.getLogger(__name__)
-
-STAGES = ("train", "val", "test", "predict")
-PathLike = str | os.PathLike[str]
-
-
-@dataclass(frozen=True)
-class _Split:
-    videos: layout.LabeledVideoList
-    transforms: dict[str, Any]
-
-
-def _first_given(name: str, **candidates: Any) -> Any:
-    given = {k: v for k, v in candidates.items() if v is not None}
-    if len(given) > 1:
-        raise ValueError(f"pass only one of {', '.join(given)} (they are the same {name})")
-    return next(iter(given.values()), None)
 
 
 class VideoClassificationData(pl.LightningDataModule):
@@ -81,7 +69,7 @@ class VideoClassificationData(pl.LightningDataModule):
 
     def __init__(
         self,
-        splits: Mapping[str, _Split],
+        splits: Mapping[str, Split],
         *,
         clip_sampler: Any = "random",
         clip_duration: float = 2,
@@ -161,15 +149,15 @@ class VideoClassificationData(pl.LightningDataModule):
             extensions: Video file extensions to pick up. Default: common video extensions.
             **kwargs: The constructor's options (``clip_sampler``, ``clip_duration``, ...).
         """
-        lists = _load_stages(
-            _per_stage(train_folder, val_folder, test_folder),
+        lists = load_stages(
+            per_stage(train_folder, val_folder, test_folder),
             lambda folder, classes: layout.from_folder(
                 folder, extensions=extensions, classes=classes
             ),
         )
         if predict_folder is not None:
-            lists["predict"] = _predict_list(predict_folder, extensions, _classes_of(lists))
-        transforms = _per_stage(train_transform, val_transform, test_transform, predict_transform)
+            lists["predict"] = predict_list(predict_folder, extensions, classes_of(lists))
+        transforms = per_stage(train_transform, val_transform, test_transform, predict_transform)
         return cls._from_lists(lists, transforms, **kwargs)
 
     @classmethod
@@ -189,10 +177,10 @@ class VideoClassificationData(pl.LightningDataModule):
         """Flash's ``from_paths``: :meth:`from_folders`, accepting both argument spellings
         (``train_data_path=`` and ``train_folder=``)."""
         return cls.from_folders(
-            train_folder=_first_given("train path", a=train_data_path, b=train_folder),
-            val_folder=_first_given("val path", a=val_data_path, b=val_folder),
-            test_folder=_first_given("test path", a=test_data_path, b=test_folder),
-            predict_folder=_first_given("predict path", a=predict_data_path, b=predict_folder),
+            train_folder=first_given("train path", a=train_data_path, b=train_folder),
+            val_folder=first_given("val path", a=val_data_path, b=val_folder),
+            test_folder=first_given("test path", a=test_data_path, b=test_folder),
+            predict_folder=first_given("predict path", a=predict_data_path, b=predict_folder),
             **kwargs,
         )
 
@@ -224,15 +212,15 @@ class VideoClassificationData(pl.LightningDataModule):
                 )
             return layout.from_pairs(zip(files, targets, strict=True), classes=classes)
 
-        given = _per_stage(
+        given = per_stage(
             (train_files, train_targets), (val_files, val_targets), (test_files, test_targets)
         )
-        lists = _load_stages({k: v for k, v in given.items() if v[0] is not None}, load)
+        lists = load_stages({k: v for k, v in given.items() if v[0] is not None}, load)
         if predict_files is not None:
             lists["predict"] = layout.from_pairs(
-                [(f, 0) for f in predict_files], classes=_classes_of(lists) or ("unknown",)
+                [(f, 0) for f in predict_files], classes=classes_of(lists) or ("unknown",)
             )
-        transforms = _per_stage(train_transform, val_transform, test_transform, predict_transform)
+        transforms = per_stage(train_transform, val_transform, test_transform, predict_transform)
         return cls._from_lists(lists, transforms, **kwargs)
 
     @classmethod
@@ -251,11 +239,11 @@ class VideoClassificationData(pl.LightningDataModule):
         **kwargs: Any,
     ) -> VideoClassificationData:
         """CSV / text files of ``path label`` lines (PyTorchVideo's format), per stage."""
-        lists = _load_stages(
-            _per_stage(train_file, val_file, test_file, predict_file),
+        lists = load_stages(
+            per_stage(train_file, val_file, test_file, predict_file),
             lambda file, classes: layout.from_csv(file, root=root, classes=classes),
         )
-        transforms = _per_stage(train_transform, val_transform, test_transform, predict_transform)
+        transforms = per_stage(train_transform, val_transform, test_transform, predict_transform)
         return cls._from_lists(lists, transforms, **kwargs)
 
     @classmethod
@@ -279,7 +267,7 @@ class VideoClassificationData(pl.LightningDataModule):
                 if given is not None
                 else default_transforms(stage)
             )
-            splits[stage] = _Split(videos, chosen)
+            splits[stage] = Split(videos, chosen)
         return cls(splits, **kwargs)
 
     # -- Flash properties -----------------------------------------------------------------
@@ -414,41 +402,3 @@ _OPTION_NAMES = frozenset(
         "loader_kwargs",
     }
 )
-
-
-def _per_stage(*values: Any) -> dict[str, Any]:
-    """``{"train": ..., "val": ..., "test": ..., "predict": ...}`` from positional values."""
-    return dict(zip(STAGES, values, strict=False))
-
-
-def _classes_of(lists: Mapping[str, layout.LabeledVideoList]) -> tuple[str, ...] | None:
-    return next((videos.classes for videos in lists.values()), None)
-
-
-def _load_stages(
-    sources: Mapping[str, Any],
-    load: Callable[[Any, tuple[str, ...] | None], layout.LabeledVideoList],
-) -> dict[str, layout.LabeledVideoList]:
-    """Load each given stage; the first stage's classes are every later stage's classes."""
-    lists: dict[str, layout.LabeledVideoList] = {}
-    for stage, source in sources.items():
-        if source is not None:
-            lists[stage] = load(source, _classes_of(lists))
-    return lists
-
-
-def _predict_list(
-    folder: PathLike, extensions: Sequence[str], classes: tuple[str, ...] | None
-) -> layout.LabeledVideoList:
-    """A predict folder: class-per-folder if it has class folders, else the videos in it."""
-    root = Path(folder)
-    if not root.exists():
-        raise FileNotFoundError(f"predict folder {root} does not exist")
-    flat = sorted(
-        p
-        for p in root.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in extensions
-    )
-    if flat:
-        return layout.from_pairs([(p, 0) for p in flat], classes=classes or ("unknown",))
-    return layout.from_folder(root, extensions=extensions)

@@ -1,0 +1,80 @@
+"""``VideoClassificationData``'s stages: per-stage arguments, video lists, predict folders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastvid.data import layout
+
+__all__ = [
+    "STAGES",
+    "PathLike",
+    "Split",
+    "classes_of",
+    "first_given",
+    "load_stages",
+    "per_stage",
+    "predict_list",
+]
+
+STAGES = ("train", "val", "test", "predict")
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class Split:
+    """One stage's videos and its validated transform dict."""
+
+    videos: layout.LabeledVideoList
+    transforms: dict[str, Any]
+
+
+def first_given(name: str, **candidates: Any) -> Any:
+    """The one candidate that is not ``None`` (or ``None``); two given is a ``ValueError``."""
+    given = {k: v for k, v in candidates.items() if v is not None}
+    if len(given) > 1:
+        raise ValueError(f"pass only one of {', '.join(given)} (they are the same {name})")
+    return next(iter(given.values()), None)
+
+
+def per_stage(*values: Any) -> dict[str, Any]:
+    """``{"train": ..., "val": ..., "test": ..., "predict": ...}`` from positional values."""
+    return dict(zip(STAGES, values, strict=False))
+
+
+def classes_of(lists: Mapping[str, layout.LabeledVideoList]) -> tuple[str, ...] | None:
+    """The classes of the first stage loaded, ``None`` before any."""
+    return next((videos.classes for videos in lists.values()), None)
+
+
+def load_stages(
+    sources: Mapping[str, Any],
+    load: Callable[[Any, tuple[str, ...] | None], layout.LabeledVideoList],
+) -> dict[str, layout.LabeledVideoList]:
+    """Load each given stage; the first stage's classes are every later stage's classes."""
+    lists: dict[str, layout.LabeledVideoList] = {}
+    for stage, source in sources.items():
+        if source is not None:
+            lists[stage] = load(source, classes_of(lists))
+    return lists
+
+
+def predict_list(
+    folder: PathLike, extensions: Sequence[str], classes: tuple[str, ...] | None
+) -> layout.LabeledVideoList:
+    """A predict folder: class-per-folder if it has class folders, else the videos in it."""
+    root = Path(folder)
+    if not root.exists():
+        raise FileNotFoundError(f"predict folder {root} does not exist")
+    flat = sorted(
+        p
+        for p in root.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in extensions
+    )
+    if flat:
+        return layout.from_pairs([(p, 0) for p in flat], classes=classes or ("unknown",))
+    return layout.from_folder(root, extensions=extensions)

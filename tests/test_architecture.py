@@ -46,7 +46,7 @@ def test_import_contracts_are_kept() -> None:
 @pytest.mark.parametrize(
     ("module", "upward_import", "contracts"),
     [
-        ("data/layout.py", "import fastvid.reader.loader", {LAYERS}),
+        ("data/layout/_folder.py", "import fastvid.reader.loader", {LAYERS}),
         # the DataModule imports Lightning, and the prediction path reads the frame plan
         ("reader/plan.py", "import fastvid.integrations.datamodule", ALL),
         ("integrations/callbacks.py", "import fastvid.models.heads", {LAYERS}),

@@ -6,6 +6,7 @@
 """
 
 from fastvid.testing._dataset import make_dataset
+from fastvid.testing._formats import available_codecs, container_extension
 from fastvid.testing._stamp import (
     BITS,
     MAX_INDEX,
@@ -13,7 +14,7 @@ from fastvid.testing._stamp import (
     stamp_band_height,
     stamp_frame_index,
 )
-from fastvid.testing._video import available_codecs, container_extension, make_video
+from fastvid.testing._video import make_video
 
 __all__ = [
     "BITS",

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from fastvid.testing._video import _CONTAINERS, Codec, container_extension, make_video
+from fastvid.testing._formats import CONTAINERS, Codec, container_extension
+from fastvid.testing._video import make_video
 
 __all__ = ["make_dataset"]
 
@@ -39,8 +40,8 @@ def _validate_ext(ext: str | None, codec: Codec) -> str:
     if not isinstance(ext, str):
         raise TypeError(f"ext must be a string or None, got {type(ext).__name__}")
     ext = ext.lower() if ext.startswith(".") else "." + ext.lower()
-    if ext not in _CONTAINERS:
-        raise ValueError(f"ext ({ext!r}) must be one of {sorted(_CONTAINERS)} or None")
+    if ext not in CONTAINERS:
+        raise ValueError(f"ext ({ext!r}) must be one of {sorted(CONTAINERS)} or None")
     return ext
 
 

@@ -9,112 +9,39 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
 from pathlib import Path
 from typing import Literal, cast
 
 import av
 import numpy as np
 
+from fastvid._validate import check_choice, check_int
+from fastvid.testing._content import CONTENT, Render
+from fastvid.testing._formats import (
+    CONTAINERS,
+    MIN_BIT_RATE,
+    Codec,
+    CodecSpec,
+    ContainerSpec,
+    available_codecs,
+    codec_spec,
+    container_extension,
+)
 from fastvid.testing._stamp import MAX_INDEX, stamp_band_height, stamp_frame_index
 
 __all__ = ["available_codecs", "container_extension", "make_video"]
 
-Codec = Literal["h264", "hevc", "mpeg4", "vp9", "vp8", "mjpeg"]
 Content = Literal["textured", "flat", "motion"]
 
 
-@dataclass(frozen=True)
-class _CodecSpec:
-    encoder: str
-    extension: str
-    pix_fmt: str
-    bits_per_pixel: float  # default bit rate = this * width * height * fps (with a floor)
-    options: dict[str, str] = field(default_factory=dict)
-
-
-_CODECS: dict[str, _CodecSpec] = {
-    # mbtree=0: with macroblock-tree rate control, libx264's ABR output changed from process
-    # to process (seen here: 18 different files from 150 identical runs).
-    "h264": _CodecSpec(
-        "libx264", ".mp4", "yuv420p", 0.09, {"preset": "fast", "x264-params": "mbtree=0"}
-    ),
-    "hevc": _CodecSpec(
-        "libx265",
-        ".mp4",
-        "yuv420p",
-        0.07,
-        {"preset": "fast", "x265-params": "log-level=error:pools=none:frame-threads=1"},
-    ),
-    "mpeg4": _CodecSpec("mpeg4", ".mp4", "yuv420p", 0.15),
-    # realtime/8: 7x faster than good/5 at 720p. qmax 63 (FFmpeg's default caps it at 31)
-    # lets the rate control go lower on noisy content; it still overshoots ~2x at 720p, hence
-    # the low bits per pixel (0.035 → ~4 Mbit/s at 720p30).
-    "vp9": _CodecSpec(
-        "libvpx-vp9",
-        ".webm",
-        "yuv420p",
-        0.035,
-        {"deadline": "realtime", "cpu-used": "8", "qmax": "63"},
-    ),
-    "vp8": _CodecSpec("libvpx", ".webm", "yuv420p", 0.1, {"deadline": "good", "cpu-used": "5"}),
-    "mjpeg": _CodecSpec("mjpeg", ".avi", "yuvj420p", 0.8),
-}
-_MIN_BIT_RATE = 300_000  # small frames need more bits per pixel for a readable stamp
-
-
-@dataclass(frozen=True)
-class _ContainerSpec:
-    time_base: Fraction | None  # stream time base for VFR files; None: fixed rate only (no VFR)
-    audio_codec: str
-    rotation: bool  # can store a display matrix
-
-
-_CONTAINERS: dict[str, _ContainerSpec] = {
-    ".mp4": _ContainerSpec(Fraction(1, 90000), "aac", rotation=True),
-    ".mov": _ContainerSpec(Fraction(1, 90000), "aac", rotation=True),
-    ".mkv": _ContainerSpec(Fraction(1, 1000), "libopus", rotation=True),
-    ".webm": _ContainerSpec(Fraction(1, 1000), "libopus", rotation=True),
-    ".avi": _ContainerSpec(None, "pcm_s16le", rotation=False),
-}
 _AUDIO_RATE = 48000
 _AUDIO_TONE_HZ = 440.0
 _ROTATIONS = (0, 90, 180, 270, -90, -180, -270)
 _MIN_SIZE = (64, 48)
 _MAX_FPS = 240
-
-
-def container_extension(codec: Codec) -> str:
-    """Return the default container extension for ``codec``, with the dot.
-
-    ``h264``/``hevc``/``mpeg4`` → ``.mp4``, ``vp9``/``vp8`` → ``.webm``, ``mjpeg`` → ``.avi``.
-
-    Args:
-        codec: One of ``"h264"``, ``"hevc"``, ``"mpeg4"``, ``"vp9"``, ``"vp8"``, ``"mjpeg"``.
-    """
-    return _spec(codec).extension
-
-
-@cache
-def available_codecs() -> tuple[str, ...]:
-    """Return the codecs (of ``make_video``'s choices) this PyAV build can encode."""
-    found = []
-    for name, spec in _CODECS.items():
-        try:
-            av.codec.Codec(spec.encoder, "w")
-        except ValueError:  # av.codec.codec.UnknownCodecError
-            continue
-        found.append(name)
-    return tuple(found)
-
-
-def _spec(codec: str) -> _CodecSpec:
-    if codec not in _CODECS:
-        raise ValueError(f"codec ({codec!r}) must be one of {sorted(_CODECS)}")
-    return _CODECS[codec]
 
 
 # --------------------------------------------------------------------------- validation
@@ -152,11 +79,6 @@ def _validate_duration(duration: float) -> float:
     return float(duration)
 
 
-def _validate_choice(name: str, value: object, allowed: Mapping[str, object]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} ({value!r}) must be one of {sorted(allowed)}")
-
-
 def _validate_motion(motion: tuple[float, float]) -> tuple[float, float]:
     if (
         not isinstance(motion, (tuple, list))
@@ -177,191 +99,24 @@ def _validate_optional_positive(name: str, value: int | None) -> None:
         raise ValueError(f"{name} ({value}) must be > 0 or None")
 
 
-def _validate_seed(seed: int) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed ({seed}) must be >= 0")
-
-
-def _validate_rotation(rotation: int) -> None:
-    if rotation not in _ROTATIONS:
-        raise ValueError(f"rotation ({rotation!r}) must be one of {_ROTATIONS}")
-
-
-def _validate_container(path: Path, *, vfr: bool, rotation: int) -> _ContainerSpec:
+def _validate_container(path: Path, *, vfr: bool, rotation: int) -> ContainerSpec:
     ext = path.suffix.lower()
-    if ext not in _CONTAINERS:
+    if ext not in CONTAINERS:
         raise ValueError(
-            f"path {str(path)!r} has extension {ext!r}; supported containers: {sorted(_CONTAINERS)}"
+            f"path {str(path)!r} has extension {ext!r}; supported containers: {sorted(CONTAINERS)}"
         )
-    spec = _CONTAINERS[ext]
+    spec = CONTAINERS[ext]
     if vfr and spec.time_base is None:
         raise ValueError(
             f"vfr=True needs a container with per-frame timestamps; {ext!r} has a fixed rate, "
-            f"use one of {sorted(e for e, c in _CONTAINERS.items() if c.time_base is not None)}"
+            f"use one of {sorted(e for e, c in CONTAINERS.items() if c.time_base is not None)}"
         )
     if rotation and not spec.rotation:
         raise ValueError(
             f"rotation ({rotation}) needs a container with a display matrix; {ext!r} has none, "
-            f"use one of {sorted(e for e, c in _CONTAINERS.items() if c.rotation)}"
+            f"use one of {sorted(e for e, c in CONTAINERS.items() if c.rotation)}"
         )
     return spec
-
-
-# --------------------------------------------------------------------------- content
-
-_NOISE_BANK = 8  # distinct sensor-noise frames, cycled in a seeded order
-_NOISE_LEVEL = 6  # sensor noise in -6..6 (uniform), added without clipping
-_LOW, _HIGH = 8, 247  # content range, so noise never over/underflows uint8
-
-
-def _interp_matrix(n_out: int, n_in: int, step: float) -> np.ndarray:
-    """Return the (n_out, n_in) linear-interpolation matrix sampling at ``i / step``."""
-    pos = np.arange(n_out) / step
-    lo = np.minimum(pos.astype(np.int64), n_in - 2)
-    frac = (pos - lo).astype(np.float32)
-    matrix = np.zeros((n_out, n_in), dtype=np.float32)
-    rows = np.arange(n_out)
-    matrix[rows, lo] = 1 - frac
-    matrix[rows, lo + 1] = frac
-    return matrix
-
-
-def _value_noise(rng: np.random.Generator, height: int, width: int, cell: float) -> np.ndarray:
-    """Smooth random field (height, width) with features about ``cell`` px, unit std."""
-    low = rng.standard_normal((int(height / cell) + 2, int(width / cell) + 2), dtype=np.float32)
-    field_ = (
-        _interp_matrix(height, low.shape[0], cell)
-        @ low
-        @ _interp_matrix(width, low.shape[1], cell).T
-    )
-    return field_ / max(float(field_.std()), 1e-6)
-
-
-def _texture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    """A colourful, natural-looking (height, width, 3) uint8 texture in [_LOW, _HIGH]."""
-    scale = max(height, width) / 256
-    luma = np.zeros((height, width), dtype=np.float32)
-    for cell, weight in ((96, 1.0), (32, 0.7), (10, 0.5), (3, 0.35)):
-        luma += weight * _value_noise(rng, height, width, max(2.0, cell * scale**0.5))
-    luma += 0.25 * rng.standard_normal((height, width), dtype=np.float32)  # fine grain
-    # Hard-edged regions (shadows, objects) like real footage has.
-    luma += 1.2 * (_value_noise(rng, height, width, 40 * scale**0.5) > 0.4)
-    luma = (luma - luma.mean()) / max(float(luma.std()), 1e-6)
-    tint = np.stack([_value_noise(rng, height, width, 120 * scale**0.5) for _ in range(2)], axis=-1)
-    base = rng.uniform(0.6, 1.0, size=3).astype(np.float32)
-    rgb = 120 + 45 * luma[..., None] * base + 25 * (tint @ rng.uniform(-1, 1, (2, 3)))
-    return np.clip(rgb, _LOW, _HIGH).astype(np.uint8)
-
-
-class _Noise:
-    """Per-frame sensor noise, cycled from a small seeded bank (uint8, added modulo 256)."""
-
-    def __init__(self, rng: np.random.Generator, height: int, width: int) -> None:
-        bank = rng.integers(-_NOISE_LEVEL, _NOISE_LEVEL + 1, (_NOISE_BANK, height, width, 3))
-        self._bank = bank.astype(np.int8).view(np.uint8)
-        self._order = rng.integers(0, _NOISE_BANK, size=MAX_INDEX + 1)
-
-    def add(self, frame: np.ndarray, index: int) -> np.ndarray:
-        """Return ``frame + noise`` (frame must lie in [_LOW, _HIGH], so nothing wraps)."""
-        return np.add(frame, self._bank[self._order[index]], dtype=np.uint8)
-
-
-def _bounce(start: float, step: float, span: int, count: int) -> np.ndarray:
-    """Integer positions start + step*i, reflected to stay within [0, span]."""
-    pos = start + step * np.arange(count)
-    if span <= 0:
-        return np.zeros(count, dtype=np.int64)
-    period = 2 * span
-    pos = np.mod(pos, period)
-    pos = np.where(pos > span, period - pos, pos)
-    return np.rint(pos).astype(np.int64)
-
-
-_MAX_PAN_SPAN = 480  # px of texture beyond the frame; longer pans bounce back
-
-
-_Render = Callable[[int], np.ndarray]  # frame number -> (H, W, 3) uint8 content, unstamped
-
-
-def _textured(
-    rng: np.random.Generator, width: int, height: int, count: int, motion: tuple[float, float]
-) -> _Render:
-    if motion == (0.0, 0.0):
-        angle = rng.uniform(0, 2 * np.pi)
-        speed = rng.uniform(1.0, 2.0) * max(1.0, width / 640)
-        motion = (speed * math.cos(angle), speed * math.sin(angle))
-    spans = [min(_MAX_PAN_SPAN, math.ceil(abs(v) * (count - 1))) for v in motion]
-    texture = _texture(rng, height + spans[1], width + spans[0])
-    xs = _bounce(rng.uniform(0, spans[0]) if spans[0] else 0, motion[0], spans[0], count)
-    ys = _bounce(rng.uniform(0, spans[1]) if spans[1] else 0, motion[1], spans[1], count)
-    noise = _Noise(rng, height, width)
-
-    def render(i: int) -> np.ndarray:
-        crop = texture[ys[i] : ys[i] + height, xs[i] : xs[i] + width]
-        return noise.add(crop, i)
-
-    return render
-
-
-def _flat(
-    rng: np.random.Generator, width: int, height: int, count: int, motion: tuple[float, float]
-) -> _Render:
-    start = rng.uniform(40, 200, size=3).astype(np.float32)
-    gx = rng.uniform(-40, 40, size=3).astype(np.float32)
-    gy = rng.uniform(-40, 40, size=3).astype(np.float32)
-    drift = rng.uniform(-0.5, 0.5, size=3).astype(np.float32)
-    x = np.linspace(-1, 1, width, dtype=np.float32)[None, :, None]
-    y = np.linspace(-1, 1, height, dtype=np.float32)[:, None, None]
-    gradient = gx * x + gy * y
-
-    def render(i: int) -> np.ndarray:
-        base = start + drift * ((i % 200) - 100)
-        return np.clip(base + gradient, _LOW, _HIGH).astype(np.uint8)
-
-    return render
-
-
-def _moving_object(
-    rng: np.random.Generator, width: int, height: int, count: int, motion: tuple[float, float]
-) -> _Render:
-    background = (_texture(rng, height, width) * 0.55 + 10).astype(np.uint8)  # dim: object pops
-    noise = _Noise(rng, height, width)
-    top = stamp_band_height(width, height)
-    area_h = height - top
-    radius = max(4.0, min(width, area_h) / 7)
-    colour = np.array([255, 235, 90], dtype=np.float32)  # bright yellow
-    # The path passes near the centre at mid-clip (seeded jitter), so a short clip shows the
-    # whole object moving; a long one wraps around the edges, keeping its direction.
-    jitter = rng.uniform(-0.15, 0.15, size=2)
-    cx0 = width * (0.5 + jitter[0]) - motion[0] * (count - 1) / 2
-    cy0 = area_h * (0.5 + jitter[1]) - motion[1] * (count - 1) / 2
-    reach = math.ceil(radius) + 1
-    offsets = np.arange(-reach, reach + 1)
-
-    def render(i: int) -> np.ndarray:
-        frame = noise.add(background, i)
-        cx, cy = cx0 + motion[0] * i, cy0 + motion[1] * i
-        # Draw with wrap-around so the object never leaves the frame.
-        xs = (math.floor(cx) + offsets) % width
-        ys = (math.floor(cy) + offsets) % area_h
-        dx = math.floor(cx) + offsets - cx
-        dy = math.floor(cy) + offsets - cy
-        alpha = np.clip(radius + 0.5 - np.hypot(dy[:, None], dx[None, :]), 0, 1)[..., None]
-        region = np.ix_(ys + top, xs)
-        patch = frame[region].astype(np.float32)
-        frame[region] = (patch * (1 - alpha) + np.minimum(colour, _HIGH) * alpha).astype(np.uint8)
-        return frame
-
-    return render
-
-
-_CONTENT: dict[str, Callable[..., _Render]] = {
-    "textured": _textured,
-    "flat": _flat,
-    "motion": _moving_object,
-}
 
 
 # --------------------------------------------------------------------------- timing
@@ -468,16 +223,16 @@ def make_video(
             cannot hold.
     """
     path = Path(path)
-    spec = _spec(codec)
+    spec = codec_spec(codec)
     width, height = _validate_size(size)
     rate = _validate_fps(fps)
     seconds = _validate_duration(duration)
-    _validate_choice("content", content, _CONTENT)
+    check_choice("content", content, sorted(CONTENT))
     velocity = _validate_motion(motion)
-    _validate_rotation(rotation)
+    check_choice("rotation", rotation, _ROTATIONS)
     _validate_optional_positive("bitrate", bitrate)
     _validate_optional_positive("gop", gop)
-    _validate_seed(seed)
+    check_int("seed", seed, minimum=0)
     box = _validate_container(path, vfr=vfr, rotation=rotation)
     if codec not in available_codecs():
         raise ValueError(
@@ -491,11 +246,11 @@ def make_video(
             f"duration ({duration}) at fps ({fps}) gives {len(times)} frames; the frame-index "
             f"stamp holds at most {MAX_INDEX + 1}"
         )
-    render = _CONTENT[content](
+    render = CONTENT[content](
         np.random.default_rng([int(seed), 0]), width, height, len(times), velocity
     )
     if bitrate is None:
-        bitrate = max(_MIN_BIT_RATE, round(spec.bits_per_pixel * width * height * float(rate)))
+        bitrate = max(MIN_BIT_RATE, round(spec.bits_per_pixel * width * height * float(rate)))
     plan = _EncodePlan(
         codec=spec,
         container=box,
@@ -524,8 +279,8 @@ def make_video(
 
 @dataclass(frozen=True)
 class _EncodePlan:
-    codec: _CodecSpec
-    container: _ContainerSpec
+    codec: CodecSpec
+    container: ContainerSpec
     width: int
     height: int
     rate: Fraction
@@ -537,7 +292,7 @@ class _EncodePlan:
     audio_seconds: float | None  # None: no audio track
 
 
-def _encode(path: Path, plan: _EncodePlan, render: _Render) -> None:
+def _encode(path: Path, plan: _EncodePlan, render: Render) -> None:
     # bitexact: no random UIDs (Matroska) or version strings, so files are byte-identical.
     with av.open(str(path), "w", options={"fflags": "+bitexact"}) as container:
         stream = cast(

@@ -1,15 +1,22 @@
+"""The one-line alias PyTorchVideo 0.1.5 needs on current torchvision."""
+
 import importlib
 import subprocess
 import sys
 
+import torch
+
 from fastvid._compat import pytorchvideo as shim
 
 
-def test_pytorchvideo_transforms_import_after_install() -> None:
+def test_pytorchvideo_transforms_import_and_run_after_install() -> None:
     shim.install()
     transforms = importlib.import_module("pytorchvideo.transforms")
-    assert hasattr(transforms, "RandomShortSideScale")
-    assert hasattr(transforms, "UniformTemporalSubsample")
+    clip = torch.arange(8, dtype=torch.float32).view(1, 8, 1, 1).expand(3, 8, 6, 10)
+    subsampled = transforms.UniformTemporalSubsample(4)(clip)
+    assert subsampled[0, :, 0, 0].tolist() == [0.0, 2.0, 4.0, 7.0]  # linspace(0, 7, 4).long()
+    scaled = transforms.RandomShortSideScale(12, 12)(clip)
+    assert scaled.shape == (3, 8, 12, 20)  # short side 6 -> 12, aspect kept
 
 
 def test_alias_points_at_renamed_module_with_affine() -> None:

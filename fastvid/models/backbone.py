@@ -7,13 +7,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 from urllib.parse import urlparse
 
 import torch
 from torch import nn
 
-__all__ = ["SOURCES", "BackboneInfo", "Source", "WeightsURL"]
+__all__ = ["SOURCES", "BackboneInfo", "CatalogEntry", "Source", "WeightsURL", "catalog_info"]
 
 Source = Literal["pytorchvideo", "torchvision", "custom"]
 SOURCES: tuple[str, ...] = ("pytorchvideo", "torchvision", "custom")
@@ -85,3 +85,42 @@ class BackboneInfo:
                 f"least {self.min_input} and at most {self.max_input} (None: unbounded); its "
                 f"weights were trained on {self.native_input}"
             )
+
+
+class CatalogEntry(Protocol):
+    """What a built-in catalogue lists per model: its head and the clips it takes."""
+
+    @property
+    def projection(self) -> str: ...
+
+    @property
+    def min_input(self) -> tuple[int, int, int]: ...
+
+    @property
+    def max_input(self) -> tuple[int | None, int | None, int | None]: ...
+
+    @property
+    def native_input(self) -> tuple[int, int, int]: ...
+
+
+def catalog_info(
+    name: str,
+    entry: CatalogEntry,
+    *,
+    source: Source,
+    builder: Callable[..., nn.Module],
+    weights_source: WeightsURL,
+    weights_key: str | None,
+) -> BackboneInfo:
+    """The :class:`BackboneInfo` of a catalogue entry."""
+    return BackboneInfo(
+        name=name,
+        source=source,
+        builder=builder,
+        projection=entry.projection,
+        min_input=entry.min_input,
+        max_input=entry.max_input,
+        native_input=entry.native_input,
+        weights_source=weights_source,
+        weights_key=weights_key,
+    )

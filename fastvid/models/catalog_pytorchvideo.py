@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from torch import nn
 
 from fastvid.models.adapters import adapt_class, framewise_mvit_class, slowfast_class
-from fastvid.models.backbone import BackboneInfo
+from fastvid.models.backbone import BackboneInfo, catalog_info
 
 __all__ = ["backbones"]
 
@@ -98,14 +98,11 @@ _ADAPTERS: dict[str, Callable[[], type[nn.Module]]] = {
 def backbones() -> list[BackboneInfo]:
     """One entry per PyTorchVideo hub classifier (nothing is imported from PyTorchVideo yet)."""
     return [
-        BackboneInfo(
-            name=name,
+        catalog_info(
+            name,
+            entry,
             source="pytorchvideo",
             builder=_builder(name),
-            projection=entry.projection,
-            min_input=entry.min_input,
-            max_input=entry.max_input,
-            native_input=entry.native_input,
             weights_source=entry.weights,
             # efficient_x3d files are bare state dicts; the others are PySlowFast checkpoints.
             weights_key=None if name.startswith("efficient_x3d") else "model_state",

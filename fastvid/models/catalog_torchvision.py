@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from torch import nn
 
-from fastvid.models.backbone import BackboneInfo
+from fastvid.models.backbone import BackboneInfo, catalog_info
 
 __all__ = ["backbones"]
 
@@ -46,14 +46,11 @@ _ENTRIES: dict[str, _Entry] = {
 def backbones() -> list[BackboneInfo]:
     """One entry per torchvision video model (nothing is imported from torchvision yet)."""
     return [
-        BackboneInfo(
-            name=name,
+        catalog_info(
+            name,
+            entry,
             source="torchvision",
             builder=_builder(name),
-            projection=entry.projection,
-            min_input=entry.min_input,
-            max_input=entry.max_input,
-            native_input=entry.native_input,
             weights_source=_default_weights_url(name),
             weights_key=None,
         )

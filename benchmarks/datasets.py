@@ -1,31 +1,37 @@
 """Benchmark videos: generated once under ``bench_data/``, reused by later runs.
 
 Every video is a panning textured scene with sensor noise (``fastvid.testing.make_video``,
-``content="textured"``), 30 fps, 6.5 s (three uniform 2 s clips each), at bit rates like real
-footage (about 2.2 Mbit/s for 720p H.264). Flat synthetic frames decode about 3x faster and
+``content="textured"``), 30 fps, 10 s by default, at bit rates like real footage (about 0.5 /
+2.3 / 5 Mbit/s for 360p / 720p / 1080p H.264). Flat synthetic frames decode about 3x faster and
 would flatten every ratio, so they are never used.
 
-H.264 files come straight from ``make_video`` (libx264, default GOP like Kinetics-style
-re-encodes). VP9 files are the same scenes transcoded from those H.264 files with libvpx-vp9 in
-real-time mode: ``make_video``'s own VP9 encoder (``deadline=good``) takes about 10 s of CPU per
-second of 720p video, which would make the first benchmark run take half an hour; the transcodes
-decode at the same speed (PyAV, 720p: 444-462 frames/s against 442-458 for ``make_video``'s VP9)
-at 3-4.5 Mbit/s.
+H.264 files come straight from ``make_video`` (libx264). ``gop=None`` keeps x264's default GOP
+(a keyframe every 250 frames at most, like Kinetics-style re-encodes); ``gop=60`` gives 2 s
+GOPs. VP9 files are the same scenes transcoded from the H.264 files of the same GOP setting with
+libvpx-vp9 in real-time mode, with the matching keyframe interval (``kf-max-dist`` 250 or the
+GOP): ``make_video``'s own VP9 encoder (``deadline=good``) takes about 10 s of CPU per second of
+720p video; the transcodes decode at the same speed (PyAV, 720p: 444-462 frames/s against
+442-458 for ``make_video``'s VP9) at ~3 Mbit/s at 720p.
 
-A folder holds one (codec, size, duration, bit rate, seed) combination; ``dataset.json`` records
-each file's size and stream statistics. A file is reused while it is still there with the
-recorded size; missing ones are generated (video ``i`` depends only on ``seed + i``, so datasets
-with fewer videos share the files of larger ones).
+A folder holds one (codec, size, fps, duration, GOP, bit rate, seed) combination, and its name
+spells every one of them, so datasets of other durations or GOPs never mix; ``dataset.json``
+records the spec and each file's size and stream statistics, updated as each file is written
+(an interrupted generation keeps what it finished). A file is reused while it is still there
+with the recorded size; missing ones are generated (video ``i`` depends only on ``seed + i``, so
+datasets with fewer videos share the files of larger ones). A lock file serialises generation
+of one folder between processes (a second run waits, then reuses the files).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +44,7 @@ __all__ = [
     "Dataset",
     "DatasetSpec",
     "ensure_dataset",
+    "ensure_datasets",
     "ensure_scaling_videos",
 ]
 
@@ -45,8 +52,11 @@ Codec = Literal["h264", "vp9"]
 
 DEFAULT_DATA_DIR = Path("bench_data")
 _MANIFEST = "dataset.json"
-_FORMAT_VERSION = 1
+_LOCK = ".lock"
+_FORMAT_VERSION = 2
 _NUM_CLASSES = 4
+#: x264's default maximum keyframe interval (``gop=None``); VP9 transcodes of such files use it.
+X264_DEFAULT_KEYINT = 250
 
 # VP9 transcode: target bits per pixel per frame. libvpx's real-time mode overshoots textured,
 # noisy content by ~2.5x: 0.045 (1.24 Mbit/s nominal at 720p30) lands at ~3 Mbit/s.
@@ -57,39 +67,51 @@ _EXTENSIONS: dict[str, str] = {"h264": ".mp4", "vp9": ".webm"}
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """One benchmark dataset: ``num_videos`` videos of one codec and resolution.
+    """One benchmark dataset: ``num_videos`` videos of one codec, resolution and GOP.
 
     Attributes:
         codec: ``"h264"`` or ``"vp9"``.
         width: Frame width in pixels.
         height: Frame height in pixels.
         num_videos: Number of videos (each a different seeded scene).
-        duration: Seconds per video. Default: 6.5 (three uniform 2 s clips).
+        duration: Seconds per video. Default: 10.
         fps: Frame rate. Default: 30.
         bitrate: Target bit rate in bit/s; ``None`` uses ``make_video``'s default for H.264 and
             ``_VP9_BITS_PER_PIXEL`` for VP9. Default: ``None``.
         seed: Seed of the first video (video ``i`` uses ``seed + i``). Default: 0.
+        gop: Keyframe interval in frames; ``None`` keeps x264's default (at most 250 frames;
+            VP9 transcodes of those use ``kf-max-dist`` 250). Default: ``None``.
     """
 
     codec: Codec
     width: int
     height: int
     num_videos: int
-    duration: float = 6.5
+    duration: float = 10.0
     fps: int = 30
     bitrate: int | None = None
     seed: int = 0
+    gop: int | None = None
 
     def __post_init__(self) -> None:
         if self.codec not in _EXTENSIONS:
             raise ValueError(f"codec ({self.codec!r}) must be one of {sorted(_EXTENSIONS)}")
         if self.num_videos < 1:
             raise ValueError(f"num_videos ({self.num_videos}) must be >= 1")
+        if self.gop is not None and self.gop < 1:
+            raise ValueError(f"gop ({self.gop}) must be >= 1 or None")
+        if self.duration <= 0:
+            raise ValueError(f"duration ({self.duration}) must be > 0")
+
+    @property
+    def keyint(self) -> int:
+        """The maximum keyframe interval in frames (``gop``, or x264's default 250)."""
+        return X264_DEFAULT_KEYINT if self.gop is None else self.gop
 
     @property
     def name(self) -> str:
-        """Short label, e.g. ``"720p-h264"``."""
-        return f"{self.height}p-{self.codec}"
+        """Short label, e.g. ``"720p-h264-gop250"``."""
+        return f"{self.height}p-{self.codec}-gop{self.keyint}"
 
     @property
     def folder_name(self) -> str:
@@ -99,23 +121,15 @@ class DatasetSpec:
         a larger one (``--quick`` reuses the default run's files) and a larger one adds to them.
         """
         rate = "auto" if self.bitrate is None else str(self.bitrate)
+        gop = "default" if self.gop is None else str(self.gop)
         return (
             f"{self.codec}_{self.width}x{self.height}_{self.fps}fps_{self.duration:g}s_"
-            f"seed{self.seed}_br{rate}"
+            f"gop{gop}_seed{self.seed}_br{rate}"
         )
 
     def h264_source(self) -> DatasetSpec:
-        """The H.264 dataset a VP9 dataset is transcoded from (same scenes)."""
-        return DatasetSpec(
-            "h264",
-            self.width,
-            self.height,
-            self.num_videos,
-            self.duration,
-            self.fps,
-            None,
-            self.seed,
-        )
+        """The H.264 dataset a VP9 dataset is transcoded from (same scenes, same GOP)."""
+        return replace(self, codec="h264", bitrate=None)
 
 
 @dataclass
@@ -163,10 +177,15 @@ class Dataset:
 # --------------------------------------------------------------------------- generation
 
 
+def _part(path: str, extension: str) -> str:
+    """A temporary name next to ``path``, unique to this process."""
+    return f"{path}.part{os.getpid()}{extension}"
+
+
 def _make_h264(path: str, spec: DatasetSpec, seed: int) -> str:
     from fastvid.testing import make_video
 
-    tmp = path + ".part.mp4"
+    tmp = _part(path, ".mp4")
     make_video(
         tmp,
         codec="h264",
@@ -175,6 +194,7 @@ def _make_h264(path: str, spec: DatasetSpec, seed: int) -> str:
         duration=spec.duration,
         content="textured",
         bitrate=spec.bitrate,
+        gop=spec.gop,
         seed=seed,
     )
     os.replace(tmp, path)
@@ -182,10 +202,14 @@ def _make_h264(path: str, spec: DatasetSpec, seed: int) -> str:
 
 
 def _transcode_vp9(source: str, path: str, spec: DatasetSpec, threads: int) -> str:
-    """Re-encode ``source`` with libvpx-vp9 (real-time mode), frame for frame."""
+    """Re-encode ``source`` with libvpx-vp9 (real-time mode), frame for frame.
+
+    The keyframe interval is ``spec.keyint`` (FFmpeg's ``gop_size`` is libvpx's
+    ``kf_max_dist``).
+    """
     bitrate = spec.bitrate or round(_VP9_BITS_PER_PIXEL * spec.width * spec.height * spec.fps)
     time_base = Fraction(1, spec.fps)
-    tmp = path + ".part.webm"
+    tmp = _part(path, ".webm")
     with av.open(source) as src, av.open(tmp, "w", options={"fflags": "+bitexact"}) as out:
         stream = src.streams.video[0]
         encoder = out.add_stream("libvpx-vp9", rate=spec.fps, options=dict(_VP9_OPTIONS))
@@ -193,6 +217,7 @@ def _transcode_vp9(source: str, path: str, spec: DatasetSpec, threads: int) -> s
         encoder.pix_fmt = "yuv420p"
         encoder.bit_rate = bitrate
         encoder.codec_context.thread_count = threads
+        encoder.codec_context.gop_size = spec.keyint
         encoder.codec_context.time_base = time_base
         encoder.time_base = time_base
         for i, frame in enumerate(src.decode(stream)):
@@ -243,6 +268,30 @@ def _load_manifest(folder: Path, spec: DatasetSpec) -> dict[str, dict[str, Any]]
     return valid
 
 
+def _write_manifest(folder: Path, spec: DatasetSpec, files: dict[str, dict[str, Any]]) -> None:
+    manifest = {
+        "version": _FORMAT_VERSION,
+        "spec": _folder_key(spec),
+        "generator": "benchmarks.datasets (fastvid.testing.make_video, content='textured')",
+        "files": dict(sorted(files.items())),
+    }
+    tmp = folder / f"{_MANIFEST}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, folder / _MANIFEST)
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold ``folder``'s generation lock (another process generating it makes this wait)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / _LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     import multiprocessing
 
@@ -274,27 +323,11 @@ def ensure_dataset(
     known = _load_manifest(folder, spec)
     missing = [i for i, name in enumerate(names) if name not in known]
     if missing:
-        cores = os.cpu_count() or 1
-        workers = max(1, min(workers or cores, len(missing)))
-        log(
-            f"[data] generating {len(missing)} of {spec.num_videos} {spec.name} videos "
-            f"({spec.duration:g} s, {spec.width}x{spec.height}) into {folder} ({workers} processes)"
-        )
-        folder.mkdir(parents=True, exist_ok=True)
-        todo = [paths[i] for i in missing]
-        with _pool(workers) as pool:
-            if spec.codec == "h264":
-                seeds = [spec.seed + i for i in missing]
-                list(pool.map(_make_h264, todo, [spec] * len(todo), seeds))
-            else:
-                source = ensure_dataset(spec.h264_source(), data_dir, workers=workers, log=log)
-                sources = [source.paths[i] for i in missing]
-                threads = [max(1, cores // workers)] * len(todo)
-                list(pool.map(_transcode_vp9, sources, todo, [spec] * len(todo), threads))
-        for i in missing:
-            known[names[i]] = {"size": os.path.getsize(paths[i]), "stats": _file_stats(paths[i])}
-        manifest = {"version": _FORMAT_VERSION, "spec": _folder_key(spec), "files": known}
-        (folder / _MANIFEST).write_text(json.dumps(manifest, indent=1))
+        with _locked(folder):
+            known = _load_manifest(folder, spec)  # another process may have made them meanwhile
+            missing = [i for i, name in enumerate(names) if name not in known]
+            if missing:
+                _generate(spec, data_dir, folder, paths, missing, known, workers, log)
     generate_s = time.perf_counter() - started if missing else 0.0
     stats = [known[name]["stats"] for name in names]
     sizes = [known[name]["size"] for name in names]
@@ -311,10 +344,62 @@ def ensure_dataset(
     )
 
 
+def _generate(
+    spec: DatasetSpec,
+    data_dir: str | os.PathLike[str],
+    folder: Path,
+    paths: list[str],
+    missing: list[int],
+    known: dict[str, dict[str, Any]],
+    workers: int | None,
+    log: Any,
+) -> None:
+    """Write the ``missing`` videos, recording each in the manifest as it is finished."""
+    cores = os.cpu_count() or 1
+    workers = max(1, min(workers or cores, len(missing)))
+    log(
+        f"[data] generating {len(missing)} of {spec.num_videos} {spec.name} videos "
+        f"({spec.duration:g} s, {spec.width}x{spec.height}) into {folder} ({workers} processes)"
+    )
+    sources: list[str] = []
+    if spec.codec == "vp9":  # before the pool: the H.264 dataset may need its own pool
+        source = ensure_dataset(spec.h264_source(), data_dir, workers=workers, log=log)
+        sources = source.paths
+    with _pool(workers) as pool:
+        futures = {}
+        for i in missing:
+            if spec.codec == "h264":
+                future = pool.submit(_make_h264, paths[i], spec, spec.seed + i)
+            else:
+                threads = max(1, cores // workers)
+                future = pool.submit(_transcode_vp9, sources[i], paths[i], spec, threads)
+            futures[future] = i
+        for done, future in enumerate(as_completed(futures), 1):
+            path = future.result()
+            known[os.path.basename(path)] = {
+                "size": os.path.getsize(path),
+                "stats": _file_stats(path),
+            }
+            _write_manifest(folder, spec, known)
+            if done % 16 == 0 and done < len(missing):
+                log(f"[data] {spec.name}: {done} of {len(missing)} written")
+
+
+def ensure_datasets(
+    specs: Sequence[DatasetSpec],
+    data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR,
+    *,
+    workers: int | None = None,
+    log: Any = print,
+) -> list[Dataset]:
+    """:func:`ensure_dataset` for each spec, in order (what ``--generate-only`` runs)."""
+    return [ensure_dataset(spec, data_dir, workers=workers, log=log) for spec in specs]
+
+
 def _make_tiny(path: str, seed: int) -> str:
     from fastvid.testing import make_video
 
-    tmp = path + ".part.mp4"
+    tmp = _part(path, ".mp4")
     make_video(
         tmp, codec="h264", size=(64, 48), fps=30, duration=1.0, content="textured", seed=seed
     )

@@ -24,8 +24,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from fastvid.data import index as index_module
-from fastvid.data.index import VideoIndex, VideoMeta
+from fastvid.data.index import VideoIndex, VideoMeta, _cache, _pool
 from fastvid.testing import make_video
 
 
@@ -46,15 +45,15 @@ def _probe_rows(
                 os.link(paths[i], link)
                 paths.append(link)
         count = len(paths)
-        inline_below = index_module._INLINE_BELOW
-        index_module._INLINE_BELOW = 0  # use the pool even for a few files, to time it
+        inline_below = _pool.INLINE_BELOW
+        _pool.INLINE_BELOW = 0  # use the pool even for a few files, to time it
         try:
             for workers in (0, 1, 2):
                 best = min(_timed_build(paths, workers) for _ in range(3))
                 label = "in process" if workers == 0 else f"pool of {workers} (incl. start-up)"
                 rows.append(_row(f"probe, {label}", best, count))
         finally:
-            index_module._INLINE_BELOW = inline_below
+            _pool.INLINE_BELOW = inline_below
         cache = Path(folder) / "cache"
         _timed_build(paths, 0, cache)
         rows.append(_row("cached rebuild (unchanged files)", _timed_build(paths, 0, cache), count))
@@ -128,10 +127,10 @@ def _memory_rows(count: int) -> list[str]:
         with tempfile.TemporaryDirectory() as folder:
             file = Path(folder) / "index.npz"
             start = time.perf_counter()
-            index._table.save(file)
+            _cache.save_table(index._table, file)
             saved = time.perf_counter() - start
             start = time.perf_counter()
-            index_module._Table.load(file)
+            _cache.load_table(file)
             loaded = time.perf_counter() - start
         kind = "variable rate (jittered, uint16 deltas)" if vfr else "constant rate"
         rows.append(

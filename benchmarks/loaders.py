@@ -1,11 +1,13 @@
 """The loader rows and the harness that times them.
 
-Every row reads the SAME files and produces the SAME clips (the seed config below): the clips
-PyTorchVideo's ``LabeledVideoDataset`` yields with a uniform 2 s clip sampler and a sequential
-video order. fastvid's epoch plan (:meth:`fastvid.reader.loader.ClipLoader.plan`) names the 8
-frames of each clip; the rows that decode frames themselves (torchcodec, decord, the ceiling)
-decode exactly those frames. Each row hands over batches of float32 ``(B, C, T, H, W)`` clips
-(the ceiling: decoded uint8 frames, untransformed).
+Every row reads the SAME files and produces the SAME clips: a workload (:func:`make_workload`)
+is a clip sampler (``uniform``, ``random`` or ``constant_clips_per_video``, 2 s clips) over the
+videos in order, planned once by fastvid's planner (:meth:`fastvid.reader.loader.ClipLoader.plan`),
+which names the 8 frames of each clip; the rows that decode frames themselves (torchcodec,
+decord, the ceiling) decode exactly those frames, PyTorchVideo and fastvid sample the same
+clips. A workload covers whole videos from the start of the dataset, at most ``max_clips``
+clips. Each row hands over batches of float32 ``(B, C, T, H, W)`` clips (the ceiling: decoded
+uint8 frames, untransformed).
 
 A row is timed by :func:`measure` over two passes: the first batch of a warm-up pass gives the
 time to first batch (building the loader, starting workers, the first decode); a second pass,
@@ -32,7 +34,9 @@ import torch
 import fastvid  # noqa: F401  (first: makes pytorchvideo.transforms importable on new torchvision)
 
 __all__ = [
+    "CLIPS_PER_VIDEO",
     "ROW_NAMES",
+    "SAMPLER_NAMES",
     "SEED_CONFIG",
     "MemorySampler",
     "RowJob",
@@ -41,6 +45,7 @@ __all__ = [
     "make_workload",
     "measure",
     "row_jobs",
+    "sampler_args",
 ]
 
 # The seed config (Flash's video classification defaults, minus normalisation).
@@ -53,6 +58,22 @@ SEED_CONFIG: dict[str, Any] = {
     "flip_p": 0.5,
     "video_sampler": "SequentialSampler",
 }
+
+# The clip samplers a workload can use (all with SEED_CONFIG's 2 s clips): the seed's
+# ``uniform``, ``random`` (one random clip per video per epoch: what training uses) and
+# ``constant_clips_per_video`` (CLIPS_PER_VIDEO evenly spaced clips per video).
+SAMPLER_NAMES = ("uniform", "random", "constant_clips_per_video")
+CLIPS_PER_VIDEO = 4
+
+
+def sampler_args(name: str) -> tuple[Any, ...]:
+    """Positional arguments of ``make_clip_sampler(name, ...)`` (PyTorchVideo's order)."""
+    if name not in SAMPLER_NAMES:
+        raise ValueError(f"clip sampler ({name!r}) must be one of {list(SAMPLER_NAMES)}")
+    if name == "constant_clips_per_video":
+        return (SEED_CONFIG["clip_duration"], CLIPS_PER_VIDEO)
+    return (SEED_CONFIG["clip_duration"],)
+
 
 # Rows in the order they run within a dataset. PyTorchVideo and the DataLoader-based rows fork
 # their workers, so they run before anything starts DALI threads in this process.
@@ -96,15 +117,22 @@ def seed_sample_transform() -> Any:
 
 @dataclass
 class Workload:
-    """The files and clips every row of one dataset loads.
+    """The files and clips every row of one (dataset, clip sampler) pair loads.
 
     Attributes:
-        name: Dataset label (``"720p-h264"``).
-        pairs: ``(path, label)`` per video, in dataset order.
+        name: Dataset label (``"720p-h264-gop250"``).
+        pairs: ``(path, label)`` per video the workload uses: the first videos of the dataset.
         index: fastvid's metadata index of the files.
-        plan: The clips, in PyTorchVideo's order (sequential videos, uniform clips).
+        plan: The clips, in PyTorchVideo's order (sequential videos), planned by fastvid for
+            epoch ``epoch``.
         batch_size: Clips per batch.
         codec: The videos' codec.
+        sampler: The clip sampler's name (:data:`SAMPLER_NAMES`).
+        epoch: The epoch ``plan`` belongs to: fastvid's measured pass. Default: 1 (fastvid's
+            warm-up pass is epoch 0, whose pipeline the measured epoch reuses).
+        gop: The dataset's keyframe interval in frames (for the report). Default: ``None``.
+        dataset_videos: Videos in the whole dataset. Default: ``len(pairs)``.
+        epoch_clips: Clips of a whole epoch over all ``dataset_videos``. Default: the plan's.
     """
 
     name: str
@@ -113,22 +141,87 @@ class Workload:
     plan: list[Any]
     batch_size: int
     codec: str
+    sampler: str = "uniform"
+    epoch: int = 1
+    gop: int | None = None
+    dataset_videos: int = 0
+    epoch_clips: int = 0
+
+    def __post_init__(self) -> None:
+        self.dataset_videos = self.dataset_videos or len(self.pairs)
+        self.epoch_clips = self.epoch_clips or len(self.plan)
 
     @property
     def num_clips(self) -> int:
-        """Clips per pass over the dataset."""
+        """Clips per pass."""
         return len(self.plan)
+
+    @property
+    def num_videos(self) -> int:
+        """Videos the workload reads."""
+        return len(self.pairs)
 
     def batches(self) -> list[list[Any]]:
         """The plan cut into batches."""
         b = self.batch_size
         return [self.plan[i : i + b] for i in range(0, len(self.plan), b)]
 
+    def limited(self, max_clips: int | None, *, min_videos: int = 1) -> Workload:
+        """The same workload on its first videos: at most ``max_clips`` clips (whole videos),
+        but at least ``min_videos`` videos (e.g. one per DataLoader worker)."""
+        if max_clips is None or max_clips >= self.num_clips:
+            return self
+        videos = max(_videos_within(self.plan, max_clips), min_videos)
+        if videos >= self.num_videos:
+            return self
+        return make_workload(
+            self.name,
+            self.pairs,
+            batch_size=self.batch_size,
+            index=self.index,
+            codec=self.codec,
+            sampler=self.sampler,
+            max_videos=videos,
+            epoch=self.epoch,
+            gop=self.gop,
+            dataset_videos=self.dataset_videos,
+            epoch_clips=self.epoch_clips,
+        )
+
+
+def _videos_within(plan: list[Any], max_clips: int) -> int:
+    """How many leading videos of a sequential plan fit in ``max_clips`` clips (at least 1)."""
+    counts: dict[int, int] = {}
+    for request in plan:
+        counts[request.video_index] = counts.get(request.video_index, 0) + 1
+    order = list(counts)
+    if order != sorted(order):
+        raise RuntimeError("the plan does not visit the videos in order (SequentialSampler)")
+    total = videos = 0
+    for video in order:
+        total += counts[video]
+        if total > max_clips:
+            break
+        videos += 1
+    return max(1, videos)
+
 
 def make_workload(
-    name: str, pairs: Sequence[tuple[str, int]], *, batch_size: int, index: Any, codec: str
+    name: str,
+    pairs: Sequence[tuple[str, int]],
+    *,
+    batch_size: int,
+    index: Any,
+    codec: str,
+    sampler: str = "uniform",
+    max_clips: int | None = None,
+    max_videos: int | None = None,
+    epoch: int = 1,
+    gop: int | None = None,
+    dataset_videos: int | None = None,
+    epoch_clips: int | None = None,
 ) -> Workload:
-    """Plan the clips of ``pairs`` once, with fastvid's planner (no decoding).
+    """Plan the clips of ``pairs`` with fastvid's planner (no decoding).
 
     Args:
         name: Dataset label.
@@ -136,17 +229,52 @@ def make_workload(
         batch_size: Clips per batch.
         index: A :class:`fastvid.data.index.VideoIndex` of the files.
         codec: The videos' codec.
+        sampler: Clip sampler name (:data:`SAMPLER_NAMES`). Default: ``"uniform"``.
+        max_clips: Keep the first videos whose clips fit in this many (at least one video);
+            ``None`` keeps all. Whole videos, so fastvid's epoch over them is exactly the plan.
+            Default: ``None``.
+        max_videos: Keep at most this many videos. Default: ``None``, all.
+        epoch: The epoch to plan. Default: 1 (see :class:`Workload`).
+        gop: The keyframe interval, for the report. Default: ``None``.
+        dataset_videos: Videos in the whole dataset. Default: ``len(pairs)``.
+        epoch_clips: Clips of a whole epoch over the dataset. Default: planned here.
     """
-    loader = _fastvid_loader(
-        list(pairs),
-        index=index,
-        batch_size=batch_size,
-        device="cpu",
-        cpu_decoder="pyav",
-        num_workers=None,
+    pairs = list(pairs)
+    total_videos = dataset_videos or len(pairs)
+
+    def plan_of(videos: list[tuple[str, int]]) -> list[Any]:
+        loader = _fastvid_loader(
+            videos,
+            index=index,
+            batch_size=batch_size,
+            device="cpu",
+            cpu_decoder="pyav",
+            num_workers=None,
+            sampler=sampler,
+        )
+        return list(loader.plan(epoch))
+
+    if max_videos is not None and not epoch_clips:
+        epoch_clips = len(plan_of(pairs))  # the whole dataset's epoch, for the report
+    pairs = pairs[:max_videos] if max_videos is not None else pairs
+    plan = plan_of(pairs)
+    full = epoch_clips or len(plan)
+    if max_clips is not None and len(plan) > max_clips:
+        pairs = pairs[: _videos_within(plan, max_clips)]
+        plan = plan_of(pairs)
+    return Workload(
+        name,
+        pairs,
+        index,
+        plan,
+        batch_size,
+        codec,
+        sampler,
+        epoch,
+        gop,
+        total_videos,
+        full,
     )
-    plan = loader.plan(0)
-    return Workload(name, list(pairs), index, plan, batch_size, codec)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -264,6 +392,8 @@ class RowResult:
     row: str
     device: str
     config: str
+    sampler: str = "uniform"
+    gop: int | None = None
     status: str = "ok"  # "ok" | "skipped" | "failed"
     reason: str = ""
     description: str = ""
@@ -370,18 +500,23 @@ def measure(
 
 
 def two_passes(
-    make_pass: Callable[[], Iterator[int]], *, warmup_batches: int | None = None
+    make_pass: Callable[[], Iterator[int]],
+    *,
+    warmup_batches: int | None = None,
+    make_warmup: Callable[[], Iterator[int]] | None = None,
 ) -> Iterator[int | None]:
-    """Warm-up pass, :data:`MEASURE`, measured pass (``make_pass`` is called twice).
+    """Warm-up pass, :data:`MEASURE`, measured pass (``make_pass`` makes the measured pass).
 
     Args:
         make_pass: Returns an iterator over one pass's batch sizes.
         warmup_batches: Cut the warm-up pass after this many batches. Only for loaders whose
             next pass starts from scratch anyway (a new ``DataLoader`` iterator forks new
-            workers): it saves time without changing what is measured. Default: ``None``, a
-            whole pass (fastvid's next epoch reuses the pipeline the first one built).
+            workers) or keeps nothing but open decoders: it saves time without changing what
+            is measured. Default: ``None``, the whole pass.
+        make_warmup: Returns the warm-up pass's iterator when it differs from the measured
+            one (fastvid: the epoch before). Default: ``None``, ``make_pass``.
     """
-    warmup = make_pass()
+    warmup = (make_warmup or make_pass)()
     for number, clips in enumerate(warmup):
         yield clips
         if warmup_batches is not None and number + 1 >= warmup_batches:
@@ -431,7 +566,86 @@ def _check_clips(video: torch.Tensor, expected: int | None, row: str) -> int:
     return int(shape[0])
 
 
+def _batch_ids(batch: dict[str, Any]) -> list[tuple[int, int]] | None:
+    """``(video_index, clip_index)`` of each clip of a batch dict, when it carries them."""
+    if "video_index" not in batch or "clip_index" not in batch:
+        return None
+    videos = torch.as_tensor(batch["video_index"]).reshape(-1).tolist()
+    clips = torch.as_tensor(batch["clip_index"]).reshape(-1).tolist()
+    return list(zip(videos, clips, strict=True))
+
+
+def _plan_ids(plan: Sequence[Any]) -> list[tuple[int, int]]:
+    return [(int(r.video_index), int(r.clip_index)) for r in plan]
+
+
+def _check_same_clips(
+    seen: list[tuple[int, int]], plan: Sequence[Any], row: str, *, ordered: bool
+) -> None:
+    """Raise unless ``seen`` names the plan's clips (in order, or as a multiset)."""
+    expected = _plan_ids(plan)
+    same = seen == expected if ordered else sorted(seen) == sorted(expected)
+    if not same:
+        diff = next(
+            (i for i, (a, b) in enumerate(zip(seen, expected, strict=False)) if a != b),
+            min(len(seen), len(expected)),
+        )
+        raise RuntimeError(
+            f"{row}: loaded other clips than the plan ({len(seen)} vs {len(expected)} clips; "
+            f"first difference at {diff}: (video, clip) {seen[diff : diff + 2]} vs "
+            f"{expected[diff : diff + 2]})"
+        )
+
+
 # --------------------------------------------------------------------------- PyTorchVideo
+
+
+class PlannedClipSampler:
+    """A PyTorchVideo clip sampler that replays a fastvid plan, video by video.
+
+    PyTorchVideo's ``RandomClipSampler`` draws from Python's global ``random`` (in each
+    DataLoader worker), so its clips cannot match another loader's; this replays the planned
+    start and end times instead (each video's annotation carries its ``video_index``). The
+    decoding work is PyTorchVideo's own: ``LabeledVideoDataset`` calls ``video.get_clip``.
+
+    Args:
+        plan: The planned clips (``video_index``, ``clip_index``, ``aug_index``,
+            ``clip_start_sec``, ``clip_end_sec``).
+    """
+
+    def __init__(self, plan: Sequence[Any]) -> None:
+        self._clips: dict[int, list[Any]] = {}
+        for request in plan:
+            self._clips.setdefault(int(request.video_index), []).append(request)
+        self._position = 0
+
+    def __call__(self, last_clip_time: Any, video_duration: Any, annotation: dict) -> Any:
+        from pytorchvideo.data.clip_sampling import ClipInfo
+
+        clips = self._clips[int(annotation["video_index"])]
+        request = clips[self._position]
+        self._position += 1
+        return ClipInfo(
+            request.clip_start_sec,
+            request.clip_end_sec,
+            request.clip_index,
+            request.aug_index,
+            self._position >= len(clips),
+        )
+
+    def reset(self) -> None:
+        """Start over (PyTorchVideo calls this after each video's last clip)."""
+        self._position = 0
+
+
+def _pytorchvideo_clip_sampler(work: Workload) -> Any:
+    """PyTorchVideo's own sampler where it is deterministic (the same clips as fastvid's plan);
+    the plan replayed for ``random``."""
+    if work.sampler == "random":
+        return PlannedClipSampler(work.plan)
+    from pytorchvideo.data.clip_sampling import make_clip_sampler
+
+    return make_clip_sampler(work.sampler, *sampler_args(work.sampler))
 
 
 def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int | None]:
@@ -439,25 +653,32 @@ def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int | 
 
     What Lightning Flash users ran: every frame of the 2 s clip is decoded and converted to RGB
     float, then ``UniformTemporalSubsample(8)`` keeps 8 and the spatial transforms run in torch.
+    The measured pass must load exactly the planned clips (in any order: DataLoader workers
+    interleave their videos).
     """
     from pytorchvideo.data import LabeledVideoDataset
-    from pytorchvideo.data.clip_sampling import make_clip_sampler
     from torch.utils.data import DataLoader, SequentialSampler
 
     def one_pass() -> Iterator[int]:
         # A new dataset per pass: LabeledVideoDataset keeps its position inside the current
         # video across iter() calls, so a cut warm-up pass would leak clips into the next one.
         dataset = LabeledVideoDataset(
-            [(path, {"label": label}) for path, label in work.pairs],
-            clip_sampler=make_clip_sampler("uniform", SEED_CONFIG["clip_duration"]),
+            [
+                (path, {"label": label, "video_index": i})
+                for i, (path, label) in enumerate(work.pairs)
+            ],
+            clip_sampler=_pytorchvideo_clip_sampler(work),
             video_sampler=SequentialSampler,
             transform=seed_sample_transform(),
             decode_audio=False,
             decoder="pyav",
         )
         loader = DataLoader(dataset, batch_size=work.batch_size, num_workers=num_workers)
+        seen: list[tuple[int, int]] = []
         for batch in loader:
+            seen += _batch_ids(batch) or []
             yield _check_clips(batch["video"], None, "pytorchvideo")
+        _check_same_clips(seen, work.plan, "pytorchvideo", ordered=False)
 
     yield from two_passes(one_pass, warmup_batches=1)
 
@@ -473,6 +694,8 @@ def _fastvid_loader(
     device: str,
     cpu_decoder: str,
     num_workers: int | None,
+    sampler: str = "uniform",
+    video_sampler: Any = None,
 ) -> Any:
     from torch.utils.data import SequentialSampler
 
@@ -481,10 +704,10 @@ def _fastvid_loader(
 
     return ClipLoader(
         pairs,
-        clip_sampler=make_clip_sampler(SEED_CONFIG["clip_sampler"], SEED_CONFIG["clip_duration"]),
+        clip_sampler=make_clip_sampler(sampler, *sampler_args(sampler)),
         transform=seed_sample_transform(),
         batch_size=batch_size,
-        video_sampler=SequentialSampler,
+        video_sampler=video_sampler or SequentialSampler,
         device=device,
         cpu_decoder=cpu_decoder,  # type: ignore[arg-type]
         num_workers=num_workers,
@@ -492,6 +715,50 @@ def _fastvid_loader(
         on_error="raise",
         progress=False,
     )
+
+
+class WarmupThenSequential(torch.utils.data.Sampler[int]):
+    """Videos in order; epoch ``warmup_epoch`` visits only the first ``warmup_videos``.
+
+    fastvid's warm-up epoch only has to build the pipeline and start its workers, and end, so
+    that the measured epoch after it reuses them (as every epoch after a training run's first
+    does); a short one saves a whole pass. Every other epoch is ``SequentialSampler``'s
+    (clip sampling is seeded per epoch and video, not by the order, so the plans are the same).
+
+    Args:
+        num_videos: Videos in the dataset.
+        warmup_videos: Videos of the warm-up epoch.
+        warmup_epoch: The warm-up epoch's number.
+    """
+
+    def __init__(self, num_videos: int, warmup_videos: int, warmup_epoch: int) -> None:
+        self.num_videos = num_videos
+        self.warmup_videos = min(warmup_videos, num_videos)
+        self.warmup_epoch = warmup_epoch
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch (the planner calls this before iterating)."""
+        self.epoch = epoch
+
+    def _count(self) -> int:
+        return self.warmup_videos if self.epoch == self.warmup_epoch else self.num_videos
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self._count()))
+
+    def __len__(self) -> int:
+        return self._count()
+
+
+def _videos_for_clips(plan: Sequence[Any], clips: int) -> int:
+    """The fewest leading videos of a sequential plan with at least ``clips`` clips."""
+    seen: set[int] = set()
+    for number, request in enumerate(plan, 1):
+        seen.add(int(request.video_index))
+        if number >= clips:
+            break
+    return max(1, len(seen))
 
 
 def fastvid_batches(
@@ -505,9 +772,17 @@ def fastvid_batches(
 ) -> Iterator[int | None]:
     """fastvid ``ClipLoader``: the same sample transform, lowered into the DALI graph.
 
-    Two epochs (warm-up, measured). With ``max_batches`` (the scaling run, whose epochs are
-    long), one epoch cut after ``max_batches``, measured after ``warmup_batches``.
+    Two whole epochs, as in training: epoch ``work.epoch - 1`` (warm-up: builds the pipeline
+    and starts the workers; only the first videos, at least two batches of clips, see
+    :class:`WarmupThenSequential`) and epoch ``work.epoch`` (measured: reuses the pipeline the
+    warm-up built, as every epoch after the first does), whose plan is ``work.plan`` — the
+    clips every other row loads. (Iterating epoch 0 twice, or cutting an epoch short, makes
+    fastvid rebuild its pipeline and start new workers: seconds, which no training epoch pays.)
+    The measured batches must be the planned clips, in order. With ``max_batches`` (the
+    scaling run, whose epochs are long), epoch ``work.epoch`` alone, cut after
+    ``max_batches``, measured after ``warmup_batches``.
     """
+    warmup_videos = _videos_for_clips(work.plan, 2 * work.batch_size)
     loader = _fastvid_loader(
         work.pairs,
         index=work.index,
@@ -515,19 +790,35 @@ def fastvid_batches(
         device=device,
         cpu_decoder=cpu_decoder,
         num_workers=num_workers,
+        sampler=work.sampler,
+        video_sampler=WarmupThenSequential(len(work.pairs), warmup_videos, work.epoch - 1),
     )
+    expected = _plan_ids(work.plan)
 
-    def one_epoch() -> Iterator[int]:
+    def one_epoch(epoch: int) -> Iterator[int]:
+        loader.set_epoch(epoch)
+        seen: list[tuple[int, int]] = []
         for batch in loader:
-            yield _check_clips(batch["video"], None, "fastvid")
+            ids = _batch_ids(batch)
+            count = _check_clips(batch["video"], None, "fastvid")
+            if ids is not None and epoch == work.epoch:
+                start = len(seen)
+                seen += ids
+                if ids != expected[start : start + len(ids)]:
+                    _check_same_clips(seen, work.plan[: len(seen)], "fastvid", ordered=True)
+            yield count
         if loader.skipped:
             raise RuntimeError(f"fastvid skipped clips: {loader.skipped[:3]}")
 
     try:
         if max_batches is None:
-            yield from two_passes(one_epoch)
+            if work.epoch < 1:
+                raise ValueError(f"work.epoch ({work.epoch}) must be >= 1: epoch - 1 warms up")
+            yield from two_passes(
+                lambda: one_epoch(work.epoch), make_warmup=lambda: one_epoch(work.epoch - 1)
+            )
             return
-        for number, clips in enumerate(one_epoch()):
+        for number, clips in enumerate(one_epoch(work.epoch)):
             if number == warmup_batches:
                 yield MEASURE
             yield clips
@@ -691,7 +982,7 @@ def _ceiling_in_process(work: Workload, *, threads: int) -> Iterator[int | None]
                 decoder.frames(request, work.index.meta(request.path))
             yield len(batch)
 
-    yield from two_passes(one_pass)
+    yield from two_passes(one_pass, warmup_batches=1)  # the decoder stays open between passes
 
 
 _WORKER_CEILING: PyAVCeiling | None = None
@@ -714,7 +1005,11 @@ def _ceiling_processes(work: Workload, *, processes: int) -> Iterator[int | None
     tasks = [[(r, work.index.meta(r.path)) for r in batch] for batch in work.batches()]
     context = multiprocessing.get_context("fork")
     with context.Pool(processes, initializer=_ceiling_worker_init) as pool:
-        yield from two_passes(lambda: pool.imap(_ceiling_worker_batch, tasks))
+        # Warm-up: one batch per process (a cut imap would go on decoding in the background).
+        yield from two_passes(
+            lambda: pool.imap(_ceiling_worker_batch, tasks),
+            make_warmup=lambda: pool.imap(_ceiling_worker_batch, tasks[:processes]),
+        )
 
 
 class _EncodedBatches:
@@ -785,6 +1080,7 @@ class RowJob:
     run: Callable[[], Iterator[int | None]]
     params: dict[str, Any] = field(default_factory=dict)
     skip_reason: str = ""
+    work: Workload | None = None  # when the row loads other clips than the dataset's workload
 
 
 def _available(module: str) -> str:
@@ -831,11 +1127,12 @@ def row_jobs(
     cores: int | None = None,
     fastvid_workers: Sequence[int | None] = (None,),
     fastvid_vp9_decoders: Sequence[str] = ("dali",),
+    ptv_work: Workload | None = None,
 ) -> list[RowJob]:
-    """The rows to run for one dataset, in run order (see :data:`ROW_NAMES`).
+    """The rows to run for one workload, in run order (see :data:`ROW_NAMES`).
 
     Args:
-        work: The dataset's workload.
+        work: The workload (dataset and clip sampler).
         rows: Row names to include. Default: all.
         ptv_workers: PyTorchVideo DataLoader worker counts to measure.
         cores: CPU cores for the multi-worker configs. Default: ``os.cpu_count()``.
@@ -843,12 +1140,15 @@ def row_jobs(
             Default: ``(None,)``, fastvid's default.
         fastvid_vp9_decoders: ``cpu_decoder`` values for VP8/VP9/MJPEG (H.264 and other codecs
             always use ``"pyav"``). Default: ``("dali",)``.
+        ptv_work: PyTorchVideo's workload, when it loads fewer clips (it is ~5x slower): the
+            first videos of ``work``. Default: ``None``, ``work``.
     """
     cores = cores or os.cpu_count() or 1
     no_cuda = cuda_reason()
     jobs: list[RowJob] = []
     wanted = set(rows)
     if "pytorchvideo" in wanted:
+        ptv = ptv_work or work
         for n in ptv_workers:
             jobs.append(
                 RowJob(
@@ -856,8 +1156,9 @@ def row_jobs(
                     "cpu",
                     f"num_workers={n}",
                     "PyTorchVideo LabeledVideoDataset + PyAV + DataLoader",
-                    partial(pytorchvideo_batches, work, num_workers=n),
+                    partial(pytorchvideo_batches, ptv, num_workers=n),
                     {"num_workers": n},
+                    work=ptv,
                 )
             )
     if "torchcodec" in wanted:
@@ -997,11 +1298,14 @@ def row_jobs(
 
 def run_job(job: RowJob, work: Workload) -> RowResult:
     """Run one job, catching failures into the result (a failed row never stops the suite)."""
+    target = job.work or work
     result = RowResult(
         work.name,
         job.row,
         job.device,
         job.config,
+        sampler=work.sampler,
+        gop=work.gop,
         description=job.description,
         params=dict(job.params),
     )
@@ -1021,7 +1325,7 @@ def run_job(job: RowJob, work: Workload) -> RowResult:
         if close is not None:
             close()  # a failed row shuts its loader and workers down before the next row
         gc.collect()
-    if result.status == "ok" and result.clips != work.num_clips:
+    if result.status == "ok" and result.clips != target.num_clips:
         result.status = "failed"
-        result.reason = f"produced {result.clips} clips, the plan has {work.num_clips}"
+        result.reason = f"produced {result.clips} clips, the plan has {target.num_clips}"
     return result

@@ -39,7 +39,7 @@ class PlannedVideo:
 ClipSamplerFn = Callable[..., Any]
 
 
-def _mix_seed(*parts: int) -> int:
+def mix_seed(*parts: int) -> int:
     """A 63-bit seed derived from integers (stable across processes and runs)."""
     return int(np.random.SeedSequence([p & 0xFFFFFFFF for p in parts]).generate_state(2)[0])
 
@@ -52,14 +52,13 @@ def _seeded_global_rngs(seed: int) -> Iterator[None]:
     video makes a video's clips independent of the order videos are planned in.
     """
     state = random.getstate()
-    torch_state = torch.random.get_rng_state()
-    random.seed(seed)
-    torch.manual_seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(state)
-        torch.random.set_rng_state(torch_state)
+    with torch.random.fork_rng(devices=[]):
+        random.seed(seed)
+        torch.random.default_generator.manual_seed(seed)  # CPU only: CUDA stays untouched
+        try:
+            yield
+        finally:
+            random.setstate(state)
 
 
 def _video_order(
@@ -89,12 +88,12 @@ def _video_order(
         sampler.set_epoch(epoch)  # type: ignore[attr-defined]
         return [int(i) for i in sampler], True
     if isinstance(cls, type) and issubclass(cls, RandomSampler):
-        generator = torch.Generator().manual_seed(_mix_seed(seed, epoch, 0x5A))
+        generator = torch.Generator().manual_seed(mix_seed(seed, epoch, 0x5A))
         return [int(i) for i in RandomSampler(data, generator=generator)], False
     if isinstance(cls, type) and issubclass(cls, SequentialSampler):
         return list(data), False
     if callable(cls):
-        with _seeded_global_rngs(_mix_seed(seed, epoch, 0x5B)):
+        with _seeded_global_rngs(mix_seed(seed, epoch, 0x5B)):
             return [int(i) for i in cls(data)], False  # type: ignore[call-arg]
     raise TypeError(
         f"video_sampler must be a torch Sampler class or instance, got {video_sampler!r}"
@@ -148,7 +147,7 @@ class EpochPlanner:
         annotation = {"label": video.label, **dict(video.extra)}
         requests: list[ClipRequest] = []
         last_end: Fraction | float = 0.0
-        with _seeded_global_rngs(_mix_seed(self.seed, epoch, video_index)):
+        with _seeded_global_rngs(mix_seed(self.seed, epoch, video_index)):
             sampler = self._clip_sampler_factory()
             for _ in range(1_000_000):
                 start, end, clip_index, aug_index, is_last = sampler(

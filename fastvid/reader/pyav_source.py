@@ -242,6 +242,7 @@ class _OpenVideo:
         self._skip_enabled = False
         self.eof = False
         self.last_error: str | None = None
+        self.decoded = 0  # frames the decoder has output since the file was opened
 
     # -- bookkeeping
 
@@ -297,6 +298,7 @@ class _OpenVideo:
             except av.FFmpegError as error:  # a damaged packet: keep going, as ffmpeg does
                 self.last_error = f"the decoder rejected a packet ({error})"
                 continue
+            self.decoded += len(frames)
             yield from frames
             if packet is None:
                 break
@@ -404,6 +406,60 @@ def _stat_key(path: str) -> tuple[int, int]:
 
 
 # --------------------------------------------------------------------------- conversion
+
+
+class _ClipsConverter:
+    """Hands each decoded frame to every clip that needs it, at that clip's size."""
+
+    def __init__(self, clips: Sequence[tuple[np.ndarray, np.ndarray]], interp: str) -> None:
+        self.clips = clips
+        self.interp = interp
+        self.consumers: dict[int, list[tuple[int, int]]] = {}
+        for c, (frames, out) in enumerate(clips):
+            if out.shape[0] != len(frames) or out.ndim != 4 or out.shape[3] != 3:
+                raise ValueError(
+                    f"clip {c}: output shape {out.shape} does not fit {len(frames)} RGB frames"
+                )
+            for row, index in enumerate(np.asarray(frames).tolist()):
+                self.consumers.setdefault(int(index), []).append((c, row))
+        self.needed = np.array(sorted(self.consumers), dtype=np.int64)
+        self.corrupt: set[int] = set()
+
+    def __call__(self, index: int, frame: av.VideoFrame) -> None:
+        if frame.is_corrupt:
+            self.corrupt.add(index)
+        converted: dict[tuple[int, int], np.ndarray] = {}
+        for c, row in self.consumers[index]:
+            out = self.clips[c][1]
+            height, width = out.shape[1], out.shape[2]
+            rgb = converted.get((width, height))
+            if rgb is None:
+                if (frame.width, frame.height) == (width, height):
+                    rgb = frame.to_ndarray(format="rgb24")
+                else:
+                    rgb = frame.reformat(
+                        width=width, height=height, format="rgb24", interpolation=self.interp
+                    ).to_ndarray()
+                converted[(width, height)] = rgb
+            out[row] = rgb
+
+    def errors(self, missing: list[int], video: _OpenVideo, num_frames: int) -> list[str | None]:
+        lost = set(missing)
+        result: list[str | None] = []
+        for frames, _ in self.clips:
+            mine = [int(i) for i in np.asarray(frames).tolist()]
+            gone = [i for i in mine if i in lost]
+            damaged = sorted(i for i in mine if i in self.corrupt)
+            if gone:
+                result.append(_missing_reason(video, gone, num_frames))
+            elif damaged:
+                result.append(
+                    f"frames {damaged} are damaged (FFmpeg flagged them corrupt and concealed "
+                    "the errors); re-encode or replace the file"
+                )
+            else:
+                result.append(None)
+        return result
 
 
 class _Converter:
@@ -532,6 +588,65 @@ class PyAVFrameReader:
                 "and concealed the errors); re-encode or replace the file",
             )
         return convert.out
+
+    def decode_clips(
+        self,
+        path: str | os.PathLike[str],
+        clips: Sequence[tuple[np.ndarray, np.ndarray]],
+        *,
+        pts: np.ndarray,
+        keyframes: np.ndarray,
+        threads: int = 0,
+        interpolation: Interpolation = "bilinear",
+    ) -> list[str | None]:
+        """Decode several clips of one video in one forward pass, into caller-owned arrays.
+
+        Each frame any clip needs is decoded once; each clip gets it converted to RGB at its
+        own size (the size of its output array) by one swscale call.
+
+        Args:
+            path: Video file.
+            clips: ``(frames, out)`` per clip: ``frames`` sorted unique positions in ``pts``,
+                ``out`` a writable uint8 ``(len(frames), H, W, 3)`` array to fill.
+            pts: Every frame's presentation timestamp (``VideoMeta.pts``).
+            keyframes: Keyframe positions (``VideoMeta.keyframes``).
+            threads: FFmpeg decoder threads (0: FFmpeg chooses). Default: 0.
+            interpolation: Scaling filter. Default: ``"bilinear"``.
+
+        Returns:
+            Per clip, ``None`` if every frame was written, else why not (missing or damaged
+            frames; the other clips are still good).
+
+        Raises:
+            FileNotFoundError: If ``path`` does not exist.
+            FrameDecodeError: If the file cannot be opened or FFmpeg fails outright.
+        """
+        pts = _validate_pts(pts)
+        keyframes = _validate_keyframes(keyframes, len(pts))
+        threads = _validate_threads(threads)
+        interp = _validate_interpolation(interpolation)
+        path = os.fspath(path)
+        video = self._get(path, threads)
+        video.use_index(pts, None)
+        deliver = _ClipsConverter(clips, interp)
+        if not deliver.needed.size:
+            return [None] * len(clips)
+        try:
+            missing = video.decode(deliver.needed, keyframes, deliver)
+            if missing:
+                missing = video.decode(np.asarray(missing), keyframes, deliver, safe=True)
+        except av.FFmpegError as error:
+            self._discard(path, threads)
+            raise FrameDecodeError(path, f"FFmpeg failed while decoding ({error})") from error
+        except BaseException:
+            self._discard(path, threads)
+            raise
+        return deliver.errors(missing, video, len(pts))
+
+    def decoded_frames(self, path: str | os.PathLike[str], threads: int = 0) -> int:
+        """Frames the decoder of an open file has output so far (0 if it is not open)."""
+        video = self._open.get((os.fspath(path), threads))
+        return 0 if video is None else video.decoded
 
     decode_frames.__doc__ = f"""Decode the frames at ``frame_indices`` as RGB.
 

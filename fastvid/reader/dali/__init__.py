@@ -1,0 +1,15 @@
+"""Everything fastvid does with DALI: the clip graph and running it (the only DALI importers)."""
+
+from fastvid.reader.dali.graph import GraphSpec, build_graph, input_names, param_arrays
+from fastvid.reader.dali.pipeline import ClipPipeline, DaliRunError, decode_only, live_pipelines
+
+__all__ = [
+    "ClipPipeline",
+    "DaliRunError",
+    "GraphSpec",
+    "build_graph",
+    "decode_only",
+    "input_names",
+    "live_pipelines",
+    "param_arrays",
+]

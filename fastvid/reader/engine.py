@@ -1,0 +1,374 @@
+"""One epoch, executed: tasks out to the workers, clips back, batches through DALI, in order.
+
+The loader's parent process does little per clip: it draws the clip's augmentation parameters
+(so they do not depend on which worker prepares it), sends tasks a few batches ahead of the
+batch it is assembling, and, once every clip of that batch is back, feeds DALI zero-copy views
+of the workers' shared memory and returns DALI's output as the batch. Workers stay busy while
+the parent runs DALI and while the training step runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from fastvid.reader.augment import ShortSideScaleOp, SpatialOp, sample_steps
+from fastvid.reader.dali import ClipPipeline, DaliRunError, param_arrays
+from fastvid.reader.epoch import mix_seed
+from fastvid.reader.plan import ClipRequest
+from fastvid.reader.pool import WorkerPool
+from fastvid.reader.schedule import TaskPlan, group_clips
+from fastvid.reader.shm import SegmentViews
+from fastvid.reader.tasks import ClipJob, ClipOutput, Route, Task, TaskResult, VideoWindow
+
+__all__ = ["EpochRun", "EpochStats", "RunConfig", "VideoSource"]
+
+Kind = Literal["encoded", "frames"]
+_KIND: dict[Route, Kind] = {"cut": "encoded", "pyav": "frames"}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How an epoch runs (fixed for a loader).
+
+    Attributes:
+        batch_size: Clips per batch.
+        seed: Seeds each clip's augmentation parameters (with epoch, video, clip, aug index).
+        spatial_ops: The lowered spatial ops.
+        rearrange: Graphs take an ``order`` input (a temporal subsample may repeat frames).
+        prescale: PyAV decodes straight to the first ``ShortSideScale``'s size.
+        max_task_clips: Largest task (clips of one video for one worker).
+        prefetch_batches: How many batches ahead of the one being assembled tasks are sent.
+        max_inflight: Tasks a worker may hold (one running, the rest queued).
+    """
+
+    batch_size: int
+    seed: int
+    spatial_ops: tuple[SpatialOp, ...]
+    rearrange: bool
+    prescale: bool
+    max_task_clips: int = 16
+    prefetch_batches: int = 4
+    max_inflight: int = 2
+
+
+@dataclass(frozen=True)
+class VideoSource:
+    """What the engine needs of a video: its index entry and its route."""
+
+    path: str
+    meta: Any  # VideoMeta-like: pts, keyframes, width, height, size, mtime_ns
+    route: Route
+
+
+@dataclass
+class EpochStats:
+    """What one epoch cost (for benchmarks and tests).
+
+    Attributes:
+        clips: Clips delivered.
+        decoded_frames: Frames the workers decoded (PyAV) or DALI was asked to decode at most.
+        worker_seconds: Time the workers spent on tasks.
+        parent_seconds: Time the loader's own process spent per epoch outside waiting for
+            workers (planning parameters, dispatch, DALI, batch assembly).
+        wait_seconds: Time it waited for workers.
+        tasks: Tasks sent.
+    """
+
+    clips: int = 0
+    decoded_frames: int = 0
+    worker_seconds: float = 0.0
+    parent_seconds: float = 0.0
+    wait_seconds: float = 0.0
+    tasks: int = 0
+    decoded_by_video: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Slot:
+    request: ClipRequest
+    needed: np.ndarray
+    order: np.ndarray
+    params: tuple[tuple[int, ...], ...]
+    route: Route
+    task_id: int = -1
+    output: ClipOutput | None = None
+
+
+class EpochRun:
+    """Runs one epoch's plan; iterate :meth:`batches` for the clips of each batch.
+
+    Args:
+        plan: The epoch's clips in order.
+        epoch: The epoch number (seeds the augmentation parameters).
+        config: How to run.
+        videos: Per ``video_index``, its :class:`VideoSource`.
+        pool: The worker processes.
+        pipeline: Returns the DALI graph for ``"encoded"`` or ``"frames"`` input.
+        fail: Called with a clip that could not be prepared and the reason (may raise).
+        next_task_id: Source of loader-wide unique task ids.
+    """
+
+    def __init__(
+        self,
+        plan: Sequence[ClipRequest],
+        epoch: int,
+        *,
+        config: RunConfig,
+        videos: Callable[[int], VideoSource],
+        pool: WorkerPool,
+        pipeline: Callable[[Kind], ClipPipeline],
+        fail: Callable[[ClipRequest, str], None],
+        next_task_id: Callable[[], int],
+    ) -> None:
+        self.plan = plan
+        self.epoch = epoch
+        self.config = config
+        self._videos = videos
+        self._pool = pool
+        self._pipeline = pipeline
+        self._fail = fail
+        self._next_task_id = next_task_id
+        self._tasks = group_clips(plan, max_clips=config.max_task_clips)
+        self._next_task = 0
+        self._slots: dict[int, _Slot] = {}
+        self._task_info: dict[int, tuple[int, str | None, int]] = {}  # id -> worker, seg, left
+        self._last_worker: dict[int, int] = {}
+        self._views = SegmentViews()
+        self.stats = EpochStats()
+
+    # -- public -------------------------------------------------------------------------------
+    def batches(self) -> Iterator[tuple[list[ClipRequest], torch.Tensor | list[torch.Tensor]]]:
+        """``(requests, clips)`` per batch, in plan order; failed clips are left out.
+
+        ``clips`` is a ``(n, C, T, H, W)`` tensor when all clips share a shape, else a list.
+        """
+        size = self.config.batch_size
+        try:
+            for start in range(0, len(self.plan), size):
+                stop = min(start + size, len(self.plan))
+                self._wait_for(start, stop)
+                began = time.perf_counter()
+                requests, clips = self._assemble(range(start, stop))
+                self.stats.parent_seconds += time.perf_counter() - began
+                self.stats.clips += len(requests)
+                yield requests, clips
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Free what this epoch still holds (results in flight are freed as they arrive)."""
+        for task_id, (worker, segment, _) in list(self._task_info.items()):
+            if segment is not None and worker >= 0:
+                self._pool.free(worker, segment)
+            self._task_info.pop(task_id, None)
+        self._views.close()
+
+    # -- dispatch -----------------------------------------------------------------------------
+    def _dispatch(self, current_slot: int) -> None:
+        began = time.perf_counter()
+        horizon = current_slot + self.config.prefetch_batches * self.config.batch_size
+        while self._next_task < len(self._tasks):
+            plan = self._tasks[self._next_task]
+            if plan.slots[0] >= max(horizon, current_slot + 1):
+                break
+            worker = self._pick_worker(plan.video_index)
+            if worker is None:
+                break
+            self._send(worker, plan)
+            self._next_task += 1
+        self.stats.parent_seconds += time.perf_counter() - began
+
+    def _pick_worker(self, video_index: int) -> int | None:
+        loads = [self._pool.inflight(w) for w in range(self._pool.num_workers)]
+        least = min(loads)
+        if least >= self.config.max_inflight:
+            return None
+        last = self._last_worker.get(video_index)
+        if last is not None and loads[last] == least:
+            return last  # the worker that has this file open
+        return loads.index(least)
+
+    def _send(self, worker: int, plan: TaskPlan) -> None:
+        source = self._videos(plan.video_index)
+        meta = source.meta
+        slots = [self._new_slot(s, source) for s in plan.slots]
+        union = np.unique(np.concatenate([slot.needed for slot in slots]))
+        keyframes = np.asarray(meta.keyframes, dtype=np.int64)
+        k = int(np.searchsorted(keyframes, union[0], side="right")) - 1
+        first = int(keyframes[k]) if k >= 0 else 0
+        last = int(union[-1]) + 1
+        window = VideoWindow(
+            path=source.path,
+            size=getattr(meta, "size", None),
+            mtime_ns=getattr(meta, "mtime_ns", None),
+            first=first,
+            pts=np.asarray(meta.pts[first:last], dtype=np.int64),
+            keyframes=keyframes[(keyframes >= first) & (keyframes < last)] - first,
+            height=int(meta.height),
+            width=int(meta.width),
+        )
+        task_id = self._next_task_id()
+        jobs = []
+        for slot_number, slot in zip(plan.slots, slots, strict=True):
+            size = None
+            if slot.route == "pyav" and self.config.prescale:
+                size = (int(slot.params[0][0]), int(slot.params[0][1]))
+            jobs.append(ClipJob(slot_number, slot.needed - first, size))
+            slot.task_id = task_id
+            self._slots[slot_number] = slot
+        self._pool.submit(worker, Task(task_id, source.route, window, tuple(jobs)))
+        self._task_info[task_id] = (worker, None, len(jobs))
+        self._last_worker[plan.video_index] = worker
+        self.stats.tasks += 1
+
+    def _new_slot(self, slot: int, source: VideoSource) -> _Slot:
+        request = self.plan[slot]
+        needed, order = np.unique(request.frame_indices, return_inverse=True)
+        generator = torch.Generator().manual_seed(
+            mix_seed(
+                self.config.seed,
+                self.epoch,
+                request.video_index,
+                request.clip_index,
+                request.aug_index,
+            )
+        )
+        meta = source.meta
+        steps = sample_steps(self.config.spatial_ops, int(meta.height), int(meta.width), generator)
+        return _Slot(request, needed, order.astype(np.int32), steps.params, source.route)
+
+    # -- collecting ---------------------------------------------------------------------------
+    def _wait_for(self, start: int, stop: int) -> None:
+        self._dispatch(start)
+        while any(
+            slot not in self._slots or self._slots[slot].output is None
+            for slot in range(start, stop)
+        ):
+            began = time.perf_counter()
+            results = list(self._pool.results(timeout=1.0))
+            self.stats.wait_seconds += time.perf_counter() - began
+            for worker, result in results:
+                self._receive(worker, result)
+            self._dispatch(start)
+
+    def _receive(self, worker: int, result: TaskResult) -> None:
+        info = self._task_info.get(result.task_id)
+        if info is None:  # a task of an abandoned epoch: give its memory back
+            if result.segment is not None and worker >= 0:
+                self._pool.free(worker, result.segment)
+            return
+        owner = worker if worker >= 0 else info[0]
+        self._task_info[result.task_id] = (owner, result.segment, info[2])
+        self.stats.decoded_frames += result.decoded
+        self.stats.worker_seconds += result.seconds
+        for output in result.clips:
+            self._slots[output.slot].output = output
+        if result.clips:
+            video = self._slots[result.clips[0].slot].request.video_index
+            by_video = self.stats.decoded_by_video
+            by_video[video] = by_video.get(video, 0) + result.decoded
+
+    def _consumed(self, slot: _Slot) -> None:
+        worker, segment, left = self._task_info[slot.task_id]
+        left -= 1
+        if left == 0:
+            if segment is not None:
+                self._pool.free(worker, segment)
+            del self._task_info[slot.task_id]
+        else:
+            self._task_info[slot.task_id] = (worker, segment, left)
+
+    # -- assembling a batch -------------------------------------------------------------------
+    def _assemble(
+        self, slots: range
+    ) -> tuple[list[ClipRequest], torch.Tensor | list[torch.Tensor]]:
+        good: dict[Kind, list[int]] = {"encoded": [], "frames": []}
+        for number in slots:
+            slot = self._slots[number]
+            assert slot.output is not None
+            if slot.output.error:
+                self._consumed(slot)
+                self._fail(slot.request, slot.output.error)
+                continue
+            good[_KIND[slot.route]].append(number)
+        outputs: dict[int, torch.Tensor] = {}
+        dense: dict[Kind, torch.Tensor] = {}
+        try:
+            for kind, numbers in good.items():
+                if numbers:
+                    self._run_kind(kind, numbers, outputs, dense)
+        finally:
+            for number in (n for numbers in good.values() for n in numbers):
+                self._consumed(self._slots[number])
+        order = [n for n in slots if n in outputs]
+        requests = [self._slots[n].request for n in order]
+        for n in slots:
+            self._slots.pop(n, None)
+        kinds = [kind for kind, numbers in good.items() if numbers and kind in dense]
+        if len(kinds) == 1 and dense[kinds[0]].shape[0] == len(order):
+            return requests, dense[kinds[0]]  # one graph ran the whole batch: no copy
+        clips = [outputs[n] for n in order]
+        if clips and len({tuple(c.shape) for c in clips}) == 1:
+            return requests, torch.stack(clips)
+        return requests, clips
+
+    def _run_kind(
+        self,
+        kind: Kind,
+        numbers: list[int],
+        outputs: dict[int, torch.Tensor],
+        dense: dict[Kind, torch.Tensor],
+    ) -> None:
+        pipeline = self._pipeline(kind)
+        feeds = [self._inputs(kind, self._slots[n]) for n in numbers]
+        try:
+            out = pipeline.run(_by_name(pipeline.names, feeds))
+        except DaliRunError:
+            # one bad clip fails the whole batch: run the clips one by one to find it
+            for number, feed in zip(numbers, feeds, strict=True):
+                try:
+                    single = pipeline.run(_by_name(pipeline.names, [feed]))
+                except DaliRunError as exc:
+                    self._fail(self._slots[number].request, f"DALI could not decode it ({exc})")
+                    continue
+                outputs[number] = single[0]
+            return
+        if isinstance(out, torch.Tensor):
+            dense[kind] = out
+            clips: Sequence[torch.Tensor] = out.unbind(0)
+        else:
+            clips = out
+        for number, clip in zip(numbers, clips, strict=True):
+            outputs[number] = clip
+
+    def _inputs(self, kind: Kind, slot: _Slot) -> list[np.ndarray]:
+        output = slot.output
+        assert output is not None
+        _, segment, _ = self._task_info[slot.task_id]
+        assert segment is not None
+        nbytes = int(np.prod(output.shape))
+        data = self._views.view(segment, output.offset, nbytes)
+        arrays = [data.reshape(output.shape)]
+        if kind == "encoded":
+            assert output.frames is not None
+            arrays.append(output.frames)
+        if self.config.rearrange:
+            arrays.append(slot.order)
+        spec = self._pipeline(kind).spec
+        arrays += param_arrays(spec, slot.params)
+        return arrays
+
+
+def _by_name(names: Sequence[str], feeds: Sequence[Sequence[np.ndarray]]) -> dict[str, list[Any]]:
+    return {name: [feed[i] for feed in feeds] for i, name in enumerate(names)}
+
+
+def prescale_possible(ops: Sequence[SpatialOp]) -> bool:
+    """Whether PyAV can decode straight to the first op's size (a leading ShortSideScale)."""
+    return bool(ops) and isinstance(ops[0], ShortSideScaleOp)

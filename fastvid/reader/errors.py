@@ -1,0 +1,64 @@
+"""The reader's errors and the record of what it left out."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["SkippedClip", "VideoDecodeError", "WorkerDiedError"]
+
+
+class VideoDecodeError(RuntimeError):
+    """A clip could not be decoded. ``path`` names the file, ``reason`` says why."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"cannot decode video {path}: {reason}. Remove or re-encode the file, or pass "
+            "on_error='skip' to leave it out and carry on"
+        )
+        self.path = path
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[VideoDecodeError], tuple[str, str]]:
+        return type(self), (self.path, self.reason)
+
+
+class WorkerDiedError(RuntimeError):
+    """A worker process died mid-epoch; ``pids`` and ``exit_codes`` say which and how."""
+
+    def __init__(self, dead: Sequence[tuple[int, int]], epoch: int | None = None) -> None:
+        # when one worker dies others may be terminated: name the first cause first
+        dead = sorted(dead, key=lambda item: item[1] == -signal.SIGTERM)
+        how = "; ".join(
+            f"pid {pid} {_signal_name(-code) if code < 0 else f'exit code {code}'}"
+            for pid, code in dead
+        )
+        when = f"for epoch {epoch}" if epoch is not None else ""
+        super().__init__(
+            f"a fastvid worker process died ({how}) while preparing clips {when}; this epoch "
+            "cannot go on. A worker killed by SIGKILL is usually the out-of-memory killer "
+            "(check `dmesg`): lower num_workers or batch_size. Iterating the loader again starts "
+            "new worker processes"
+        )
+        self.dead = list(dead)
+        self.pids = [p for p, _ in dead]
+        self.exit_codes = [c for _, c in dead]
+        self.epoch = epoch
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return f"killed by {signal.Signals(number).name}"
+    except ValueError:
+        return f"killed by signal {number}"
+
+
+@dataclass(frozen=True)
+class SkippedClip:
+    """A clip or video left out, with the reason (see ``ClipLoader.skipped``)."""
+
+    path: str
+    reason: str
+    epoch: int | None = None
+    clip_index: int | None = None

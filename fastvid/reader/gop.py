@@ -1,0 +1,183 @@
+"""GOP-range cuts: the packets a clip needs, stream-copied into a small in-memory container.
+
+DALI's ``fn.decoders.video`` builds no frame index: every sample is decoded from its first
+packet up to the highest requested frame, and every skipped frame is colour-converted on the
+GPU. Handing it the whole file makes a clip late in a long-GOP video decode the whole prefix.
+So fastvid hands it a *cut*: for every needed frame, the packets from the keyframe at or before
+it up to it, stream-copied (no re-encode) with PyAV into an in-memory Matroska file, and the
+frame positions rebased to the cut.
+
+The cut is exact by construction:
+
+* packets are taken in decode order from each needed keyframe while their ``dts`` is at or
+  before the last needed frame of that GOP (a frame can only reference frames decoded before
+  it, and ``dts <= pts``), so every reference of every needed frame is in the cut;
+* leading pictures of an open GOP (decoded after the keyframe but shown before it: HEVC RASL,
+  open-GOP H.264 B-frames) reference the previous GOP and may not be output by a decoder that
+  starts at the keyframe, so they are left out and the frame count stays exact;
+* a needed frame's position in the cut is the number of cut packets shown before it, counting
+  every packet (MP4 edit-list "discard" packets lose their discard flag in the cut, so every
+  decoder outputs them and counts them);
+* timestamps are shifted so the cut starts at 0 (DALI keeps GPU timestamps in an ``int``).
+
+DALI's decoder runs with ``pad_mode="none"``, so a cut that holds fewer frames than planned
+raises instead of padding with black frames.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import av
+import numpy as np
+
+__all__ = ["GopCut", "GopCutter", "gop_spans"]
+
+_CONTAINER = "matroska"  # carries every codec DALI decodes; DALI applies the Annex-B filter
+
+
+@dataclass(frozen=True)
+class GopCut:
+    """A cut of one video for a set of frames.
+
+    Attributes:
+        data: The in-memory container (Matroska).
+        frames: Position of each needed frame in the cut (int32, same order as asked).
+        packets: Packets in the cut: what a decoder decodes at most.
+    """
+
+    data: bytes
+    frames: np.ndarray
+    packets: int
+
+
+def gop_spans(
+    needed: np.ndarray, keyframes: np.ndarray
+) -> list[tuple[int | None, int]]:
+    """Group sorted frame positions by the keyframe they decode from.
+
+    Args:
+        needed: Sorted unique frame positions (presentation order).
+        keyframes: Sorted keyframe positions.
+
+    Returns:
+        ``(keyframe position, last needed position)`` per GOP in order; the keyframe is
+        ``None`` for frames before the first keyframe (decode from the start of the stream).
+    """
+    spans: dict[int | None, int] = {}
+    k = np.searchsorted(keyframes, needed, side="right") - 1
+    for frame, slot in zip(needed.tolist(), k.tolist(), strict=True):
+        key = int(keyframes[slot]) if slot >= 0 else None
+        spans[key] = frame
+    return list(spans.items())
+
+
+class GopCutter:
+    """Cuts GOP ranges out of video files, keeping a few files open between calls.
+
+    Args:
+        max_open: Files kept open (least recently used closed first). Default: 4.
+    """
+
+    def __init__(self, *, max_open: int = 4) -> None:
+        self.max_open = max_open
+        self._open: OrderedDict[str, Any] = OrderedDict()
+
+    def cut(
+        self, path: str, needed: np.ndarray, *, pts: np.ndarray, keyframes: np.ndarray
+    ) -> GopCut:
+        """Cut the packets that frames ``needed`` (sorted unique positions in ``pts``) need.
+
+        Raises:
+            av.FFmpegError: If the file cannot be read.
+            ValueError: If a needed frame's packet is not found where the index says it is
+                (the file changed, or the index is of another file).
+        """
+        container = self._container(path)
+        stream = container.streams.video[0]
+        needed_pts = pts[needed]
+        chosen: dict[int, Any] = {}  # pts -> packet, for every packet of the cut
+        for key, last in gop_spans(needed, keyframes):
+            last_pts = int(pts[last])
+            first_pts = None if key is None else int(pts[key])
+            seek_to = int(pts[0]) if first_pts is None else first_pts
+            container.seek(seek_to, stream=stream, backward=True, any_frame=False)
+            started = first_pts is None
+            for packet in container.demux(stream):
+                if packet.size == 0 or (packet.pts is None and packet.dts is None):
+                    continue  # the flush packet
+                packet_pts = packet.pts if packet.pts is not None else packet.dts
+                decode_ts = packet.dts if packet.dts is not None else packet_pts
+                if not started:
+                    # the demuxer may land on an earlier keyframe than the index's
+                    if not (packet.is_keyframe and packet_pts >= first_pts):
+                        continue
+                    started = True
+                if decode_ts > last_pts:
+                    break
+                if first_pts is not None and packet_pts < first_pts:
+                    continue  # a leading picture of an open GOP
+                chosen.setdefault(int(packet_pts), packet)
+        return self._mux(path, stream, chosen, needed_pts)
+
+    def _mux(
+        self, path: str, stream: Any, chosen: dict[int, Any], needed_pts: np.ndarray
+    ) -> GopCut:
+        shown = np.array(sorted(chosen), dtype=np.int64)
+        positions = np.searchsorted(shown, needed_pts)
+        missing = needed_pts[
+            (positions >= len(shown)) | (shown[np.minimum(positions, len(shown) - 1)] != needed_pts)
+        ]
+        if missing.size:
+            raise ValueError(
+                f"frames with pts {missing[:5].tolist()} of {path} are not where the index puts "
+                "them (the file changed since it was indexed?)"
+            )
+        packets = sorted(chosen.values(), key=_decode_order)
+        base = min(_decode_order(p) for p in packets)
+        buffer = io.BytesIO()
+        with av.open(buffer, "w", format=_CONTAINER) as out:
+            out_stream = out.add_stream_from_template(stream)
+            for packet in packets:
+                if packet.pts is not None:
+                    packet.pts -= base
+                if packet.dts is not None:
+                    packet.dts -= base
+                packet.stream = out_stream
+                out.mux(packet)
+        return GopCut(buffer.getvalue(), positions.astype(np.int32), len(packets))
+
+    def _container(self, path: str) -> Any:
+        stat = os.stat(path)
+        entry = self._open.get(path)
+        if entry is not None and entry[1] != (stat.st_size, stat.st_mtime_ns):
+            entry[0].close()
+            entry = None
+        if entry is None:
+            entry = (av.open(path), (stat.st_size, stat.st_mtime_ns))
+            self._open[path] = entry
+            while len(self._open) > self.max_open:
+                _, (oldest, _) = self._open.popitem(last=False)
+                oldest.close()
+        self._open.move_to_end(path)
+        return entry[0]
+
+    def forget(self, path: str) -> None:
+        """Close ``path`` if it is open (after an error, say)."""
+        entry = self._open.pop(path, None)
+        if entry is not None:
+            entry[0].close()
+
+    def close(self) -> None:
+        """Close every open file."""
+        while self._open:
+            _, (container, _) = self._open.popitem(last=False)
+            container.close()
+
+
+def _decode_order(packet: Any) -> int:
+    return int(packet.dts if packet.dts is not None else packet.pts)

@@ -1,0 +1,106 @@
+"""What the loader asks its worker processes to do, and what they answer (picklable values).
+
+A :class:`Task` is a group of clips of one video that one worker prepares in one forward pass:
+it decodes the frames they need with PyAV (``route="pyav"``), or cuts the GOP ranges DALI will
+decode (``route="cut"``), writing the output straight into a shared-memory segment. The answer,
+a :class:`TaskResult`, says where each clip's bytes are; no pixels travel through the pipe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+__all__ = ["ClipJob", "ClipOutput", "Route", "Task", "TaskResult", "VideoWindow"]
+
+Route = Literal["pyav", "cut"]
+
+
+@dataclass(frozen=True)
+class VideoWindow:
+    """The part of a video's index a task needs (positions are relative to ``first``).
+
+    Attributes:
+        path: The file.
+        size: Its size in bytes when indexed (``None``: not checked).
+        mtime_ns: Its modification time when indexed (``None``: not checked).
+        first: Position in the whole video of ``pts[0]``.
+        pts: Presentation timestamps of frames ``first ..`` (int64).
+        keyframes: Keyframe positions within the window (int64, relative to ``first``).
+        height: Coded frame height.
+        width: Coded frame width.
+    """
+
+    path: str
+    size: int | None
+    mtime_ns: int | None
+    first: int
+    pts: np.ndarray
+    keyframes: np.ndarray
+    height: int
+    width: int
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    """One clip of a task.
+
+    Attributes:
+        slot: The clip's position in the epoch plan.
+        frames: Sorted unique frame positions it needs (relative to the window).
+        size: ``(height, width)`` to decode to (PyAV route; ``None``: the coded size).
+    """
+
+    slot: int
+    frames: np.ndarray
+    size: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """Clips of one video for one worker."""
+
+    task_id: int
+    route: Route
+    video: VideoWindow
+    clips: tuple[ClipJob, ...]
+
+
+@dataclass(frozen=True)
+class ClipOutput:
+    """Where one clip's output lies in the task's segment, or why there is none.
+
+    Attributes:
+        slot: The clip's position in the epoch plan.
+        offset: Byte offset in the segment.
+        shape: ``(F, H, W, 3)`` frames (PyAV route) or ``(nbytes,)`` (a cut).
+        frames: Cut route: each needed frame's position in the cut (int32).
+        error: Why the clip could not be prepared (``""``: it is good).
+    """
+
+    slot: int
+    offset: int = 0
+    shape: tuple[int, ...] = ()
+    frames: np.ndarray | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """A worker's answer to a :class:`Task`.
+
+    Attributes:
+        task_id: The task.
+        segment: The shared-memory segment holding the outputs (``None`` if none were made).
+        clips: One entry per clip, in the task's order.
+        decoded: Frames decoded (PyAV route) or that DALI will decode at most (cut route).
+        seconds: Worker time spent on the task.
+    """
+
+    task_id: int
+    segment: str | None
+    clips: tuple[ClipOutput, ...]
+    decoded: int = 0
+    seconds: float = 0.0

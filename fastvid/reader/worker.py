@@ -1,0 +1,169 @@
+"""The worker process: runs :class:`~fastvid.reader.tasks.Task` s, writes into shared memory.
+
+Started with ``spawn`` by :class:`~fastvid.reader.pool.WorkerPool`; imports PyAV and NumPy
+only (no torch, no DALI), so it starts in a fraction of a second. A task never raises: every
+failure becomes the clip's ``error`` and the loader decides what to do with it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+from fastvid.reader.gop import GopCutter
+from fastvid.reader.pyav_source import PyAVFrameReader
+from fastvid.reader.shm import SegmentPool
+from fastvid.reader.tasks import ClipOutput, Task, TaskResult, VideoWindow
+
+__all__ = ["TaskRunner", "changed_since_indexed", "worker_main"]
+
+_ALIGN = 64
+
+
+def worker_main(conn: Connection, worker_id: int, prefix: str, threads: int) -> None:
+    """Serve tasks from ``conn`` until it sends ``None`` or closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the loader's to handle
+    runner = TaskRunner(SegmentPool(prefix, worker_id), threads=threads)
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                break
+            if message is None:
+                break
+            kind, payload = message
+            if kind == "free":
+                runner.segments.release(payload)
+            elif kind == "task":
+                conn.send(runner.run(payload))
+    finally:
+        runner.close()
+
+
+class TaskRunner:
+    """Runs tasks in this process (the worker's loop calls it; tests call it directly).
+
+    Args:
+        segments: Where outputs go.
+        threads: FFmpeg decoder threads per file (0: FFmpeg chooses).
+    """
+
+    def __init__(self, segments: SegmentPool, *, threads: int = 1) -> None:
+        self.segments = segments
+        self.threads = threads
+        self._reader = PyAVFrameReader()
+        self._cutter = GopCutter()
+
+    def run(self, task: Task) -> TaskResult:
+        """Prepare every clip of ``task``; never raises."""
+        started = time.perf_counter()
+        reason = changed_since_indexed(task.video)
+        if reason:
+            return _failed(task, reason, started)
+        try:
+            if task.route == "pyav":
+                return self._decode(task, started)
+            return self._cut(task, started)
+        except Exception as exc:  # a bad file must not end the worker: report it
+            return _failed(task, f"{type(exc).__name__}: {exc}", started)
+
+    def _decode(self, task: Task, started: float) -> TaskResult:
+        video = task.video
+        shapes = [
+            (len(job.frames), *(job.size or (video.height, video.width)), 3) for job in task.clips
+        ]
+        offsets, total = _layout(int(np.prod(shape)) for shape in shapes)
+        name, buffer = self.segments.acquire(total)
+        outs = [
+            buffer[o : o + int(np.prod(s))].reshape(s) for o, s in zip(offsets, shapes, strict=True)
+        ]
+        before = self._reader.decoded_frames(video.path, self.threads)
+        errors = self._reader.decode_clips(
+            video.path,
+            [(job.frames, out) for job, out in zip(task.clips, outs, strict=True)],
+            pts=video.pts,
+            keyframes=video.keyframes,
+            threads=self.threads,
+        )
+        decoded = max(0, self._reader.decoded_frames(video.path, self.threads) - before)
+        clips = tuple(
+            ClipOutput(job.slot, offset, shape, None, error or "")
+            for job, offset, shape, error in zip(task.clips, offsets, shapes, errors, strict=True)
+        )
+        return TaskResult(task.task_id, name, clips, decoded, time.perf_counter() - started)
+
+    def _cut(self, task: Task, started: float) -> TaskResult:
+        video = task.video
+        cuts: list[Any] = []
+        for job in task.clips:
+            try:
+                cuts.append(
+                    self._cutter.cut(video.path, job.frames, pts=video.pts, keyframes=video.keyframes)
+                )
+            except Exception as exc:
+                self._cutter.forget(video.path)
+                cuts.append(f"cannot cut its GOP range ({type(exc).__name__}: {exc})")
+        sizes = [0 if isinstance(cut, str) else len(cut.data) for cut in cuts]
+        offsets, total = _layout(sizes)
+        name, buffer = self.segments.acquire(max(total, 1))
+        clips = []
+        decoded = 0
+        for job, cut, offset in zip(task.clips, cuts, offsets, strict=True):
+            if isinstance(cut, str):
+                clips.append(ClipOutput(job.slot, error=cut))
+                continue
+            buffer[offset : offset + len(cut.data)] = np.frombuffer(cut.data, dtype=np.uint8)
+            decoded += int(cut.frames.max()) + 1 if cut.frames.size else 0
+            clips.append(ClipOutput(job.slot, offset, (len(cut.data),), cut.frames))
+        return TaskResult(task.task_id, name, tuple(clips), decoded, time.perf_counter() - started)
+
+    def close(self) -> None:
+        """Close open files and delete this worker's segments."""
+        self._reader.close()
+        self._cutter.close()
+        self.segments.close()
+
+
+def _layout(sizes: Any) -> tuple[list[int], int]:
+    """Aligned offsets for consecutive blocks of ``sizes`` bytes, and the total."""
+    offsets, total = [], 0
+    for size in sizes:
+        offsets.append(total)
+        total += -(-int(size) // _ALIGN) * _ALIGN
+    return offsets, total
+
+
+def _failed(task: Task, reason: str, started: float) -> TaskResult:
+    clips = tuple(ClipOutput(job.slot, error=reason) for job in task.clips)
+    return TaskResult(task.task_id, None, clips, 0, time.perf_counter() - started)
+
+
+def changed_since_indexed(video: VideoWindow) -> str:
+    """Why ``video.path`` no longer matches its index entry (size, mtime), or ``""``.
+
+    The plan's frame positions come from the index; decoding a file that was replaced since
+    would return other frames.
+    """
+    if video.size is None or video.mtime_ns is None:
+        return ""
+    try:
+        stat = os.stat(video.path)
+    except FileNotFoundError:
+        return f"the file was deleted or moved after it was indexed: {video.path}"
+    except OSError as exc:
+        return f"cannot read video {video.path}: {exc}"
+    if (stat.st_size, stat.st_mtime_ns) != (video.size, video.mtime_ns):
+        how = (
+            f"size {video.size} -> {stat.st_size} bytes" if stat.st_size != video.size else "rewritten"
+        )
+        return (
+            f"the file changed since it was indexed ({how}); build the index again "
+            f"(a new ClipLoader re-probes changed files)"
+        )
+    return ""

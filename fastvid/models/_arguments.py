@@ -51,6 +51,7 @@ class SchedulerSpec(NamedTuple):
 
 
 def check_labels(labels: Sequence[str] | None) -> list[str] | None:
+    """The class names as a list (``None`` stays ``None``); ``TypeError`` unless all are str."""
     if labels is None:
         return None
     if isinstance(labels, str) or not all(isinstance(label, str) for label in labels):
@@ -59,6 +60,7 @@ def check_labels(labels: Sequence[str] | None) -> list[str] | None:
 
 
 def check_num_classes(num_classes: int | None, labels: list[str] | None) -> int:
+    """``num_classes``, or ``len(labels)`` when it is ``None``; the two must agree."""
     if num_classes is None:
         if labels is None:
             raise ValueError("pass num_classes or labels (e.g. num_classes=datamodule.num_classes)")
@@ -70,6 +72,7 @@ def check_num_classes(num_classes: int | None, labels: list[str] | None) -> int:
 
 
 def check_learning_rate(learning_rate: float | None) -> float | None:
+    """A learning rate > 0 as a float; ``None`` keeps the optimizer's default."""
     if learning_rate is None:
         return None
     return float(check_positive_real("learning_rate", learning_rate))
@@ -84,6 +87,7 @@ def _optimizer_classes() -> dict[str, type[Optimizer]]:
 
 
 def resolve_optimizer(optimizer: object) -> Callable[..., Optimizer]:
+    """A ``torch.optim`` name (any case), an ``Optimizer`` class or a factory → a factory."""
     if isinstance(optimizer, str):
         classes = _optimizer_classes()
         found = classes.get(optimizer.lower())
@@ -125,6 +129,8 @@ def _scheduler_factory(scheduler: object) -> Callable[..., Any]:
 
 
 def resolve_scheduler(lr_scheduler: object) -> SchedulerSpec | None:
+    """``None``, a scheduler (name, class or factory), ``(scheduler, kwargs)`` or
+    ``(scheduler, kwargs, lightning_config)`` → a :class:`SchedulerSpec`."""
     if lr_scheduler is None:
         return None
     if isinstance(lr_scheduler, tuple | list):
@@ -144,12 +150,14 @@ def resolve_scheduler(lr_scheduler: object) -> SchedulerSpec | None:
 
 
 def resolve_loss_fn(loss_fn: LossFn | None, multi_label: bool) -> LossFn:
+    """``loss_fn``, or cross-entropy (binary cross-entropy with logits for ``multi_label``)."""
     if loss_fn is None:
         return F.binary_cross_entropy_with_logits if multi_label else F.cross_entropy
     return check_callable("loss_fn", loss_fn)
 
 
 def resolve_head(head: Head | None, num_features: int | None, num_classes: int) -> Head:
+    """``head``, or Flash's ``linear_head(num_features, num_classes)``."""
     if head is None:
         if num_features is None:
             raise ValueError(
@@ -172,6 +180,8 @@ def _metric_name(metric: Metric) -> str:
 
 
 def build_metrics(metrics: MetricsArg, num_classes: int, multi_label: bool) -> MetricCollection:
+    """The metrics as a ``MetricCollection`` named ``accuracy``, ``f1_score``, ... (or the dict's
+    keys); default: multiclass ``Accuracy`` (``F1Score`` for ``multi_label``)."""
     if metrics is None:
         metrics = (
             F1Score(task="multilabel", num_labels=num_classes)

@@ -22,7 +22,7 @@ def test_labeled_video_list_container_protocol(tree: Path) -> None:
     head = videos[:2]
     assert isinstance(head, LabeledVideoList) and len(head) == 2 and head.classes == videos.classes
     assert videos.paths == [v.path for v in videos]
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="cannot assign to field 'classes'"):
         videos.classes = ()  # type: ignore[misc]
 
 

@@ -107,7 +107,12 @@ class WorkerPool:
     def submit(self, worker: int, task: Task) -> None:
         """Send ``task`` to ``worker``."""
         w = self._workers[worker]
-        w.conn.send(("task", task))
+        try:
+            w.conn.send(("task", task))
+        except OSError:  # the worker is gone: say how it ended
+            w.process.join(2.0)
+            self._raise_if_dead()
+            raise
         if not w.inflight:
             w.busy_since = time.monotonic()
         w.inflight[task.task_id] = task
@@ -141,11 +146,14 @@ class WorkerPool:
                     w.inflight.pop(result.task_id, None)
                     w.busy_since = time.monotonic() if w.inflight else None
                     yield worker, result
-        dead = [(w.process.pid or -1, w.process.exitcode) for w in self._workers]
-        dead_now = [(pid, code) for pid, code in dead if code is not None]
-        if dead_now:
-            raise WorkerDiedError([(pid, int(code)) for pid, code in dead_now])
+        self._raise_if_dead()
         self._check_timeouts()
+
+    def _raise_if_dead(self) -> None:
+        dead = [(w.process.pid or -1, w.process.exitcode) for w in self._workers]
+        dead_now = [(pid, int(code)) for pid, code in dead if code is not None]
+        if dead_now:
+            raise WorkerDiedError(dead_now)
 
     def _wait_time(self, timeout: float) -> float:
         if self.task_timeout is None:

@@ -2,7 +2,7 @@
 
 The longest known prefix of a chain is lowered; the first unknown transform and everything after
 it stay in torch (and are named); sample-dict steps on other keys commute with the video ops.
-Numerical agreement of the lowered ops with the originals is tested in ``test_dali_graph.py``;
+Numerical agreement of the lowered ops with the originals is tested in ``dali/test_graph.py``;
 here the residual part is checked by running it (``apply_residual``) against the original.
 """
 

@@ -218,9 +218,8 @@ def _dali_cases(root: Path, scratch: Path) -> list[Case]:
              what="deleted after indexing"),
         Case("replaced", video("replaced", seed=11), "decode", "changed since it was indexed",
              what="replaced by a shorter video after indexing"),
-        Case("wrong_codec", video("wrong_codec", "h264", ".mp4", seed=13), "decode",
-             "Failed to create video decoder",
-             what="H.264, which DALI's CPU decoder cannot read (cpu_decoder='dali' forced)"),
+        Case("wrong_codec", video("wrong_codec", "h264", ".mp4", seed=13), "clips",
+             what="H.264, which DALI's CPU decoder cannot read: routed to PyAV"),
     ]  # fmt: skip
     return cases + _common_cases(root, scratch)
 

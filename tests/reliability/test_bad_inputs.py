@@ -172,7 +172,11 @@ def check_case(run: Run, name: str) -> None:
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("name", DALI_CASES)
 def test_dali_decoder_path(dali_run: Run, name: str) -> None:
-    assert dali_run.loader.source_kind == "encoded"
+    # DALI's CPU decoder takes the VP9/MJPEG files; the H.264 one is routed to PyAV
+    assert dali_run.loader.source_kind == "mixed"
+    wrong_codec = os.path.abspath(dali_run.battery.cases["wrong_codec"].path)
+    assert dali_run.loader.routing.decoders[wrong_codec] == "pyav"
+    assert "dali_cpu does not decode h264" in dali_run.loader.routing.reasons[wrong_codec]
     check_case(dali_run, name)
 
 
@@ -320,7 +324,8 @@ def test_skip_report_summarises_the_run_and_is_written_each_epoch(dali_run: Run)
     assert sum(report.by_kind.values()) == report.count
     decode_time = [c for n in dali_run.battery.names("decode") for c in dali_run.planned(n)]
     assert report.by_epoch == {0: len(decode_time)}
-    assert report.by_kind["decode_error"] == len(dali_run.planned("wrong_codec"))
+    # the file DALI's CPU decoder cannot read is routed to PyAV, not skipped
+    assert "decode_error" not in report.by_kind
     written = json.loads(dali_run.report_file.read_text())
     assert written == report.to_dict()
     assert written["files"][str(dali_run.battery.cases["zero"].path)]["reasons"] == [
@@ -421,5 +426,7 @@ def test_pyav_path_refuses_frames_ffmpeg_flags_corrupt(pyav_battery: Battery) ->
     assert damaged, "the battery's damaged H.264 file should have a frame FFmpeg flags"
     clean = decode_frames(path, [0, 5, 10], pts=meta.pts, keyframes=meta.keyframes)
     assert [read_frame_index(f) for f in clean] == [0, 5, 10]
+    # one decoder thread, as the loader's workers use: with FFmpeg's frame threads the corrupt
+    # flag of a concealed frame was seen missing now and then on a loaded machine
     with pytest.raises(FrameDecodeError, match=rf"{path.name}.*damaged"):
-        decode_frames(path, [damaged[0]], pts=meta.pts, keyframes=meta.keyframes)
+        decode_frames(path, [damaged[0]], pts=meta.pts, keyframes=meta.keyframes, threads=1)

@@ -1,9 +1,9 @@
-"""A DALI worker process killed mid-epoch: a clear error within seconds, never a hang.
+"""A worker process killed mid-epoch: a clear error within seconds, never a hang.
 
-DALI 2.4 blocks forever when a worker of its parallel external source dies holding a lock of
-its task queue (seen with ``SIGKILL``). ``ClipLoader`` runs DALI in a helper thread and
-watches the worker processes; when one dies it raises ``WorkerDiedError`` naming the process
-and the signal, stops the other workers, and builds a new pipeline on the next iteration.
+``ClipLoader``'s worker pool waits on the workers' pipes and their process sentinels together,
+so a worker that dies (``SIGKILL``, as the out-of-memory killer sends) is noticed at once: the
+loader raises ``WorkerDiedError`` naming the process and the signal, stops the other workers,
+and starts fresh ones on the next iteration.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.reliability.conftest import loader_options
 RAISE_WITHIN_S = 10.0  # from the kill to the error (the loader's own grace period is 2 s)
 
 
-def dali_workers(known: set[int]) -> list[psutil.Process]:
+def spawned_workers(known: set[int]) -> list[psutil.Process]:
     """Child processes started since ``known`` was taken that run multiprocessing's spawn."""
     return [
         child
@@ -76,7 +76,7 @@ def test_worker_killed_between_batches(videos: list[tuple[str, int]], tmp_path: 
     try:
         batches = iter(loader)
         next(batches)
-        workers = dali_workers(known)
+        workers = spawned_workers(known)
         assert len(workers) == 2, workers
         victim = workers[-1].pid
         os.kill(victim, signal.SIGKILL)
@@ -94,11 +94,11 @@ def test_worker_killed_between_batches(videos: list[tuple[str, int]], tmp_path: 
     finally:
         loader.close()
         gc.collect()
-    assert wait_until_gone([w.pid for w in dali_workers(known)]) == []
+    assert wait_until_gone([w.pid for w in spawned_workers(known)]) == []
 
 
 @pytest.mark.timeout(120)
-def test_worker_killed_while_the_loader_waits_on_dali(
+def test_worker_killed_while_the_loader_waits_on_workers(
     videos: list[tuple[str, int]], tmp_path: Path
 ) -> None:
     known = {c.pid for c in psutil.Process().children()}
@@ -107,7 +107,7 @@ def test_worker_killed_while_the_loader_waits_on_dali(
     try:
         batches = iter(loader)
         next(batches)
-        victim = dali_workers(known)[0].pid
+        victim = spawned_workers(known)[0].pid
 
         def kill() -> None:
             killed_at.append(time.monotonic())
@@ -123,4 +123,4 @@ def test_worker_killed_while_the_loader_waits_on_dali(
     finally:
         loader.close()
         gc.collect()
-    assert wait_until_gone([w.pid for w in dali_workers(known)]) == []
+    assert wait_until_gone([w.pid for w in spawned_workers(known)]) == []

@@ -48,10 +48,9 @@ from fastvid.reader.augment import (
     ShortSideScaleOp,
     sample_steps,
 )
-from fastvid.reader.dali_graph import GraphSpec, build_pipeline, input_names, to_torch_samples
+from fastvid.reader.dali import ClipPipeline, GraphSpec, input_names, param_arrays
 from fastvid.reader.lowering import lower_video_transform
 from fastvid.reader.plan import temporal_subsample
-from fastvid.reader.source import param_arrays
 
 RESIZE_ATOL = 1e-2
 ANTIALIAS_MEAN_ATOL = 1.0
@@ -114,15 +113,8 @@ def _as_pytorchvideo(clip: np.ndarray) -> torch.Tensor:
 
 
 @functools.cache
-def _pipeline(spec: GraphSpec, batch_size: int) -> object:
-    return build_pipeline(
-        spec,
-        batch_size=batch_size,
-        source=None,
-        num_threads=1,
-        py_num_workers=0,
-        prefetch_queue_depth=1,
-    )
+def _pipeline(spec: GraphSpec, batch_size: int) -> ClipPipeline:
+    return ClipPipeline(spec, batch_size=batch_size, num_threads=1)
 
 
 def _run_dali(
@@ -130,30 +122,29 @@ def _run_dali(
 ) -> list[torch.Tensor]:
     """The CPU graph on ``clips``, each sample's parameters drawn from its seed.
 
-    Fed like ``ClipLoader`` feeds a single sample (``feed_input`` by ``input_names``), with the
-    parameter arrays ``ClipSource`` builds (``source.param_arrays``).
+    Fed like ``ClipLoader`` feeds a batch: each distinct frame once, ``order`` repeating them as
+    the temporal subsample asks, then the parameter arrays (``dali.param_arrays``).
     """
     spec = GraphSpec("frames", pipeline.spatial_ops, pipeline.affine, "cpu")
     pipe = _pipeline(spec, len(clips))
     samples = []
-    for sample_id, (clip, seed) in enumerate(zip(clips, seeds, strict=True)):
+    for clip, seed in zip(clips, seeds, strict=True):
         positions = np.arange(clip.shape[0])
         for size in pipeline.temporal_subsample:
             positions = temporal_subsample(positions, size)
+        needed, order = np.unique(positions, return_inverse=True)
         height, width = clip.shape[1:3]
         steps = sample_steps(spec.spatial_ops, height, width, _generator(seed))
         samples.append(
             [
-                np.ascontiguousarray(clip[positions]),
-                *param_arrays(spec.spatial_ops, steps.params),
-                np.array([sample_id], dtype=np.int64),
-                np.zeros(0, dtype=np.uint8),
+                np.ascontiguousarray(clip[needed]),
+                order.astype(np.int32),
+                *param_arrays(spec, steps.params),
             ]
         )
-    for position, name in enumerate(input_names(spec)):
-        pipe.feed_input(name, [sample[position] for sample in samples])  # type: ignore[attr-defined]
-    video, _, _ = pipe.run()  # type: ignore[attr-defined]
-    return to_torch_samples(video)
+    inputs = {name: [s[i] for s in samples] for i, name in enumerate(input_names(spec))}
+    out = pipe.run(inputs)
+    return list(out.unbind(0)) if isinstance(out, torch.Tensor) else out
 
 
 def _run_original(
@@ -423,9 +414,29 @@ def test_input_names_follow_the_ops() -> None:
         "cpu",
     )
     assert input_names(spec) == [
-        "video", "frames", "op0_size", "op1_anchor", "op1_shape", "op2_anchor", "op2_shape",
-        "op2_size", "op3_flip", "sample_id", "error",
+        "video", "frames", "order", "op0_size", "op1_anchor", "op1_shape", "op2_anchor",
+        "op2_shape", "op2_size", "op3_flip",
     ]  # fmt: skip
+
+
+def test_prescaled_frames_skip_the_first_resize_and_its_input() -> None:
+    ops = (ShortSideScaleOp(8, 9), CropOp(4, 4, True))
+    spec = GraphSpec("frames", ops, ChannelAffine(), "cpu", prescaled=True, rearrange=False)
+    assert input_names(spec) == ["video", "op1_anchor", "op1_shape"]
+    arrays = param_arrays(spec, ((8, 12), (1, 2, 4, 4)))
+    assert [a.tolist() for a in arrays] == [[1, 2], [4, 4]]
+    with pytest.raises(ValueError, match="prescaled=True needs"):
+        GraphSpec("encoded", ops, ChannelAffine(), "cpu", prescaled=True)
+
+
+def test_repeated_frames_come_from_one_decoded_frame() -> None:
+    """A 3-frame clip subsampled to 8: the graph gets 3 frames and repeats them by ``order``."""
+    clip = _noise(72, 96, 3, seed=7)
+    transform = T.Compose([ptv.UniformTemporalSubsample(8)])
+    (dali,) = _run_dali(lower_video_transform(transform).pipeline, [clip], [0])
+    expected = transform(_as_pytorchvideo(clip))
+    assert dali.shape == (3, 8, 72, 96)
+    assert torch.equal(dali, expected)
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ from fastvid.integrations._stages import (
     per_stage,
     predict_list,
 )
-from fastvid.reader.loader import ClipLoader
+from fastvid.reader import ClipLoader
 
 __all__ = ["VideoClassificationData"]
 

@@ -21,7 +21,7 @@ import torch.utils.data
 from torch.utils.data import RandomSampler, Sampler
 
 from fastvid.data import layout
-from fastvid.reader.loader import ClipLoader
+from fastvid.reader import ClipLoader
 
 __all__ = ["DataLoader", "LabeledVideoDataset", "labeled_video_dataset"]
 

@@ -26,7 +26,7 @@ from fastvid.data.transforms import (
     sample_transform,
     validate_transform_dict,
 )
-from fastvid.reader.loader import ClipLoader
+from fastvid.reader import ClipLoader
 
 __all__ = ["predict_videos"]
 

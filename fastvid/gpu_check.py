@@ -104,17 +104,17 @@ def _stamps(frames: np.ndarray) -> list[int]:
 
 
 def _dali_decode(path: Path, frames: np.ndarray, device: Literal["cpu", "gpu"]) -> np.ndarray:
-    from fastvid.reader.dali_graph import decode_only
+    from fastvid.reader.dali import decode_only
 
     return decode_only(np.fromfile(path, dtype=np.uint8), frames, device=device)
 
 
 def _cpu_decode(path: Path, codec: str, frames: np.ndarray) -> np.ndarray:
     from fastvid.data.index import probe_video
-    from fastvid.reader.loader import DALI_CPU_CODECS
     from fastvid.reader.pyav_source import decode_frames
+    from fastvid.reader.routing import DALI_CPU
 
-    if codec in DALI_CPU_CODECS:
+    if codec in DALI_CPU.codecs:
         return _dali_decode(path, frames, "cpu")
     meta = probe_video(path)
     return decode_frames(path, frames, pts=meta.pts, keyframes=meta.keyframes)
@@ -165,24 +165,23 @@ def _check_gpu_ops(frames: np.ndarray, report: GpuCheckReport) -> None:
         ShortSideScaleOp,
         sample_steps,
     )
-    from fastvid.reader.dali_graph import GraphSpec, build_pipeline, input_names, to_torch_samples
-    from fastvid.reader.source import param_arrays
+    from fastvid.reader.dali import ClipPipeline, GraphSpec, input_names, param_arrays
 
     ops = (ShortSideScaleOp(100, 120), CropOp(88, 88, True), FlipOp(0.5))
     affine = ChannelAffine((1 / 57.375,) * 3, (-2.0,) * 3)
     outputs = {}
     devices: tuple[Literal["cpu", "gpu"], ...] = ("cpu", "gpu")
     for device in devices:
-        spec = GraphSpec("frames", ops, affine, device)
-        pipe = build_pipeline(spec, batch_size=1, source=None, device_id=0, py_num_workers=0)
+        spec = GraphSpec("frames", ops, affine, device, rearrange=False)
+        pipe = ClipPipeline(spec, batch_size=1, device_id=0 if device == "gpu" else None)
         generator = torch.Generator().manual_seed(3)
         steps = sample_steps(ops, frames.shape[1], frames.shape[2], generator)
-        params = param_arrays(ops, steps.params)
-        inputs = [frames, *params, np.array([0], np.int64), np.zeros(0, np.uint8)]
-        for name, value in zip(input_names(spec), inputs, strict=True):
-            pipe.feed_input(name, [value])
-        video, _, _ = pipe.run()
-        outputs[device] = to_torch_samples(video)[0].cpu()
+        arrays = [frames, *param_arrays(spec, steps.params)]
+        try:
+            clips = pipe.run({n: [a] for n, a in zip(input_names(spec), arrays, strict=True)})
+        finally:
+            pipe.close()
+        outputs[device] = clips[0].cpu()
     diff = float((outputs["cpu"] - outputs["gpu"]).abs().max())
     ok = outputs["cpu"].shape == outputs["gpu"].shape and diff < 0.05
     report.results.append(

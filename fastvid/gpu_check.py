@@ -67,12 +67,9 @@ def _machine() -> dict[str, str]:
     import torch
 
     info = {"python": platform.python_version(), "torch": torch.__version__}
-    try:
-        import nvidia.dali
+    from fastvid.reader.dali import dali_version
 
-        info["dali"] = nvidia.dali.__version__
-    except ImportError:  # pragma: no cover - DALI is a dependency
-        info["dali"] = "missing"
+    info["dali"] = dali_version()
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
         info["cuda"] = str(torch.version.cuda)

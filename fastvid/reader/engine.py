@@ -90,6 +90,15 @@ class EpochStats:
 
 
 @dataclass
+class _TaskState:
+    worker: int
+    video_index: int
+    left: int  # clips not consumed yet
+    segment: str | None = None
+    final: bool = False  # the worker is done with the task (and its segment)
+
+
+@dataclass
 class _Slot:
     request: ClipRequest
     needed: np.ndarray
@@ -112,6 +121,7 @@ class EpochRun:
         pipeline: Returns the DALI graph for ``"encoded"`` or ``"frames"`` input.
         fail: Called with a clip that could not be prepared and the reason (may raise).
         next_task_id: Source of loader-wide unique task ids.
+        warm: Called once the first tasks are out (build the DALI graphs while workers decode).
     """
 
     def __init__(
@@ -125,6 +135,7 @@ class EpochRun:
         pipeline: Callable[[Kind], ClipPipeline],
         fail: Callable[[ClipRequest, str], None],
         next_task_id: Callable[[], int],
+        warm: Callable[[], None] | None = None,
     ) -> None:
         self.plan = plan
         self.epoch = epoch
@@ -134,10 +145,16 @@ class EpochRun:
         self._pipeline = pipeline
         self._fail = fail
         self._next_task_id = next_task_id
-        self._tasks = group_clips(plan, max_clips=config.max_task_clips)
+        self._tasks = group_clips(
+            plan,
+            max_clips=config.max_task_clips,
+            first_slots=config.batch_size,
+            first_clips=-(-config.batch_size // pool.num_workers),
+        )
+        self._warm = warm
         self._next_task = 0
         self._slots: dict[int, _Slot] = {}
-        self._task_info: dict[int, tuple[int, str | None, int]] = {}  # id -> worker, seg, left
+        self._task_info: dict[int, _TaskState] = {}
         self._last_worker: dict[int, int] = {}
         self._views = SegmentViews()
         self.stats = EpochStats()
@@ -150,6 +167,9 @@ class EpochRun:
         """
         size = self.config.batch_size
         try:
+            self._dispatch(0)
+            if self._warm is not None:
+                self._warm()
             for start in range(0, len(self.plan), size):
                 stop = min(start + size, len(self.plan))
                 self._wait_for(start, stop)
@@ -163,9 +183,10 @@ class EpochRun:
 
     def close(self) -> None:
         """Free what this epoch still holds (results in flight are freed as they arrive)."""
-        for task_id, (worker, segment, _) in list(self._task_info.items()):
-            if segment is not None and worker >= 0:
-                self._pool.free(worker, segment)
+        for task_id, state in list(self._task_info.items()):
+            # a task still running is freed when its final answer reaches the next epoch
+            if state.final and state.segment is not None:
+                self._pool.free(state.worker, state.segment)
             self._task_info.pop(task_id, None)
         self._views.close()
 
@@ -223,7 +244,7 @@ class EpochRun:
             slot.task_id = task_id
             self._slots[slot_number] = slot
         self._pool.submit(worker, Task(task_id, source.route, window, tuple(jobs)))
-        self._task_info[task_id] = (worker, None, len(jobs))
+        self._task_info[task_id] = _TaskState(worker, plan.video_index, len(jobs))
         self._last_worker[plan.video_index] = worker
         self.stats.tasks += 1
 
@@ -258,31 +279,33 @@ class EpochRun:
             self._dispatch(start)
 
     def _receive(self, worker: int, result: TaskResult) -> None:
-        info = self._task_info.get(result.task_id)
-        if info is None:  # a task of an abandoned epoch: give its memory back
-            if result.segment is not None and worker >= 0:
+        state = self._task_info.get(result.task_id)
+        if state is None:  # a task of an abandoned epoch: give its memory back
+            if result.segment is not None and result.final and worker >= 0:
                 self._pool.free(worker, result.segment)
             return
-        owner = worker if worker >= 0 else info[0]
-        self._task_info[result.task_id] = (owner, result.segment, info[2])
+        if result.segment is not None:
+            state.segment = result.segment
+        state.final = result.final
         self.stats.decoded_frames += result.decoded
         self.stats.worker_seconds += result.seconds
+        by_video = self.stats.decoded_by_video
+        by_video[state.video_index] = by_video.get(state.video_index, 0) + result.decoded
         for output in result.clips:
             self._slots[output.slot].output = output
-        if result.clips:
-            video = self._slots[result.clips[0].slot].request.video_index
-            by_video = self.stats.decoded_by_video
-            by_video[video] = by_video.get(video, 0) + result.decoded
+        self._release_if_done(result.task_id, state)
 
     def _consumed(self, slot: _Slot) -> None:
-        worker, segment, left = self._task_info[slot.task_id]
-        left -= 1
-        if left == 0:
-            if segment is not None:
-                self._pool.free(worker, segment)
-            del self._task_info[slot.task_id]
-        else:
-            self._task_info[slot.task_id] = (worker, segment, left)
+        state = self._task_info[slot.task_id]
+        state.left -= 1
+        self._release_if_done(slot.task_id, state)
+
+    def _release_if_done(self, task_id: int, state: _TaskState) -> None:
+        """Give the task's segment back once every clip is used and the worker is done."""
+        if state.left == 0 and state.final:
+            if state.segment is not None:
+                self._pool.free(state.worker, state.segment)
+            del self._task_info[task_id]
 
     # -- assembling a batch -------------------------------------------------------------------
     def _assemble(
@@ -350,7 +373,7 @@ class EpochRun:
     def _inputs(self, kind: Kind, slot: _Slot) -> list[np.ndarray]:
         output = slot.output
         assert output is not None
-        _, segment, _ = self._task_info[slot.task_id]
+        segment = self._task_info[slot.task_id].segment
         assert segment is not None
         nbytes = int(np.prod(output.shape))
         data = self._views.view(segment, output.offset, nbytes)

@@ -55,9 +55,7 @@ class GopCut:
     packets: int
 
 
-def gop_spans(
-    needed: np.ndarray, keyframes: np.ndarray
-) -> list[tuple[int | None, int]]:
+def gop_spans(needed: np.ndarray, keyframes: np.ndarray) -> list[tuple[int | None, int]]:
     """Group sorted frame positions by the keyframe they decode from.
 
     Args:

@@ -25,6 +25,7 @@ import logging
 import os
 import random
 from collections.abc import Callable, Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -248,7 +249,7 @@ class ClipLoader:
         if self.device == "gpu":
             from fastvid.reader.nvdec import nvdec_routing
 
-            routing = nvdec_routing(metas, device_id=self._device_id())
+            routing = nvdec_routing(metas, device_id=torch.cuda.current_device())
             if self._device_choice in ("gpu", "cuda") and "nvdec" not in routing.decoders.values():
                 raise RuntimeError(
                     "device='gpu' but no video can be decoded on this GPU: "
@@ -313,6 +314,7 @@ class ClipLoader:
             pipeline=self._pipeline,
             fail=lambda request, reason: self._fail(request, reason, epoch),
             next_task_id=lambda: next(self._task_ids),
+            warm=lambda: self._warm_pipelines(plan),
         )
         self._run = run
         num_batches = -(-len(plan) // self.batch_size)
@@ -388,6 +390,12 @@ class ClipLoader:
             )
             self._pipelines[kind] = pipe
         return pipe
+
+    def _warm_pipelines(self, plan: Sequence[ClipRequest]) -> None:
+        """Build the DALI graphs this epoch needs (while the workers decode its first clips)."""
+        routes = {self._source(i).route for i in {r.video_index for r in plan}}
+        for route in routes:
+            self._pipeline("encoded" if route == "cut" else "frames")
 
     def _device_id(self) -> int | None:
         if self.device != "gpu":
@@ -500,7 +508,8 @@ def _collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
             f"a crop such as RandomCrop/CenterCrop or a fixed-size resize for H, W), or use "
             f"batch_size=1"
         )
-    return default_collate(samples)  # type: ignore[no-any-return]
+    batch: dict[str, Any] = default_collate(samples)
+    return batch
 
 
 class _ClipSamplerFactory:
@@ -526,7 +535,7 @@ class _NoFrames:
 
     pts = np.zeros(0, dtype=np.int64)
     keyframes = np.zeros(0, dtype=np.int32)
-    time_base = 1
+    time_base = Fraction(1, 1)
     start_pts = 0
 
 

@@ -129,21 +129,21 @@ class WorkerPool:
             WorkerDiedError: If a worker process exited.
         """
         while self._timed_out:
-            result = self._timed_out.pop()
-            yield -1, result
+            yield -1, self._timed_out.pop()
         by_conn = {w.conn: i for i, w in enumerate(self._workers)}
         by_sentinel = {w.process.sentinel: i for i, w in enumerate(self._workers)}
         ready = wait([*by_conn, *by_sentinel], timeout=self._wait_time(timeout))
         for item in ready:
             if item in by_conn:
-                worker = by_conn[item]  # type: ignore[index]
+                worker = by_conn[item]
                 w = self._workers[worker]
                 while w.conn.poll():
                     try:
                         result: TaskResult = w.conn.recv()
                     except (EOFError, OSError):
                         break
-                    w.inflight.pop(result.task_id, None)
+                    if result.final:
+                        w.inflight.pop(result.task_id, None)
                     w.busy_since = time.monotonic() if w.inflight else None
                     yield worker, result
         self._raise_if_dead()
@@ -233,4 +233,3 @@ def _main_module_hidden() -> Iterator[None]:
     finally:
         for name, value in saved.items():
             setattr(main, name, value)
-

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from fractions import Fraction
 from types import TracebackType
 from typing import Any, Literal
@@ -411,9 +411,16 @@ def _stat_key(path: str) -> tuple[int, int]:
 class _ClipsConverter:
     """Hands each decoded frame to every clip that needs it, at that clip's size."""
 
-    def __init__(self, clips: Sequence[tuple[np.ndarray, np.ndarray]], interp: str) -> None:
+    def __init__(
+        self,
+        clips: Sequence[tuple[np.ndarray, np.ndarray]],
+        interp: str,
+        on_done: Callable[[int], None] | None = None,
+    ) -> None:
         self.clips = clips
         self.interp = interp
+        self.on_done = on_done
+        self.left = [len(frames) for frames, _ in clips]
         self.consumers: dict[int, list[tuple[int, int]]] = {}
         for c, (frames, out) in enumerate(clips):
             if out.shape[0] != len(frames) or out.ndim != 4 or out.shape[3] != 3:
@@ -442,6 +449,14 @@ class _ClipsConverter:
                     ).to_ndarray()
                 converted[(width, height)] = rgb
             out[row] = rgb
+            self.left[c] -= 1
+            if self.left[c] == 0 and self.on_done is not None and not self._damaged(c):
+                self.on_done(c)
+
+    def _damaged(self, clip: int) -> bool:
+        return bool(self.corrupt) and any(
+            int(i) in self.corrupt for i in np.asarray(self.clips[clip][0]).tolist()
+        )
 
     def errors(self, missing: list[int], video: _OpenVideo, num_frames: int) -> list[str | None]:
         lost = set(missing)
@@ -598,6 +613,7 @@ class PyAVFrameReader:
         keyframes: np.ndarray,
         threads: int = 0,
         interpolation: Interpolation = "bilinear",
+        on_done: Callable[[int], None] | None = None,
     ) -> list[str | None]:
         """Decode several clips of one video in one forward pass, into caller-owned arrays.
 
@@ -612,6 +628,9 @@ class PyAVFrameReader:
             keyframes: Keyframe positions (``VideoMeta.keyframes``).
             threads: FFmpeg decoder threads (0: FFmpeg chooses). Default: 0.
             interpolation: Scaling filter. Default: ``"bilinear"``.
+            on_done: Called with a clip's number as soon as all its frames are written (and
+                none is damaged), so a caller can hand it on before the others are done.
+                Default: ``None``.
 
         Returns:
             Per clip, ``None`` if every frame was written, else why not (missing or damaged
@@ -628,7 +647,7 @@ class PyAVFrameReader:
         path = os.fspath(path)
         video = self._get(path, threads)
         video.use_index(pts, None)
-        deliver = _ClipsConverter(clips, interp)
+        deliver = _ClipsConverter(clips, interp, on_done)
         if not deliver.needed.size:
             return [None] * len(clips)
         try:

@@ -224,13 +224,3 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def __getattr__(name: str) -> Any:
-    # SkippedVideosLogger moved to fastvid.integrations.callbacks (the reader does not import
-    # Lightning); the old import path keeps working. Listed in [tool.importlinter] ignores.
-    if name == "SkippedVideosLogger":
-        from fastvid.integrations.callbacks import SkippedVideosLogger
-
-        return SkippedVideosLogger
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

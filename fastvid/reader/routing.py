@@ -93,7 +93,9 @@ class DecoderCaps:
         """Why this decoder cannot take ``video``, or ``None`` if it can."""
         codec = canonical_codec(video.codec)
         if codec not in self.codecs:
-            return f"{self.name} does not decode {codec} (it takes {', '.join(sorted(self.codecs))})"
+            return (
+                f"{self.name} does not decode {codec} (it takes {', '.join(sorted(self.codecs))})"
+            )
         pix_fmt = getattr(video, "pix_fmt", "") or ""
         if self.pix_fmts and pix_fmt and pix_fmt not in self.pix_fmts:
             return (
@@ -214,6 +216,4 @@ def route_videos(
 
 def classes(videos: Iterable[VideoFormat]) -> Counter[tuple[str, str]]:
     """How many videos of each (codec, pixel format) class there are."""
-    return Counter(
-        (canonical_codec(v.codec), getattr(v, "pix_fmt", "") or "") for v in videos
-    )
+    return Counter((canonical_codec(v.codec), getattr(v, "pix_fmt", "") or "") for v in videos)

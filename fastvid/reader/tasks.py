@@ -97,6 +97,8 @@ class TaskResult:
         clips: One entry per clip, in the task's order.
         decoded: Frames decoded (PyAV route) or that DALI will decode at most (cut route).
         seconds: Worker time spent on the task.
+        final: The task's last answer. A worker answers a clip as soon as it is ready
+            (``final=False``, one clip) and the rest at the end.
     """
 
     task_id: int
@@ -104,3 +106,4 @@ class TaskResult:
     clips: tuple[ClipOutput, ...]
     decoded: int = 0
     seconds: float = 0.0
+    final: bool = True

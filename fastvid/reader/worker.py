@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -41,7 +42,7 @@ def worker_main(conn: Connection, worker_id: int, prefix: str, threads: int) -> 
             if kind == "free":
                 runner.segments.release(payload)
             elif kind == "task":
-                conn.send(runner.run(payload))
+                conn.send(runner.run(payload, partial=conn.send))
     finally:
         runner.close()
 
@@ -60,20 +61,31 @@ class TaskRunner:
         self._reader = PyAVFrameReader()
         self._cutter = GopCutter()
 
-    def run(self, task: Task) -> TaskResult:
-        """Prepare every clip of ``task``; never raises."""
+    def run(self, task: Task, partial: Callable[[TaskResult], None] | None = None) -> TaskResult:
+        """Prepare every clip of ``task``; never raises.
+
+        Args:
+            task: The task.
+            partial: Called with a one-clip, non-final answer as soon as a clip is ready
+                (PyAV route), so the loader can use it before the whole task is done.
+
+        Returns:
+            The final answer: the clips not already handed to ``partial``.
+        """
         started = time.perf_counter()
         reason = changed_since_indexed(task.video)
         if reason:
             return _failed(task, reason, started)
         try:
             if task.route == "pyav":
-                return self._decode(task, started)
+                return self._decode(task, started, partial)
             return self._cut(task, started)
         except Exception as exc:  # a bad file must not end the worker: report it
             return _failed(task, f"{type(exc).__name__}: {exc}", started)
 
-    def _decode(self, task: Task, started: float) -> TaskResult:
+    def _decode(
+        self, task: Task, started: float, partial: Callable[[TaskResult], None] | None
+    ) -> TaskResult:
         video = task.video
         shapes = [
             (len(job.frames), *(job.size or (video.height, video.width)), 3) for job in task.clips
@@ -83,6 +95,15 @@ class TaskRunner:
         outs = [
             buffer[o : o + int(np.prod(s))].reshape(s) for o, s in zip(offsets, shapes, strict=True)
         ]
+        sent: set[int] = set()
+
+        def done(clip: int) -> None:
+            if partial is not None:
+                job = task.clips[clip]
+                output = ClipOutput(job.slot, offsets[clip], shapes[clip])
+                partial(TaskResult(task.task_id, name, (output,), final=False))
+                sent.add(clip)
+
         before = self._reader.decoded_frames(video.path, self.threads)
         errors = self._reader.decode_clips(
             video.path,
@@ -90,11 +111,15 @@ class TaskRunner:
             pts=video.pts,
             keyframes=video.keyframes,
             threads=self.threads,
+            on_done=done,
         )
         decoded = max(0, self._reader.decoded_frames(video.path, self.threads) - before)
         clips = tuple(
             ClipOutput(job.slot, offset, shape, None, error or "")
-            for job, offset, shape, error in zip(task.clips, offsets, shapes, errors, strict=True)
+            for c, (job, offset, shape, error) in enumerate(
+                zip(task.clips, offsets, shapes, errors, strict=True)
+            )
+            if c not in sent or error
         )
         return TaskResult(task.task_id, name, clips, decoded, time.perf_counter() - started)
 
@@ -104,7 +129,9 @@ class TaskRunner:
         for job in task.clips:
             try:
                 cuts.append(
-                    self._cutter.cut(video.path, job.frames, pts=video.pts, keyframes=video.keyframes)
+                    self._cutter.cut(
+                        video.path, job.frames, pts=video.pts, keyframes=video.keyframes
+                    )
                 )
             except Exception as exc:
                 self._cutter.forget(video.path)
@@ -160,7 +187,9 @@ def changed_since_indexed(video: VideoWindow) -> str:
         return f"cannot read video {video.path}: {exc}"
     if (stat.st_size, stat.st_mtime_ns) != (video.size, video.mtime_ns):
         how = (
-            f"size {video.size} -> {stat.st_size} bytes" if stat.st_size != video.size else "rewritten"
+            f"size {video.size} -> {stat.st_size} bytes"
+            if stat.st_size != video.size
+            else "rewritten"
         )
         return (
             f"the file changed since it was indexed ({how}); build the index again "

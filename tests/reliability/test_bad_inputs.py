@@ -347,7 +347,7 @@ def test_skipped_videos_logger_logs_counts_each_epoch(tmp_path: Path) -> None:
     from pytorch_lightning.loggers import CSVLogger
     from torch.utils.data import DataLoader, TensorDataset
 
-    from fastvid.reader.report import SkippedVideosLogger
+    from fastvid.integrations.callbacks import SkippedVideosLogger
 
     class Data(pl.LightningDataModule):
         """Skips a new clip of b.mp4 every epoch; a.mp4 was left out when indexing."""
@@ -406,7 +406,7 @@ def test_skipped_videos_logger_logs_counts_each_epoch(tmp_path: Path) -> None:
 def test_skipped_videos_logger_without_a_skipping_datamodule_logs_nothing() -> None:
     from types import SimpleNamespace
 
-    from fastvid.reader.report import SkippedVideosLogger
+    from fastvid.integrations.callbacks import SkippedVideosLogger
 
     logged: list[dict[str, float]] = []
     recorder = SimpleNamespace(log_metrics=lambda metrics, step: logged.append(metrics))

@@ -19,7 +19,7 @@ import ctypes
 import os
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -79,7 +79,7 @@ class ClipPipeline:
         with _live_lock:
             _live.add(self)
 
-    def run(self, inputs: dict[str, Sequence[np.ndarray]]) -> torch.Tensor | list[torch.Tensor]:
+    def run(self, inputs: Mapping[str, Sequence[Any]]) -> torch.Tensor | list[torch.Tensor]:
         """Run one batch; the arrays must stay alive until this returns (they are not copied).
 
         Args:
@@ -160,7 +160,7 @@ def _to_torch(tensor_list: Any, device_id: int | None) -> torch.Tensor | list[to
     from nvidia.dali.plugin.pytorch import feed_ndarray
 
     gpu = device_id is not None
-    device = torch.device("cuda", device_id) if gpu else torch.device("cpu")
+    device = torch.device("cuda", device_id) if device_id is not None else torch.device("cpu")
     stream = torch.cuda.current_stream(device) if gpu else None
     if tensor_list.is_dense_tensor():
         dense = tensor_list.as_tensor()

@@ -776,8 +776,9 @@ def fastvid_batches(
     and starts the workers; only the first videos, at least two batches of clips, see
     :class:`WarmupThenSequential`) and epoch ``work.epoch`` (measured: reuses the pipeline the
     warm-up built, as every epoch after the first does), whose plan is ``work.plan`` — the
-    clips every other row loads. (Iterating epoch 0 twice, or cutting an epoch short, makes
-    fastvid rebuild its pipeline and start new workers: seconds, which no training epoch pays.)
+    clips every other row loads, ending exactly at the last planned clip (no prefetching past
+    it competes with the measured clips). (Before the reader's engine rewrite, iterating epoch
+    0 twice or cutting an epoch short rebuilt the pipeline: seconds no training epoch pays.)
     The measured batches must be the planned clips, in order. With ``max_batches`` (the
     scaling run, whose epochs are long), epoch ``work.epoch`` alone, cut after
     ``max_batches``, measured after ``warmup_batches``.

@@ -74,19 +74,33 @@ class EpochStats:
         clips: Clips delivered.
         decoded_frames: Frames the workers decoded (PyAV) or DALI was asked to decode at most.
         worker_seconds: Time the workers spent on tasks.
-        parent_seconds: Time the loader's own process spent per epoch outside waiting for
-            workers (planning parameters, dispatch, DALI, batch assembly).
+        decode_seconds: Of that, time in the decoder (PyAV decode + RGB conversion, or cuts).
+        parent_seconds: Time the loader's own process spent outside waiting for workers
+            (augmentation parameters, dispatch, DALI, batch assembly).
+        dali_seconds: Of that, time inside DALI (the resize/crop/flip/normalise ops, and the
+            decoding on the DALI routes).
         wait_seconds: Time it waited for workers.
         tasks: Tasks sent.
+        decoded_by_video: ``decoded_frames`` per video index.
     """
 
     clips: int = 0
     decoded_frames: int = 0
     worker_seconds: float = 0.0
+    decode_seconds: float = 0.0
     parent_seconds: float = 0.0
+    dali_seconds: float = 0.0
     wait_seconds: float = 0.0
     tasks: int = 0
     decoded_by_video: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def overhead_per_clip(self) -> float:
+        """Seconds per clip spent outside decoding and DALI's ops: scheduling, messages,
+        shared-memory bookkeeping, batch assembly, in the loader and its workers together."""
+        parent = self.parent_seconds - self.dali_seconds
+        workers = self.worker_seconds - self.decode_seconds
+        return (parent + workers) / max(self.clips, 1)
 
 
 @dataclass
@@ -289,6 +303,7 @@ class EpochRun:
         state.final = result.final
         self.stats.decoded_frames += result.decoded
         self.stats.worker_seconds += result.seconds
+        self.stats.decode_seconds += result.decode_seconds
         by_video = self.stats.decoded_by_video
         by_video[state.video_index] = by_video.get(state.video_index, 0) + result.decoded
         for output in result.clips:
@@ -350,8 +365,10 @@ class EpochRun:
     ) -> None:
         pipeline = self._pipeline(kind)
         feeds = [self._inputs(kind, self._slots[n]) for n in numbers]
+        began = time.perf_counter()
         try:
             out = pipeline.run(_by_name(pipeline.names, feeds))
+            self.stats.dali_seconds += time.perf_counter() - began
         except DaliRunError:
             # one bad clip fails the whole batch: run the clips one by one to find it
             for number, feed in zip(numbers, feeds, strict=True):

@@ -34,9 +34,9 @@ class WorkerDiedError(RuntimeError):
             f"pid {pid} {_signal_name(-code) if code < 0 else f'exit code {code}'}"
             for pid, code in dead
         )
-        when = f"for epoch {epoch}" if epoch is not None else ""
+        when = f" for epoch {epoch}" if epoch is not None else ""
         super().__init__(
-            f"a fastvid worker process died ({how}) while preparing clips {when}; this epoch "
+            f"a fastvid worker process died ({how}) while preparing clips{when}; this epoch "
             "cannot go on. A worker killed by SIGKILL is usually the out-of-memory killer "
             "(check `dmesg`): lower num_workers or batch_size. Iterating the loader again starts "
             "new worker processes"

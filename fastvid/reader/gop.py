@@ -95,6 +95,8 @@ class GopCutter:
             ValueError: If a needed frame's packet is not found where the index says it is
                 (the file changed, or the index is of another file).
         """
+        if not len(needed):
+            raise ValueError("no frames to cut: `needed` is empty")
         container = self._container(path)
         stream = container.streams.video[0]
         needed_pts = pts[needed]
@@ -127,9 +129,9 @@ class GopCutter:
     ) -> GopCut:
         shown = np.array(sorted(chosen), dtype=np.int64)
         positions = np.searchsorted(shown, needed_pts)
-        missing = needed_pts[
-            (positions >= len(shown)) | (shown[np.minimum(positions, len(shown) - 1)] != needed_pts)
-        ]
+        found = positions < len(shown)
+        found[found] = shown[positions[found]] == needed_pts[found]
+        missing = needed_pts[~found]
         if missing.size:
             raise ValueError(
                 f"frames with pts {missing[:5].tolist()} of {path} are not where the index puts "
@@ -175,6 +177,12 @@ class GopCutter:
         while self._open:
             _, (container, _) = self._open.popitem(last=False)
             container.close()
+
+    def __enter__(self) -> GopCutter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _decode_order(packet: Any) -> int:

@@ -134,6 +134,8 @@ class WorkerPool:
         by_sentinel = {w.process.sentinel: i for i, w in enumerate(self._workers)}
         ready = wait([*by_conn, *by_sentinel], timeout=self._wait_time(timeout))
         for item in ready:
+            if item in by_sentinel:  # the process is exiting: let it finish so it reports how
+                self._workers[by_sentinel[item]].process.join(1.0)
             if item in by_conn:
                 worker = by_conn[item]
                 w = self._workers[worker]

@@ -97,6 +97,7 @@ class TaskResult:
         clips: One entry per clip, in the task's order.
         decoded: Frames decoded (PyAV route) or that DALI will decode at most (cut route).
         seconds: Worker time spent on the task.
+        decode_seconds: Of that, time spent decoding and converting frames (or cutting).
         final: The task's last answer. A worker answers a clip as soon as it is ready
             (``final=False``, one clip) and the rest at the end.
     """
@@ -106,4 +107,5 @@ class TaskResult:
     clips: tuple[ClipOutput, ...]
     decoded: int = 0
     seconds: float = 0.0
+    decode_seconds: float = 0.0
     final: bool = True

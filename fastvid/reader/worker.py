@@ -105,6 +105,7 @@ class TaskRunner:
                 sent.add(clip)
 
         before = self._reader.decoded_frames(video.path, self.threads)
+        decoding = time.perf_counter()
         errors = self._reader.decode_clips(
             video.path,
             [(job.frames, out) for job, out in zip(task.clips, outs, strict=True)],
@@ -113,6 +114,7 @@ class TaskRunner:
             threads=self.threads,
             on_done=done,
         )
+        decode_seconds = time.perf_counter() - decoding
         decoded = max(0, self._reader.decoded_frames(video.path, self.threads) - before)
         clips = tuple(
             ClipOutput(job.slot, offset, shape, None, error or "")
@@ -121,11 +123,13 @@ class TaskRunner:
             )
             if c not in sent or error
         )
-        return TaskResult(task.task_id, name, clips, decoded, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        return TaskResult(task.task_id, name, clips, decoded, seconds, decode_seconds)
 
     def _cut(self, task: Task, started: float) -> TaskResult:
         video = task.video
         cuts: list[Any] = []
+        cutting = time.perf_counter()
         for job in task.clips:
             try:
                 cuts.append(
@@ -136,6 +140,7 @@ class TaskRunner:
             except Exception as exc:
                 self._cutter.forget(video.path)
                 cuts.append(f"cannot cut its GOP range ({type(exc).__name__}: {exc})")
+        decode_seconds = time.perf_counter() - cutting
         sizes = [0 if isinstance(cut, str) else len(cut.data) for cut in cuts]
         offsets, total = _layout(sizes)
         name, buffer = self.segments.acquire(max(total, 1))
@@ -148,7 +153,8 @@ class TaskRunner:
             buffer[offset : offset + len(cut.data)] = np.frombuffer(cut.data, dtype=np.uint8)
             decoded += int(cut.frames.max()) + 1 if cut.frames.size else 0
             clips.append(ClipOutput(job.slot, offset, (len(cut.data),), cut.frames))
-        return TaskResult(task.task_id, name, tuple(clips), decoded, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        return TaskResult(task.task_id, name, tuple(clips), decoded, seconds, decode_seconds)
 
     def close(self) -> None:
         """Close open files and delete this worker's segments."""

@@ -120,3 +120,27 @@ def as_fraction_seconds(meta: VideoMeta) -> list[Fraction]:
 def frame_seconds() -> Callable[[VideoMeta], list[Fraction]]:
     """``frame_seconds(meta)``: exact time of every frame, in seconds."""
     return as_fraction_seconds
+
+
+def with_edit_list(source: Path, target: Path, hidden_frames: int) -> Path:
+    """Remux ``source`` (MP4, stream copy) so an edit list hides its first ``hidden_frames``.
+
+    Every timestamp is shifted back by ``hidden_frames`` frame durations; the MP4 muxer then
+    writes an edit list starting at the old frame ``hidden_frames``, and on reading FFmpeg flags
+    the earlier packets "discard": decoders decode them (later frames reference them) but do not
+    output them, so frame 0 of the result shows stamp ``hidden_frames``.
+    """
+    import av
+
+    with av.open(str(source)) as src, av.open(str(target), "w") as dst:
+        stream = src.streams.video[0]
+        out = dst.add_stream_from_template(stream)
+        step = round(1 / (float(stream.average_rate) * stream.time_base))
+        for packet in src.demux(stream):
+            if packet.dts is None:
+                continue
+            packet.pts -= hidden_frames * step
+            packet.dts -= hidden_frames * step
+            packet.stream = out
+            dst.mux(packet)
+    return target

@@ -133,15 +133,14 @@ def build_graph(spec: GraphSpec, inputs: dict[str, Any]) -> Any:
     """The graph's output node (float32 ``CFHW``) from its input nodes, by name."""
     video = inputs["video"]
     if spec.source_kind == "encoded":
-        # affine=False: the mixed decoder would pin its threads to cores the worker processes
-        # and the training loop also use (DALI's default); not measured better pinned
-        gpu_only = {"affine": False} if spec.device == "gpu" else {}
+        # affine=False: the mixed decoder would pin its threads to cores that the worker
+        # processes and the training loop use too (DALI's default); not measured better pinned
         video = fn.decoders.video(
             video,
             device="mixed" if spec.device == "gpu" else "cpu",
             frames=inputs["frames"],
             pad_mode="none",
-            **gpu_only,
+            affine=False,
         )
     else:
         video = fn.reshape(video, layout="FHWC")

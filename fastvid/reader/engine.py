@@ -17,7 +17,14 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from fastvid.reader.augment import ShortSideScaleOp, SpatialOp, sample_steps
+from fastvid.reader.augment import (
+    ChannelAffine,
+    CropOp,
+    FlipOp,
+    ShortSideScaleOp,
+    SpatialOp,
+    sample_steps,
+)
 from fastvid.reader.dali import ClipPipeline, DaliRunError, param_arrays
 from fastvid.reader.epoch import mix_seed
 from fastvid.reader.plan import ClipRequest
@@ -42,6 +49,10 @@ class RunConfig:
         spatial_ops: The lowered spatial ops.
         rearrange: Graphs take an ``order`` input (a temporal subsample may repeat frames).
         prescale: PyAV decodes straight to the first ``ShortSideScale``'s size.
+        worker_ops: PyAV route: the ops left after the prescale are pixel moves (a crop, then a
+            flip) that the workers do while writing into shared memory; the loader then only
+            repeats frames, reorders to ``(C, T, H, W)`` and applies ``affine`` in torch: no DALI.
+        affine: The per-channel ``x * scale + offset`` (for ``worker_ops``).
         max_task_clips: Largest task (clips of one video for one worker).
         prefetch_batches: How many batches ahead of the one being assembled tasks are sent.
         max_inflight: Tasks a worker may hold (one running, the rest queued).
@@ -52,6 +63,8 @@ class RunConfig:
     spatial_ops: tuple[SpatialOp, ...]
     rearrange: bool
     prescale: bool
+    worker_ops: bool = False
+    affine: ChannelAffine = field(default_factory=ChannelAffine)
     max_task_clips: int = 16
     prefetch_batches: int = 4
     max_inflight: int = 2
@@ -251,10 +264,14 @@ class EpochRun:
         task_id = self._next_task_id()
         jobs = []
         for slot_number, slot in zip(plan.slots, slots, strict=True):
-            size = None
-            if slot.route == "pyav" and self.config.prescale:
-                size = (int(slot.params[0][0]), int(slot.params[0][1]))
-            jobs.append(ClipJob(slot_number, slot.needed - first, size))
+            frames = slot.needed - first
+            if slot.route == "pyav" and self.config.worker_ops:
+                jobs.append(_moves_job(slot_number, frames, slot.params, self.config))
+            else:
+                size = None
+                if slot.route == "pyav" and self.config.prescale:
+                    size = (int(slot.params[0][0]), int(slot.params[0][1]))
+                jobs.append(ClipJob(slot_number, frames, size))
             slot.task_id = task_id
             self._slots[slot_number] = slot
         self._pool.submit(worker, Task(task_id, source.route, window, tuple(jobs)))
@@ -363,6 +380,9 @@ class EpochRun:
         outputs: dict[int, torch.Tensor],
         dense: dict[Kind, torch.Tensor],
     ) -> None:
+        if kind == "frames" and self.config.worker_ops:
+            self._finish_in_torch(numbers, outputs, dense)
+            return
         pipeline = self._pipeline(kind)
         feeds = [self._inputs(kind, self._slots[n]) for n in numbers]
         began = time.perf_counter()
@@ -387,6 +407,40 @@ class EpochRun:
         for number, clip in zip(numbers, clips, strict=True):
             outputs[number] = clip
 
+    def _finish_in_torch(
+        self, numbers: list[int], outputs: dict[int, torch.Tensor], dense: dict[Kind, torch.Tensor]
+    ) -> None:
+        """Frames the workers already cropped and flipped: repeat, reorder, normalise."""
+        began = time.perf_counter()
+        clips = []
+        for number in numbers:
+            slot = self._slots[number]
+            output = slot.output
+            assert output is not None
+            segment = self._task_info[slot.task_id].segment
+            assert segment is not None
+            view = self._views.view(segment, output.offset, int(np.prod(output.shape)))
+            frames = torch.from_numpy(view.reshape(output.shape))
+            if self.config.rearrange:
+                frames = frames[torch.from_numpy(slot.order).long()]
+            clips.append(frames.permute(3, 0, 1, 2))  # (C, T, H, W), uint8, not copied yet
+        scale = torch.tensor(self.config.affine.scale).view(3, 1, 1, 1)
+        offset = torch.tensor(self.config.affine.offset).view(3, 1, 1, 1)
+        identity = self.config.affine.is_identity
+        if len({tuple(c.shape) for c in clips}) == 1:
+            batch = torch.empty((len(clips), *clips[0].shape), dtype=torch.float32)
+            for row, clip in zip(batch, clips, strict=True):
+                row.copy_(clip)  # the one copy: uint8 -> float32, (T, H, W, C) -> (C, T, H, W)
+            if not identity:
+                batch.mul_(scale).add_(offset)
+            dense["frames"] = batch
+            finished: Sequence[torch.Tensor] = batch.unbind(0)
+        else:
+            finished = [c.float() if identity else c.float() * scale + offset for c in clips]
+        for number, clip in zip(numbers, finished, strict=True):
+            outputs[number] = clip
+        self.stats.dali_seconds += time.perf_counter() - began
+
     def _inputs(self, kind: Kind, slot: _Slot) -> list[np.ndarray]:
         output = slot.output
         assert output is not None
@@ -407,6 +461,38 @@ class EpochRun:
 
 def _by_name(names: Sequence[str], feeds: Sequence[Sequence[np.ndarray]]) -> dict[str, list[Any]]:
     return {name: [feed[i] for feed in feeds] for i, name in enumerate(names)}
+
+
+def _moves_job(slot: int, frames: np.ndarray, params: Any, config: RunConfig) -> ClipJob:
+    """A PyAV job whose crop and flip the worker does (see ``RunConfig.worker_ops``)."""
+    ops = config.spatial_ops
+    steps = list(params)
+    size = None
+    if config.prescale:
+        size = (int(steps[0][0]), int(steps[0][1]))
+        ops, steps = ops[1:], steps[1:]
+    window, flip, fill = None, False, (0, 0, 0)
+    for op, step in zip(ops, steps, strict=True):
+        if isinstance(op, CropOp):
+            window = (int(step[0]), int(step[1]), int(step[2]), int(step[3]))
+            fill = (int(op.fill[0]), int(op.fill[1]), int(op.fill[2]))
+        else:
+            flip = bool(step[0])
+    return ClipJob(slot, frames, size, window, flip, fill)
+
+
+def worker_moves_possible(ops: Sequence[SpatialOp], *, prescale: bool) -> bool:
+    """Whether the ops after the prescale are only pixel moves the workers can do: an optional
+    crop (padding with a uint8 value) then an optional flip."""
+    rest = list(ops[1:] if prescale else ops)
+    first = rest[0] if rest else None
+    if isinstance(first, CropOp):
+        rest.pop(0)
+        if any(v != round(v) or not 0 <= v <= 255 for v in first.fill):
+            return False
+    if rest and isinstance(rest[0], FlipOp):
+        rest.pop(0)
+    return not rest
 
 
 def prescale_possible(ops: Sequence[SpatialOp]) -> bool:

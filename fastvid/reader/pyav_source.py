@@ -28,6 +28,7 @@ import logging
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from types import TracebackType
 from typing import Any, Literal
@@ -35,7 +36,7 @@ from typing import Any, Literal
 import av
 import numpy as np
 
-__all__ = ["FrameDecodeError", "Interpolation", "PyAVFrameReader", "decode_frames"]
+__all__ = ["ClipTarget", "FrameDecodeError", "Interpolation", "PyAVFrameReader", "decode_frames"]
 
 logger = logging.getLogger(__name__)
 
@@ -408,27 +409,72 @@ def _stat_key(path: str) -> tuple[int, int]:
 # --------------------------------------------------------------------------- conversion
 
 
+@dataclass(frozen=True)
+class ClipTarget:
+    """Where :meth:`PyAVFrameReader.decode_clips` writes one clip, and how.
+
+    Attributes:
+        frames: Sorted unique frame positions.
+        out: Writable uint8 ``(len(frames), H, W, 3)`` array.
+        size: ``(width, height)`` every frame is converted (scaled) to first. Default: the
+            output's size (no window), i.e. the frames are scaled to fit ``out``.
+        window: ``(y, x, h, w)`` of the converted frame to keep (``h, w`` = the output's size);
+            parts outside the frame are filled with ``fill``. Default: the whole frame.
+        flip: Mirror the kept window left to right. Default: ``False``.
+        fill: RGB value of padding. Default: black.
+    """
+
+    frames: np.ndarray
+    out: np.ndarray
+    size: tuple[int, int] | None = None
+    window: tuple[int, int, int, int] | None = None
+    flip: bool = False
+    fill: tuple[int, int, int] = (0, 0, 0)
+
+    def place(self, row: int, rgb: np.ndarray) -> None:
+        """Write converted frame ``rgb`` (at ``size``) into row ``row`` of the output."""
+        if self.window is None:
+            self.out[row] = rgb[:, ::-1] if self.flip else rgb
+            return
+        y, x, h, w = self.window
+        height, width = rgb.shape[:2]
+        top, left = max(y, 0), max(x, 0)
+        bottom, right = min(y + h, height), min(x + w, width)
+        target = self.out[row]
+        if (top, left, bottom, right) != (y, x, y + h, x + w):
+            target[...] = self.fill  # the window sticks out of the frame: pad
+        if bottom <= top or right <= left:
+            return
+        part = rgb[top:bottom, left:right]
+        if self.flip:  # mirror the whole window: the frame part lands mirrored too
+            target[top - y : bottom - y, w - (right - x) : w - (left - x)] = part[:, ::-1]
+        else:
+            target[top - y : bottom - y, left - x : right - x] = part
+
+
 class _ClipsConverter:
-    """Hands each decoded frame to every clip that needs it, at that clip's size."""
+    """Hands each decoded frame to every clip that needs it, converted once per size."""
 
     def __init__(
         self,
-        clips: Sequence[tuple[np.ndarray, np.ndarray]],
+        clips: Sequence[ClipTarget | tuple[np.ndarray, np.ndarray]],
         interp: str,
         on_done: Callable[[int], None] | None = None,
     ) -> None:
-        self.clips = clips
+        self.clips = [c if isinstance(c, ClipTarget) else ClipTarget(*c) for c in clips]
         self.interp = interp
         self.on_done = on_done
-        self.left = [len(frames) for frames, _ in clips]
+        self.left = [len(c.frames) for c in self.clips]
         self.consumers: dict[int, list[tuple[int, int]]] = {}
-        for c, (frames, out) in enumerate(clips):
-            if out.shape[0] != len(frames) or out.ndim != 4 or out.shape[3] != 3:
+        for number, clip in enumerate(self.clips):
+            out = clip.out
+            if out.ndim != 4 or out.shape[0] != len(clip.frames) or out.shape[3] != 3:
                 raise ValueError(
-                    f"clip {c}: output shape {out.shape} does not fit {len(frames)} RGB frames"
+                    f"clip {number}: output shape {out.shape} does not fit "
+                    f"{len(clip.frames)} RGB frames"
                 )
-            for row, index in enumerate(np.asarray(frames).tolist()):
-                self.consumers.setdefault(int(index), []).append((c, row))
+            for row, index in enumerate(np.asarray(clip.frames).tolist()):
+                self.consumers.setdefault(int(index), []).append((number, row))
         self.needed = np.array(sorted(self.consumers), dtype=np.int64)
         self.corrupt: set[int] = set()
 
@@ -436,9 +482,9 @@ class _ClipsConverter:
         if frame.is_corrupt:
             self.corrupt.add(index)
         converted: dict[tuple[int, int], np.ndarray] = {}
-        for c, row in self.consumers[index]:
-            out = self.clips[c][1]
-            height, width = out.shape[1], out.shape[2]
+        for number, row in self.consumers[index]:
+            clip = self.clips[number]
+            width, height = clip.size or (clip.out.shape[2], clip.out.shape[1])
             rgb = converted.get((width, height))
             if rgb is None:
                 if (frame.width, frame.height) == (width, height):
@@ -448,21 +494,21 @@ class _ClipsConverter:
                         width=width, height=height, format="rgb24", interpolation=self.interp
                     ).to_ndarray()
                 converted[(width, height)] = rgb
-            out[row] = rgb
-            self.left[c] -= 1
-            if self.left[c] == 0 and self.on_done is not None and not self._damaged(c):
-                self.on_done(c)
+            clip.place(row, rgb)
+            self.left[number] -= 1
+            if self.left[number] == 0 and self.on_done is not None and not self._damaged(number):
+                self.on_done(number)
 
     def _damaged(self, clip: int) -> bool:
         return bool(self.corrupt) and any(
-            int(i) in self.corrupt for i in np.asarray(self.clips[clip][0]).tolist()
+            int(i) in self.corrupt for i in np.asarray(self.clips[clip].frames).tolist()
         )
 
     def errors(self, missing: list[int], video: _OpenVideo, num_frames: int) -> list[str | None]:
         lost = set(missing)
         result: list[str | None] = []
-        for frames, _ in self.clips:
-            mine = [int(i) for i in np.asarray(frames).tolist()]
+        for clip in self.clips:
+            mine = [int(i) for i in np.asarray(clip.frames).tolist()]
             gone = [i for i in mine if i in lost]
             damaged = sorted(i for i in mine if i in self.corrupt)
             if gone:
@@ -607,7 +653,7 @@ class PyAVFrameReader:
     def decode_clips(
         self,
         path: str | os.PathLike[str],
-        clips: Sequence[tuple[np.ndarray, np.ndarray]],
+        clips: Sequence[ClipTarget | tuple[np.ndarray, np.ndarray]],
         *,
         pts: np.ndarray,
         keyframes: np.ndarray,
@@ -618,12 +664,13 @@ class PyAVFrameReader:
         """Decode several clips of one video in one forward pass, into caller-owned arrays.
 
         Each frame any clip needs is decoded once; each clip gets it converted to RGB at its
-        own size (the size of its output array) by one swscale call.
+        own size by one swscale call (shared by the clips of one size), then, if asked, cropped
+        and mirrored on the way into its output (pixel moves: exact).
 
         Args:
             path: Video file.
-            clips: ``(frames, out)`` per clip: ``frames`` sorted unique positions in ``pts``,
-                ``out`` a writable uint8 ``(len(frames), H, W, 3)`` array to fill.
+            clips: A :class:`ClipTarget` per clip (or ``(frames, out)``: frames scaled to fit
+                ``out``).
             pts: Every frame's presentation timestamp (``VideoMeta.pts``).
             keyframes: Keyframe positions (``VideoMeta.keyframes``).
             threads: FFmpeg decoder threads (0: FFmpeg chooses). Default: 0.

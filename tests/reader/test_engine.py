@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 import torchvision.transforms as tv
 from pytorchvideo.data.clip_sampling import ClipInfo, ClipSampler
 from pytorchvideo.transforms import ApplyTransformToKey, UniformTemporalSubsample
@@ -130,3 +131,59 @@ def test_an_abandoned_epoch_does_not_disturb_the_next_and_close_frees_everything
     stats = loader.last_epoch_stats
     assert stats is not None and stats.clips == len(plan)
     assert 0 < stats.overhead_per_clip < 0.05  # scheduling and bookkeeping, not decoding
+
+
+def seed_like_transform() -> Any:
+    from pytorchvideo.transforms import Normalize, RandomShortSideScale
+
+    return ApplyTransformToKey(
+        "video",
+        tv.Compose(
+            [
+                UniformTemporalSubsample(8),  # more frames than some clips have: repeats
+                RandomShortSideScale(min_size=64, max_size=80),
+                tv.RandomCrop(56),
+                tv.RandomHorizontalFlip(p=0.5),
+                tv.Lambda(lambda x: x / 255.0),
+                Normalize((0.45, 0.45, 0.45), (0.225, 0.225, 0.225)),
+            ]
+        ),
+    )
+
+
+def test_crop_and_flip_done_by_the_workers_equal_the_dali_graph(
+    videos: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the CPU the workers crop and flip while copying frames out; DALI's graph gives the
+    same tensors (the pixels only move; the affine differs by float rounding at most)."""
+    import fastvid.reader.loader as loader_module
+
+    paths = [videos.path(n) for n in ["h264", "hevc", "mpeg4_vfr"]]
+    options: dict[str, Any] = {
+        "clip_sampler": make_clip_sampler("uniform", 0.25),
+        "transform": seed_like_transform(),
+        "batch_size": 3,
+        "seed": 3,
+    }
+
+    def epoch(worker_ops: bool) -> tuple[list[Any], Any]:
+        if not worker_ops:
+            monkeypatch.setattr(loader_module, "worker_moves_possible", lambda ops, prescale: False)
+        loader = loader_for(paths, **options)
+        try:
+            loader.setup()
+            assert loader._run_config().worker_ops is worker_ops
+            return list(loader), loader.plan(0)
+        finally:
+            loader.close()
+
+    by_workers, plan = epoch(True)
+    by_dali, _ = epoch(False)
+    assert any(len(set(r.frame_indices.tolist())) < 8 for r in plan), "some clip repeats frames"
+    assert len(by_workers) == len(by_dali)
+    flips = 0
+    for a, b in zip(by_workers, by_dali, strict=True):
+        assert a["video"].shape == b["video"].shape == (len(a["label"]), 3, 8, 56, 56)
+        assert (a["video"] - b["video"]).abs().max() < 1e-5
+        flips += int(not torch.equal(a["video"], a["video"].flip(-1)))
+    assert flips

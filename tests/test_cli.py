@@ -42,24 +42,26 @@ def test_console_script_is_installed() -> None:
     assert out.returncode == 0 and "gpu-check" in out.stdout
 
 
-def test_gpu_check_runs_the_cpu_half_and_reports(tmp_path: Path) -> None:
-    from fastvid.gpu_check import run_gpu_check
+def test_gpu_check_runs_the_cpu_half_and_writes_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``fastvid gpu-check`` without CUDA: the CPU half passes, the GPU half is said skipped.
 
-    report = run_gpu_check(tmp_path)
-    cpu = [r for r in report.results if r.name.startswith("cpu decode")]
-    assert cpu and all(r.passed for r in cpu), report.text()
-    if report.gpu_reason is not None:
-        assert "GPU half skipped" in report.text()
-        assert any(r.passed is None for r in report.results)
-    assert report.ok
+    ``tests/test_gpu_check.py`` checks the report's contents; this is the command line.
+    """
+    import torch
 
-
-def test_gpu_check_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("with CUDA the command runs the GPU half (tests/test_gpu_check.py)")
     path = tmp_path / "report.json"
-    assert main(["gpu-check", "--json", str(path)]) == 0
+    code = main(["gpu-check", "--quick", "--workdir", str(tmp_path / "w"), "--json", str(path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
     data = json.loads(path.read_text())
-    assert data["results"] and "machine" in data
-    assert "result: OK" in capsys.readouterr().out
+    assert data["ok"] and data["gpu_reason"] and "machine" in data
+    assert any(r["name"].startswith("cpu ") and r["passed"] for r in data["results"])
+    assert "GPU half skipped" in out and "untested on GPU" in out
+    assert "result: OK" in out
 
 
 def test_demo_runs_end_to_end_on_a_tiny_dataset(tmp_path: Path) -> None:

@@ -14,12 +14,17 @@ __all__ = ["training_step"]
 
 
 def training_step(
-    paths: Sequence[Path], *, device: str = "gpu", batch_size: int = 4, steps: int = 2
+    paths: Sequence[Path],
+    *,
+    device: str = "gpu",
+    batch_size: int = 4,
+    steps: int = 2,
+    transform: Any = None,
 ) -> dict[str, Any]:
     """Fit ``x3d_s`` (random weights) for ``steps`` steps, Flash-style, and report each step.
 
-    The data module decodes with ``device`` (NVDEC where the routing allows) and the seed
-    transform; the Trainer runs on the GPU when ``device="gpu"``.
+    The data module decodes with ``device`` (NVDEC where the routing allows) and ``transform``
+    (default: the seed transform); the Trainer runs on the GPU when ``device="gpu"``.
 
     Returns:
         ``step_seconds``, ``losses``, ``batch_device``, ``batch_shape``, ``params_changed``,
@@ -35,7 +40,7 @@ def training_step(
     datamodule = VideoClassificationData.from_files(
         train_files=[str(p) for p in paths],
         train_targets=[i % 2 for i in range(len(paths))],
-        train_transform={"post_tensor_transform": seed_transform()},
+        train_transform={"post_tensor_transform": transform or seed_transform()},
         clip_sampler="uniform",
         clip_duration=2,
         video_sampler=SequentialSampler,

@@ -19,14 +19,12 @@ import torch
 
 from fastvid.reader.augment import (
     ChannelAffine,
-    CropOp,
-    FlipOp,
-    ShortSideScaleOp,
     SpatialOp,
     sample_steps,
 )
 from fastvid.reader.dali import ClipPipeline, DaliRunError, param_arrays
 from fastvid.reader.epoch import mix_seed
+from fastvid.reader.moves import frames_as_clip, moves_job, normalise
 from fastvid.reader.plan import ClipRequest
 from fastvid.reader.pool import WorkerPool
 from fastvid.reader.schedule import TaskPlan, group_clips
@@ -266,7 +264,15 @@ class EpochRun:
         for slot_number, slot in zip(plan.slots, slots, strict=True):
             frames = slot.needed - first
             if slot.route == "pyav" and self.config.worker_ops:
-                jobs.append(_moves_job(slot_number, frames, slot.params, self.config))
+                jobs.append(
+                    moves_job(
+                        slot_number,
+                        frames,
+                        slot.params,
+                        self.config.spatial_ops,
+                        prescale=self.config.prescale,
+                    )
+                )
             else:
                 size = None
                 if slot.route == "pyav" and self.config.prescale:
@@ -420,23 +426,11 @@ class EpochRun:
             segment = self._task_info[slot.task_id].segment
             assert segment is not None
             view = self._views.view(segment, output.offset, int(np.prod(output.shape)))
-            frames = torch.from_numpy(view.reshape(output.shape))
-            if self.config.rearrange:
-                frames = frames[torch.from_numpy(slot.order).long()]
-            clips.append(frames.permute(3, 0, 1, 2))  # (C, T, H, W), uint8, not copied yet
-        scale = torch.tensor(self.config.affine.scale).view(3, 1, 1, 1)
-        offset = torch.tensor(self.config.affine.offset).view(3, 1, 1, 1)
-        identity = self.config.affine.is_identity
-        if len({tuple(c.shape) for c in clips}) == 1:
-            batch = torch.empty((len(clips), *clips[0].shape), dtype=torch.float32)
-            for row, clip in zip(batch, clips, strict=True):
-                row.copy_(clip)  # the one copy: uint8 -> float32, (T, H, W, C) -> (C, T, H, W)
-            if not identity:
-                batch.mul_(scale).add_(offset)
+            order = slot.order if self.config.rearrange else None
+            clips.append(frames_as_clip(view.reshape(output.shape), order))
+        batch, finished = normalise(clips, self.config.affine)
+        if batch is not None:
             dense["frames"] = batch
-            finished: Sequence[torch.Tensor] = batch.unbind(0)
-        else:
-            finished = [c.float() if identity else c.float() * scale + offset for c in clips]
         for number, clip in zip(numbers, finished, strict=True):
             outputs[number] = clip
         self.stats.dali_seconds += time.perf_counter() - began
@@ -461,40 +455,3 @@ class EpochRun:
 
 def _by_name(names: Sequence[str], feeds: Sequence[Sequence[np.ndarray]]) -> dict[str, list[Any]]:
     return {name: [feed[i] for feed in feeds] for i, name in enumerate(names)}
-
-
-def _moves_job(slot: int, frames: np.ndarray, params: Any, config: RunConfig) -> ClipJob:
-    """A PyAV job whose crop and flip the worker does (see ``RunConfig.worker_ops``)."""
-    ops = config.spatial_ops
-    steps = list(params)
-    size = None
-    if config.prescale:
-        size = (int(steps[0][0]), int(steps[0][1]))
-        ops, steps = ops[1:], steps[1:]
-    window, flip, fill = None, False, (0, 0, 0)
-    for op, step in zip(ops, steps, strict=True):
-        if isinstance(op, CropOp):
-            window = (int(step[0]), int(step[1]), int(step[2]), int(step[3]))
-            fill = (int(op.fill[0]), int(op.fill[1]), int(op.fill[2]))
-        else:
-            flip = bool(step[0])
-    return ClipJob(slot, frames, size, window, flip, fill)
-
-
-def worker_moves_possible(ops: Sequence[SpatialOp], *, prescale: bool) -> bool:
-    """Whether the ops after the prescale are only pixel moves the workers can do: an optional
-    crop (padding with a uint8 value) then an optional flip."""
-    rest = list(ops[1:] if prescale else ops)
-    first = rest[0] if rest else None
-    if isinstance(first, CropOp):
-        rest.pop(0)
-        if any(v != round(v) or not 0 <= v <= 255 for v in first.fill):
-            return False
-    if rest and isinstance(rest[0], FlipOp):
-        rest.pop(0)
-    return not rest
-
-
-def prescale_possible(ops: Sequence[SpatialOp]) -> bool:
-    """Whether PyAV can decode straight to the first op's size (a leading ShortSideScale)."""
-    return bool(ops) and isinstance(ops[0], ShortSideScaleOp)

@@ -19,36 +19,31 @@ and its worker is replaced.
 from __future__ import annotations
 
 import contextlib
-import copy
 import itertools
 import logging
 import os
-import random
 from collections.abc import Callable, Iterator, Sequence
-from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 import torch
 from torch.utils.data import Sampler
-from torch.utils.data._utils.collate import default_collate
 
 from fastvid._validate import check_choice
 from fastvid.data.samplers import as_clip_sampler
+from fastvid.reader._inputs import (
+    NO_FRAMES,
+    ClipSamplerFactory,
+    as_pairs,
+    distributed_rank_world,
+)
+from fastvid.reader.batch import make_batch
 from fastvid.reader.budget import Budget, choose_budget
 from fastvid.reader.device import resolve_device
-from fastvid.reader.engine import (
-    EpochRun,
-    EpochStats,
-    RunConfig,
-    VideoSource,
-    prescale_possible,
-    worker_moves_possible,
-)
+from fastvid.reader.engine import EpochRun, EpochStats, RunConfig, VideoSource
 from fastvid.reader.epoch import EpochPlanner, PlannedVideo, shard_count
 from fastvid.reader.errors import SkippedClip, VideoDecodeError, WorkerDiedError
 from fastvid.reader.lowering import LoweredTransform, lower_sample_transform
+from fastvid.reader.moves import prescale_possible, worker_moves_possible
 from fastvid.reader.plan import ClipRequest
 from fastvid.reader.routing import Decoder, Routing, route_videos
 
@@ -64,14 +59,6 @@ logger = logging.getLogger(__name__)
 
 OnError = Literal["skip", "raise"]
 CpuDecoder = Literal["auto", "dali", "pyav"]
-
-
-def _distributed_rank_world() -> tuple[int, int]:
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    rank = int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")))
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    return rank, world
 
 
 class ClipLoader:
@@ -151,7 +138,7 @@ class ClipLoader:
         for name, value in (("num_workers", num_workers), ("prefetch_batches", prefetch_batches)):
             if value is not None and value < 1:
                 raise ValueError(f"{name} ({value}) must be >= 1")
-        self._pairs = _as_pairs(videos)
+        self._pairs = as_pairs(videos)
         self._annotations = list(annotations) if annotations is not None else None
         self._sampler_spec = clip_sampler
         as_clip_sampler(clip_sampler)  # validate early, with a clear error
@@ -170,7 +157,7 @@ class ClipLoader:
         self.drop_last = drop_last
         self.on_error: OnError = on_error
         self.skipped: list[SkippedClip] = []
-        default_rank, default_world = _distributed_rank_world()
+        default_rank, default_world = distributed_rank_world()
         self.rank = default_rank if rank is None else rank
         self.world_size = default_world if world_size is None else world_size
         self._video_sampler = video_sampler
@@ -205,7 +192,7 @@ class ClipLoader:
             meta = index.meta(path) if path in index else None
             extra = tuple((self._annotations[position] if self._annotations else {}).items())
             if meta is None:
-                planned.append(PlannedVideo(path, label, None, _NO_FRAMES, extra))
+                planned.append(PlannedVideo(path, label, None, NO_FRAMES, extra))
                 continue
             planned.append(PlannedVideo(path, label, meta.duration, meta, extra))
             metas[path] = meta
@@ -226,7 +213,7 @@ class ClipLoader:
         )
         self._planner = EpochPlanner(
             planned,
-            _ClipSamplerFactory(self._sampler_spec),
+            ClipSamplerFactory(self._sampler_spec),
             temporal_subsample=self.lowered.pipeline.temporal_subsample,
             video_sampler=self._video_sampler,
             seed=self.seed,
@@ -426,41 +413,7 @@ class ClipLoader:
         self, requests: list[ClipRequest], clips: torch.Tensor | list[torch.Tensor]
     ) -> dict[str, Any]:
         assert self._planner is not None
-        videos = self._planner.videos
-        if self.lowered.fully_lowered and isinstance(clips, torch.Tensor):
-            batch: dict[str, Any] = {
-                "video": clips,
-                "video_name": [Path(r.path).name for r in requests],
-                "video_index": torch.tensor([r.video_index for r in requests]),
-                "clip_index": torch.tensor([r.clip_index for r in requests]),
-                "aug_index": torch.tensor([r.aug_index for r in requests]),
-                "label": torch.tensor([r.label for r in requests]),
-            }
-            extras = [dict(videos[r.video_index].extra) for r in requests]
-            for key in extras[0] if extras else ():
-                batch[key] = default_collate([e[key] for e in extras])
-        else:
-            samples = []
-            for request, clip in zip(requests, clips, strict=True):
-                sample: dict[str, Any] | None = {
-                    "video": clip,
-                    "video_name": Path(request.path).name,
-                    "video_index": request.video_index,
-                    "clip_index": request.clip_index,
-                    "aug_index": request.aug_index,
-                    "label": request.label,
-                    **dict(videos[request.video_index].extra),
-                }
-                if not self.lowered.fully_lowered:
-                    sample = self.lowered.apply_residual(sample)  # type: ignore[arg-type]
-                if sample is not None:
-                    samples.append(sample)
-            if not samples:
-                return {}
-            batch = _collate(samples)
-        if self.batch_transform is not None:
-            batch = self.batch_transform(batch)
-        return batch
+        return make_batch(requests, clips, self._planner.videos, self.lowered, self.batch_transform)
 
     def skip_report(self, epoch: int | None = None) -> SkipReport:
         """A summary of :attr:`skipped`: counts, each file's reasons, counts per kind.
@@ -511,64 +464,3 @@ class ClipLoader:
 
 
 _ROUTES: dict[str, Literal["cut", "pyav"]] = {"nvdec": "cut", "dali_cpu": "cut", "pyav": "pyav"}
-
-
-def _collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
-    shapes = {tuple(s["video"].shape) for s in samples if torch.is_tensor(s["video"])}
-    if len(shapes) > 1:
-        clips = ", ".join(f"{s['video_name']} {tuple(s['video'].shape)}" for s in samples)
-        raise ValueError(
-            f"the clips of one batch differ in shape (C, T, H, W), so they cannot be stacked: "
-            f"{clips}. Make the transform output one shape (UniformTemporalSubsample for T; "
-            f"a crop such as RandomCrop/CenterCrop or a fixed-size resize for H, W), or use "
-            f"batch_size=1"
-        )
-    batch: dict[str, Any] = default_collate(samples)
-    return batch
-
-
-class _ClipSamplerFactory:
-    """A fresh copy of the user's clip sampler for each video (they are stateful)."""
-
-    def __init__(self, spec: Any) -> None:
-        self.spec = spec
-
-    def __call__(self) -> Any:
-        sampler = as_clip_sampler(copy.deepcopy(self.spec))
-        # The planner calls this with Python's RNG seeded per (seed, epoch, video): reseed an
-        # explicit generator from it, or every video's copy would draw the same clips.
-        generator = getattr(sampler, "_generator", None)
-        if isinstance(generator, random.Random):
-            generator.seed(random.getrandbits(63))
-        elif isinstance(generator, torch.Generator):
-            generator.manual_seed(random.getrandbits(63))
-        return sampler
-
-
-class _NoFrames:
-    """Timing of a video that could not be indexed (it is never planned)."""
-
-    pts = np.zeros(0, dtype=np.int64)
-    keyframes = np.zeros(0, dtype=np.int32)
-    time_base = Fraction(1, 1)
-    start_pts = 0
-
-
-_NO_FRAMES = _NoFrames()
-
-
-def _as_pairs(videos: Any) -> list[tuple[str, int]]:
-    """``(path, label)`` pairs from a LabeledVideoList or an iterable of pairs."""
-    items = getattr(videos, "videos", videos)
-    pairs: list[tuple[str, int]] = []
-    for item in items:
-        if hasattr(item, "path") and hasattr(item, "label"):
-            pairs.append((os.fspath(item.path), int(item.label)))
-            continue
-        path, label = item
-        if isinstance(label, dict):
-            label = label["label"]
-        pairs.append((os.fspath(path), int(label)))
-    if not pairs:
-        raise ValueError("no videos to load: the video list is empty")
-    return pairs

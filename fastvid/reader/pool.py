@@ -119,6 +119,8 @@ class WorkerPool:
 
     def free(self, worker: int, segment: str) -> None:
         """Tell ``worker`` that the loader is done with ``segment``."""
+        if os.getpid() != self._owner_pid or worker >= len(self._workers):
+            return  # a forked child, or a closed pool: nothing of ours to free
         with contextlib.suppress(OSError, ValueError):
             self._workers[worker].conn.send(("free", segment))
 

@@ -27,14 +27,16 @@ from __future__ import annotations
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from types import TracebackType
 from typing import Any, Literal
 
 import av
 import numpy as np
+
+from fastvid.reader._pyav_convert import ClipsConverter, ClipTarget, Converter
+from fastvid.reader._pyav_stream import FrameDecodeError, OpenVideo, missing_reason, stat_key
 
 __all__ = ["ClipTarget", "FrameDecodeError", "Interpolation", "PyAVFrameReader", "decode_frames"]
 
@@ -48,20 +50,6 @@ _INTERPOLATIONS: dict[str, str] = {
     "bicubic": "BICUBIC",
     "nearest": "POINT",
 }
-
-# Seek instead of decoding through when the seek skips more than this many frames. A seek costs a
-# few frames' worth of work (demuxer seek, decoder flush, refilling the frame-thread pipeline). On
-# 720p H.264 with a keyframe every 12 frames, 4-8 beat both "always seek" (0) and "never seek";
-# between 4 and 8 the difference was within noise on a shared 2-core machine.
-_SEEK_GAP_FRAMES = 4
-
-# Codecs whose "non-reference" frames are never used to predict any other frame, so skipping the
-# unrequested ones (AVDISCARD_NONREF) leaves every other frame bit-exact. HEVC is not here: its
-# NONREF skips sub-layer non-reference pictures, which higher temporal layers may still use.
-_SKIP_NONREF_CODECS = frozenset({"h264", "mpeg4", "mpeg2video", "mpeg1video"})
-
-# FFmpeg threading: "AUTO" lets the codec pick frame and/or slice threading.
-_THREAD_TYPE = "AUTO"
 
 _DEFAULT_MAX_OPEN = 4
 
@@ -93,27 +81,6 @@ _DECODE_ARGS_DOC = """
         FrameDecodeError: If the file cannot be opened or a requested frame is never decoded
             (corrupt or truncated file, or an index built from a different file).
 """
-
-
-class FrameDecodeError(RuntimeError):
-    """A video file could not be decoded into the requested frames.
-
-    Attributes:
-        path: The file.
-        reason: What went wrong.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
-        self.path = os.fspath(path)
-        self.reason = reason
-        super().__init__(
-            f"cannot decode {self.path!r}: {reason}. Check that the file plays to the end "
-            f"(e.g. `ffprobe {self.path}`); re-encode or remove it, and rebuild the video index "
-            f"if the file changed since it was indexed."
-        )
-
-    def __reduce__(self) -> tuple[type[FrameDecodeError], tuple[str, str]]:
-        return type(self), (self.path, self.reason)
 
 
 # --------------------------------------------------------------------------- validation
@@ -204,370 +171,6 @@ def _validate_max_open(max_open: Any) -> int:
     return int(max_open)
 
 
-# --------------------------------------------------------------------------- one open video
-
-
-class _OpenVideo:
-    """One open file and its decoder, which stays where the last request left it.
-
-    ``position`` is the index of the last frame the decoder output since the last seek (frames
-    come out in presentation order), so any later frame can be reached by decoding on, unless its
-    packet was already sent to the decoder with non-reference skipping on (``_skipped``).
-    """
-
-    def __init__(self, path: str, threads: int) -> None:
-        self.path = path
-        try:
-            self.container = av.open(path)
-        except av.FFmpegError as error:
-            raise FrameDecodeError(path, f"FFmpeg cannot open it ({error})") from error
-        if not self.container.streams.video:
-            self.container.close()
-            raise FrameDecodeError(path, "it has no video stream")
-        self.stream = self.container.streams.video[0]
-        self.stream.thread_type = _THREAD_TYPE
-        self.stream.codec_context.thread_count = threads
-        codec = self.stream.codec_context.codec
-        # Intra-only codecs (MJPEG, ...): an unwanted packet is not decoded at all.
-        self.intra_only = bool(codec.intra_only)
-        self.skip_nonref = codec.name in _SKIP_NONREF_CODECS
-        self.stat = _stat_key(path)
-        self._pts = np.zeros(0, dtype=np.int64)
-        self._pts_to_index: dict[int, int] = {}
-        self._frames: Generator[av.VideoFrame, None, None] | None = None
-        self._floor = 0  # frames before the keyframe we sought to are not trustworthy
-        self.position = -1
-        self._skipped: set[int] = set()
-        self._wanted: set[int] = set()
-        self._skip_below = 0
-        self._skip_enabled = False
-        self.eof = False
-        self.last_error: str | None = None
-        self.decoded = 0  # frames the decoder has output since the file was opened
-
-    # -- bookkeeping
-
-    def use_index(self, pts: np.ndarray, time_base: Fraction | None) -> None:
-        """Adopt ``pts`` as the frame index; a different index resets the decoder state."""
-        if time_base is not None and self.stream.time_base != time_base:
-            raise ValueError(
-                f"time_base ({time_base}) does not match the video stream's time base "
-                f"({self.stream.time_base}) of {self.path!r}; pts must be in the stream's "
-                f"time base"
-            )
-        if np.array_equal(self._pts, pts):
-            return
-        self._pts = pts.copy()
-        self._pts_to_index = {p: i for i, p in enumerate(pts.tolist())}
-        self._drop_decoder()
-
-    def _drop_decoder(self) -> None:
-        if self._frames is not None:
-            self._frames.close()
-        self._frames = None
-        self.position = -1
-
-    def close(self) -> None:
-        self._drop_decoder()
-        self.container.close()
-
-    # -- decoding
-
-    def _decoded_frames(self) -> Generator[av.VideoFrame, None, None]:
-        """Decode forward from the demuxer's position, skipping unwanted frames where exact."""
-        codec_context = self.stream.codec_context
-        packets = self.container.demux(self.stream)
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                break
-            except av.FFmpegError as error:  # read error mid-file: drain what was decoded
-                self.last_error = f"reading packets failed ({error})"
-                packet = None
-            unwanted = self._unwanted_pts(packet) if self._skip_enabled else None
-            if unwanted is not None:
-                self._skipped.add(unwanted)
-                if self.intra_only:
-                    continue
-            if self.skip_nonref:
-                mode: Literal["DEFAULT", "NONREF"] = "DEFAULT" if unwanted is None else "NONREF"
-                if codec_context.skip_frame != mode:
-                    codec_context.skip_frame = mode
-            try:
-                frames = self.stream.decode(packet)
-            except av.FFmpegError as error:  # a damaged packet: keep going, as ffmpeg does
-                self.last_error = f"the decoder rejected a packet ({error})"
-                continue
-            self.decoded += len(frames)
-            yield from frames
-            if packet is None:
-                break
-        self.eof = True
-
-    def _unwanted_pts(self, packet: av.Packet | None) -> int | None:
-        """The pts of ``packet`` if its frame may be skipped, else None.
-
-        Only frames before the last wanted one are skipped: the decoder reads a few packets past
-        the last wanted frame (reordering, frame threads), and decoding those fully lets the next
-        request continue from here instead of seeking back.
-        """
-        if packet is None or packet.pts is None or (packet.is_keyframe and not self.intra_only):
-            return None
-        if packet.pts >= self._skip_below or packet.pts in self._wanted:
-            return None
-        return int(packet.pts)
-
-    def _index_of(self, frame: av.VideoFrame) -> int | None:
-        pts = frame.pts if frame.pts is not None else frame.dts
-        index = self._pts_to_index.get(pts) if pts is not None else None
-        if index is None or index < self._floor:
-            return None
-        return index
-
-    def _seek(self, target: int, keyframes: np.ndarray) -> Generator[av.VideoFrame, None, None]:
-        """Seek to the last keyframe at or before frame ``target`` (the first frame if none)."""
-        k = int(np.searchsorted(keyframes, target, side="right")) - 1
-        start = int(keyframes[k]) if k >= 0 else 0
-        self._drop_decoder()
-        try:
-            self.container.seek(
-                int(self._pts[start]), stream=self.stream, backward=True, any_frame=False
-            )
-        except av.FFmpegError as error:
-            self.last_error = f"seeking failed ({error})"
-            self.container.seek(0, backward=True)  # back to the start, then decode forward
-            start = 0
-        self._floor = start
-        self._skipped = set()
-        self.eof = False
-        self._frames = self._decoded_frames()
-        return self._frames
-
-    def _must_seek(self, target: int, keyframes: np.ndarray) -> bool:
-        if self._frames is None or target <= self.position:
-            return True
-        if int(self._pts[target]) in self._skipped:
-            return True
-        k = int(np.searchsorted(keyframes, target, side="right")) - 1
-        keyframe = int(keyframes[k]) if k >= 0 else 0
-        return keyframe - self.position > _SEEK_GAP_FRAMES
-
-    def decode(
-        self,
-        needed: np.ndarray,
-        keyframes: np.ndarray,
-        deliver: Any,
-        *,
-        safe: bool = False,
-    ) -> list[int]:
-        """Decode the sorted unique frame ``needed``, handing each to ``deliver(index, frame)``.
-
-        With ``safe``, decode sequentially from the first frame with no frame skipping (the
-        fallback when the fast path missed a frame). Returns the indices never produced.
-        """
-        targets = needed.tolist()
-        wanted = set(targets)
-        self._wanted = {int(self._pts[i]) for i in targets}
-        self._skip_below = max(self._wanted)
-        self._skip_enabled = (self.skip_nonref or self.intra_only) and not safe
-        if safe:
-            keyframes = np.zeros(0, dtype=np.int64)  # seek to the start, never seek again
-            self._drop_decoder()
-        done: set[int] = set()
-        i = 0
-        while i < len(targets):
-            target = targets[i]
-            frames = self._frames
-            if frames is None or (not safe and self._must_seek(target, keyframes)):
-                frames = self._seek(target, keyframes)
-            reached = False
-            for frame in frames:
-                index = self._index_of(frame)
-                if index is None:
-                    continue
-                self.position = index
-                if index in wanted and index not in done:
-                    deliver(index, frame)
-                    done.add(index)
-                if index >= target:
-                    reached = True
-                    break
-            if not reached:  # end of stream
-                self._drop_decoder()
-                break
-            while i < len(targets) and targets[i] <= self.position:
-                i += 1
-        return [t for t in targets if t not in done]
-
-
-def _stat_key(path: str) -> tuple[int, int]:
-    stat = os.stat(path)
-    return stat.st_size, stat.st_mtime_ns
-
-
-# --------------------------------------------------------------------------- conversion
-
-
-@dataclass(frozen=True)
-class ClipTarget:
-    """Where :meth:`PyAVFrameReader.decode_clips` writes one clip, and how.
-
-    Attributes:
-        frames: Sorted unique frame positions.
-        out: Writable uint8 ``(len(frames), H, W, 3)`` array.
-        size: ``(width, height)`` every frame is converted (scaled) to first. Default: the
-            output's size (no window), i.e. the frames are scaled to fit ``out``.
-        window: ``(y, x, h, w)`` of the converted frame to keep (``h, w`` = the output's size);
-            parts outside the frame are filled with ``fill``. Default: the whole frame.
-        flip: Mirror the kept window left to right. Default: ``False``.
-        fill: RGB value of padding. Default: black.
-    """
-
-    frames: np.ndarray
-    out: np.ndarray
-    size: tuple[int, int] | None = None
-    window: tuple[int, int, int, int] | None = None
-    flip: bool = False
-    fill: tuple[int, int, int] = (0, 0, 0)
-
-    def place(self, row: int, rgb: np.ndarray) -> None:
-        """Write converted frame ``rgb`` (at ``size``) into row ``row`` of the output."""
-        if self.window is None:
-            self.out[row] = rgb[:, ::-1] if self.flip else rgb
-            return
-        y, x, h, w = self.window
-        height, width = rgb.shape[:2]
-        top, left = max(y, 0), max(x, 0)
-        bottom, right = min(y + h, height), min(x + w, width)
-        target = self.out[row]
-        if (top, left, bottom, right) != (y, x, y + h, x + w):
-            target[...] = self.fill  # the window sticks out of the frame: pad
-        if bottom <= top or right <= left:
-            return
-        part = rgb[top:bottom, left:right]
-        if self.flip:  # mirror the whole window: the frame part lands mirrored too
-            target[top - y : bottom - y, w - (right - x) : w - (left - x)] = part[:, ::-1]
-        else:
-            target[top - y : bottom - y, left - x : right - x] = part
-
-
-class _ClipsConverter:
-    """Hands each decoded frame to every clip that needs it, converted once per size."""
-
-    def __init__(
-        self,
-        clips: Sequence[ClipTarget | tuple[np.ndarray, np.ndarray]],
-        interp: str,
-        on_done: Callable[[int], None] | None = None,
-    ) -> None:
-        self.clips = [c if isinstance(c, ClipTarget) else ClipTarget(*c) for c in clips]
-        self.interp = interp
-        self.on_done = on_done
-        self.left = [len(c.frames) for c in self.clips]
-        self.consumers: dict[int, list[tuple[int, int]]] = {}
-        for number, clip in enumerate(self.clips):
-            out = clip.out
-            if out.ndim != 4 or out.shape[0] != len(clip.frames) or out.shape[3] != 3:
-                raise ValueError(
-                    f"clip {number}: output shape {out.shape} does not fit "
-                    f"{len(clip.frames)} RGB frames"
-                )
-            for row, index in enumerate(np.asarray(clip.frames).tolist()):
-                self.consumers.setdefault(int(index), []).append((number, row))
-        self.needed = np.array(sorted(self.consumers), dtype=np.int64)
-        self.corrupt: set[int] = set()
-
-    def __call__(self, index: int, frame: av.VideoFrame) -> None:
-        if frame.is_corrupt:
-            self.corrupt.add(index)
-        converted: dict[tuple[int, int], np.ndarray] = {}
-        for number, row in self.consumers[index]:
-            clip = self.clips[number]
-            width, height = clip.size or (clip.out.shape[2], clip.out.shape[1])
-            rgb = converted.get((width, height))
-            if rgb is None:
-                if (frame.width, frame.height) == (width, height):
-                    rgb = frame.to_ndarray(format="rgb24")
-                else:
-                    rgb = frame.reformat(
-                        width=width, height=height, format="rgb24", interpolation=self.interp
-                    ).to_ndarray()
-                converted[(width, height)] = rgb
-            clip.place(row, rgb)
-            self.left[number] -= 1
-            if self.left[number] == 0 and self.on_done is not None and not self._damaged(number):
-                self.on_done(number)
-
-    def _damaged(self, clip: int) -> bool:
-        return bool(self.corrupt) and any(
-            int(i) in self.corrupt for i in np.asarray(self.clips[clip].frames).tolist()
-        )
-
-    def errors(self, missing: list[int], video: _OpenVideo, num_frames: int) -> list[str | None]:
-        lost = set(missing)
-        result: list[str | None] = []
-        for clip in self.clips:
-            mine = [int(i) for i in np.asarray(clip.frames).tolist()]
-            gone = [i for i in mine if i in lost]
-            damaged = sorted(i for i in mine if i in self.corrupt)
-            if gone:
-                result.append(_missing_reason(video, gone, num_frames))
-            elif damaged:
-                result.append(
-                    f"frames {damaged} are damaged (FFmpeg flagged them corrupt and concealed "
-                    "the errors); re-encode or replace the file"
-                )
-            else:
-                result.append(None)
-        return result
-
-
-class _Converter:
-    """Converts requested frames to RGB (and scales them) straight into the output array.
-
-    With ``size=None`` the output takes the stream's declared size (or, when the container does
-    not declare one, the first frame's); a frame of another size is scaled to it.
-    """
-
-    def __init__(
-        self,
-        out_rows: dict[int, list[int]],
-        count: int,
-        size: tuple[int, int] | None,
-        interp: str,
-    ) -> None:
-        self.out_rows = out_rows
-        self.count = count
-        self.interp = interp
-        self.size = size
-        self.corrupt: list[int] = []
-        self._out = None if size is None else self._allocate(size)
-
-    def _allocate(self, size: tuple[int, int]) -> np.ndarray:
-        return np.empty((self.count, size[1], size[0], 3), dtype=np.uint8)
-
-    @property
-    def out(self) -> np.ndarray:
-        """The output array (empty with zero size if no frame was seen and no size known)."""
-        return self._out if self._out is not None else self._allocate((0, 0))
-
-    def __call__(self, index: int, frame: av.VideoFrame) -> None:
-        if frame.is_corrupt:  # FFmpeg concealed a decoding error: the pixels are not the frame
-            self.corrupt.append(index)
-        if self.size is None or self._out is None:
-            self.size = (frame.width, frame.height)
-            self._out = self._allocate(self.size)
-        width, height = self.size
-        if (frame.width, frame.height) == (width, height):
-            rgb = frame.to_ndarray(format="rgb24")
-        else:
-            rgb = frame.reformat(
-                width=width, height=height, format="rgb24", interpolation=self.interp
-            ).to_ndarray()
-        self._out[self.out_rows[index]] = rgb
-
-
 # --------------------------------------------------------------------------- public API
 
 
@@ -592,7 +195,7 @@ class PyAVFrameReader:
 
     def __init__(self, *, max_open: int = _DEFAULT_MAX_OPEN) -> None:
         self.max_open = _validate_max_open(max_open)
-        self._open: OrderedDict[tuple[str, int], _OpenVideo] = OrderedDict()
+        self._open: OrderedDict[tuple[str, int], OpenVideo] = OrderedDict()
         self._pid = os.getpid()
 
     def decode_frames(
@@ -623,7 +226,7 @@ class PyAVFrameReader:
         out_rows: dict[int, list[int]] = {int(n): [] for n in needed}
         for row, k in enumerate(inverse.tolist()):
             out_rows[int(needed[k])].append(row)
-        convert = _Converter(out_rows, len(indices), size, interp)
+        convert = Converter(out_rows, len(indices), size, interp)
         if needed.size == 0:
             return convert.out
 
@@ -641,7 +244,7 @@ class PyAVFrameReader:
             self._discard(path, threads)
             raise
         if missing:
-            raise FrameDecodeError(path, _missing_reason(video, missing, len(pts)))
+            raise FrameDecodeError(path, missing_reason(video, missing, len(pts)))
         if convert.corrupt:
             raise FrameDecodeError(
                 path,
@@ -694,7 +297,7 @@ class PyAVFrameReader:
         path = os.fspath(path)
         video = self._get(path, threads)
         video.use_index(pts, None)
-        deliver = _ClipsConverter(clips, interp, on_done)
+        deliver = ClipsConverter(clips, interp, on_done)
         if not deliver.needed.size:
             return [None] * len(clips)
         try:
@@ -718,7 +321,7 @@ class PyAVFrameReader:
 
     Args:{_DECODE_ARGS_DOC}"""
 
-    def _get(self, path: str, threads: int) -> _OpenVideo:
+    def _get(self, path: str, threads: int) -> OpenVideo:
         if self._pid != os.getpid():  # forked: the parent's decoders are not ours to close
             self._open.clear()
             self._pid = os.getpid()
@@ -726,11 +329,11 @@ class PyAVFrameReader:
             raise FileNotFoundError(f"video file {path!r} does not exist")
         key = (path, threads)
         video = self._open.get(key)
-        if video is not None and video.stat != _stat_key(path):  # the file changed on disk
+        if video is not None and video.stat != stat_key(path):  # the file changed on disk
             self._discard(path, threads)
             video = None
         if video is None:
-            video = _OpenVideo(path, threads)
+            video = OpenVideo(path, threads)
             self._open[key] = video
             while len(self._open) > self.max_open:
                 _, oldest = self._open.popitem(last=False)
@@ -771,16 +374,6 @@ class PyAVFrameReader:
 
     def __repr__(self) -> str:
         return f"PyAVFrameReader(max_open={self.max_open}, open={len(self._open)})"
-
-
-def _missing_reason(video: _OpenVideo, missing: list[int], num_frames: int) -> str:
-    shown = ", ".join(str(i) for i in missing[:10]) + (", ..." if len(missing) > 10 else "")
-    reason = f"frames [{shown}] of {num_frames} were never decoded"
-    if video.eof:
-        reason += " (the stream ended before them: the file may be truncated)"
-    if video.last_error:
-        reason += f"; last error: {video.last_error}"
-    return reason
 
 
 def decode_frames(

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastvid.reader.pyav_source as pyav_source
+from fastvid.reader._pyav_stream import OpenVideo
 from fastvid.reader.pyav_source import FrameDecodeError, PyAVFrameReader, decode_frames
 from fastvid.testing import make_video, read_frame_index, stamp_frame_index
 
@@ -158,18 +159,18 @@ class Spy:
 def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Spy]:
     """Counts seeks, decoded frames and fallback passes (which the fast path must never need)."""
     counts = Spy()
-    open_video = pyav_source._OpenVideo
+    open_video = OpenVideo
     seek, decode, index_of = open_video._seek, open_video.decode, open_video._index_of
 
-    def counting_seek(self: pyav_source._OpenVideo, *args: object) -> object:
+    def counting_seek(self: OpenVideo, *args: object) -> object:
         counts.seeks += 1
         return seek(self, *args)  # type: ignore[arg-type]
 
-    def counting_decode(self: pyav_source._OpenVideo, *args: object, safe: bool = False) -> object:
+    def counting_decode(self: OpenVideo, *args: object, safe: bool = False) -> object:
         counts.safe_passes += safe
         return decode(self, *args, safe=safe)  # type: ignore[arg-type]
 
-    def counting_index_of(self: pyav_source._OpenVideo, frame: av.VideoFrame) -> object:
+    def counting_index_of(self: OpenVideo, frame: av.VideoFrame) -> object:
         counts.frames_out += 1
         return index_of(self, frame)
 

@@ -15,13 +15,21 @@ import time
 
 import torch
 import torchvision.transforms as tv
-from pytorchvideo.transforms import ApplyTransformToKey, UniformTemporalSubsample
 from torch.utils.data import DataLoader, Dataset
 
+import fastvid  # noqa: F401  (installs the pytorchvideo.transforms shim, imported below)
 from fastvid.data.samplers import make_clip_sampler
 from fastvid.reader import ClipLoader
 from fastvid.reader.dali import live_pipelines
 from fastvid.testing import make_video
+
+
+def subsample(frames: int) -> object:
+    # imported here, after `import fastvid` installed the shim PyTorchVideo 0.1.5 needs
+    from pytorchvideo.transforms import ApplyTransformToKey, UniformTemporalSubsample
+
+    return ApplyTransformToKey("video", tv.Compose([UniformTemporalSubsample(frames)]))
+
 
 root, mode = sys.argv[1], sys.argv[2]
 if len(sys.argv) > 3 and sys.argv[3] == "break":  # show the test catches the hang
@@ -29,14 +37,15 @@ if len(sys.argv) > 3 and sys.argv[3] == "break":  # show the test catches the ha
 
     _p.ClipPipeline._disown = lambda self: None
 paths = [
-    str(make_video(f"{root}/v{i}.mp4", codec="h264", size=(96, 72), duration=2.0, seed=i))
+    str(make_video(f"{root}/v{i}.webm", codec="vp9", size=(96, 72), duration=2.0, seed=i))
     for i in range(3)
 ]
 loader = ClipLoader(
     [(p, i) for i, p in enumerate(paths)],
     clip_sampler=make_clip_sampler("uniform", 0.5),
-    transform=ApplyTransformToKey("video", tv.Compose([UniformTemporalSubsample(4)])),
+    transform=subsample(4),
     batch_size=2,
+    cpu_decoder="dali",  # DALI decodes (its CPU decoder): a DALI pipeline is built
     device="cpu",
     progress=False,
     cache_dir=f"{root}/cache",

@@ -1,0 +1,71 @@
+"""What a loader is given, made uniform: video pairs, clip samplers, rank and world size."""
+
+from __future__ import annotations
+
+import copy
+import os
+import random
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import torch
+
+from fastvid.data.samplers import as_clip_sampler
+
+__all__ = ["NO_FRAMES", "ClipSamplerFactory", "as_pairs", "distributed_rank_world"]
+
+
+def distributed_rank_world() -> tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    rank = int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return rank, world
+
+
+class ClipSamplerFactory:
+    """A fresh copy of the user's clip sampler for each video (they are stateful)."""
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+
+    def __call__(self) -> Any:
+        sampler = as_clip_sampler(copy.deepcopy(self.spec))
+        # The planner calls this with Python's RNG seeded per (seed, epoch, video): reseed an
+        # explicit generator from it, or every video's copy would draw the same clips.
+        generator = getattr(sampler, "_generator", None)
+        if isinstance(generator, random.Random):
+            generator.seed(random.getrandbits(63))
+        elif isinstance(generator, torch.Generator):
+            generator.manual_seed(random.getrandbits(63))
+        return sampler
+
+
+class _NoFrames:
+    """Timing of a video that could not be indexed (it is never planned)."""
+
+    pts = np.zeros(0, dtype=np.int64)
+    keyframes = np.zeros(0, dtype=np.int32)
+    time_base = Fraction(1, 1)
+    start_pts = 0
+
+
+NO_FRAMES = _NoFrames()
+
+
+def as_pairs(videos: Any) -> list[tuple[str, int]]:
+    """``(path, label)`` pairs from a LabeledVideoList or an iterable of pairs."""
+    items = getattr(videos, "videos", videos)
+    pairs: list[tuple[str, int]] = []
+    for item in items:
+        if hasattr(item, "path") and hasattr(item, "label"):
+            pairs.append((os.fspath(item.path), int(item.label)))
+            continue
+        path, label = item
+        if isinstance(label, dict):
+            label = label["label"]
+        pairs.append((os.fspath(path), int(label)))
+    if not pairs:
+        raise ValueError("no videos to load: the video list is empty")
+    return pairs

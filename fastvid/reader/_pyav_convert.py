@@ -1,0 +1,172 @@
+"""Decoded frames to RGB outputs: one swscale call per size, then exact pixel moves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+from fastvid.reader._pyav_stream import OpenVideo, missing_reason
+
+__all__ = ["ClipTarget", "ClipsConverter", "Converter"]
+
+
+@dataclass(frozen=True)
+class ClipTarget:
+    """Where :meth:`PyAVFrameReader.decode_clips` writes one clip, and how.
+
+    Attributes:
+        frames: Sorted unique frame positions.
+        out: Writable uint8 ``(len(frames), H, W, 3)`` array.
+        size: ``(width, height)`` every frame is converted (scaled) to first. Default: the
+            output's size (no window), i.e. the frames are scaled to fit ``out``.
+        window: ``(y, x, h, w)`` of the converted frame to keep (``h, w`` = the output's size);
+            parts outside the frame are filled with ``fill``. Default: the whole frame.
+        flip: Mirror the kept window left to right. Default: ``False``.
+        fill: RGB value of padding. Default: black.
+    """
+
+    frames: np.ndarray
+    out: np.ndarray
+    size: tuple[int, int] | None = None
+    window: tuple[int, int, int, int] | None = None
+    flip: bool = False
+    fill: tuple[int, int, int] = (0, 0, 0)
+
+    def place(self, row: int, rgb: np.ndarray) -> None:
+        """Write converted frame ``rgb`` (at ``size``) into row ``row`` of the output."""
+        if self.window is None:
+            self.out[row] = rgb[:, ::-1] if self.flip else rgb
+            return
+        y, x, h, w = self.window
+        height, width = rgb.shape[:2]
+        top, left = max(y, 0), max(x, 0)
+        bottom, right = min(y + h, height), min(x + w, width)
+        target = self.out[row]
+        if (top, left, bottom, right) != (y, x, y + h, x + w):
+            target[...] = self.fill  # the window sticks out of the frame: pad
+        if bottom <= top or right <= left:
+            return
+        part = rgb[top:bottom, left:right]
+        if self.flip:  # mirror the whole window: the frame part lands mirrored too
+            target[top - y : bottom - y, w - (right - x) : w - (left - x)] = part[:, ::-1]
+        else:
+            target[top - y : bottom - y, left - x : right - x] = part
+
+
+class ClipsConverter:
+    """Hands each decoded frame to every clip that needs it, converted once per size."""
+
+    def __init__(
+        self,
+        clips: Sequence[ClipTarget | tuple[np.ndarray, np.ndarray]],
+        interp: str,
+        on_done: Callable[[int], None] | None = None,
+    ) -> None:
+        self.clips = [c if isinstance(c, ClipTarget) else ClipTarget(*c) for c in clips]
+        self.interp = interp
+        self.on_done = on_done
+        self.left = [len(c.frames) for c in self.clips]
+        self.consumers: dict[int, list[tuple[int, int]]] = {}
+        for number, clip in enumerate(self.clips):
+            out = clip.out
+            if out.ndim != 4 or out.shape[0] != len(clip.frames) or out.shape[3] != 3:
+                raise ValueError(
+                    f"clip {number}: output shape {out.shape} does not fit "
+                    f"{len(clip.frames)} RGB frames"
+                )
+            for row, index in enumerate(np.asarray(clip.frames).tolist()):
+                self.consumers.setdefault(int(index), []).append((number, row))
+        self.needed = np.array(sorted(self.consumers), dtype=np.int64)
+        self.corrupt: set[int] = set()
+
+    def __call__(self, index: int, frame: av.VideoFrame) -> None:
+        if frame.is_corrupt:
+            self.corrupt.add(index)
+        converted: dict[tuple[int, int], np.ndarray] = {}
+        for number, row in self.consumers[index]:
+            clip = self.clips[number]
+            width, height = clip.size or (clip.out.shape[2], clip.out.shape[1])
+            rgb = converted.get((width, height))
+            if rgb is None:
+                if (frame.width, frame.height) == (width, height):
+                    rgb = frame.to_ndarray(format="rgb24")
+                else:
+                    rgb = frame.reformat(
+                        width=width, height=height, format="rgb24", interpolation=self.interp
+                    ).to_ndarray()
+                converted[(width, height)] = rgb
+            clip.place(row, rgb)
+            self.left[number] -= 1
+            if self.left[number] == 0 and self.on_done is not None and not self._damaged(number):
+                self.on_done(number)
+
+    def _damaged(self, clip: int) -> bool:
+        return bool(self.corrupt) and any(
+            int(i) in self.corrupt for i in np.asarray(self.clips[clip].frames).tolist()
+        )
+
+    def errors(self, missing: list[int], video: OpenVideo, num_frames: int) -> list[str | None]:
+        lost = set(missing)
+        result: list[str | None] = []
+        for clip in self.clips:
+            mine = [int(i) for i in np.asarray(clip.frames).tolist()]
+            gone = [i for i in mine if i in lost]
+            damaged = sorted(i for i in mine if i in self.corrupt)
+            if gone:
+                result.append(missing_reason(video, gone, num_frames))
+            elif damaged:
+                result.append(
+                    f"frames {damaged} are damaged (FFmpeg flagged them corrupt and concealed "
+                    "the errors); re-encode or replace the file"
+                )
+            else:
+                result.append(None)
+        return result
+
+
+class Converter:
+    """Converts requested frames to RGB (and scales them) straight into the output array.
+
+    With ``size=None`` the output takes the stream's declared size (or, when the container does
+    not declare one, the first frame's); a frame of another size is scaled to it.
+    """
+
+    def __init__(
+        self,
+        out_rows: dict[int, list[int]],
+        count: int,
+        size: tuple[int, int] | None,
+        interp: str,
+    ) -> None:
+        self.out_rows = out_rows
+        self.count = count
+        self.interp = interp
+        self.size = size
+        self.corrupt: list[int] = []
+        self._out = None if size is None else self._allocate(size)
+
+    def _allocate(self, size: tuple[int, int]) -> np.ndarray:
+        return np.empty((self.count, size[1], size[0], 3), dtype=np.uint8)
+
+    @property
+    def out(self) -> np.ndarray:
+        """The output array (empty with zero size if no frame was seen and no size known)."""
+        return self._out if self._out is not None else self._allocate((0, 0))
+
+    def __call__(self, index: int, frame: av.VideoFrame) -> None:
+        if frame.is_corrupt:  # FFmpeg concealed a decoding error: the pixels are not the frame
+            self.corrupt.append(index)
+        if self.size is None or self._out is None:
+            self.size = (frame.width, frame.height)
+            self._out = self._allocate(self.size)
+        width, height = self.size
+        if (frame.width, frame.height) == (width, height):
+            rgb = frame.to_ndarray(format="rgb24")
+        else:
+            rgb = frame.reformat(
+                width=width, height=height, format="rgb24", interpolation=self.interp
+            ).to_ndarray()
+        self._out[self.out_rows[index]] = rgb

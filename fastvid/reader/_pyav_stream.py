@@ -1,0 +1,262 @@
+"""One open video and its decoder, which stays where the last request left it.
+
+The decoding engine behind :class:`fastvid.reader.pyav_source.PyAVFrameReader`: seek to the
+keyframe before a run of wanted frames, decode forward, skip the unwanted non-reference frames
+where that is exact, match frames to the index by presentation timestamp.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from fractions import Fraction
+from typing import Any, Literal
+
+import av
+import numpy as np
+
+__all__ = ["FrameDecodeError", "OpenVideo", "missing_reason", "stat_key"]
+
+# Seek instead of decoding through when the seek skips more than this many frames. A seek costs a
+# few frames' worth of work (demuxer seek, decoder flush, refilling the frame-thread pipeline). On
+# 720p H.264 with a keyframe every 12 frames, 4-8 beat both "always seek" (0) and "never seek";
+# between 4 and 8 the difference was within noise on a shared 2-core machine.
+_SEEK_GAP_FRAMES = 4
+
+# Codecs whose "non-reference" frames are never used to predict any other frame, so skipping the
+# unrequested ones (AVDISCARD_NONREF) leaves every other frame bit-exact. HEVC is not here: its
+# NONREF skips sub-layer non-reference pictures, which higher temporal layers may still use.
+_SKIP_NONREF_CODECS = frozenset({"h264", "mpeg4", "mpeg2video", "mpeg1video"})
+
+# FFmpeg threading: "AUTO" lets the codec pick frame and/or slice threading.
+_THREAD_TYPE = "AUTO"
+
+
+class FrameDecodeError(RuntimeError):
+    """A video file could not be decoded into the requested frames.
+
+    Attributes:
+        path: The file.
+        reason: What went wrong.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = os.fspath(path)
+        self.reason = reason
+        super().__init__(
+            f"cannot decode {self.path!r}: {reason}. Check that the file plays to the end "
+            f"(e.g. `ffprobe {self.path}`); re-encode or remove it, and rebuild the video index "
+            f"if the file changed since it was indexed."
+        )
+
+    def __reduce__(self) -> tuple[type[FrameDecodeError], tuple[str, str]]:
+        return type(self), (self.path, self.reason)
+
+
+class OpenVideo:
+    """One open file and its decoder, which stays where the last request left it.
+
+    ``position`` is the index of the last frame the decoder output since the last seek (frames
+    come out in presentation order), so any later frame can be reached by decoding on, unless its
+    packet was already sent to the decoder with non-reference skipping on (``_skipped``).
+    """
+
+    def __init__(self, path: str, threads: int) -> None:
+        self.path = path
+        try:
+            self.container = av.open(path)
+        except av.FFmpegError as error:
+            raise FrameDecodeError(path, f"FFmpeg cannot open it ({error})") from error
+        if not self.container.streams.video:
+            self.container.close()
+            raise FrameDecodeError(path, "it has no video stream")
+        self.stream = self.container.streams.video[0]
+        self.stream.thread_type = _THREAD_TYPE
+        self.stream.codec_context.thread_count = threads
+        codec = self.stream.codec_context.codec
+        # Intra-only codecs (MJPEG, ...): an unwanted packet is not decoded at all.
+        self.intra_only = bool(codec.intra_only)
+        self.skip_nonref = codec.name in _SKIP_NONREF_CODECS
+        self.stat = stat_key(path)
+        self._pts = np.zeros(0, dtype=np.int64)
+        self._pts_to_index: dict[int, int] = {}
+        self._frames: Generator[av.VideoFrame, None, None] | None = None
+        self._floor = 0  # frames before the keyframe we sought to are not trustworthy
+        self.position = -1
+        self._skipped: set[int] = set()
+        self._wanted: set[int] = set()
+        self._skip_below = 0
+        self._skip_enabled = False
+        self.eof = False
+        self.last_error: str | None = None
+        self.decoded = 0  # frames the decoder has output since the file was opened
+
+    # -- bookkeeping
+
+    def use_index(self, pts: np.ndarray, time_base: Fraction | None) -> None:
+        """Adopt ``pts`` as the frame index; a different index resets the decoder state."""
+        if time_base is not None and self.stream.time_base != time_base:
+            raise ValueError(
+                f"time_base ({time_base}) does not match the video stream's time base "
+                f"({self.stream.time_base}) of {self.path!r}; pts must be in the stream's "
+                f"time base"
+            )
+        if np.array_equal(self._pts, pts):
+            return
+        self._pts = pts.copy()
+        self._pts_to_index = {p: i for i, p in enumerate(pts.tolist())}
+        self._drop_decoder()
+
+    def _drop_decoder(self) -> None:
+        if self._frames is not None:
+            self._frames.close()
+        self._frames = None
+        self.position = -1
+
+    def close(self) -> None:
+        self._drop_decoder()
+        self.container.close()
+
+    # -- decoding
+
+    def _decoded_frames(self) -> Generator[av.VideoFrame, None, None]:
+        """Decode forward from the demuxer's position, skipping unwanted frames where exact."""
+        codec_context = self.stream.codec_context
+        packets = self.container.demux(self.stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.FFmpegError as error:  # read error mid-file: drain what was decoded
+                self.last_error = f"reading packets failed ({error})"
+                packet = None
+            unwanted = self._unwanted_pts(packet) if self._skip_enabled else None
+            if unwanted is not None:
+                self._skipped.add(unwanted)
+                if self.intra_only:
+                    continue
+            if self.skip_nonref:
+                mode: Literal["DEFAULT", "NONREF"] = "DEFAULT" if unwanted is None else "NONREF"
+                if codec_context.skip_frame != mode:
+                    codec_context.skip_frame = mode
+            try:
+                frames = self.stream.decode(packet)
+            except av.FFmpegError as error:  # a damaged packet: keep going, as ffmpeg does
+                self.last_error = f"the decoder rejected a packet ({error})"
+                continue
+            self.decoded += len(frames)
+            yield from frames
+            if packet is None:
+                break
+        self.eof = True
+
+    def _unwanted_pts(self, packet: av.Packet | None) -> int | None:
+        """The pts of ``packet`` if its frame may be skipped, else None.
+
+        Only frames before the last wanted one are skipped: the decoder reads a few packets past
+        the last wanted frame (reordering, frame threads), and decoding those fully lets the next
+        request continue from here instead of seeking back.
+        """
+        if packet is None or packet.pts is None or (packet.is_keyframe and not self.intra_only):
+            return None
+        if packet.pts >= self._skip_below or packet.pts in self._wanted:
+            return None
+        return int(packet.pts)
+
+    def _index_of(self, frame: av.VideoFrame) -> int | None:
+        pts = frame.pts if frame.pts is not None else frame.dts
+        index = self._pts_to_index.get(pts) if pts is not None else None
+        if index is None or index < self._floor:
+            return None
+        return index
+
+    def _seek(self, target: int, keyframes: np.ndarray) -> Generator[av.VideoFrame, None, None]:
+        """Seek to the last keyframe at or before frame ``target`` (the first frame if none)."""
+        k = int(np.searchsorted(keyframes, target, side="right")) - 1
+        start = int(keyframes[k]) if k >= 0 else 0
+        self._drop_decoder()
+        try:
+            self.container.seek(
+                int(self._pts[start]), stream=self.stream, backward=True, any_frame=False
+            )
+        except av.FFmpegError as error:
+            self.last_error = f"seeking failed ({error})"
+            self.container.seek(0, backward=True)  # back to the start, then decode forward
+            start = 0
+        self._floor = start
+        self._skipped = set()
+        self.eof = False
+        self._frames = self._decoded_frames()
+        return self._frames
+
+    def _must_seek(self, target: int, keyframes: np.ndarray) -> bool:
+        if self._frames is None or target <= self.position:
+            return True
+        if int(self._pts[target]) in self._skipped:
+            return True
+        k = int(np.searchsorted(keyframes, target, side="right")) - 1
+        keyframe = int(keyframes[k]) if k >= 0 else 0
+        return keyframe - self.position > _SEEK_GAP_FRAMES
+
+    def decode(
+        self,
+        needed: np.ndarray,
+        keyframes: np.ndarray,
+        deliver: Any,
+        *,
+        safe: bool = False,
+    ) -> list[int]:
+        """Decode the sorted unique frame ``needed``, handing each to ``deliver(index, frame)``.
+
+        With ``safe``, decode sequentially from the first frame with no frame skipping (the
+        fallback when the fast path missed a frame). Returns the indices never produced.
+        """
+        targets = needed.tolist()
+        wanted = set(targets)
+        self._wanted = {int(self._pts[i]) for i in targets}
+        self._skip_below = max(self._wanted)
+        self._skip_enabled = (self.skip_nonref or self.intra_only) and not safe
+        if safe:
+            keyframes = np.zeros(0, dtype=np.int64)  # seek to the start, never seek again
+            self._drop_decoder()
+        done: set[int] = set()
+        i = 0
+        while i < len(targets):
+            target = targets[i]
+            frames = self._frames
+            if frames is None or (not safe and self._must_seek(target, keyframes)):
+                frames = self._seek(target, keyframes)
+            reached = False
+            for frame in frames:
+                index = self._index_of(frame)
+                if index is None:
+                    continue
+                self.position = index
+                if index in wanted and index not in done:
+                    deliver(index, frame)
+                    done.add(index)
+                if index >= target:
+                    reached = True
+                    break
+            if not reached:  # end of stream
+                self._drop_decoder()
+                break
+            while i < len(targets) and targets[i] <= self.position:
+                i += 1
+        return [t for t in targets if t not in done]
+
+
+def stat_key(path: str) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
+def missing_reason(video: OpenVideo, missing: list[int], num_frames: int) -> str:
+    shown = ", ".join(str(i) for i in missing[:10]) + (", ..." if len(missing) > 10 else "")
+    reason = f"frames [{shown}] of {num_frames} were never decoded"
+    if video.eof:
+        reason += " (the stream ended before them: the file may be truncated)"
+    if video.last_error:
+        reason += f"; last error: {video.last_error}"
+    return reason

@@ -1,0 +1,82 @@
+"""Batch dicts: the clips of a batch plus PyTorchVideo's keys, built without a collate copy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data._utils.collate import default_collate
+
+from fastvid.reader.lowering import LoweredTransform
+from fastvid.reader.plan import ClipRequest
+
+__all__ = ["make_batch"]
+
+
+def make_batch(
+    requests: Sequence[ClipRequest],
+    clips: torch.Tensor | list[torch.Tensor],
+    videos: Sequence[Any],
+    lowered: LoweredTransform,
+    batch_transform: Callable[[dict[str, Any]], dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """The batch dict of ``requests`` (PyTorchVideo's keys and types).
+
+    Args:
+        requests: The batch's clips, in order.
+        clips: Their decoded, transformed clips: one ``(B, C, T, H, W)`` tensor, or one tensor
+            per clip (shapes differ, or transforms still have to run on each).
+        videos: The planner's videos (for annotations copied into each sample).
+        lowered: The transform; its torch part runs here on each clip.
+        batch_transform: Run on the whole batch dict last.
+    """
+    if lowered.fully_lowered and isinstance(clips, torch.Tensor):
+        batch: dict[str, Any] = {
+            "video": clips,
+            "video_name": [Path(r.path).name for r in requests],
+            "video_index": torch.tensor([r.video_index for r in requests]),
+            "clip_index": torch.tensor([r.clip_index for r in requests]),
+            "aug_index": torch.tensor([r.aug_index for r in requests]),
+            "label": torch.tensor([r.label for r in requests]),
+        }
+        extras = [dict(videos[r.video_index].extra) for r in requests]
+        for key in extras[0] if extras else ():
+            batch[key] = default_collate([e[key] for e in extras])
+    else:
+        samples = []
+        for request, clip in zip(requests, clips, strict=True):
+            sample: dict[str, Any] | None = {
+                "video": clip,
+                "video_name": Path(request.path).name,
+                "video_index": request.video_index,
+                "clip_index": request.clip_index,
+                "aug_index": request.aug_index,
+                "label": request.label,
+                **dict(videos[request.video_index].extra),
+            }
+            if not lowered.fully_lowered:
+                sample = lowered.apply_residual(sample)  # type: ignore[arg-type]
+            if sample is not None:
+                samples.append(sample)
+        if not samples:
+            return {}
+        batch = _collate(samples)
+    if batch_transform is not None:
+        batch = batch_transform(batch)
+    return batch
+
+
+def _collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    shapes = {tuple(s["video"].shape) for s in samples if torch.is_tensor(s["video"])}
+    if len(shapes) > 1:
+        clips = ", ".join(f"{s['video_name']} {tuple(s['video'].shape)}" for s in samples)
+        raise ValueError(
+            f"the clips of one batch differ in shape (C, T, H, W), so they cannot be stacked: "
+            f"{clips}. Make the transform output one shape (UniformTemporalSubsample for T; "
+            f"a crop such as RandomCrop/CenterCrop or a fixed-size resize for H, W), or use "
+            f"batch_size=1"
+        )
+    batch: dict[str, Any] = default_collate(samples)
+    return batch

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fastvid-installed
 
-.PHONY: setup demo test lint typecheck unit bench gpu-check clean
+.PHONY: setup demo test lint typecheck unit bench gpu-check gpu-wheels gpu-check-device clean
 
 setup: $(STAMP)
 
@@ -33,8 +33,17 @@ bench: setup
 	PYTHON=$(BIN)/python bash benchmarks/setup.sh
 	$(BIN)/fastvid bench
 
+# GPU check (benchmarks/results/README.md). Here: the CPU half, plus the GPU half with CUDA.
 gpu-check: setup
-	$(BIN)/fastvid gpu-check
+	$(BIN)/python -m fastvid.gpu_check $(GPU_CHECK_ARGS)
+
+# Stage the packages the offline GPU machine lacks (.gpu-wheels/part-*, one per device call).
+gpu-wheels:
+	bash tools/gpu-wheels.sh fetch
+
+# On the GPU machine (no venv, no network): the one device call.
+gpu-check-device:
+	bash benchmarks/gpu/device_check.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -52,11 +52,13 @@ print_calls() {
     if [ "$i" -lt "$last" ]; then
       local extra=""
       [ "$i" -eq 0 ] && extra=', ".gpu-wheels/install.sh", ".gpu-wheels/SHA256SUMS"'
-      echo "  $((i + 1))/$n run(command=\"ls -l .gpu-wheels\", carry=[\"$part\"$extra], timeout_s=60)"
+      local probe="ls -l .gpu-wheels"
+      [ "$i" -eq 0 ] && probe="nvidia-smi -L; ldconfig -p | grep nvcuvid || echo no libnvcuvid in ldconfig; python3 -V; ls -l .gpu-wheels"
+      echo "  $((i + 1))/$n run(command=\"$probe\", carry=[\"$part\"$extra], timeout_s=60)"
     else
       local first=""
       [ "$n" -eq 1 ] && first=', ".gpu-wheels/install.sh", ".gpu-wheels/SHA256SUMS"'
-      echo "  $n/$n run(command=\"bash benchmarks/gpu/device_check.sh\", carry=[\"$part\"$first], timeout_s=560)"
+      echo "  $n/$n run(command=\"FASTVID_COMMIT=$(git rev-parse --short HEAD) bash benchmarks/gpu/device_check.sh\", carry=[\"$part\"$first], timeout_s=560)"
     fi
     i=$((i + 1))
   done

@@ -114,7 +114,7 @@ def fastvid_row(
         return count
 
     try:
-        row = _timed_passes(one_pass, 4, deadline)
+        row = _timed_passes(one_pass, 3, deadline)
         stats = loader.last_epoch_stats
         row.update(
             setup_s=round(setup, 3),
@@ -190,7 +190,7 @@ def ceiling_row(
         return count
 
     try:
-        row = _timed_passes(one_pass, 4, deadline)
+        row = _timed_passes(one_pass, 3, deadline)
     finally:
         pipe.close()
     decoded = sum(int(c.frames.max()) + 1 for c in cuts)
@@ -249,7 +249,7 @@ def pytorchvideo_row(
         return count
 
     try:
-        row = _timed_passes(one_pass, 3, deadline, min_left=30.0)
+        row = _timed_passes(one_pass, 2, deadline, min_left=30.0)
     finally:
         iterator = getattr(loader, "_iterator", None)
         if iterator is not None:  # persistent workers: stop them now, not at garbage collection

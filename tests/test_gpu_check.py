@@ -50,7 +50,7 @@ def cpu_half(workdir: Path) -> GpuCheckReport:
     """The quick profile's CPU half (the GPU half is skipped here)."""
     if _cuda():
         pytest.skip("CUDA is usable: the CPU-half tests are for machines without a GPU")
-    return run_gpu_check(workdir, profile="quick")
+    return run_gpu_check(workdir, profile="quick", out=workdir / "report")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,6 +112,9 @@ def test_routing_dry_run_sends_mjpeg_to_pyav_and_every_nvdec_codec_to_nvdec(
 def test_report_writes_json_and_markdown_named_after_the_device(
     cpu_half: GpuCheckReport, tmp_path: Path
 ) -> None:
+    assert cpu_half.autosave is not None
+    saved = json.loads((Path(cpu_half.autosave) / "no-gpu.json").read_text())
+    assert set(saved["phases"]) == set(cpu_half.phases)  # rewritten after every phase
     json_path, md_path = cpu_half.write(tmp_path)
     assert json_path.name == "no-gpu.json" and md_path.name == "no-gpu.md"
     data = json.loads(json_path.read_text())

@@ -61,6 +61,7 @@ def run_gpu_check(
     profile: Profile = "full",
     budget_seconds: float = DEFAULT_BUDGET_S,
     skip: Sequence[str] = (),
+    out: str | os.PathLike[str] | None = None,
 ) -> GpuCheckReport:
     """Run the check and return its report (see :mod:`fastvid.gpu_check`).
 
@@ -72,12 +73,15 @@ def run_gpu_check(
             this long (correctness checks always run). Default: 390.
         skip: GPU steps to leave out: ``"compare"``, ``"train"``, ``"throughput"``.
             Default: none.
+        out: Write ``<device>.json|md`` here after every phase (so a run stopped by a time
+            limit keeps what it found). Default: ``None``, not written.
     """
     started = time.perf_counter()
     from fastvid.gpu_check._throughput import Deadline
 
     deadline = Deadline(budget_seconds)
     report = GpuCheckReport(machine_info(), _gpu_reason())
+    report.autosave = os.fspath(out) if out is not None else None
     gpu = report.gpu_reason is None
     if av1_encoder() is None:
         report.notes.append("AV1 not checked: this PyAV has no libsvtav1 encoder")
@@ -368,14 +372,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = sorted(set(skip) - set(STEPS))
     if unknown:
         parser.error(f"--skip {unknown}: choose from {', '.join(STEPS)}")
+    out = args.out or (str(DEFAULT_OUT) if _gpu_reason() is None else None)
     report = run_gpu_check(
         args.workdir,
         profile="quick" if args.quick else "full",
         budget_seconds=args.budget_seconds,
         skip=skip,
+        out=out,
     )
     print(report.text())
-    out = args.out or (str(DEFAULT_OUT) if report.gpu_reason is None else None)
     if out is not None:
         for path in report.write(out):
             print(f"wrote {path}")

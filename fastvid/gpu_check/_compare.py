@@ -55,6 +55,7 @@ __all__ = [
 
 TOLERANCE: dict[str, float] = {"nvdec": 3.0, "pyav": 0.5, "dali_cpu": 3.0}
 SEED = 11
+TASK_TIMEOUT_S = 120.0  # a stuck worker fails its clips (and is replaced) instead of hanging
 FRAMES_PER_CLIP = 8
 
 
@@ -290,6 +291,7 @@ def make_loader(
         seed=seed,
         index=index,
         progress=False,
+        task_timeout=TASK_TIMEOUT_S,
     )
 
 

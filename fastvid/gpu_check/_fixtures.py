@@ -203,6 +203,7 @@ def describe(spec: FixtureSpec, path: Path, meta: object | None) -> dict[str, ob
 
 def _build_one(spec: FixtureSpec, folder: str) -> str:
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core per file; the pool is parallel
+    os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1: errors only
     path = Path(folder) / spec.filename
     if spec.codec == "av1":
         _write_av1(path, spec)

@@ -62,6 +62,9 @@ class GpuCheckReport:
     throughput: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    autosave: str | None = field(default=None, repr=False)
+    """Folder the report is rewritten into after every phase (a run cut short keeps its
+    results); not part of the JSON."""
 
     @property
     def ok(self) -> bool:
@@ -86,6 +89,11 @@ class GpuCheckReport:
             seconds = time.perf_counter() - started
             self.phases[name] = round(seconds, 2)
             print(f"[{name}] {seconds:.1f} s", flush=True)
+            if self.autosave is not None:
+                try:
+                    self.write(self.autosave)
+                except OSError as exc:
+                    print(f"could not save the report to {self.autosave}: {exc}", flush=True)
 
     def text(self) -> str:
         """The summary printed at the end."""
@@ -101,6 +109,7 @@ class GpuCheckReport:
     def to_json(self) -> dict[str, Any]:
         """Plain data (JSON-serialisable)."""
         data = asdict(self)
+        data.pop("autosave", None)
         data["ok"] = self.ok
         return data
 

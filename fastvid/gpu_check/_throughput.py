@@ -79,7 +79,7 @@ def fastvid_row(
     from torch.utils.data import SequentialSampler
 
     from fastvid.data.samplers import make_clip_sampler
-    from fastvid.gpu_check._compare import seed_transform
+    from fastvid.gpu_check._compare import TASK_TIMEOUT_S, seed_transform
     from fastvid.reader import ClipLoader
 
     loader = ClipLoader(
@@ -92,6 +92,7 @@ def fastvid_row(
         index=index,
         progress=False,
         seed=0,
+        task_timeout=TASK_TIMEOUT_S,
     )
     began = time.perf_counter()
     loader.setup()

@@ -55,8 +55,9 @@ if ! ldconfig -p 2>/dev/null | grep -q libnvcuvid; then
 fi
 
 log "fastvid gpu-check"
-# SIGINT at 450 s: the check stops where it is; its report was saved after every phase
-timeout -s INT -k 20 450 $PY -m fastvid.gpu_check --out "$OUT" --workdir /tmp/fastvid-gpu-check \
+# SIGINT at GPU_CHECK_TIMEOUT_S (450 s): the check stops where it is; its report was saved
+# after every phase
+timeout -s INT -k 20 "${GPU_CHECK_TIMEOUT_S:-450}" $PY -m fastvid.gpu_check --out "$OUT" --workdir /tmp/fastvid-gpu-check \
   --budget-seconds "${GPU_CHECK_BUDGET_S:-330}" 2>&1 | grep -v '^Svt\[' | tee "$OUT/gpu-check.log"
 rc=${PIPESTATUS[0]}
 log "gpu-check exit status $rc"

@@ -21,7 +21,6 @@ import io
 import math
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from multiprocessing import get_context
@@ -179,9 +178,10 @@ def build_fixtures(
             for spec in todo:
                 _build_one(spec, str(folder))
         else:
-            # spawn: the caller may already hold CUDA or DALI threads, which fork would copy
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                list(pool.map(_build_one, todo, [str(folder)] * len(todo)))
+            # spawn: the caller may already hold CUDA or DALI threads, which fork would copy;
+            # a Pool (not an executor) so that an interrupt terminates the encoders at once
+            with get_context("spawn").Pool(workers) as pool:
+                pool.starmap(_build_one, [(spec, str(folder)) for spec in todo], chunksize=1)
     return {s.name: folder / s.filename for s in specs}
 
 

@@ -85,6 +85,10 @@ class GpuCheckReport:
         started = time.perf_counter()
         try:
             yield
+        except BaseException as exc:  # a time limit's SIGINT: say so in the saved report
+            if not isinstance(exc, Exception):
+                self.add(f"{name} interrupted", False, f"{type(exc).__name__}: the run was stopped")
+            raise
         finally:
             seconds = time.perf_counter() - started
             self.phases[name] = round(seconds, 2)

@@ -63,7 +63,7 @@ def test_cpu_half_passes_and_says_the_gpu_half_was_skipped(cpu_half: GpuCheckRep
     names = [r.name for r in cpu_half.results]
     for expected in ("cpu fixtures", "cpu index", "cpu routing dry run", "cpu stamps"):
         assert expected in names, names
-    for run in ("long_gop", "seed", "resized_crop"):
+    for run in ("damaged", "long_gop", "seed", "resized_crop"):
         assert f"cpu {run}" in names, names
     skipped = [r for r in cpu_half.results if r.passed is None]
     assert [r.name for r in skipped] == ["gpu half"]
@@ -173,6 +173,58 @@ def test_comparison_finds_nothing_between_identical_loaders_and_flags_another_se
     assert len(mismatched) >= len(reference) // 3, moved.problems
 
 
+def test_damaged_copy_keeps_its_size_and_first_frames(cpu_half: GpuCheckReport) -> None:
+    damaged = [f for f in cpu_half.fixtures if f["group"] == "damaged"]
+    assert {f["source"] for f in damaged} == {"h264_cfr_mp4", "hevc_cfr_mp4", "mpeg4_cfr_avi"}
+    by_name = {f["name"]: f for f in cpu_half.fixtures}
+    for f in damaged:
+        original = by_name[f["source"]]
+        assert f["bytes"] == original["bytes"] and f["frames"] == original["frames"]
+    (line,) = [r for r in cpu_half.results if r.name == "cpu damaged"]
+    assert line.detail.count("skipped:") == 3, line.detail  # each damaged clip, with its reason
+
+
+def test_a_batch_with_an_undecodable_clip_delivers_the_others(
+    cpu_half: GpuCheckReport, workdir: Path
+) -> None:
+    """The GPU's retry path on DALI's CPU decoder (MJPEG): the batch fails in DALI, its clips
+    are retried one by one, the damaged clip is skipped and the rest arrive in order."""
+    from fastvid.data.index import VideoIndex
+    from fastvid.data.samplers import make_clip_sampler
+    from fastvid.gpu_check._compare import damaged_problems
+    from fastvid.gpu_check._fixtures import damage
+    from fastvid.reader import ClipLoader
+
+    run, _, _, _ = _compare_setup(workdir, "damaged")
+    videos = workdir / "videos"
+    bad = damage(videos / "mjpeg_cfr_avi.avi", workdir / "damaged_mjpeg.avi", 40)
+    files = [videos / "vp9_cfr_webm.webm", bad, videos / "mjpeg_cfr_avi.avi"]
+    index = VideoIndex.build([str(f) for f in files], cache=False, progress=False)
+    loader = ClipLoader(
+        [(str(f), i) for i, f in enumerate(files)],
+        clip_sampler=make_clip_sampler("uniform", 1.0),
+        transform=run.transform(),
+        batch_size=4,
+        video_sampler=torch.utils.data.SequentialSampler,
+        device="cpu",
+        cpu_decoder="dali",
+        index=index,
+        progress=False,
+    )
+    try:
+        assert set(loader.routing.decoders.values()) == {"dali_cpu"}
+        plan = loader.plan(0)
+        sizes = {str(f): (index.meta(str(f)).width, index.meta(str(f)).height) for f in files}
+        records, _, _ = collect(loader, files, run, sizes, keep_video=False)
+        problems, outcome = damaged_problems(plan, records, loader.skipped, {str(bad): 40})
+    finally:
+        loader.close()
+    assert problems == []
+    assert outcome == {"damaged_mjpeg.avi clip 1": outcome["damaged_mjpeg.avi clip 1"]}
+    assert "DALI could not decode it" in outcome["damaged_mjpeg.avi clip 1"]
+    assert len(records) == len(plan) - 1
+
+
 def test_stamps_are_read_through_padding_and_a_flip() -> None:
     frames = np.full((8, 240, 320, 3), 120, dtype=np.uint8)
     for i, frame in enumerate(frames):
@@ -270,5 +322,6 @@ def test_gpu_check_passes_on_the_gpu(tmp_path: Path) -> None:
     assert report.gpu_reason is None
     assert report.ok, report.text()
     gpu = {r.name for r in report.results if r.name.startswith("gpu ") and r.passed}
-    assert {"gpu stamps", "gpu long_gop", "gpu seed", "gpu resized_crop"} <= gpu, report.text()
+    runs = {"gpu stamps", "gpu damaged", "gpu long_gop", "gpu seed", "gpu resized_crop"}
+    assert runs <= gpu, report.text()
     assert "gpu training step" in gpu and "gpu routing compare" in gpu

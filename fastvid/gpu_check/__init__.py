@@ -5,13 +5,14 @@ One command, one device call (``benchmarks/gpu/device_check.sh`` on the GPU mach
 
 1. builds its fixtures (:mod:`~fastvid.gpu_check._fixtures`): every NVDEC codec PyAV can
    encode, CFR and VFR, MP4/MKV/WebM/AVI, mixed sizes >= 256x256, one MJPEG file that must go to
-   PyAV, long-GOP 1080p H.264, and two 16-video throughput sets;
+   PyAV, long-GOP 1080p H.264, damaged copies (the retry path), and two 16-video throughput
+   sets;
 2. CPU half (always): indexes them, routes them with the NVDEC capability table (dry run) and
    runs the reference loader (``device="cpu", cpu_decoder="pyav"``), checking its frames
    against the plan;
 3. GPU half (with CUDA): the same loaders with ``device="gpu"``, compared clip by clip
    (:mod:`~fastvid.gpu_check._compare`: clip order, frame stamps, both flip branches, pixels
-   within a stated tolerance), one ``Trainer.finetune`` of X3D-S on GPU batches
+   within a stated tolerance, a batch with an undecodable clip still delivering the others), one ``Trainer.finetune`` of X3D-S on GPU batches
    (:mod:`~fastvid.gpu_check._train`), and clips/s against the NVDEC decode-only ceiling and
    PyTorchVideo with every core (:mod:`~fastvid.gpu_check._throughput`);
 4. writes ``<device>.json`` and ``<device>.md`` (:mod:`~fastvid.gpu_check._report`) and exits 1

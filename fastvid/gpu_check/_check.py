@@ -19,6 +19,8 @@ from fastvid.gpu_check._compare import (
     ClipRecord,
     compare,
     compare_runs,
+    damaged_clips,
+    damaged_problems,
     make_loader,
     reference_problems,
 )
@@ -214,6 +216,17 @@ def _sizes(specs: Sequence[FixtureSpec], paths: dict[str, Path]) -> dict[str, tu
     return {os.fspath(paths[s.name]): s.size for s in specs}
 
 
+def _run_files(run: Any, specs: Sequence[FixtureSpec], paths: dict[str, Path]) -> list[Path]:
+    if run.names:
+        return [paths[name] for name in run.names]
+    return _group_paths(specs, paths, (run.group,))
+
+
+def _first_bad(specs: Sequence[FixtureSpec], paths: dict[str, Path]) -> dict[str, int]:
+    """The damaged fixtures' first damaged frame, per path."""
+    return {os.fspath(paths[s.name]): s.damage_from for s in specs if s.damage_from is not None}
+
+
 def _reference(
     report: GpuCheckReport,
     run: Any,
@@ -225,12 +238,19 @@ def _reference(
 ) -> list[ClipRecord]:
     from fastvid.gpu_check._compare import collect
 
-    files = _group_paths(specs, paths, (run.group,))
+    files = _run_files(run, specs, paths)
     loader = make_loader(files, run, device="cpu", index=index)
     try:
         plan = loader.plan(0)
         records, first, seconds = collect(loader, files, run, _sizes(specs, paths), keep_video=keep)
-        problems = reference_problems(run, plan, records, loader.skipped)
+        outcome = ""
+        if run.group == "damaged":
+            problems, damaged = damaged_problems(
+                plan, records, loader.skipped, _first_bad(specs, paths)
+            )
+            outcome = f"; damaged clips: {damaged}"
+        else:
+            problems = reference_problems(run, plan, records, loader.skipped)
         stamps = "stamps = plan" if run.stamps else "no stamps"
         flips = ""
         if run.stamps and run.canvas is not None:
@@ -240,7 +260,8 @@ def _reference(
             not problems,
             f"{len(records)} clips of {len(files)} videos{flips} ({stamps}), "
             f"{seconds:.1f} s (first batch {first:.1f} s)"
-            + (f"; {len(problems)} problem(s): {problems[:3]}" if problems else ""),
+            + (f"; {len(problems)} problem(s): {problems[:3]}" if problems else "")
+            + outcome,
         )
         return records
     finally:
@@ -255,7 +276,7 @@ def _gpu_compare(
     index: Any,
     reference: list[ClipRecord],
 ) -> None:
-    files = _group_paths(specs, paths, (run.group,))
+    files = _run_files(run, specs, paths)
     loader = make_loader(files, run, device="gpu", index=index)
     try:
         rows = _routing_rows(specs, paths, loader.routing)
@@ -270,10 +291,29 @@ def _gpu_compare(
                 + (f"; unexpected: {problems}" if problems else "")
                 + f"; budget: {loader.budget.rule}",
             )
-        result, _, first, seconds = compare(run, reference, loader, files, _sizes(specs, paths))
-        skipped = [f"{s.path}: {s.reason}" for s in loader.skipped]
-        if skipped:
-            result.problems.append(f"skipped {skipped[:3]}")
+        first_bad = _first_bad(specs, paths) if run.group == "damaged" else {}
+        plan = loader.plan(0)
+        result, records, first, seconds = compare(
+            run,
+            reference,
+            loader,
+            files,
+            _sizes(specs, paths),
+            optional=damaged_clips(plan, first_bad),
+        )
+        damaged: dict[str, Any] = {}
+        if first_bad:
+            problems, damaged = damaged_problems(plan, records, loader.skipped, first_bad)
+            result.problems += problems
+            retried = sum(1 for s in loader.skipped if "DALI could not decode" in s.reason)
+            report.notes.append(
+                f"damaged run on the GPU: {retried} clip(s) failed inside a DALI batch and were "
+                "found by retrying that batch's clips one by one"
+            )
+        else:
+            skipped = [f"{s.path}: {s.reason}" for s in loader.skipped]
+            if skipped:
+                result.problems.append(f"skipped {skipped[:3]}")
         report.comparisons[run.name] = {
             "description": run.description,
             "summary": result.summary(),
@@ -285,8 +325,10 @@ def _gpu_compare(
             "seconds": round(seconds, 2),
             "first_batch_s": round(first, 2),
             "tolerance": TOLERANCE,
+            "damaged_clips": damaged,
         }
-        report.add(f"gpu {run.name}", result.passed, result.summary())
+        summary = result.summary() + (f"; damaged clips: {damaged}" if damaged else "")
+        report.add(f"gpu {run.name}", result.passed, summary)
     finally:
         loader.close()
 
@@ -294,7 +336,9 @@ def _gpu_compare(
 def _train(report: GpuCheckReport, specs: Sequence[FixtureSpec], paths: dict[str, Path]) -> None:
     from fastvid.gpu_check._train import training_step
 
-    files = _group_paths(specs, paths, ("t720",))[:4] or _group_paths(specs, paths, ("compare",))
+    # 10 s videos: 4-5 uniform 2 s clips each, so two batches of 4 (the long-GOP files when the
+    # throughput sets were not built)
+    files = _group_paths(specs, paths, ("t720",))[:4] or _group_paths(specs, paths, ("long_gop",))
     result = training_step(files, device="gpu")
     report.training = result
     report.add(

@@ -74,6 +74,7 @@ class CompareRun:
         canvas: ``(H, W)`` of the padding centre crop (``None``: frames are not cropped).
         to_255: Multiplies a difference of output values into 0..255 grey levels.
         scale_in_decoder: ``ClipLoader(scale_in_decoder=...)`` on both devices.
+        names: The fixtures, in this order (default: every fixture of ``group``).
     """
 
     name: str
@@ -86,6 +87,7 @@ class CompareRun:
     canvas: tuple[int, int] | None = None
     to_255: float = 1.0
     scale_in_decoder: bool = True
+    names: tuple[str, ...] = ()
 
 
 def _stamps_transform(canvas: tuple[int, int]) -> Callable[[], Any]:
@@ -178,6 +180,22 @@ def compare_runs(specs: Sequence[FixtureSpec]) -> list[CompareRun]:
             canvas=canvas,
         ),
         CompareRun(
+            "damaged",
+            "the stamps transform on intact files interleaved with damaged copies: batches "
+            "that hold an undecodable clip still deliver their other clips, and the bad clip "
+            "is skipped with a reason (never replaced)",
+            "damaged",
+            1.0,
+            4,
+            _stamps_transform(canvas),
+            stamps=True,
+            canvas=canvas,
+            names=_interleave(
+                [s.name for s in small if s.name.startswith(("h264_cfr", "vp9_cfr", "mpeg4_c"))],
+                [s.name for s in specs if s.group == "damaged"],
+            ),
+        ),
+        CompareRun(
             "long_gop",
             "UniformTemporalSubsample(8) on 10 s keyint-250 H.264, uniform 2 s clips (the last "
             "ones cut from the second GOP)",
@@ -209,6 +227,13 @@ def compare_runs(specs: Sequence[FixtureSpec]) -> list[CompareRun]:
             to_255=NORMALIZE_STD * 255.0,
         ),
     ]
+
+
+def _interleave(first: Sequence[str], second: Sequence[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for i in range(max(len(first), len(second))):
+        out += [*first[i : i + 1], *second[i : i + 1]]
+    return tuple(out)
 
 
 @dataclass
@@ -410,8 +435,15 @@ def compare(
     loader: Any,
     paths: Sequence[Path],
     sizes: dict[str, tuple[int, int]],
+    *,
+    optional: frozenset[tuple[Any, ...]] = frozenset(),
 ) -> tuple[Comparison, list[ClipRecord], float, float]:
-    """Run ``loader`` (the GPU one) and compare each clip with ``reference`` as it arrives."""
+    """Run ``loader`` (the GPU one) and compare each clip with ``reference`` as it arrives.
+
+    Args:
+        optional: Identities of clips either side may skip (damaged ones): compared only where
+            both delivered them.
+    """
     result = Comparison(run.name)
     routing = loader.routing
     by_identity = {r.identity: r for r in reference}
@@ -421,6 +453,9 @@ def compare(
         route = str(routing.decoders.get(record.path, "?"))
         other = by_identity.get(record.identity)
         row: dict[str, Any] = {"clip": list(record.identity[:3]), "route": route}
+        if (other is None or other.video is None) and record.identity in optional:
+            result.per_clip.append(row)  # a damaged clip only one side could decode
+            return
         if other is None or other.video is None:
             result.problems.append(f"{record.identity} has no CPU counterpart")
             result.per_clip.append(row)
@@ -459,8 +494,8 @@ def compare(
         loader, paths, run, sizes, keep_video=False, on_clip=check
     )
     result.clips = len(records)
-    got = [r.identity for r in records]
-    want = [r.identity for r in reference]
+    got = [r.identity for r in records if r.identity not in optional]
+    want = [r.identity for r in reference if r.identity not in optional]
     if got != want:
         result.problems.append(
             f"gpu delivered {len(got)} clips, cpu {len(want)}; first difference at #"
@@ -484,3 +519,64 @@ def compare(
         }
     gc.collect()
     return result, records, first_batch, seconds
+
+
+def damaged_clips(plan: Sequence[Any], first_bad: dict[str, int]) -> frozenset[tuple[Any, ...]]:
+    """Identities of the planned clips that need a damaged frame (``first_bad``: per path)."""
+    return frozenset(
+        (Path(r.path).name, r.video_index, r.clip_index, r.aug_index, r.label)
+        for r in plan
+        if r.path in first_bad and max(int(i) for i in r.frame_indices) >= first_bad[r.path]
+    )
+
+
+def damaged_problems(
+    plan: Sequence[Any],
+    records: Sequence[ClipRecord],
+    skipped: Sequence[Any],
+    first_bad: dict[str, int],
+) -> tuple[list[str], dict[str, Any]]:
+    """Checks of the damaged run on one device, and what happened to each damaged clip.
+
+    Every clip that needs no damaged frame is delivered, in plan order, with the planned
+    frames; a damaged clip is either skipped with a reason or delivered with exactly the
+    planned frames (a decoder may conceal the damage), never with other or unreadable frames.
+    """
+    bad = damaged_clips(plan, first_bad)
+    expected = [
+        (Path(r.path).name, r.video_index, r.clip_index, r.aug_index, r.label) for r in plan
+    ]
+    wanted = {
+        identity: [int(i) for i in r.frame_indices]
+        for identity, r in zip(expected, plan, strict=True)
+    }
+    delivered = {r.identity: r for r in records}
+    problems: list[str] = []
+    good_order = [r.identity for r in records if r.identity not in bad]
+    if good_order != [i for i in expected if i not in bad]:
+        problems.append(
+            f"intact clips delivered {len(good_order)} of "
+            f"{sum(1 for i in expected if i not in bad)} (or out of order)"
+        )
+    skipped_by_clip = {(Path(s.path).name, s.clip_index): s.reason for s in skipped}
+    outcome: dict[str, Any] = {}
+    for identity in expected:
+        record = delivered.get(identity)
+        key = f"{identity[0]} clip {identity[2]}"
+        if record is not None and record.stamps != wanted[identity]:
+            problems.append(f"{key}: delivered frames {record.stamps}, planned {wanted[identity]}")
+        if identity not in bad:
+            continue
+        if record is not None:
+            outcome[key] = "delivered with the planned frames"
+        elif (identity[0], identity[2]) in skipped_by_clip:
+            outcome[key] = "skipped: " + str(skipped_by_clip[(identity[0], identity[2])])[:200]
+        else:
+            problems.append(f"{key}: neither delivered nor recorded in loader.skipped")
+    extra = [
+        f"{s.path}: {s.reason}"
+        for s in skipped
+        if (Path(s.path).name, s.clip_index) not in {(i[0], i[2]) for i in bad}
+    ]
+    problems += [f"skipped an intact clip: {e}" for e in extra[:3]]
+    return problems, outcome

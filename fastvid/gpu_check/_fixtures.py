@@ -8,6 +8,11 @@ Three groups:
   MJPEG file that must be routed to PyAV. Mixed frame sizes, so batches mix shapes and routes.
 * ``long_gop``: 10 s H.264 with one keyframe every 250 frames (1080p in the full profile), so
   clips after 8.3 s start past the first GOP: their GOP-range cut is not the file's prefix.
+* ``damaged``: copies of three ``compare`` files whose packets from frame 40 on are overwritten
+  with random bytes (same size, indexed after the damage): their first clip is intact, their
+  second cannot be decoded. A batch holding such a clip must still deliver its other clips
+  (DALI fails the whole batch; the loader retries its clips one by one) and the bad clip must
+  be skipped with a reason, never replaced by wrong frames.
 * ``t1080`` / ``t720``: the throughput sets (10 s H.264: 1080p keyint 250, 720p keyint 60),
   built only when the GPU half runs. ``long_gop``'s files are the first of ``t1080``.
 
@@ -31,11 +36,13 @@ import numpy as np
 
 __all__ = ["FixtureSpec", "av1_encoder", "build_fixtures", "fixture_specs"]
 
-Group = Literal["compare", "long_gop", "t1080", "t720"]
+Group = Literal["compare", "long_gop", "damaged", "t1080", "t720"]
 Expect = Literal["nvdec", "pyav", "either"]
 Profile = Literal["full", "quick"]
 
 AV1_ENCODER = "libsvtav1"
+DAMAGED_SOURCES = ("h264_cfr_mp4", "hevc_cfr_mp4", "mpeg4_cfr_avi")  # MP4/AVI: payloads only
+DAMAGE_FROM = 40  # frame 29 (the end of the first 1 s clip) references nothing this late
 THROUGHPUT_VIDEOS = 16  # per throughput set: one per worker of a 16-core machine
 
 
@@ -55,6 +62,8 @@ class FixtureSpec:
         gop: Keyframe interval in frames (``None``: the encoder's default).
         seed: Content seed.
         note: Why the file is there.
+        source: For a damaged copy: the fixture it copies.
+        damage_from: For a damaged copy: the first frame whose packets are overwritten.
     """
 
     name: str
@@ -68,6 +77,8 @@ class FixtureSpec:
     gop: int | None = None
     seed: int = 0
     note: str = ""
+    source: str | None = None
+    damage_from: int | None = None
 
     @property
     def filename(self) -> str:
@@ -128,6 +139,23 @@ def fixture_specs(profile: Profile, *, throughput: bool) -> list[FixtureSpec]:
         for i, (name, codec, ext, size, vfr, expect, note) in enumerate(_COMPARE)
         if codec != "av1" or av1_encoder() is not None
     ]
+    by_name = {s.name: s for s in specs}
+    for source in DAMAGED_SOURCES:
+        original = by_name[source]
+        specs.append(
+            FixtureSpec(
+                f"damaged_{source}",
+                original.codec,
+                original.ext,
+                original.size,
+                original.duration,
+                "damaged",
+                seed=original.seed,
+                note=f"{source} with random bytes in every packet from frame {DAMAGE_FROM}",
+                source=source,
+                damage_from=DAMAGE_FROM,
+            )
+        )
     big = (1920, 1080) if profile == "full" else (640, 360)
     long_gop = 2 if profile == "full" else 1
     count = THROUGHPUT_VIDEOS if throughput and profile == "full" else long_gop
@@ -171,7 +199,16 @@ def build_fixtures(
         Path per fixture name.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    todo = [s for s in sorted(specs, key=lambda s: -s.cost) if not (folder / s.filename).exists()]
+    copies = [
+        (s, s.source, s.damage_from)
+        for s in specs
+        if s.source is not None and s.damage_from is not None
+    ]
+    todo = [
+        s
+        for s in sorted(specs, key=lambda s: -s.cost)
+        if s.source is None and not (folder / s.filename).exists()
+    ]
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     if todo:
         if workers == 1:
@@ -182,7 +219,36 @@ def build_fixtures(
             # a Pool (not an executor) so that an interrupt terminates the encoders at once
             with get_context("spawn").Pool(workers) as pool:
                 pool.starmap(_build_one, [(spec, str(folder)) for spec in todo], chunksize=1)
+    names = {s.name: s for s in specs}
+    for spec, source, first_bad in copies:
+        target = folder / spec.filename
+        if not target.exists():
+            damage(folder / names[source].filename, target, first_bad)
     return {s.name: folder / s.filename for s in specs}
+
+
+def damage(source: Path, target: Path, first_frame: int, *, seed: int = 0) -> Path:
+    """Copy ``source`` to ``target`` with every packet shown from ``first_frame`` on overwritten
+    by random bytes (the container's structure is kept: MP4/AVI packet payloads only)."""
+    import av
+
+    data = bytearray(source.read_bytes())
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        packets = [
+            (int(p.pts), int(p.pos), int(p.size))
+            for p in container.demux(stream)
+            if p.size and p.pts is not None and p.pos is not None and p.pos >= 0
+        ]
+    shown = sorted(pts for pts, _, _ in packets)
+    if first_frame >= len(shown):
+        raise ValueError(f"{source} has {len(shown)} frames, fewer than {first_frame + 1}")
+    rng = np.random.default_rng(seed)
+    for pts, pos, size in packets:
+        if pts >= shown[first_frame]:
+            data[pos : pos + size] = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+    target.write_bytes(bytes(data))
+    return target
 
 
 def describe(spec: FixtureSpec, path: Path, meta: object | None) -> dict[str, object]:

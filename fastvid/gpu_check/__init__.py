@@ -12,9 +12,10 @@ One command, one device call (``benchmarks/gpu/device_check.sh`` on the GPU mach
    against the plan;
 3. GPU half (with CUDA): the same loaders with ``device="gpu"``, compared clip by clip
    (:mod:`~fastvid.gpu_check._compare`: clip order, frame stamps, both flip branches, pixels
-   within a stated tolerance, a batch with an undecodable clip still delivering the others), one ``Trainer.finetune`` of X3D-S on GPU batches
-   (:mod:`~fastvid.gpu_check._train`), and clips/s against the NVDEC decode-only ceiling and
-   PyTorchVideo with every core (:mod:`~fastvid.gpu_check._throughput`);
+   within a stated tolerance, a batch with an undecodable clip still delivering the others),
+   one ``Trainer.finetune`` of X3D-S on GPU batches (:mod:`~fastvid.gpu_check._train`), and
+   clips/s against the NVDEC decode-only ceiling and PyTorchVideo with every core
+   (:mod:`~fastvid.gpu_check._throughput`);
 4. writes ``<device>.json`` and ``<device>.md`` (:mod:`~fastvid.gpu_check._report`) and exits 1
    on any mismatch.
 """

@@ -199,6 +199,8 @@ def build_fixtures(
         Path per fixture name.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("partial-*"):  # left by an interrupted run
+        stale.unlink(missing_ok=True)
     copies = [
         (s, s.source, s.damage_from)
         for s in specs
@@ -247,7 +249,9 @@ def damage(source: Path, target: Path, first_frame: int, *, seed: int = 0) -> Pa
     for pts, pos, size in packets:
         if pts >= shown[first_frame]:
             data[pos : pos + size] = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
-    target.write_bytes(bytes(data))
+    partial = target.with_name(f"partial-{os.getpid()}-{target.name}")
+    partial.write_bytes(bytes(data))
+    os.replace(partial, target)
     return target
 
 
@@ -270,7 +274,10 @@ def describe(spec: FixtureSpec, path: Path, meta: object | None) -> dict[str, ob
 def _build_one(spec: FixtureSpec, folder: str) -> str:
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core per file; the pool is parallel
     os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1: errors only
-    path = Path(folder) / spec.filename
+    final = Path(folder) / spec.filename
+    # written under a temporary name, renamed when complete: an interrupted run (a time
+    # limit) leaves no truncated file for the next run to reuse
+    path = final.with_name(f"partial-{os.getpid()}-{spec.filename}")
     if spec.codec == "av1":
         _write_av1(path, spec)
     else:
@@ -285,7 +292,8 @@ def _build_one(spec: FixtureSpec, folder: str) -> str:
             gop=spec.gop,
             seed=spec.seed,
         )
-    return str(path)
+    os.replace(path, final)
+    return str(final)
 
 
 def _write_av1(path: Path, spec: FixtureSpec) -> None:

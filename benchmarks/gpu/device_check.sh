@@ -11,7 +11,8 @@
 #    throughput; budget GPU_CHECK_BUDGET_S seconds, default 330, for everything but the
 #    correctness runs, which always run);
 # 4. the needs_cuda tests with FASTVID_REQUIRE_CUDA=1 (a skip is a failure), if time is left.
-# Everything it writes lands flat in $OUT (at most 8 files come back). Exit status: the check's.
+# Everything it writes lands flat in $OUT (at most 8 files come back). Exit status: the check's,
+# else the tests'.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-$PWD/benchmarks/results/gpu}
@@ -67,7 +68,9 @@ if [ "$left" -gt 45 ]; then
   log "needs_cuda tests (FASTVID_REQUIRE_CUDA=1), at most $left s"
   FASTVID_REQUIRE_CUDA=1 timeout "$left" $PY -m pytest -q -p no:cacheprovider -m needs_cuda \
     tests/reader/test_loader_gpu.py > "$OUT/needs-cuda-tests.log" 2>&1
-  log "needs_cuda tests exit status $? (log: needs-cuda-tests.log)"
+  tests_rc=$?
+  log "needs_cuda tests exit status $tests_rc (log: needs-cuda-tests.log)"
+  if [ "$rc" -eq 0 ] && [ "$tests_rc" -ne 0 ]; then rc=$tests_rc; fi
   tail -15 "$OUT/needs-cuda-tests.log"
 else
   log "no time left for the needs_cuda tests"

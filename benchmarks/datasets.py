@@ -57,6 +57,7 @@ _FORMAT_VERSION = 2
 _NUM_CLASSES = 4
 #: x264's default maximum keyframe interval (``gop=None``); VP9 transcodes of such files use it.
 X264_DEFAULT_KEYINT = 250
+_IN_PROCESS_PIXELS = 320 * 240  # up to this frame size, generate in this process (no pool)
 
 # VP9 transcode: target bits per pixel per frame. libvpx's real-time mode overshoots textured,
 # noisy content by ~2.5x: 0.045 (1.24 Mbit/s nominal at 720p30) lands at ~3 Mbit/s.
@@ -357,32 +358,40 @@ def _generate(
     """Write the ``missing`` videos, recording each in the manifest as it is finished."""
     cores = os.cpu_count() or 1
     workers = max(1, min(workers or cores, len(missing)))
+    # Small videos encode faster than new interpreters import fastvid and PyAV.
+    in_process = workers == 1 or spec.width * spec.height <= _IN_PROCESS_PIXELS
+    workers = 1 if in_process else workers
+    how = "in this process" if in_process else f"{workers} processes"
     log(
         f"[data] generating {len(missing)} of {spec.num_videos} {spec.name} videos "
-        f"({spec.duration:g} s, {spec.width}x{spec.height}) into {folder} ({workers} processes)"
+        f"({spec.duration:g} s, {spec.width}x{spec.height}) into {folder} ({how})"
     )
     sources: list[str] = []
     if spec.codec == "vp9":  # before the pool: the H.264 dataset may need its own pool
         source = ensure_dataset(spec.h264_source(), data_dir, workers=workers, log=log)
         sources = source.paths
+    threads = max(1, cores // workers)
+
+    def job(i: int) -> tuple[Any, tuple[Any, ...]]:
+        if spec.codec == "h264":
+            return _make_h264, (paths[i], spec, spec.seed + i)
+        return _transcode_vp9, (sources[i], paths[i], spec, threads)
+
+    def record(done: int, path: str) -> None:
+        known[os.path.basename(path)] = {"size": os.path.getsize(path), "stats": _file_stats(path)}
+        _write_manifest(folder, spec, known)
+        if done % 16 == 0 and done < len(missing):
+            log(f"[data] {spec.name}: {done} of {len(missing)} written")
+
+    if in_process:
+        for done, i in enumerate(missing, 1):
+            function, args = job(i)
+            record(done, function(*args))
+        return
     with _pool(workers) as pool:
-        futures = {}
-        for i in missing:
-            if spec.codec == "h264":
-                future = pool.submit(_make_h264, paths[i], spec, spec.seed + i)
-            else:
-                threads = max(1, cores // workers)
-                future = pool.submit(_transcode_vp9, sources[i], paths[i], spec, threads)
-            futures[future] = i
+        futures = [pool.submit(function, *args) for function, args in map(job, missing)]
         for done, future in enumerate(as_completed(futures), 1):
-            path = future.result()
-            known[os.path.basename(path)] = {
-                "size": os.path.getsize(path),
-                "stats": _file_stats(path),
-            }
-            _write_manifest(folder, spec, known)
-            if done % 16 == 0 and done < len(missing):
-                log(f"[data] {spec.name}: {done} of {len(missing)} written")
+            record(done, future.result())
 
 
 def ensure_datasets(

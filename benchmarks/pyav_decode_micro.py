@@ -32,7 +32,7 @@ import av
 import numpy as np
 
 from fastvid.data.index import VideoMeta, probe_video
-from fastvid.reader import pyav_source
+from fastvid.reader import _pyav_stream
 from fastvid.reader.pyav_source import PyAVFrameReader, decode_frames
 from fastvid.testing import make_video
 
@@ -158,17 +158,17 @@ def main() -> None:
     with PyAVFrameReader() as reader:
         run = _selective(meta, clips, size=SCALED, reader=reader)
         rows.append(("PyAVFrameReader, scaled, clips in order", _measure(run, n, s)))
-    default_type = pyav_source._THREAD_TYPE
+    default_type = _pyav_stream._THREAD_TYPE
     try:
         # threads=1 is single-threaded whatever the type; 0 = FFmpeg's default (cores + 1).
         modes = [("AUTO", 0), ("FRAME", 0), ("SLICE", 0), ("AUTO", 1), ("AUTO", 2)]
         for thread_type, threads in modes:
-            pyav_source._THREAD_TYPE = thread_type  # private knob, for this comparison only
+            _pyav_stream._THREAD_TYPE = thread_type  # private knob, for this comparison only
             run = _selective(meta, clips, size=SCALED, threads=threads)
             label = f"decode_frames, scaled, thread_type={thread_type} threads={threads}"
             rows.append((label, _measure(run, n, s)))
     finally:
-        pyav_source._THREAD_TYPE = default_type
+        _pyav_stream._THREAD_TYPE = default_type
 
     baseline = rows[0][1][0]
     print("| case | clips/s (wall) | vs all-frames | CPU ms / clip |\n|---|---:|---:|---:|")

@@ -42,9 +42,9 @@ STEPS = ("compare", "train", "throughput")
 
 
 def _gpu_reason() -> str | None:
-    from fastvid.reader.device import _gpu_reason_unusable
+    from fastvid.reader.device import gpu_unusable_reason
 
-    return _gpu_reason_unusable()
+    return gpu_unusable_reason()
 
 
 def _guard(report: GpuCheckReport, name: str, work: Callable[[], Any]) -> Any:

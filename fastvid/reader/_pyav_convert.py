@@ -10,50 +10,13 @@ import numpy as np
 
 from fastvid.reader._pyav_stream import OpenVideo, missing_reason
 
-__all__ = ["ClipTarget", "ClipsConverter", "Converter"]
+__all__ = ["ClipsConverter", "Converter"]
 
 
 @dataclass(frozen=True)
-class ClipTarget:
-    """Where :meth:`PyAVFrameReader.decode_clips` writes one clip, and how.
-
-    Attributes:
-        frames: Sorted unique frame positions.
-        out: Writable uint8 ``(len(frames), H, W, 3)`` array.
-        size: ``(width, height)`` every frame is converted (scaled) to first. Default: the
-            output's size (no window), i.e. the frames are scaled to fit ``out``.
-        window: ``(y, x, h, w)`` of the converted frame to keep (``h, w`` = the output's size);
-            parts outside the frame are filled with ``fill``. Default: the whole frame.
-        flip: Mirror the kept window left to right. Default: ``False``.
-        fill: RGB value of padding. Default: black.
-    """
-
-    frames: np.ndarray
-    out: np.ndarray
-    size: tuple[int, int] | None = None
-    window: tuple[int, int, int, int] | None = None
-    flip: bool = False
-    fill: tuple[int, int, int] = (0, 0, 0)
-
-    def place(self, row: int, rgb: np.ndarray) -> None:
-        """Write converted frame ``rgb`` (at ``size``) into row ``row`` of the output."""
-        if self.window is None:
-            self.out[row] = rgb[:, ::-1] if self.flip else rgb
-            return
-        y, x, h, w = self.window
-        height, width = rgb.shape[:2]
-        top, left = max(y, 0), max(x, 0)
-        bottom, right = min(y + h, height), min(x + w, width)
-        target = self.out[row]
-        if (top, left, bottom, right) != (y, x, y + h, x + w):
-            target[...] = self.fill  # the window sticks out of the frame: pad
-        if bottom <= top or right <= left:
-            return
-        part = rgb[top:bottom, left:right]
-        if self.flip:  # mirror the whole window: the frame part lands mirrored too
-            target[top - y : bottom - y, w - (right - x) : w - (left - x)] = part[:, ::-1]
-        else:
-            target[top - y : bottom - y, left - x : right - x] = part
+class _Clip:
+    frames: np.ndarray  # sorted unique positions
+    out: np.ndarray  # (len(frames), H, W, 3) uint8: frames are scaled to fit it
 
 
 class ClipsConverter:
@@ -61,11 +24,11 @@ class ClipsConverter:
 
     def __init__(
         self,
-        clips: Sequence[ClipTarget | tuple[np.ndarray, np.ndarray]],
+        clips: Sequence[tuple[np.ndarray, np.ndarray]],
         interp: str,
         on_done: Callable[[int], None] | None = None,
     ) -> None:
-        self.clips = [c if isinstance(c, ClipTarget) else ClipTarget(*c) for c in clips]
+        self.clips = [_Clip(frames, out) for frames, out in clips]
         self.interp = interp
         self.on_done = on_done
         self.left = [len(c.frames) for c in self.clips]
@@ -88,7 +51,7 @@ class ClipsConverter:
         converted: dict[tuple[int, int], np.ndarray] = {}
         for number, row in self.consumers[index]:
             clip = self.clips[number]
-            width, height = clip.size or (clip.out.shape[2], clip.out.shape[1])
+            width, height = clip.out.shape[2], clip.out.shape[1]
             rgb = converted.get((width, height))
             if rgb is None:
                 if (frame.width, frame.height) == (width, height):
@@ -98,7 +61,7 @@ class ClipsConverter:
                         width=width, height=height, format="rgb24", interpolation=self.interp
                     ).to_ndarray()
                 converted[(width, height)] = rgb
-            clip.place(row, rgb)
+            clip.out[row] = rgb
             self.left[number] -= 1
             if self.left[number] == 0 and self.on_done is not None and not self._damaged(number):
                 self.on_done(number)

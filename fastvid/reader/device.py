@@ -8,7 +8,7 @@ from typing import Literal
 
 import torch
 
-__all__ = ["DeviceChoice", "resolve_device"]
+__all__ = ["DeviceChoice", "gpu_unusable_reason", "resolve_device"]
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +16,8 @@ DeviceChoice = Literal["auto", "gpu", "cpu"]
 _announced: set[str] = set()
 
 
-def _gpu_reason_unusable() -> str | None:
+def gpu_unusable_reason() -> str | None:
+    """Why CUDA cannot be used here (``None`` if it can)."""
     if os.environ.get("FASTVID_FORCE_CPU") == "1":
         return "FASTVID_FORCE_CPU=1"
     try:
@@ -43,7 +44,7 @@ def resolve_device(device: str) -> Literal["gpu", "cpu"]:
         raise ValueError(f"device ({device!r}) must be one of 'auto', 'gpu', 'cpu'")
     if choice == "cpu":
         return "cpu"
-    reason = _gpu_reason_unusable()
+    reason = gpu_unusable_reason()
     if choice == "gpu":
         if reason is not None:
             raise RuntimeError(

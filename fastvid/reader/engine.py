@@ -24,7 +24,7 @@ from fastvid.reader.augment import (
 )
 from fastvid.reader.dali import ClipPipeline, DaliRunError, param_arrays
 from fastvid.reader.epoch import mix_seed
-from fastvid.reader.moves import frames_as_clip, moves_job, normalise
+from fastvid.reader.finish import ClipFinish, finish_clip, normalise
 from fastvid.reader.plan import ClipRequest
 from fastvid.reader.pool import WorkerPool
 from fastvid.reader.schedule import TaskPlan, group_clips
@@ -47,10 +47,10 @@ class RunConfig:
         spatial_ops: The lowered spatial ops.
         rearrange: Graphs take an ``order`` input (a temporal subsample may repeat frames).
         prescale: PyAV decodes straight to the first ``ShortSideScale``'s size.
-        worker_ops: PyAV route: the ops left after the prescale are pixel moves (a crop, then a
-            flip) that the workers do while writing into shared memory; the loader then only
-            repeats frames, reorders to ``(C, T, H, W)`` and applies ``affine`` in torch: no DALI.
-        affine: The per-channel ``x * scale + offset`` (for ``worker_ops``).
+        torch_finish: PyAV route: the workers hand over full-size frames and the loader resizes,
+            crops, flips, repeats and normalises them in torch (:mod:`fastvid.reader.finish`)
+            instead of running DALI's graph.
+        affine: The per-channel ``x * scale + offset`` (for ``torch_finish``).
         max_task_clips: Largest task (clips of one video for one worker).
         prefetch_batches: How many batches ahead of the one being assembled tasks are sent.
         max_inflight: Tasks a worker may hold (one running, the rest queued).
@@ -61,7 +61,7 @@ class RunConfig:
     spatial_ops: tuple[SpatialOp, ...]
     rearrange: bool
     prescale: bool
-    worker_ops: bool = False
+    torch_finish: bool = False
     affine: ChannelAffine = field(default_factory=ChannelAffine)
     max_task_clips: int = 16
     prefetch_batches: int = 4
@@ -263,21 +263,10 @@ class EpochRun:
         jobs = []
         for slot_number, slot in zip(plan.slots, slots, strict=True):
             frames = slot.needed - first
-            if slot.route == "pyav" and self.config.worker_ops:
-                jobs.append(
-                    moves_job(
-                        slot_number,
-                        frames,
-                        slot.params,
-                        self.config.spatial_ops,
-                        prescale=self.config.prescale,
-                    )
-                )
-            else:
-                size = None
-                if slot.route == "pyav" and self.config.prescale:
-                    size = (int(slot.params[0][0]), int(slot.params[0][1]))
-                jobs.append(ClipJob(slot_number, frames, size))
+            size = None
+            if slot.route == "pyav" and self.config.prescale and not self.config.torch_finish:
+                size = (int(slot.params[0][0]), int(slot.params[0][1]))
+            jobs.append(ClipJob(slot_number, frames, size))
             slot.task_id = task_id
             self._slots[slot_number] = slot
         self._pool.submit(worker, Task(task_id, source.route, window, tuple(jobs)))
@@ -386,7 +375,7 @@ class EpochRun:
         outputs: dict[int, torch.Tensor],
         dense: dict[Kind, torch.Tensor],
     ) -> None:
-        if kind == "frames" and self.config.worker_ops:
+        if kind == "frames" and self.config.torch_finish:
             self._finish_in_torch(numbers, outputs, dense)
             return
         pipeline = self._pipeline(kind)
@@ -416,7 +405,7 @@ class EpochRun:
     def _finish_in_torch(
         self, numbers: list[int], outputs: dict[int, torch.Tensor], dense: dict[Kind, torch.Tensor]
     ) -> None:
-        """Frames the workers already cropped and flipped: repeat, reorder, normalise."""
+        """Full-size frames from the workers: resize, crop, flip, repeat, normalise in torch."""
         began = time.perf_counter()
         clips = []
         for number in numbers:
@@ -427,7 +416,8 @@ class EpochRun:
             assert segment is not None
             view = self._views.view(segment, output.offset, int(np.prod(output.shape)))
             order = slot.order if self.config.rearrange else None
-            clips.append(frames_as_clip(view.reshape(output.shape), order))
+            finish = ClipFinish.from_params(self.config.spatial_ops, slot.params)
+            clips.append(finish_clip(view.reshape(output.shape), order, finish))
         batch, finished = normalise(clips, self.config.affine)
         if batch is not None:
             dense["frames"] = batch

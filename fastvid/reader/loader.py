@@ -42,8 +42,8 @@ from fastvid.reader.device import resolve_device
 from fastvid.reader.engine import EpochRun, EpochStats, RunConfig, VideoSource
 from fastvid.reader.epoch import EpochPlanner, PlannedVideo, shard_count
 from fastvid.reader.errors import SkippedClip, VideoDecodeError, WorkerDiedError
+from fastvid.reader.finish import finish_in_torch_possible
 from fastvid.reader.lowering import LoweredTransform, lower_sample_transform
-from fastvid.reader.moves import prescale_possible, worker_moves_possible
 from fastvid.reader.plan import ClipRequest
 from fastvid.reader.routing import Decoder, Routing, route_videos
 
@@ -197,7 +197,9 @@ class ClipLoader:
             planned.append(PlannedVideo(path, label, meta.duration, meta, extra))
             metas[path] = meta
         self._routing = self._route(metas)
-        logger.info(self._routing.summary())
+        # said once per loader; louder when files could not have the decoder asked for
+        log = logger.warning if self._routing.reasons and self.device == "gpu" else logger.info
+        log(self._routing.summary())
         self._sources = [
             VideoSource(v.path, v.timing, _ROUTES[self._routing.decoders[v.path]])
             if v.path in metas
@@ -334,17 +336,16 @@ class ClipLoader:
     def _run_config(self) -> RunConfig:
         assert self._budget is not None
         pipeline = self.lowered.pipeline
-        prescale = self._scale_in_decoder and prescale_possible(pipeline.spatial_ops)
+        prescale = self._scale_in_decoder and _leading_scale(pipeline.spatial_ops)
         return RunConfig(
             batch_size=self.batch_size,
             seed=self.seed,
             spatial_ops=pipeline.spatial_ops,
             rearrange=bool(pipeline.temporal_subsample),
             prescale=prescale,
-            # on the CPU, crop and flip are done by the workers while they copy frames out
-            # (DALI's CPU flip alone cost 12 ms per 4 clips here); the GPU keeps the DALI graph
-            worker_ops=self.device == "cpu"
-            and worker_moves_possible(pipeline.spatial_ops, prescale=prescale),
+            # on the CPU the seed-like chains finish in torch (faster than FFmpeg's scaler and
+            # DALI's CPU ops here, and closer to PyTorchVideo); the GPU keeps the DALI graph
+            torch_finish=self.device == "cpu" and finish_in_torch_possible(pipeline.spatial_ops),
             affine=pipeline.affine,
             prefetch_batches=self._budget.prefetch_batches,
         )
@@ -396,7 +397,7 @@ class ClipLoader:
         routes = {self._source(i).route for i in {r.video_index for r in plan}}
         if "cut" in routes:
             self._pipeline("encoded")
-        if "pyav" in routes and not self._run_config().worker_ops:
+        if "pyav" in routes and not self._run_config().torch_finish:
             self._pipeline("frames")
 
     def _device_id(self) -> int | None:
@@ -464,3 +465,10 @@ class ClipLoader:
 
 
 _ROUTES: dict[str, Literal["cut", "pyav"]] = {"nvdec": "cut", "dali_cpu": "cut", "pyav": "pyav"}
+
+
+def _leading_scale(ops: Sequence[Any]) -> bool:
+    """Whether the ops start with a short-side scale FFmpeg can do while converting frames."""
+    from fastvid.reader.augment import ShortSideScaleOp
+
+    return bool(ops) and isinstance(ops[0], ShortSideScaleOp)

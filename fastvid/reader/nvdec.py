@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from fastvid.reader.gop import GopCutter
-from fastvid.reader.routing import NVDEC, Routing, route_videos
+from fastvid.reader.routing import NVDEC, Routing, canonical_codec, route_videos
 
 __all__ = ["nvdec_routing", "nvdec_works"]
 
@@ -62,6 +62,17 @@ def nvdec_works(device_id: int = 0) -> str | None:
     return None
 
 
+_class_verdicts: dict[tuple[int, str, str], str | None] = {}  # (device, codec, pix_fmt)
+
+
+def _proved(path: str, meta: Any, device_id: int) -> str | None:
+    """The class verdict for ``path``'s (codec, pixel format), proved once per process."""
+    key = (device_id, canonical_codec(meta.codec), getattr(meta, "pix_fmt", "") or "")
+    if key not in _class_verdicts:
+        _class_verdicts[key] = _probe_class(path, meta, device_id)
+    return _class_verdicts[key]
+
+
 def _probe_class(path: str, meta: Any, device_id: int) -> str | None:
     from fastvid.reader.dali import DaliRunError, decode_only
 
@@ -90,5 +101,5 @@ def nvdec_routing(videos: Mapping[str, Any], *, device_id: int) -> Routing:
         videos,
         preferred="nvdec",
         caps=NVDEC,
-        probe=lambda path, _pix_fmt: _probe_class(path, videos[path], device_id),
+        probe=lambda path, _pix_fmt: _proved(path, videos[path], device_id),
     )

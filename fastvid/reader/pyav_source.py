@@ -35,10 +35,10 @@ from typing import Any, Literal
 import av
 import numpy as np
 
-from fastvid.reader._pyav_convert import ClipsConverter, ClipTarget, Converter
+from fastvid.reader._pyav_convert import ClipsConverter, Converter
 from fastvid.reader._pyav_stream import FrameDecodeError, OpenVideo, missing_reason, stat_key
 
-__all__ = ["ClipTarget", "FrameDecodeError", "Interpolation", "PyAVFrameReader", "decode_frames"]
+__all__ = ["FrameDecodeError", "Interpolation", "PyAVFrameReader", "decode_frames"]
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ class PyAVFrameReader:
     def decode_clips(
         self,
         path: str | os.PathLike[str],
-        clips: Sequence[ClipTarget | tuple[np.ndarray, np.ndarray]],
+        clips: Sequence[tuple[np.ndarray, np.ndarray]],
         *,
         pts: np.ndarray,
         keyframes: np.ndarray,
@@ -267,13 +267,13 @@ class PyAVFrameReader:
         """Decode several clips of one video in one forward pass, into caller-owned arrays.
 
         Each frame any clip needs is decoded once; each clip gets it converted to RGB at its
-        own size by one swscale call (shared by the clips of one size), then, if asked, cropped
-        and mirrored on the way into its output (pixel moves: exact).
+        own size (its output's) by one swscale call, shared by the clips of one size.
 
         Args:
             path: Video file.
-            clips: A :class:`ClipTarget` per clip (or ``(frames, out)``: frames scaled to fit
-                ``out``).
+            clips: ``(frames, out)`` per clip: ``frames`` sorted unique positions in ``pts``,
+                ``out`` a writable uint8 ``(len(frames), H, W, 3)`` array the frames are scaled
+                to fit.
             pts: Every frame's presentation timestamp (``VideoMeta.pts``).
             keyframes: Keyframe positions (``VideoMeta.keyframes``).
             threads: FFmpeg decoder threads (0: FFmpeg chooses). Default: 0.

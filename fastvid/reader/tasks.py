@@ -51,23 +51,11 @@ class ClipJob:
         slot: The clip's position in the epoch plan.
         frames: Sorted unique frame positions it needs (relative to the window).
         size: ``(height, width)`` to decode to (PyAV route; ``None``: the coded size).
-        window: PyAV route: ``(y, x, h, w)`` of the decoded frame to keep (a crop done on the
-            way into shared memory; parts outside the frame are padded with ``fill``).
-        flip: PyAV route: mirror the kept window left to right.
-        fill: RGB padding value.
     """
 
     slot: int
     frames: np.ndarray
     size: tuple[int, int] | None = None
-    window: tuple[int, int, int, int] | None = None
-    flip: bool = False
-    fill: tuple[int, int, int] = (0, 0, 0)
-
-    @property
-    def out_hw(self) -> tuple[int, int] | None:
-        """``(height, width)`` of the frames written (``None``: the coded size)."""
-        return (self.window[2], self.window[3]) if self.window is not None else self.size
 
 
 @dataclass(frozen=True)

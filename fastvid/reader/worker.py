@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from fastvid.reader.gop import GopCutter
-from fastvid.reader.pyav_source import ClipTarget, PyAVFrameReader
+from fastvid.reader.pyav_source import PyAVFrameReader
 from fastvid.reader.shm import SegmentPool
 from fastvid.reader.tasks import ClipOutput, Task, TaskResult, VideoWindow
 
@@ -88,7 +88,7 @@ class TaskRunner:
     ) -> TaskResult:
         video = task.video
         native = (video.height, video.width)
-        shapes = [(len(job.frames), *(job.out_hw or native), 3) for job in task.clips]
+        shapes = [(len(job.frames), *(job.size or native), 3) for job in task.clips]
         offsets, total = _layout(int(np.prod(shape)) for shape in shapes)
         name, buffer = self.segments.acquire(total)
         outs = [
@@ -105,20 +105,9 @@ class TaskRunner:
 
         before = self._reader.decoded_frames(video.path, self.threads)
         decoding = time.perf_counter()
-        targets = [
-            ClipTarget(
-                job.frames,
-                out,
-                size=None if job.size is None and job.window is None else _wh(job.size or native),
-                window=job.window,
-                flip=job.flip,
-                fill=job.fill,
-            )
-            for job, out in zip(task.clips, outs, strict=True)
-        ]
         errors = self._reader.decode_clips(
             video.path,
-            targets,
+            [(job.frames, out) for job, out in zip(task.clips, outs, strict=True)],
             pts=video.pts,
             keyframes=video.keyframes,
             threads=self.threads,
@@ -171,10 +160,6 @@ class TaskRunner:
         self._reader.close()
         self._cutter.close()
         self.segments.close()
-
-
-def _wh(hw: tuple[int, int]) -> tuple[int, int]:
-    return hw[1], hw[0]
 
 
 def _layout(sizes: Any) -> tuple[list[int], int]:

@@ -177,15 +177,13 @@ def _to_torch(tensor_list: Any, device_id: int | None) -> torch.Tensor | list[to
 
 
 def _dali_reason(exc: BaseException) -> str:
-    """The useful line of a DALI error (its messages carry a C++ stack and a graph trace)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    keep = [
-        line
-        for line in lines
-        if not line.startswith(("File ", "C++ context", "Current pipeline", "Critical error"))
-        and "which was used in the pipeline definition" not in line
-        and not line.endswith("encountered:")
-    ]
+    """The cause in a DALI error message (which also carries the graph's Python traceback and a
+    C++ context): the first line after ``encountered:``, else the first line."""
+    text = str(exc)
+    if "encountered:" in text:
+        text = text.split("encountered:", 1)[1]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    keep = [line for line in lines if not line.startswith(("C++ context", "Current pipeline"))]
     return (keep or lines or [type(exc).__name__])[0][:500]
 
 

@@ -1,0 +1,129 @@
+"""The CPU path's last step, in torch: resize, crop, flip, repeat, normalise a clip's frames.
+
+On the CPU, when the lowered ops are a short-side scale, a crop and a flip (the seed
+configuration's, and Flash's defaults'), the workers hand over full-size RGB frames and the
+loader finishes each clip with torch's uint8 bilinear resize (the ``align_corners=False``
+arithmetic of PyTorchVideo's ``ShortSideScale``, output rounded to 0..255), a crop and a flip
+(pixel moves), the ``UniformTemporalSubsample`` repeats, and one float32 copy into the batch
+tensor with the per-channel affine. Measured here: FFmpeg's scaled RGB conversion cost 1.1
+(360p) to 1.8 ms (720p) a frame and differed from PyTorchVideo's resize by 1.05 on average (up
+to 13); full-size conversion plus torch's uint8 resize costs 0.5 to 0.9 ms and differs by 0.25
+at most 1. DALI's CPU slice + flip + normalise cost 18 ms per four 360p clips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from fastvid.reader.augment import ChannelAffine, CropOp, FlipOp, ShortSideScaleOp, SpatialOp
+
+__all__ = ["ClipFinish", "finish_clip", "finish_in_torch_possible", "normalise"]
+
+
+@dataclass(frozen=True)
+class ClipFinish:
+    """One clip's resolved ops: resize to ``size``, keep ``window``, mirror if ``flip``.
+
+    Attributes:
+        size: ``(height, width)`` to resize to (``None``: keep the decoded size).
+        window: ``(y, x, h, w)`` to keep, possibly past the frame's edge (padded with ``fill``).
+        flip: Mirror left to right.
+        fill: RGB padding value (uint8).
+    """
+
+    size: tuple[int, int] | None = None
+    window: tuple[int, int, int, int] | None = None
+    flip: bool = False
+    fill: tuple[int, int, int] = (0, 0, 0)
+
+    @staticmethod
+    def from_params(ops: Sequence[SpatialOp], params: Sequence[tuple[int, ...]]) -> ClipFinish:
+        """A clip's finish from its lowered ops and drawn parameters (``SampleSteps.params``)."""
+        size, window, flip, fill = None, None, False, (0, 0, 0)
+        for op, step in zip(ops, params, strict=True):
+            if isinstance(op, ShortSideScaleOp):
+                size = (int(step[0]), int(step[1]))
+            elif isinstance(op, CropOp):
+                window = (int(step[0]), int(step[1]), int(step[2]), int(step[3]))
+                fill = (int(op.fill[0]), int(op.fill[1]), int(op.fill[2]))
+            else:
+                flip = bool(step[0])
+        return ClipFinish(size, window, flip, fill)
+
+
+def finish_in_torch_possible(ops: Sequence[SpatialOp]) -> bool:
+    """Whether ``ops`` are an optional short-side scale, an optional crop (padding with a uint8
+    value), then an optional flip: what :func:`finish_clip` does."""
+    rest = list(ops)
+    if rest and isinstance(rest[0], ShortSideScaleOp):
+        rest.pop(0)
+    first = rest[0] if rest else None
+    if isinstance(first, CropOp):
+        rest.pop(0)
+        if any(v != round(v) or not 0 <= v <= 255 for v in first.fill):
+            return False
+    if rest and isinstance(rest[0], FlipOp):
+        rest.pop(0)
+    return not rest
+
+
+def finish_clip(frames: np.ndarray, order: np.ndarray | None, finish: ClipFinish) -> torch.Tensor:
+    """A clip's distinct ``(F, H, W, 3)`` uint8 frames, finished: uint8 ``(C, T, H', W')``.
+
+    The frames are read in place (shared memory); the resize works on the distinct frames
+    only, before ``order`` repeats them.
+    """
+    clip = torch.from_numpy(frames).permute(0, 3, 1, 2)  # (F, 3, H, W), channels-last memory
+    if finish.size is not None and tuple(clip.shape[2:]) != finish.size:
+        clip = F.interpolate(clip, size=finish.size, mode="bilinear", align_corners=False)
+    if finish.window is not None:
+        clip = _window(clip, finish.window, finish.fill)
+    if finish.flip:
+        clip = clip.flip(-1)
+    if order is not None:
+        clip = clip[torch.from_numpy(order).long()]
+    return clip.permute(1, 0, 2, 3)  # (C, T, H, W)
+
+
+def _window(
+    clip: torch.Tensor, window: tuple[int, int, int, int], fill: tuple[int, int, int]
+) -> torch.Tensor:
+    y, x, h, w = window
+    height, width = clip.shape[2:]
+    if y >= 0 and x >= 0 and y + h <= height and x + w <= width:
+        return clip[:, :, y : y + h, x : x + w]
+    out = torch.empty((clip.shape[0], 3, h, w), dtype=clip.dtype)
+    out[:] = torch.tensor(fill, dtype=clip.dtype).view(1, 3, 1, 1)
+    top, left = max(y, 0), max(x, 0)
+    bottom, right = min(y + h, height), min(x + w, width)
+    if bottom > top and right > left:
+        out[:, :, top - y : bottom - y, left - x : right - x] = clip[:, :, top:bottom, left:right]
+    return out
+
+
+def normalise(
+    clips: Sequence[torch.Tensor], affine: ChannelAffine
+) -> tuple[torch.Tensor | None, Sequence[torch.Tensor]]:
+    """float32 ``x * scale + offset`` of uint8 ``(C, T, H, W)`` clips.
+
+    Returns:
+        ``(batch, clips)``: one ``(B, C, T, H, W)`` tensor when the clips share a shape (each
+        clip a view of it), else ``None`` and one tensor per clip.
+    """
+    scale = torch.tensor(affine.scale).view(3, 1, 1, 1)
+    offset = torch.tensor(affine.offset).view(3, 1, 1, 1)
+    if len({tuple(c.shape) for c in clips}) == 1:
+        batch = torch.empty((len(clips), *clips[0].shape), dtype=torch.float32)
+        for row, clip in zip(batch, clips, strict=True):
+            row.copy_(clip)  # the one float copy
+        if not affine.is_identity:
+            batch.mul_(scale).add_(offset)
+        return batch, batch.unbind(0)
+    if affine.is_identity:
+        return None, [c.float() for c in clips]
+    return None, [c.float() * scale + offset for c in clips]

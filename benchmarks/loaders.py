@@ -769,6 +769,7 @@ def fastvid_batches(
     num_workers: int | None = None,
     max_batches: int | None = None,
     warmup_batches: int = 3,
+    report: dict[str, Any] | None = None,
 ) -> Iterator[int | None]:
     """fastvid ``ClipLoader``: the same sample transform, lowered into the DALI graph.
 
@@ -781,7 +782,9 @@ def fastvid_batches(
     0 twice or cutting an epoch short rebuilt the pipeline: seconds no training epoch pays.)
     The measured batches must be the planned clips, in order. With ``max_batches`` (the
     scaling run, whose epochs are long), epoch ``work.epoch`` alone, cut after
-    ``max_batches``, measured after ``warmup_batches``.
+    ``max_batches``, measured after ``warmup_batches``. ``report`` receives the measured
+    epoch's engine numbers (``loader.last_epoch_stats``: per-clip overhead outside decoding and
+    the graph, decoded frames per clip) and the worker/thread budget.
     """
     warmup_videos = _videos_for_clips(work.plan, 2 * work.batch_size)
     loader = _fastvid_loader(
@@ -810,6 +813,17 @@ def fastvid_batches(
             yield count
         if loader.skipped:
             raise RuntimeError(f"fastvid skipped clips: {loader.skipped[:3]}")
+        stats = loader.last_epoch_stats
+        if report is not None and stats is not None and epoch == work.epoch and stats.clips:
+            budget = loader.budget
+            report.update(
+                overhead_ms_per_clip=round(1000 * stats.overhead_per_clip, 3),
+                decoded_frames_per_clip=round(stats.decoded_frames / stats.clips, 1),
+                decode_ms_per_clip=round(1000 * stats.decode_seconds / stats.clips, 2),
+                finish_ms_per_clip=round(1000 * stats.dali_seconds / stats.clips, 2),
+                workers=budget.workers,
+                decoder_threads=budget.decoder_threads,
+            )
 
     try:
         if max_batches is None:
@@ -1279,8 +1293,9 @@ def row_jobs(
                             device="cpu",
                             cpu_decoder=cpu_decoder,
                             num_workers=count,
+                            report=(report := {"cpu_decoder": cpu_decoder, "num_workers": count}),
                         ),
-                        {"cpu_decoder": cpu_decoder, "num_workers": count},
+                        report,
                     )
                 )
             jobs.append(
@@ -1289,8 +1304,14 @@ def row_jobs(
                     "gpu",
                     f"nvdec{suffix}",
                     "fastvid ClipLoader(device='gpu'): NVDEC decode + DALI GPU transforms",
-                    partial(fastvid_batches, work, device="gpu", num_workers=count),
-                    {"num_workers": count},
+                    partial(
+                        fastvid_batches,
+                        work,
+                        device="gpu",
+                        num_workers=count,
+                        report=(gpu_report := {"num_workers": count}),
+                    ),
+                    gpu_report,
                     no_cuda,
                 )
             )
@@ -1326,6 +1347,7 @@ def run_job(job: RowJob, work: Workload) -> RowResult:
         if close is not None:
             close()  # a failed row shuts its loader and workers down before the next row
         gc.collect()
+        result.params = dict(job.params)  # a row may add what it measured (fastvid's engine)
     if result.status == "ok" and result.clips != target.num_clips:
         result.status = "failed"
         result.reason = f"produced {result.clips} clips, the plan has {target.num_clips}"

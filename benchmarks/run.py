@@ -197,8 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fastvid-vp9-decoders",
         type=_csv,
-        default=["dali"],
-        help="fastvid cpu_decoder values on VP9: dali and/or pyav (default: dali)",
+        default=["pyav", "dali"],
+        help="fastvid cpu_decoder values on VP9: dali and/or pyav (default: both; the faster "
+        "is used in the ratios and named there)",
     )
     parser.add_argument(
         "--full-sweep",

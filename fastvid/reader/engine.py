@@ -24,7 +24,7 @@ from fastvid.reader.augment import (
 )
 from fastvid.reader.dali import ClipPipeline, DaliRunError, param_arrays
 from fastvid.reader.epoch import mix_seed
-from fastvid.reader.finish import ClipFinish, finish_clip, normalise
+from fastvid.reader.finish import ClipFinish, finish_clip, normalise, one_torch_thread
 from fastvid.reader.plan import ClipRequest
 from fastvid.reader.pool import WorkerPool
 from fastvid.reader.schedule import TaskPlan, group_clips
@@ -407,6 +407,13 @@ class EpochRun:
     ) -> None:
         """Full-size frames from the workers: resize, crop, flip, repeat, normalise in torch."""
         began = time.perf_counter()
+        with one_torch_thread():
+            self._finish_clips(numbers, outputs, dense)
+        self.stats.dali_seconds += time.perf_counter() - began
+
+    def _finish_clips(
+        self, numbers: list[int], outputs: dict[int, torch.Tensor], dense: dict[Kind, torch.Tensor]
+    ) -> None:
         clips = []
         for number in numbers:
             slot = self._slots[number]
@@ -423,7 +430,6 @@ class EpochRun:
             dense["frames"] = batch
         for number, clip in zip(numbers, finished, strict=True):
             outputs[number] = clip
-        self.stats.dali_seconds += time.perf_counter() - began
 
     def _inputs(self, kind: Kind, slot: _Slot) -> list[np.ndarray]:
         output = slot.output

@@ -147,6 +147,11 @@ class EpochRun:
         fail: Called with a clip that could not be prepared and the reason (may raise).
         next_task_id: Source of loader-wide unique task ids.
         warm: Called once the first tasks are out (build the DALI graphs while workers decode).
+        router: Task id -> the run that sent it, shared by a loader's runs, so that answers for
+            the next epoch's tasks (sent ahead, see ``drained``) reach their run.
+        drained: Called whenever every task of this epoch is out and a worker could take
+            more (the loader sends the next epoch's first tasks: no idle workers at an epoch's
+            end, no restart at the next one's start).
     """
 
     def __init__(
@@ -161,6 +166,8 @@ class EpochRun:
         fail: Callable[[ClipRequest, str], None],
         next_task_id: Callable[[], int],
         warm: Callable[[], None] | None = None,
+        router: dict[int, EpochRun] | None = None,
+        drained: Callable[[], None] | None = None,
     ) -> None:
         self.plan = plan
         self.epoch = epoch
@@ -177,6 +184,8 @@ class EpochRun:
             first_clips=-(-config.batch_size // pool.num_workers),
         )
         self._warm = warm
+        self._router: dict[int, EpochRun] = {} if router is None else router
+        self.drained = drained
         self._next_task = 0
         self._slots: dict[int, _Slot] = {}
         self._task_info: dict[int, _TaskState] = {}
@@ -206,13 +215,19 @@ class EpochRun:
         finally:
             self.close()
 
+    def prefetch(self) -> None:
+        """Send this epoch's first tasks now (it runs next; the current epoch is winding down)."""
+        self._dispatch(0)
+
     def close(self) -> None:
         """Free what this epoch still holds (results in flight are freed as they arrive)."""
         for task_id, state in list(self._task_info.items()):
-            # a task still running is freed when its final answer reaches the next epoch
+            # a task still running is freed when its final answer arrives, unclaimed
             if state.final and state.segment is not None:
                 self._pool.free(state.worker, state.segment)
             self._task_info.pop(task_id, None)
+            if self._router.get(task_id) is self:
+                del self._router[task_id]
         self._views.close()
 
     # -- dispatch -----------------------------------------------------------------------------
@@ -229,6 +244,8 @@ class EpochRun:
             self._send(worker, plan)
             self._next_task += 1
         self.stats.parent_seconds += time.perf_counter() - began
+        if self._next_task == len(self._tasks) and self.drained is not None:
+            self.drained()
 
     def _pick_worker(self, video_index: int) -> int | None:
         loads = [self._pool.inflight(w) for w in range(self._pool.num_workers)]
@@ -269,6 +286,7 @@ class EpochRun:
             jobs.append(ClipJob(slot_number, frames, size))
             slot.task_id = task_id
             self._slots[slot_number] = slot
+        self._router[task_id] = self
         self._pool.submit(worker, Task(task_id, source.route, window, tuple(jobs)))
         self._task_info[task_id] = _TaskState(worker, plan.video_index, len(jobs))
         self._last_worker[plan.video_index] = worker
@@ -301,15 +319,18 @@ class EpochRun:
             results = list(self._pool.results(timeout=1.0))
             self.stats.wait_seconds += time.perf_counter() - began
             for worker, result in results:
-                self._receive(worker, result)
+                owner = self._router.get(result.task_id)
+                if owner is None:  # a task of an abandoned epoch: give its memory back
+                    if result.segment is not None and result.final and worker >= 0:
+                        self._pool.free(worker, result.segment)
+                else:
+                    owner._receive(worker, result)
             self._dispatch(start)
 
     def _receive(self, worker: int, result: TaskResult) -> None:
-        state = self._task_info.get(result.task_id)
-        if state is None:  # a task of an abandoned epoch: give its memory back
-            if result.segment is not None and result.final and worker >= 0:
-                self._pool.free(worker, result.segment)
-            return
+        state = self._task_info[result.task_id]
+        if result.final:
+            self._router.pop(result.task_id, None)
         if result.segment is not None:
             state.segment = result.segment
         state.final = result.final

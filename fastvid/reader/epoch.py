@@ -182,7 +182,9 @@ class EpochPlanner:
     def plan(self, epoch: int) -> list[ClipRequest]:
         """This rank's clips for ``epoch``, in order (cached per epoch)."""
         if epoch not in self._cache:
-            self._cache = {epoch: self._build(epoch)}
+            if len(self._cache) >= 2:  # this epoch and the next (the loader starts it early)
+                del self._cache[min(self._cache)]
+            self._cache[epoch] = self._build(epoch)
         return self._cache[epoch]
 
     def _build(self, epoch: int) -> list[ClipRequest]:

@@ -178,6 +178,9 @@ class ClipLoader:
         self._pipelines: dict[str, ClipPipeline] = {}
         self._task_ids = itertools.count()
         self._run: EpochRun | None = None
+        self._next_run: EpochRun | None = None  # the next epoch, started as this one ends
+        self._no_next_epoch: int | None = None  # an epoch found to have no clips
+        self._router: dict[int, EpochRun] = {}
         self.last_epoch_stats: EpochStats | None = None
 
     # -- set-up -----------------------------------------------------------------------------
@@ -301,17 +304,13 @@ class ClipLoader:
             return
         if self._run is not None:  # an earlier epoch's iterator was abandoned mid-way
             self._run.close()
-        run = EpochRun(
-            plan,
-            epoch,
-            config=self._run_config(),
-            videos=self._source,
-            pool=self._worker_pool(),
-            pipeline=self._pipeline,
-            fail=lambda request, reason: self._fail(request, reason, epoch),
-            next_task_id=lambda: next(self._task_ids),
-            warm=lambda: self._warm_pipelines(plan),
-        )
+        run, self._next_run = self._next_run, None
+        if run is not None and run.epoch != epoch:  # set_epoch chose another epoch
+            run.close()
+            run = None
+        if run is None:
+            run = self._new_run(plan, epoch)
+        run.drained = lambda: self._start_next_epoch(epoch + 1)
         self._run = run
         num_batches = -(-len(plan) // self.batch_size)
         try:
@@ -332,6 +331,36 @@ class ClipLoader:
         if self._skip_report_path is not None:
             path = os.fspath(self._skip_report_path)
             self.skip_report().write(path.replace("{epoch}", str(epoch)))
+
+    def _new_run(self, plan: list[ClipRequest], epoch: int) -> EpochRun:
+        return EpochRun(
+            plan,
+            epoch,
+            config=self._run_config(),
+            videos=self._source,
+            pool=self._worker_pool(),
+            pipeline=self._pipeline,
+            fail=lambda request, reason: self._fail(request, reason, epoch),
+            next_task_id=lambda: next(self._task_ids),
+            warm=lambda: self._warm_pipelines(plan),
+            router=self._router,
+        )
+
+    def _start_next_epoch(self, epoch: int) -> None:
+        """Send the next epoch's first tasks while this one's last batches are assembled.
+
+        Its plan and clips are what iterating it will ask for (a pure function of seed and
+        epoch); if ``set_epoch`` picks another epoch, the work is dropped.
+        """
+        if self._next_run is None:
+            if self._no_next_epoch == epoch:
+                return
+            plan = self.plan(epoch)
+            if not plan:
+                self._no_next_epoch = epoch
+                return
+            self._next_run = self._new_run(plan, epoch)
+        self._next_run.prefetch()
 
     def _run_config(self) -> RunConfig:
         assert self._budget is not None
@@ -442,6 +471,9 @@ class ClipLoader:
 
     # -- release ----------------------------------------------------------------------------
     def _close_pool(self) -> None:
+        if self._next_run is not None:  # its tasks went to this pool
+            self._next_run.close()
+            self._next_run = None
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
@@ -451,9 +483,10 @@ class ClipLoader:
 
         The loader stays usable: the next iteration starts them again.
         """
-        if self._run is not None:
-            self._run.close()
-            self._run = None
+        for run in (self._run, self._next_run):
+            if run is not None:
+                run.close()
+        self._run = self._next_run = None
         self._close_pool()
         pipelines, self._pipelines = self._pipelines, {}
         for pipe in pipelines.values():

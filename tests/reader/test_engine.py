@@ -200,3 +200,42 @@ def test_the_cpu_torch_finish_matches_pytorchvideo_and_the_dali_graph(
     dali_clips = [v for b in by_dali for v in b["video"]]
     for ours, dali in zip(clips, dali_clips, strict=True):
         assert (ours - dali).abs().mean() < 2 * step  # swscale + DALI's resize vs torch's
+
+
+def test_the_next_epoch_starts_while_this_one_ends_and_set_epoch_still_rules(
+    videos: Any, stamps: Any
+) -> None:
+    def fresh() -> ClipLoader:
+        return loader_for(
+            [videos.path(n) for n in ["h264", "vp9", "hevc", "mpeg4"]],
+            clip_sampler=make_clip_sampler("random", 0.5),
+            transform=subsample(4),
+            batch_size=2,
+            num_workers=2,
+            seed=11,
+        )
+
+    loader = fresh()
+    try:
+        list(loader)  # epoch 0
+        ahead = loader._next_run
+        assert ahead is not None and ahead.epoch == 1 and ahead.stats.tasks > 0
+        epoch1 = list(loader)  # uses the tasks sent ahead
+        loader.set_epoch(5)  # the tasks sent ahead for epoch 2 are dropped
+        epoch5 = list(loader)
+    finally:
+        loader.close()
+    reference = fresh()
+    try:
+        reference.set_epoch(1)
+        expected1 = list(reference)
+        reference.set_epoch(5)
+        expected5 = list(reference)
+    finally:
+        reference.close()
+    for got, want in ((epoch1, expected1), (epoch5, expected5)):
+        assert len(got) == len(want)
+        for a, b in zip(got, want, strict=True):
+            assert a["video_name"] == b["video_name"]
+            assert torch.equal(a["clip_index"], b["clip_index"])
+            assert torch.equal(a["video"], b["video"])

@@ -74,7 +74,8 @@ def test_validation_epochs_log_only_in_trainer_validate() -> None:
     assert [metrics["skipped_videos"] for metrics, _ in testing.logged] == [1.0]
 
 
-def test_old_import_paths_name_the_same_class() -> None:
-    from fastvid.reader.report import SkippedVideosLogger as FromReader
+def test_the_callback_lives_in_integrations_not_in_the_reader() -> None:
+    import fastvid.reader.report as report
 
-    assert FromReader is FromPackage is SkippedVideosLogger
+    assert FromPackage is SkippedVideosLogger
+    assert not hasattr(report, "SkippedVideosLogger")  # the reader layer has no Lightning

@@ -35,6 +35,7 @@ from typing import Any, Literal
 import av
 import numpy as np
 
+from fastvid._validate import check_choice, check_int
 from fastvid.reader._pyav_convert import ClipsConverter, Converter
 from fastvid.reader._pyav_stream import FrameDecodeError, OpenVideo, missing_reason, stat_key
 
@@ -147,30 +148,6 @@ def _validate_size(size: Any) -> tuple[int, int] | None:
     return width, height
 
 
-def _validate_threads(threads: Any) -> int:
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
-        raise TypeError(f"threads must be an int, got {type(threads).__name__}")
-    if threads < 0:
-        raise ValueError(f"threads ({threads}) must be >= 0 (0: FFmpeg's default)")
-    return int(threads)
-
-
-def _validate_interpolation(interpolation: Any) -> str:
-    if interpolation not in _INTERPOLATIONS:
-        raise ValueError(
-            f"interpolation ({interpolation!r}) must be one of {sorted(_INTERPOLATIONS)}"
-        )
-    return _INTERPOLATIONS[interpolation]
-
-
-def _validate_max_open(max_open: Any) -> int:
-    if isinstance(max_open, bool) or not isinstance(max_open, (int, np.integer)):
-        raise TypeError(f"max_open must be an int, got {type(max_open).__name__}")
-    if max_open < 1:
-        raise ValueError(f"max_open ({max_open}) must be >= 1")
-    return int(max_open)
-
-
 # --------------------------------------------------------------------------- public API
 
 
@@ -194,7 +171,7 @@ class PyAVFrameReader:
     """
 
     def __init__(self, *, max_open: int = _DEFAULT_MAX_OPEN) -> None:
-        self.max_open = _validate_max_open(max_open)
+        self.max_open = check_int("max_open", max_open, minimum=1)
         self._open: OrderedDict[tuple[str, int], OpenVideo] = OrderedDict()
         self._pid = os.getpid()
 
@@ -214,8 +191,8 @@ class PyAVFrameReader:
         indices = _validate_indices(frame_indices, len(pts))
         keyframes = _validate_keyframes(keyframes, len(pts))
         size = _validate_size(size)
-        threads = _validate_threads(threads)
-        interp = _validate_interpolation(interpolation)
+        threads = check_int("threads", threads, minimum=0, hint=" (0: FFmpeg's default)")
+        interp = _INTERPOLATIONS[check_choice("interpolation", interpolation, _INTERPOLATIONS)]
         path = os.fspath(path)
 
         video = self._get(path, threads)
@@ -292,8 +269,8 @@ class PyAVFrameReader:
         """
         pts = _validate_pts(pts)
         keyframes = _validate_keyframes(keyframes, len(pts))
-        threads = _validate_threads(threads)
-        interp = _validate_interpolation(interpolation)
+        threads = check_int("threads", threads, minimum=0, hint=" (0: FFmpeg's default)")
+        interp = _INTERPOLATIONS[check_choice("interpolation", interpolation, _INTERPOLATIONS)]
         path = os.fspath(path)
         video = self._get(path, threads)
         video.use_index(pts, None)

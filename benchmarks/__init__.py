@@ -7,6 +7,10 @@ Run ``python -m benchmarks.run --help`` (or ``fastvid bench``); see ``benchmarks
 * :mod:`benchmarks.loaders` has the loader rows and the shared timing harness, one module per
   job (workload, harness, pytorchvideo_rows, frame_decoders, ceiling, fastvid_rows, jobs);
 * :mod:`benchmarks.scaling` measures cost against the number of videos and the batch size;
-* :mod:`benchmarks.report` writes ``results.json``, ``results.md`` and the PNG plots;
-* :mod:`benchmarks.run` is the command line.
+* :mod:`benchmarks.suite` picks what a run measures: datasets, clip samplers, clips per pass
+  and PyTorchVideo's worker counts;
+* :mod:`benchmarks.report` writes ``results.json``, ``results.md`` and the PNG plots, one module
+  per job (machine info, ratios and targets, JSON, Markdown tables, plots);
+* :mod:`benchmarks.cli_args` has the command line's options and their checks;
+* :mod:`benchmarks.run` is the command line: it runs every row of the suite and writes the report.
 """

@@ -27,6 +27,7 @@ __all__ = [
     "check_callable",
     "check_choice",
     "check_int",
+    "check_int_pair",
     "check_optional_int",
     "check_positive_int",
     "check_positive_real",
@@ -86,6 +87,27 @@ def check_int(name: str, value: object, *, minimum: int | None = None, hint: str
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} ({value}) must be >= {minimum}{hint}")
     return int(value)
+
+
+def check_int_pair(name: str, value: object, *, what: str) -> tuple[int, int]:
+    """A tuple or list of two integers (``int`` or NumPy integers, not ``bool``).
+
+    Args:
+        name: The argument's name.
+        value: The argument.
+        what: How the message names what is expected, e.g. ``"a (width, height) tuple of
+            ints"``.
+
+    Returns:
+        The two values as ``int``.
+    """
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != 2
+        or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)
+    ):
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+    return int(value[0]), int(value[1])
 
 
 def check_positive_int(name: str, value: object) -> int:

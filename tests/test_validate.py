@@ -12,6 +12,7 @@ from fastvid._validate import (
     check_callable,
     check_choice,
     check_int,
+    check_int_pair,
     check_optional_int,
     check_positive_int,
     check_positive_real,
@@ -43,6 +44,17 @@ def test_check_positive_int_rejects(value: object, error: type[Exception], match
 def test_check_int_hint_follows_the_range() -> None:
     with pytest.raises(ValueError, match=r"^w \(-1\) must be >= 0 \(0: inline\)$"):
         check_int("w", -1, minimum=0, hint=" (0: inline)")
+
+
+def test_check_int_pair_accepts_two_ints_and_returns_python_ints() -> None:
+    pair = check_int_pair("size", [np.int32(64), 48], what="a (width, height) tuple of ints")
+    assert pair == (64, 48) and all(type(v) is int for v in pair)
+
+
+@pytest.mark.parametrize("value", [(1, 2, 3), (1.0, 2), (True, 2), "ab", None])
+def test_check_int_pair_rejects(value: object) -> None:
+    with pytest.raises(TypeError, match=r"^size must be a pair of ints, got "):
+        check_int_pair("size", value, what="a pair of ints")
 
 
 def test_check_optional_int() -> None:

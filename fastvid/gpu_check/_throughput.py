@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from fastvid.reader import ClipLoader
 
 __all__ = ["Deadline", "measure_dataset"]
 
@@ -49,16 +52,30 @@ def _sync() -> None:
 
 
 def _timed_passes(
-    one_pass: Callable[[int], int], passes: int, deadline: Deadline, min_left: float = 5.0
-) -> dict[str, Any]:
-    """Pass 0 cold (first batch timed inside), passes 1.. steady; stops early on the deadline."""
+    one_pass: Callable[[int], Iterator[int]],
+    passes: int,
+    deadline: Deadline,
+    min_left: float = 5.0,
+) -> tuple[dict[str, Any], float | None]:
+    """Pass 0 cold, passes 1.. steady; stops early on the deadline.
+
+    ``one_pass(number)`` runs pass ``number``, yielding each batch's clip count as the batch
+    arrives. Returns the row and the seconds pass 0 took to its first batch (``None``: none).
+    """
     times: list[float] = []
     clips: list[int] = []
+    first_batch: float | None = None
     for number in range(passes):
         if number >= 2 and deadline.left() < min_left:
             break
         began = time.perf_counter()
-        clips.append(one_pass(number))
+        count = 0
+        for batch_clips in one_pass(number):
+            count += batch_clips
+            if number == 0 and first_batch is None:
+                _sync()
+                first_batch = time.perf_counter() - began
+        clips.append(count)
         _sync()
         times.append(time.perf_counter() - began)
     row: dict[str, Any] = {
@@ -69,20 +86,20 @@ def _timed_passes(
     }
     if len(times) > 1:
         row["steady_clips_per_s"] = sum(clips[1:]) / sum(times[1:])
-    return row
+    return row, first_batch
 
 
-def fastvid_row(
-    pairs: list[tuple[str, int]], index: Any, deadline: Deadline, *, device: str = "gpu"
-) -> dict[str, Any]:
-    """``ClipLoader(device=device)`` with the seed transform."""
+def _seed_loader(
+    pairs: list[tuple[str, int]], index: Any, *, device: str, **options: Any
+) -> ClipLoader:
+    """``ClipLoader`` with the seed configuration: what the fastvid row loads and plans."""
     from torch.utils.data import SequentialSampler
 
     from fastvid.data.samplers import make_clip_sampler
-    from fastvid.gpu_check._compare import TASK_TIMEOUT_S, seed_transform
+    from fastvid.gpu_check._compare import seed_transform
     from fastvid.reader import ClipLoader
 
-    loader = ClipLoader(
+    return ClipLoader(
         pairs,
         clip_sampler=make_clip_sampler("uniform", CLIP_SECONDS),
         transform=seed_transform(),
@@ -92,34 +109,35 @@ def fastvid_row(
         index=index,
         progress=False,
         seed=0,
-        task_timeout=TASK_TIMEOUT_S,
+        **options,
     )
+
+
+def fastvid_row(
+    pairs: list[tuple[str, int]], index: Any, deadline: Deadline, *, device: str = "gpu"
+) -> dict[str, Any]:
+    """``ClipLoader(device=device)`` with the seed transform."""
+    from fastvid.gpu_check._compare import TASK_TIMEOUT_S
+
+    loader = _seed_loader(pairs, index, device=device, task_timeout=TASK_TIMEOUT_S)
     began = time.perf_counter()
     loader.setup()
     setup = time.perf_counter() - began
-    first_batch: list[float] = []
     devices: set[str] = set()
 
-    def one_pass(epoch: int) -> int:
+    def one_pass(epoch: int) -> Iterator[int]:
         loader.set_epoch(epoch)
-        count = 0
-        started = time.perf_counter()
         for batch in loader:
-            if not batch:
-                continue
-            devices.add(batch["video"].device.type)
-            count += len(batch["video_name"])
-            if epoch == 0 and not first_batch:
-                _sync()
-                first_batch.append(time.perf_counter() - started)
-        return count
+            if batch:
+                devices.add(batch["video"].device.type)
+                yield len(batch["video_name"])
 
     try:
-        row = _timed_passes(one_pass, 3, deadline)
+        row, first_batch = _timed_passes(one_pass, 3, deadline)
         stats = loader.last_epoch_stats
         row.update(
             setup_s=round(setup, 3),
-            first_batch_s=first_batch[0] if first_batch else None,
+            first_batch_s=first_batch,
             batch_devices=sorted(devices),
             budget=asdict(loader.budget),
             routing=loader.routing.summary(),
@@ -177,28 +195,21 @@ def ceiling_row(
         }
         for batch in batches
     ]
-    first_batch: list[float] = []
 
-    def one_pass(number: int) -> int:
-        count = 0
-        started = time.perf_counter()
+    def one_pass(number: int) -> Iterator[int]:
         for feed in inputs:
             out = pipe.run(feed)
-            count += out.shape[0] if torch.is_tensor(out) else len(out)
-            if number == 0 and not first_batch:
-                _sync()
-                first_batch.append(time.perf_counter() - started)
-        return count
+            yield out.shape[0] if torch.is_tensor(out) else len(out)
 
     try:
-        row = _timed_passes(one_pass, 3, deadline)
+        row, first_batch = _timed_passes(one_pass, 3, deadline)
     finally:
         pipe.close()
     decoded = sum(int(c.frames.max()) + 1 for c in cuts)
     row.update(
         graph_build_s=round(build, 3),
         cut_s=round(cut_seconds, 3),
-        first_batch_s=first_batch[0] if first_batch else None,
+        first_batch_s=first_batch,
         frames_decoded_per_pass=decoded,
         cut_packets_per_pass=sum(c.packets for c in cuts),
         note="decode + cast only; graph build and cutting not timed",
@@ -236,28 +247,20 @@ def pytorchvideo_row(
         pin_memory=device == "gpu",
     )
     target = torch.device("cuda" if device == "gpu" else "cpu")
-    first_batch: list[float] = []
 
-    def one_pass(number: int) -> int:
-        count = 0
-        started = time.perf_counter()
+    def one_pass(number: int) -> Iterator[int]:
         for batch in loader:
-            video = batch["video"].to(target, non_blocking=True)
-            count += int(video.shape[0])
-            if number == 0 and not first_batch:
-                _sync()
-                first_batch.append(time.perf_counter() - started)
-        return count
+            yield int(batch["video"].to(target, non_blocking=True).shape[0])
 
     try:
-        row = _timed_passes(one_pass, 2, deadline, min_left=30.0)
+        row, first_batch = _timed_passes(one_pass, 2, deadline, min_left=30.0)
     finally:
         iterator = getattr(loader, "_iterator", None)
         if iterator is not None:  # persistent workers: stop them now, not at garbage collection
             iterator._shutdown_workers()
     row.update(
         workers=workers,
-        first_batch_s=first_batch[0] if first_batch else None,
+        first_batch_s=first_batch,
         note="first batch includes starting the workers (fork)",
     )
     return row
@@ -324,21 +327,5 @@ def _dali_threads() -> int:
 
 def _plan(pairs: list[tuple[str, int]], index: Any) -> list[Any]:
     """The clips fastvid's steady epochs load (uniform clips, videos in order: every epoch)."""
-    from torch.utils.data import SequentialSampler
-
-    from fastvid.data.samplers import make_clip_sampler
-    from fastvid.gpu_check._compare import seed_transform
-    from fastvid.reader import ClipLoader
-
-    loader = ClipLoader(
-        pairs,
-        clip_sampler=make_clip_sampler("uniform", CLIP_SECONDS),
-        transform=seed_transform(),
-        batch_size=BATCH_SIZE,
-        video_sampler=SequentialSampler,
-        device="cpu",  # planning only: no workers start, no graph is built
-        index=index,
-        progress=False,
-        seed=0,
-    )
-    return loader.plan(1)
+    # device="cpu": planning only, no workers start, no graph is built.
+    return _seed_loader(pairs, index, device="cpu").plan(1)

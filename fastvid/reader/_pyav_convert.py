@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
-from fastvid.reader._pyav_stream import OpenVideo, missing_reason
+from fastvid.reader._pyav_stream import OpenVideo, damaged_reason, missing_reason
 
 __all__ = ["ClipsConverter", "Converter"]
 
@@ -54,12 +54,7 @@ class ClipsConverter:
             width, height = clip.out.shape[2], clip.out.shape[1]
             rgb = converted.get((width, height))
             if rgb is None:
-                if (frame.width, frame.height) == (width, height):
-                    rgb = frame.to_ndarray(format="rgb24")
-                else:
-                    rgb = frame.reformat(
-                        width=width, height=height, format="rgb24", interpolation=self.interp
-                    ).to_ndarray()
+                rgb = _to_rgb(frame, width, height, self.interp)
                 converted[(width, height)] = rgb
             clip.out[row] = rgb
             self.left[number] -= 1
@@ -81,10 +76,7 @@ class ClipsConverter:
             if gone:
                 result.append(missing_reason(video, gone, num_frames))
             elif damaged:
-                result.append(
-                    f"frames {damaged} are damaged (FFmpeg flagged them corrupt and concealed "
-                    "the errors); re-encode or replace the file"
-                )
+                result.append(damaged_reason(damaged))
             else:
                 result.append(None)
         return result
@@ -126,10 +118,21 @@ class Converter:
             self.size = (frame.width, frame.height)
             self._out = self._allocate(self.size)
         width, height = self.size
-        if (frame.width, frame.height) == (width, height):
-            rgb = frame.to_ndarray(format="rgb24")
-        else:
-            rgb = frame.reformat(
-                width=width, height=height, format="rgb24", interpolation=self.interp
-            ).to_ndarray()
-        self._out[self.out_rows[index]] = rgb
+        self._out[self.out_rows[index]] = _to_rgb(frame, width, height, self.interp)
+
+    def error(self, missing: list[int], video: OpenVideo, num_frames: int) -> str | None:
+        """Why the output is not good (missing or damaged frames), or ``None`` if it is."""
+        if missing:
+            return missing_reason(video, missing, num_frames)
+        if self.corrupt:
+            return damaged_reason(sorted(set(self.corrupt)))
+        return None
+
+
+def _to_rgb(frame: av.VideoFrame, width: int, height: int, interp: str) -> np.ndarray:
+    """``frame`` as ``(height, width, 3)`` RGB, scaled in the same swscale call if need be."""
+    if (frame.width, frame.height) == (width, height):
+        return frame.to_ndarray(format="rgb24")
+    return frame.reformat(
+        width=width, height=height, format="rgb24", interpolation=interp
+    ).to_ndarray()

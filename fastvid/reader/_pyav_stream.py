@@ -15,7 +15,7 @@ from typing import Any, Literal
 import av
 import numpy as np
 
-__all__ = ["FrameDecodeError", "OpenVideo", "missing_reason", "stat_key"]
+__all__ = ["FrameDecodeError", "OpenVideo", "damaged_reason", "missing_reason", "stat_key"]
 
 # Seek instead of decoding through when the seek skips more than this many frames. A seek costs a
 # few frames' worth of work (demuxer seek, decoder flush, refilling the frame-thread pipeline). On
@@ -250,6 +250,14 @@ class OpenVideo:
 def stat_key(path: str) -> tuple[int, int]:
     stat = os.stat(path)
     return stat.st_size, stat.st_mtime_ns
+
+
+def damaged_reason(damaged: list[int]) -> str:
+    """Why frames FFmpeg decoded with concealed errors are refused (``frame.is_corrupt``)."""
+    return (
+        f"frames {damaged} are damaged (FFmpeg flagged them corrupt and concealed the errors); "
+        "re-encode or replace the file"
+    )
 
 
 def missing_reason(video: OpenVideo, missing: list[int], num_frames: int) -> str:

@@ -35,9 +35,9 @@ from typing import Any, Literal
 import av
 import numpy as np
 
-from fastvid._validate import check_choice, check_int
+from fastvid._validate import check_choice, check_int, check_int_pair
 from fastvid.reader._pyav_convert import ClipsConverter, Converter
-from fastvid.reader._pyav_stream import FrameDecodeError, OpenVideo, missing_reason, stat_key
+from fastvid.reader._pyav_stream import FrameDecodeError, OpenVideo, stat_key
 
 __all__ = ["FrameDecodeError", "Interpolation", "PyAVFrameReader", "decode_frames"]
 
@@ -111,38 +111,33 @@ def _validate_pts(pts: Any) -> np.ndarray:
     return pts
 
 
-def _validate_keyframes(keyframes: Any, num_frames: int) -> np.ndarray:
-    keyframes = _validate_int_array("keyframes", keyframes)
-    bad = keyframes[(keyframes < 0) | (keyframes >= num_frames)]
-    if bad.size:
+def _validate_positions(name: str, value: Any, num_frames: int, *, bad: str) -> np.ndarray:
+    # Frame positions in ``pts``; ``bad`` names the first one out of range (``{}``).
+    positions = _validate_int_array(name, value)
+    out_of_range = positions[(positions < 0) | (positions >= num_frames)]
+    if out_of_range.size:
         raise ValueError(
-            f"keyframes holds position {int(bad[0])}, out of range for a video with "
-            f"{num_frames} frames (valid: 0..{num_frames - 1})"
+            f"{bad.format(int(out_of_range[0]))} out of range for a video with {num_frames} "
+            f"frames (valid: 0..{num_frames - 1})"
         )
-    return np.unique(keyframes)
+    return positions
+
+
+def _validate_keyframes(keyframes: Any, num_frames: int) -> np.ndarray:
+    positions = _validate_positions(
+        "keyframes", keyframes, num_frames, bad="keyframes holds position {},"
+    )
+    return np.unique(positions)
 
 
 def _validate_indices(frame_indices: Any, num_frames: int) -> np.ndarray:
-    indices = _validate_int_array("frame_indices", frame_indices)
-    bad = indices[(indices < 0) | (indices >= num_frames)]
-    if bad.size:
-        raise ValueError(
-            f"frame index {int(bad[0])} is out of range for a video with {num_frames} frames "
-            f"(valid: 0..{num_frames - 1})"
-        )
-    return indices
+    return _validate_positions("frame_indices", frame_indices, num_frames, bad="frame index {} is")
 
 
 def _validate_size(size: Any) -> tuple[int, int] | None:
     if size is None:
         return None
-    if (
-        not isinstance(size, (tuple, list))
-        or len(size) != 2
-        or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in size)
-    ):
-        raise TypeError(f"size must be a (width, height) tuple of ints or None, got {size!r}")
-    width, height = int(size[0]), int(size[1])
+    width, height = check_int_pair("size", size, what="a (width, height) tuple of ints or None")
     if width <= 0 or height <= 0:
         raise ValueError(f"size ({width}, {height}) must be positive (width, height)")
     return width, height
@@ -207,27 +202,10 @@ class PyAVFrameReader:
         if needed.size == 0:
             return convert.out
 
-        try:
-            missing = video.decode(needed, keyframes, convert)
-            if missing:  # the fast path lost frames: decode sequentially from the start
-                logger.debug(
-                    "%s: frames %s not found after seeking; decoding from the start", path, missing
-                )
-                missing = video.decode(np.asarray(missing), keyframes, convert, safe=True)
-        except av.FFmpegError as error:
-            self._discard(path, threads)
-            raise FrameDecodeError(path, f"FFmpeg failed while decoding ({error})") from error
-        except BaseException:
-            self._discard(path, threads)
-            raise
-        if missing:
-            raise FrameDecodeError(path, missing_reason(video, missing, len(pts)))
-        if convert.corrupt:
-            raise FrameDecodeError(
-                path,
-                f"frames {sorted(set(convert.corrupt))} are damaged (FFmpeg flagged them corrupt "
-                "and concealed the errors); re-encode or replace the file",
-            )
+        missing = self._decode(video, needed, keyframes, convert, threads)
+        reason = convert.error(missing, video, len(pts))
+        if reason is not None:
+            raise FrameDecodeError(path, reason)
         return convert.out
 
     def decode_clips(
@@ -277,16 +255,7 @@ class PyAVFrameReader:
         deliver = ClipsConverter(clips, interp, on_done)
         if not deliver.needed.size:
             return [None] * len(clips)
-        try:
-            missing = video.decode(deliver.needed, keyframes, deliver)
-            if missing:
-                missing = video.decode(np.asarray(missing), keyframes, deliver, safe=True)
-        except av.FFmpegError as error:
-            self._discard(path, threads)
-            raise FrameDecodeError(path, f"FFmpeg failed while decoding ({error})") from error
-        except BaseException:
-            self._discard(path, threads)
-            raise
+        missing = self._decode(video, deliver.needed, keyframes, deliver, threads)
         return deliver.errors(missing, video, len(pts))
 
     def decoded_frames(self, path: str | os.PathLike[str], threads: int = 0) -> int:
@@ -317,6 +286,36 @@ class PyAVFrameReader:
                 oldest.close()
         self._open.move_to_end(key)
         return video
+
+    def _decode(
+        self,
+        video: OpenVideo,
+        needed: np.ndarray,
+        keyframes: np.ndarray,
+        deliver: Callable[[int, av.VideoFrame], None],
+        threads: int,
+    ) -> list[int]:
+        """``video.decode`` with the sequential fallback; returns the frames still missing.
+
+        On any error the file is closed (its decoder is in an unknown state); an FFmpeg error is
+        raised as :class:`FrameDecodeError`.
+        """
+        try:
+            missing = video.decode(needed, keyframes, deliver)
+            if missing:  # the fast path lost frames: decode sequentially from the start
+                logger.debug(
+                    "%s: frames %s not found after seeking; decoding from the start",
+                    video.path,
+                    missing,
+                )
+                missing = video.decode(np.asarray(missing), keyframes, deliver, safe=True)
+        except av.FFmpegError as error:
+            self._discard(video.path, threads)
+            raise FrameDecodeError(video.path, f"FFmpeg failed while decoding ({error})") from error
+        except BaseException:
+            self._discard(video.path, threads)
+            raise
+        return missing
 
     def _discard(self, path: str, threads: int) -> None:
         video = self._open.pop((path, threads), None)

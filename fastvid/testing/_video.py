@@ -18,7 +18,7 @@ from typing import Literal, cast
 import av
 import numpy as np
 
-from fastvid._validate import check_choice, check_int
+from fastvid._validate import check_choice, check_int, check_int_pair
 from fastvid.testing._content import CONTENT, Render
 from fastvid.testing._formats import (
     CONTAINERS,
@@ -48,13 +48,7 @@ _MAX_FPS = 240
 
 
 def _validate_size(size: tuple[int, int]) -> tuple[int, int]:
-    if (
-        not isinstance(size, (tuple, list))
-        or len(size) != 2
-        or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in size)
-    ):
-        raise TypeError(f"size must be a (width, height) tuple of ints, got {size!r}")
-    width, height = int(size[0]), int(size[1])
+    width, height = check_int_pair("size", size, what="a (width, height) tuple of ints")
     if width < _MIN_SIZE[0] or height < _MIN_SIZE[1] or width % 2 or height % 2:
         raise ValueError(
             f"size ({width}, {height}) must be even and at least {_MIN_SIZE} (width, height)"

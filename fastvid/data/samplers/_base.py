@@ -113,6 +113,39 @@ class ClipSampler(ABC, Generic[InfoT]):
         """Forget per-video state before the next video (no-op for stateless samplers)."""
 
 
+class _BuiltinSampler(ClipSampler[InfoT]):
+    """Base of the samplers fastvid implements itself: one ``__call__`` for all of them.
+
+    Subclasses draw the clip in ``_next_clip``; their class docstrings say which clips they draw
+    and when ``is_last_clip`` is set.
+    """
+
+    def __call__(
+        self,
+        last_clip_time: float | Fraction,
+        video_duration: float | Fraction,
+        annotation: dict[str, Any] | None = None,
+    ) -> InfoT:
+        """Draw the next clip of a video.
+
+        Args:
+            last_clip_time: End time of the clip drawn before from this video, ``0.0`` for a
+                new video (only samplers that continue from the last clip, ``uniform``, use it).
+            video_duration: Duration of the video in seconds.
+            annotation: Unused. Default: ``None``.
+
+        Returns:
+            The clip (a ``ClipInfoList`` of several for multi-clip samplers).
+        """
+        return self._next_clip(last_clip_time, video_duration)
+
+    @abstractmethod
+    def _next_clip(
+        self, last_clip_time: float | Fraction, video_duration: float | Fraction
+    ) -> InfoT:
+        """The clip ``__call__`` returns."""
+
+
 class PyTorchVideoClipSampler(ClipSampler[ClipInfo | ClipInfoList]):
     """Adapts a PyTorchVideo ``ClipSampler`` object to fastvid's interface.
 

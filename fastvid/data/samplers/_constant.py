@@ -4,22 +4,22 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
 
 from fastvid._validate import check_positive_int
-from fastvid.data.samplers._base import ClipInfo, ClipSampler
+from fastvid.data.samplers._base import ClipInfo, _BuiltinSampler
 
 __all__ = ["ConstantClipsPerVideoSampler"]
 
 
-class ConstantClipsPerVideoSampler(ClipSampler[ClipInfo]):
+class ConstantClipsPerVideoSampler(_BuiltinSampler[ClipInfo]):
     """``clips_per_video`` clips starting at evenly spaced times, each drawn ``augs_per_clip``
     times.
 
     Identical to PyTorchVideo 0.1.5's ``ConstantClipsPerVideoSampler``: with
     ``span = max(video_duration - clip_duration, 0)`` clip ``i`` starts at
     ``i * span / clips_per_video`` (so the last clip does not reach the end of the video), and
-    each clip is returned ``augs_per_clip`` times in a row with ``aug_index`` 0, 1, ....
+    each clip is returned ``augs_per_clip`` times in a row with ``aug_index`` 0, 1, ...;
+    ``is_last_clip`` is true for the last view of the last clip.
     A video shorter than one clip gives ``clips_per_video`` clips all starting at 0.
 
     Args:
@@ -52,23 +52,10 @@ class ConstantClipsPerVideoSampler(ClipSampler[ClipInfo]):
         """Views returned for each clip."""
         return self._augs_per_clip
 
-    def __call__(
-        self,
-        last_clip_time: float | Fraction,
-        video_duration: float | Fraction,
-        annotation: dict[str, Any] | None = None,
+    def _next_clip(
+        self, last_clip_time: float | Fraction, video_duration: float | Fraction
     ) -> ClipInfo:
-        """Draw the next (clip, view) of the video.
-
-        Args:
-            last_clip_time: Unused.
-            video_duration: Duration of the video in seconds.
-            annotation: Unused. Default: ``None``.
-
-        Returns:
-            The clip; ``is_last_clip`` is true for the last view of the last clip.
-        """
-        # Verbatim PyTorchVideo arithmetic and state machine.
+        # The next (clip, view): verbatim PyTorchVideo arithmetic and state machine.
         max_possible_clip_start = Fraction(max(video_duration - self._clip_duration, 0))
         uniform_clip = Fraction(max_possible_clip_start, self._clips_per_video)
         clip_start_sec = uniform_clip * self._current_clip_index

@@ -14,12 +14,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from fastvid._validate import check_positive_int
-from fastvid.data.samplers._base import (
-    ClipInfo,
-    ClipInfoList,
-    ClipSampler,
-    InfoT,
-)
+from fastvid.data.samplers._base import ClipInfo, ClipInfoList, InfoT, _BuiltinSampler
 
 if TYPE_CHECKING:
     import torch
@@ -30,7 +25,7 @@ __all__ = ["RandomClipSampler", "RandomMultiClipSampler", "RandomSource"]
 RandomSource: TypeAlias = "random.Random | torch.Generator | None"
 
 
-class _RandomSampler(ClipSampler[InfoT]):
+class _RandomSampler(_BuiltinSampler[InfoT]):
     """Shared part of the random samplers: the generator and one random clip."""
 
     def __init__(self, clip_duration: float | Fraction, *, generator: RandomSource = None) -> None:
@@ -83,22 +78,9 @@ class RandomClipSampler(_RandomSampler[ClipInfo]):
         TypeError: a value has the wrong type.
     """
 
-    def __call__(
-        self,
-        last_clip_time: float | Fraction,
-        video_duration: float | Fraction,
-        annotation: dict[str, Any] | None = None,
+    def _next_clip(
+        self, last_clip_time: float | Fraction, video_duration: float | Fraction
     ) -> ClipInfo:
-        """Draw one random clip.
-
-        Args:
-            last_clip_time: Unused.
-            video_duration: Duration of the video in seconds.
-            annotation: Unused. Default: ``None``.
-
-        Returns:
-            The clip, with ``is_last_clip`` true.
-        """
         return self._random_clip(video_duration)
 
     def __repr__(self) -> str:
@@ -115,12 +97,8 @@ class RandomMultiClipSampler(_RandomSampler[ClipInfoList]):
     Args:
         clip_duration: Length of each clip in seconds; > 0.
         num_clips: Clips per call; >= 1.
-        generator: Source of the random start times: a ``random.Random`` (drawn exactly like
-            PyTorchVideo's ``random.uniform``) or a ``torch.Generator`` (one float64
-            ``torch.rand`` per clip). Keyword-only. Default: ``None`` (Python's global
-            ``random``, as PyTorchVideo). A generator object is copied into each DataLoader
-            worker with the same state, so seed it per worker (``worker_init_fn``) or keep the
-            default, which DataLoader reseeds per worker.
+        generator: Source of the random start times, as for :class:`RandomClipSampler` (one
+            draw per clip). Keyword-only. Default: ``None`` (Python's global ``random``).
 
     Raises:
         ValueError: a value is out of range.
@@ -142,22 +120,9 @@ class RandomMultiClipSampler(_RandomSampler[ClipInfoList]):
         """Clips drawn per call."""
         return self._num_clips
 
-    def __call__(
-        self,
-        last_clip_time: float | Fraction,
-        video_duration: float | Fraction,
-        annotation: dict[str, Any] | None = None,
+    def _next_clip(
+        self, last_clip_time: float | Fraction, video_duration: float | Fraction
     ) -> ClipInfoList:
-        """Draw ``num_clips`` random clips.
-
-        Args:
-            last_clip_time: Unused.
-            video_duration: Duration of the video in seconds.
-            annotation: Unused. Default: ``None``.
-
-        Returns:
-            The clips, one list per ``ClipInfo`` field.
-        """
         clips = [self._random_clip(video_duration) for _ in range(self._num_clips)]
         return ClipInfoList(
             [clip.clip_start_sec for clip in clips],

@@ -7,18 +7,17 @@ from fractions import Fraction
 from typing import Any
 
 from fastvid._validate import check_bool, check_positive_real, check_real
-from fastvid.data.samplers._base import (
-    ClipInfo,
-    ClipSampler,
-)
+from fastvid.data.samplers._base import ClipInfo, _BuiltinSampler
 
 __all__ = ["UniformClipSampler"]
 
 
-class UniformClipSampler(ClipSampler[ClipInfo]):
+class UniformClipSampler(_BuiltinSampler[ClipInfo]):
     """Splits the video into consecutive clips of ``clip_duration`` seconds, ``stride`` apart.
 
-    Identical to PyTorchVideo 0.1.5's ``UniformClipSampler``, quirks included:
+    Each call returns the clip that follows the one ending at ``last_clip_time``, with
+    ``is_last_clip`` true when no further clip fits. Identical to PyTorchVideo 0.1.5's
+    ``UniformClipSampler``, quirks included:
 
     * Without ``backpad_last`` the last partial clip is dropped: a 5.3 s video with 2 s clips
       gives ``[0, 2)`` and ``[2, 4)``. A video shorter than one clip still gives ``[0, clip)``.
@@ -83,22 +82,10 @@ class UniformClipSampler(ClipSampler[ClipInfo]):
             clip_end = Fraction(clip_start + self._clip_duration)
         return clip_start, clip_end
 
-    def __call__(
-        self,
-        last_clip_time: float | Fraction,
-        video_duration: float | Fraction,
-        annotation: dict[str, Any] | None = None,
+    def _next_clip(
+        self, last_clip_time: float | Fraction, video_duration: float | Fraction
     ) -> ClipInfo:
-        """Draw the clip that follows the one ending at ``last_clip_time``.
-
-        Args:
-            last_clip_time: End time of the previous clip, ``0.0`` for a new video.
-            video_duration: Duration of the video in seconds.
-            annotation: Unused. Default: ``None``.
-
-        Returns:
-            The clip; ``is_last_clip`` is true when no further clip fits.
-        """
+        # The clip that follows the one ending at ``last_clip_time``.
         clip_start, clip_end = self._clip_start_end(
             last_clip_time, video_duration, backpad_last=self._backpad_last
         )

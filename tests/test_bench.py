@@ -252,7 +252,7 @@ def test_dataset_folders_are_keyed_by_every_parameter() -> None:
         DatasetSpec("h264", 64, 48, 1, gop=0)
 
 
-def test_suite_and_arguments() -> None:
+def test_suite_and_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     parser = build_parser()
     args = parser.parse_args([])
     default = suite(args)
@@ -273,15 +273,17 @@ def test_suite_and_arguments() -> None:
     assert samplers_for(quick, suite(quick)[0]) == ["uniform", "random"]
     gops = parser.parse_args(["--gops", "default,60,250", "--resolutions", "640x360"])
     assert [s.name for s in suite(gops)][:2] == ["360p-h264-gop250", "360p-h264-gop60"]
-    for bad in (
-        ["--rows", "pytorchvideo,nope"],
-        ["--resolutions", "720p"],
-        ["--gops", "0"],
-        ["--samplers", "uniform,nope"],
-        ["--clips", "0"],
+    for bad, named in (
+        (["--rows", "pytorchvideo,nope"], "nope"),
+        (["--resolutions", "720p"], "720p"),
+        (["--gops", "0"], "0"),
+        (["--samplers", "uniform,nope"], "nope"),
+        (["--clips", "0"], "--clips"),
     ):
-        with pytest.raises(SystemExit):
+        with pytest.raises(SystemExit) as exit_info:
             run_benchmarks(bad)
+        assert exit_info.value.code == 2, bad  # argparse's usage error, not a crash
+        assert named in capsys.readouterr().err, bad
     with pytest.raises(ValueError, match="codec"):
         DatasetSpec("av1", 64, 48, 1)  # type: ignore[arg-type]
 

@@ -4,6 +4,8 @@ decode-only ceiling, on generated videos that decode like real footage.
 Run ``python -m benchmarks.run --help`` (or ``fastvid bench``); see ``benchmarks/README.md``.
 
 * :mod:`benchmarks.datasets` generates (once) and reuses the videos under ``bench_data/``;
+* :mod:`benchmarks.footage` encodes one benchmark video (H.264, VP9 transcode) and reads its
+  packet statistics;
 * :mod:`benchmarks.loaders` has the loader rows and the shared timing harness, one module per
   job (workload, harness, pytorchvideo_rows, frame_decoders, ceiling, fastvid_rows, jobs);
 * :mod:`benchmarks.scaling` measures cost against the number of videos and the batch size;

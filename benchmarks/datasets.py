@@ -8,10 +8,8 @@ would flatten every ratio, so they are never used.
 H.264 files come straight from ``make_video`` (libx264). ``gop=None`` keeps x264's default GOP
 (a keyframe every 250 frames at most, like Kinetics-style re-encodes); ``gop=60`` gives 2 s
 GOPs. VP9 files are the same scenes transcoded from the H.264 files of the same GOP setting with
-libvpx-vp9 in real-time mode, with the matching keyframe interval (``kf-max-dist`` 250 or the
-GOP): ``make_video``'s own VP9 encoder (``deadline=good``) takes about 10 s of CPU per second of
-720p video; the transcodes decode at the same speed (PyAV, 720p: 444-462 frames/s against
-442-458 for ``make_video``'s VP9) at ~3 Mbit/s at 720p.
+libvpx-vp9 in real-time mode. The encoders themselves are in :mod:`benchmarks.footage`; this
+module holds the dataset specs and decides which files to write, where, and when to reuse them.
 
 A folder holds one (codec, size, fps, duration, GOP, bit rate, seed) combination, and its name
 spells every one of them, so datasets of other durations or GOPs never mix; ``dataset.json``
@@ -32,12 +30,12 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-import av
 import numpy as np
+
+from benchmarks.footage import file_stats, make_h264, make_tiny, transcode_vp9
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -59,10 +57,6 @@ _NUM_CLASSES = 4
 X264_DEFAULT_KEYINT = 250
 _IN_PROCESS_PIXELS = 320 * 240  # up to this frame size, generate in this process (no pool)
 
-# VP9 transcode: target bits per pixel per frame. libvpx's real-time mode overshoots textured,
-# noisy content by ~2.5x: 0.045 (1.24 Mbit/s nominal at 720p30) lands at ~3 Mbit/s.
-_VP9_BITS_PER_PIXEL = 0.045
-_VP9_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "row-mt": "1"}
 _EXTENSIONS: dict[str, str] = {"h264": ".mp4", "vp9": ".webm"}
 
 
@@ -78,7 +72,7 @@ class DatasetSpec:
         duration: Seconds per video. Default: 10.
         fps: Frame rate. Default: 30.
         bitrate: Target bit rate in bit/s; ``None`` uses ``make_video``'s default for H.264 and
-            ``_VP9_BITS_PER_PIXEL`` for VP9. Default: ``None``.
+            ``benchmarks.footage.VP9_BITS_PER_PIXEL`` for VP9. Default: ``None``.
         seed: Seed of the first video (video ``i`` uses ``seed + i``). Default: 0.
         gop: Keyframe interval in frames; ``None`` keeps x264's default (at most 250 frames;
             VP9 transcodes of those use ``kf-max-dist`` 250). Default: ``None``.
@@ -175,76 +169,7 @@ class Dataset:
         }
 
 
-# --------------------------------------------------------------------------- generation
-
-
-def _part(path: str, extension: str) -> str:
-    """A temporary name next to ``path``, unique to this process."""
-    return f"{path}.part{os.getpid()}{extension}"
-
-
-def _make_h264(path: str, spec: DatasetSpec, seed: int) -> str:
-    from fastvid.testing import make_video
-
-    tmp = _part(path, ".mp4")
-    make_video(
-        tmp,
-        codec="h264",
-        size=(spec.width, spec.height),
-        fps=spec.fps,
-        duration=spec.duration,
-        content="textured",
-        bitrate=spec.bitrate,
-        gop=spec.gop,
-        seed=seed,
-    )
-    os.replace(tmp, path)
-    return path
-
-
-def _transcode_vp9(source: str, path: str, spec: DatasetSpec, threads: int) -> str:
-    """Re-encode ``source`` with libvpx-vp9 (real-time mode), frame for frame.
-
-    The keyframe interval is ``spec.keyint`` (FFmpeg's ``gop_size`` is libvpx's
-    ``kf_max_dist``).
-    """
-    bitrate = spec.bitrate or round(_VP9_BITS_PER_PIXEL * spec.width * spec.height * spec.fps)
-    time_base = Fraction(1, spec.fps)
-    tmp = _part(path, ".webm")
-    with av.open(source) as src, av.open(tmp, "w", options={"fflags": "+bitexact"}) as out:
-        stream = src.streams.video[0]
-        encoder = out.add_stream("libvpx-vp9", rate=spec.fps, options=dict(_VP9_OPTIONS))
-        encoder.width, encoder.height = stream.width, stream.height
-        encoder.pix_fmt = "yuv420p"
-        encoder.bit_rate = bitrate
-        encoder.codec_context.thread_count = threads
-        encoder.codec_context.gop_size = spec.keyint
-        encoder.codec_context.time_base = time_base
-        encoder.time_base = time_base
-        for i, frame in enumerate(src.decode(stream)):
-            frame.pts = i
-            frame.time_base = time_base
-            out.mux(encoder.encode(frame))
-        out.mux(encoder.encode(None))
-    os.replace(tmp, path)
-    return path
-
-
-def _file_stats(path: str) -> tuple[float, int, int]:
-    """(duration s, number of frames, number of keyframes) from the packets (no decoding)."""
-    with av.open(path) as container:
-        stream = container.streams.video[0]
-        frames = keyframes = 0
-        for packet in container.demux(stream):
-            if packet.size == 0:
-                continue
-            frames += 1
-            keyframes += int(packet.is_keyframe)
-        if container.duration is not None:
-            seconds = container.duration / av.time_base
-        else:  # no container duration: count frames at the nominal rate
-            seconds = frames / float(stream.average_rate or 30)
-    return float(seconds), frames, keyframes
+# --------------------------------------------------------------------------- cache and generation
 
 
 def _folder_key(spec: DatasetSpec) -> dict[str, Any]:
@@ -374,11 +299,11 @@ def _generate(
 
     def job(i: int) -> tuple[Any, tuple[Any, ...]]:
         if spec.codec == "h264":
-            return _make_h264, (paths[i], spec, spec.seed + i)
-        return _transcode_vp9, (sources[i], paths[i], spec, threads)
+            return make_h264, (paths[i], spec, spec.seed + i)
+        return transcode_vp9, (sources[i], paths[i], spec, threads)
 
     def record(done: int, path: str) -> None:
-        known[os.path.basename(path)] = {"size": os.path.getsize(path), "stats": _file_stats(path)}
+        known[os.path.basename(path)] = {"size": os.path.getsize(path), "stats": file_stats(path)}
         _write_manifest(folder, spec, known)
         if done % 16 == 0 and done < len(missing):
             log(f"[data] {spec.name}: {done} of {len(missing)} written")
@@ -403,17 +328,6 @@ def ensure_datasets(
 ) -> list[Dataset]:
     """:func:`ensure_dataset` for each spec, in order (what ``--generate-only`` runs)."""
     return [ensure_dataset(spec, data_dir, workers=workers, log=log) for spec in specs]
-
-
-def _make_tiny(path: str, seed: int) -> str:
-    from fastvid.testing import make_video
-
-    tmp = _part(path, ".mp4")
-    make_video(
-        tmp, codec="h264", size=(64, 48), fps=30, duration=1.0, content="textured", seed=seed
-    )
-    os.replace(tmp, path)
-    return path
 
 
 def ensure_scaling_videos(
@@ -448,7 +362,7 @@ def ensure_scaling_videos(
     if missing:
         log(f"[data] encoding {len(missing)} small scaling videos into {sources}")
         with _pool(os.cpu_count() or 1) as pool:
-            list(pool.map(_make_tiny, [p for p, _ in missing], [i for _, i in missing]))
+            list(pool.map(make_tiny, [p for p, _ in missing], [i for _, i in missing]))
     links = folder / "videos"
     links.mkdir(exist_ok=True)
     paths = []

@@ -1,0 +1,116 @@
+"""Benchmark footage: the encoders that write one benchmark video, and its packet statistics.
+
+Every video is a panning textured scene with sensor noise (``fastvid.testing.make_video``,
+``content="textured"``), at bit rates like real footage. H.264 files come straight from
+``make_video`` (libx264); ``spec.gop=None`` keeps x264's default GOP (a keyframe every 250
+frames at most). VP9 files are the same scenes transcoded from the H.264 files of the same GOP
+setting with libvpx-vp9 in real-time mode, with the matching keyframe interval (``kf-max-dist``
+250 or the GOP): ``make_video``'s own VP9 encoder (``deadline=good``) takes about 10 s of CPU per
+second of 720p video; the transcodes decode at the same speed (PyAV, 720p: 444-462 frames/s
+against 442-458 for ``make_video``'s VP9) at ~3 Mbit/s at 720p.
+
+Each function writes to a temporary name and renames it when done, so an interrupted encode
+never leaves a file that looks finished. They are top-level functions, so that the
+``spawn`` process pools of :mod:`benchmarks.datasets` can run them. Which files to write, where,
+and when to reuse them is :mod:`benchmarks.datasets`' job.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import av
+
+if TYPE_CHECKING:
+    from benchmarks.datasets import DatasetSpec
+
+__all__ = ["VP9_BITS_PER_PIXEL", "file_stats", "make_h264", "make_tiny", "transcode_vp9"]
+
+# VP9 transcode: target bits per pixel per frame. libvpx's real-time mode overshoots textured,
+# noisy content by ~2.5x: 0.045 (1.24 Mbit/s nominal at 720p30) lands at ~3 Mbit/s.
+VP9_BITS_PER_PIXEL = 0.045
+_VP9_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "row-mt": "1"}
+
+
+def _part(path: str, extension: str) -> str:
+    """A temporary name next to ``path``, unique to this process."""
+    return f"{path}.part{os.getpid()}{extension}"
+
+
+def make_h264(path: str, spec: DatasetSpec, seed: int) -> str:
+    """Write video ``path`` of ``spec`` (H.264, textured scene ``seed``); return ``path``."""
+    from fastvid.testing import make_video
+
+    tmp = _part(path, ".mp4")
+    make_video(
+        tmp,
+        codec="h264",
+        size=(spec.width, spec.height),
+        fps=spec.fps,
+        duration=spec.duration,
+        content="textured",
+        bitrate=spec.bitrate,
+        gop=spec.gop,
+        seed=seed,
+    )
+    os.replace(tmp, path)
+    return path
+
+
+def transcode_vp9(source: str, path: str, spec: DatasetSpec, threads: int) -> str:
+    """Re-encode ``source`` with libvpx-vp9 (real-time mode), frame for frame.
+
+    The keyframe interval is ``spec.keyint`` (FFmpeg's ``gop_size`` is libvpx's
+    ``kf_max_dist``).
+    """
+    bitrate = spec.bitrate or round(VP9_BITS_PER_PIXEL * spec.width * spec.height * spec.fps)
+    time_base = Fraction(1, spec.fps)
+    tmp = _part(path, ".webm")
+    with av.open(source) as src, av.open(tmp, "w", options={"fflags": "+bitexact"}) as out:
+        stream = src.streams.video[0]
+        encoder = out.add_stream("libvpx-vp9", rate=spec.fps, options=dict(_VP9_OPTIONS))
+        encoder.width, encoder.height = stream.width, stream.height
+        encoder.pix_fmt = "yuv420p"
+        encoder.bit_rate = bitrate
+        encoder.codec_context.thread_count = threads
+        encoder.codec_context.gop_size = spec.keyint
+        encoder.codec_context.time_base = time_base
+        encoder.time_base = time_base
+        for i, frame in enumerate(src.decode(stream)):
+            frame.pts = i
+            frame.time_base = time_base
+            out.mux(encoder.encode(frame))
+        out.mux(encoder.encode(None))
+    os.replace(tmp, path)
+    return path
+
+
+def file_stats(path: str) -> tuple[float, int, int]:
+    """(duration s, number of frames, number of keyframes) from the packets (no decoding)."""
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        frames = keyframes = 0
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            frames += 1
+            keyframes += int(packet.is_keyframe)
+        if container.duration is not None:
+            seconds = container.duration / av.time_base
+        else:  # no container duration: count frames at the nominal rate
+            seconds = frames / float(stream.average_rate or 30)
+    return float(seconds), frames, keyframes
+
+
+def make_tiny(path: str, seed: int) -> str:
+    """Write the 64x48, 1 s H.264 scaling video ``path`` (scene ``seed``); return ``path``."""
+    from fastvid.testing import make_video
+
+    tmp = _part(path, ".mp4")
+    make_video(
+        tmp, codec="h264", size=(64, 48), fps=30, duration=1.0, content="textured", seed=seed
+    )
+    os.replace(tmp, path)
+    return path

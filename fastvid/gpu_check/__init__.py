@@ -20,7 +20,8 @@ One command, one device call (``benchmarks/gpu/device_check.sh`` on the GPU mach
    on any mismatch.
 """
 
-from fastvid.gpu_check._check import main, run_gpu_check
+from fastvid.gpu_check._check import run_gpu_check
+from fastvid.gpu_check._cli import main
 from fastvid.gpu_check._report import CheckResult, GpuCheckReport
 
 __all__ = ["CheckResult", "GpuCheckReport", "main", "run_gpu_check"]

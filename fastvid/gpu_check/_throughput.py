@@ -96,7 +96,7 @@ def _seed_loader(
     from torch.utils.data import SequentialSampler
 
     from fastvid.data.samplers import make_clip_sampler
-    from fastvid.gpu_check._compare import seed_transform
+    from fastvid.gpu_check._runs import seed_transform
     from fastvid.reader import ClipLoader
 
     return ClipLoader(
@@ -117,7 +117,7 @@ def fastvid_row(
     pairs: list[tuple[str, int]], index: Any, deadline: Deadline, *, device: str = "gpu"
 ) -> dict[str, Any]:
     """``ClipLoader(device=device)`` with the seed transform."""
-    from fastvid.gpu_check._compare import TASK_TIMEOUT_S
+    from fastvid.gpu_check._collect import TASK_TIMEOUT_S
 
     loader = _seed_loader(pairs, index, device=device, task_timeout=TASK_TIMEOUT_S)
     began = time.perf_counter()
@@ -228,7 +228,7 @@ def pytorchvideo_row(
     from pytorchvideo.data import make_clip_sampler as pv_make_clip_sampler
     from torch.utils.data import DataLoader, SequentialSampler
 
-    from fastvid.gpu_check._compare import seed_transform
+    from fastvid.gpu_check._runs import seed_transform
 
     workers = os.cpu_count() or 1
     dataset = LabeledVideoDataset(

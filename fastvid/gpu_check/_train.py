@@ -33,7 +33,7 @@ def training_step(
     from torch.utils.data import SequentialSampler
 
     import fastvid
-    from fastvid.gpu_check._compare import seed_transform
+    from fastvid.gpu_check._runs import seed_transform
     from fastvid.video import VideoClassificationData, VideoClassifier
 
     started = time.perf_counter()

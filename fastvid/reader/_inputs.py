@@ -1,4 +1,5 @@
-"""What a loader is given, made uniform: video pairs, clip samplers, rank and world size."""
+"""What a loader is given, checked and made uniform: options, video pairs, clip samplers, rank
+and world size."""
 
 from __future__ import annotations
 
@@ -11,9 +12,33 @@ from typing import Any
 import numpy as np
 import torch
 
+from fastvid._validate import check_choice
 from fastvid.data.samplers import as_clip_sampler
 
-__all__ = ["NO_FRAMES", "ClipSamplerFactory", "as_pairs", "distributed_rank_world"]
+__all__ = [
+    "NO_FRAMES",
+    "ClipSamplerFactory",
+    "as_pairs",
+    "check_loader_options",
+    "distributed_rank_world",
+]
+
+
+def check_loader_options(
+    batch_size: int,
+    on_error: str,
+    cpu_decoder: str,
+    num_workers: int | None,
+    prefetch_batches: int | None,
+) -> None:
+    """Raise ``ValueError`` naming the first bad ``ClipLoader`` option and its value."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size ({batch_size}) must be >= 1")
+    check_choice("on_error", on_error, ("skip", "raise"))
+    check_choice("cpu_decoder", cpu_decoder, ("auto", "dali", "pyav"))
+    for name, value in (("num_workers", num_workers), ("prefetch_batches", prefetch_batches)):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} ({value}) must be >= 1")
 
 
 def distributed_rank_world() -> tuple[int, int]:

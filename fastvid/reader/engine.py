@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 
-from fastvid.reader.augment import (
-    ChannelAffine,
-    SpatialOp,
-    sample_steps,
+from fastvid.reader._run_types import (
+    KIND,
+    EpochStats,
+    Kind,
+    RunConfig,
+    Slot,
+    TaskState,
+    VideoSource,
 )
+from fastvid.reader.augment import sample_steps
 from fastvid.reader.dali import ClipPipeline, DaliRunError, param_arrays
 from fastvid.reader.epoch import mix_seed
 from fastvid.reader.finish import ClipFinish, finish_clip, normalise, one_torch_thread
@@ -29,109 +33,10 @@ from fastvid.reader.plan import ClipRequest
 from fastvid.reader.pool import WorkerPool
 from fastvid.reader.schedule import TaskPlan, group_clips
 from fastvid.reader.shm import SegmentViews
-from fastvid.reader.tasks import ClipJob, ClipOutput, Route, Task, TaskResult, VideoWindow
+from fastvid.reader.tasks import ClipJob, Task, TaskResult, VideoWindow
 
+# RunConfig, VideoSource and EpochStats live in _run_types; imported from here as before
 __all__ = ["EpochRun", "EpochStats", "RunConfig", "VideoSource"]
-
-Kind = Literal["encoded", "frames"]
-_KIND: dict[Route, Kind] = {"cut": "encoded", "pyav": "frames"}
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """How an epoch runs (fixed for a loader).
-
-    Attributes:
-        batch_size: Clips per batch.
-        seed: Seeds each clip's augmentation parameters (with epoch, video, clip, aug index).
-        spatial_ops: The lowered spatial ops.
-        rearrange: Graphs take an ``order`` input (a temporal subsample may repeat frames).
-        prescale: PyAV decodes straight to the first ``ShortSideScale``'s size.
-        torch_finish: PyAV route: the workers hand over full-size frames and the loader resizes,
-            crops, flips, repeats and normalises them in torch (:mod:`fastvid.reader.finish`)
-            instead of running DALI's graph.
-        affine: The per-channel ``x * scale + offset`` (for ``torch_finish``).
-        max_task_clips: Largest task (clips of one video for one worker).
-        prefetch_batches: How many batches ahead of the one being assembled tasks are sent.
-        max_inflight: Tasks a worker may hold (one running, the rest queued).
-    """
-
-    batch_size: int
-    seed: int
-    spatial_ops: tuple[SpatialOp, ...]
-    rearrange: bool
-    prescale: bool
-    torch_finish: bool = False
-    affine: ChannelAffine = field(default_factory=ChannelAffine)
-    max_task_clips: int = 16
-    prefetch_batches: int = 4
-    max_inflight: int = 2
-
-
-@dataclass(frozen=True)
-class VideoSource:
-    """What the engine needs of a video: its index entry and its route."""
-
-    path: str
-    meta: Any  # VideoMeta-like: pts, keyframes, width, height, size, mtime_ns
-    route: Route
-
-
-@dataclass
-class EpochStats:
-    """What one epoch cost (for benchmarks and tests).
-
-    Attributes:
-        clips: Clips delivered.
-        decoded_frames: Frames the workers decoded (PyAV) or DALI was asked to decode at most.
-        worker_seconds: Time the workers spent on tasks.
-        decode_seconds: Of that, time in the decoder (PyAV decode + RGB conversion, or cuts).
-        parent_seconds: Time the loader's own process spent outside waiting for workers
-            (augmentation parameters, dispatch, DALI, batch assembly).
-        dali_seconds: Of that, time inside DALI (the resize/crop/flip/normalise ops, and the
-            decoding on the DALI routes).
-        wait_seconds: Time it waited for workers.
-        tasks: Tasks sent.
-        decoded_by_video: ``decoded_frames`` per video index.
-    """
-
-    clips: int = 0
-    decoded_frames: int = 0
-    worker_seconds: float = 0.0
-    decode_seconds: float = 0.0
-    parent_seconds: float = 0.0
-    dali_seconds: float = 0.0
-    wait_seconds: float = 0.0
-    tasks: int = 0
-    decoded_by_video: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def overhead_per_clip(self) -> float:
-        """Seconds per clip spent outside decoding and DALI's ops: scheduling, messages,
-        shared-memory bookkeeping, batch assembly, in the loader and its workers together."""
-        parent = self.parent_seconds - self.dali_seconds
-        workers = self.worker_seconds - self.decode_seconds
-        return (parent + workers) / max(self.clips, 1)
-
-
-@dataclass
-class _TaskState:
-    worker: int
-    video_index: int
-    left: int  # clips not consumed yet
-    segment: str | None = None
-    final: bool = False  # the worker is done with the task (and its segment)
-
-
-@dataclass
-class _Slot:
-    request: ClipRequest
-    needed: np.ndarray
-    order: np.ndarray
-    params: tuple[tuple[int, ...], ...]
-    route: Route
-    task_id: int = -1
-    output: ClipOutput | None = None
 
 
 class EpochRun:
@@ -187,8 +92,8 @@ class EpochRun:
         self._router: dict[int, EpochRun] = {} if router is None else router
         self.drained = drained
         self._next_task = 0
-        self._slots: dict[int, _Slot] = {}
-        self._task_info: dict[int, _TaskState] = {}
+        self._slots: dict[int, Slot] = {}
+        self._task_info: dict[int, TaskState] = {}
         self._last_worker: dict[int, int] = {}
         self._views = SegmentViews()
         self.stats = EpochStats()
@@ -288,11 +193,11 @@ class EpochRun:
             self._slots[slot_number] = slot
         self._router[task_id] = self
         self._pool.submit(worker, Task(task_id, source.route, window, tuple(jobs)))
-        self._task_info[task_id] = _TaskState(worker, plan.video_index, len(jobs))
+        self._task_info[task_id] = TaskState(worker, plan.video_index, len(jobs))
         self._last_worker[plan.video_index] = worker
         self.stats.tasks += 1
 
-    def _new_slot(self, slot: int, source: VideoSource) -> _Slot:
+    def _new_slot(self, slot: int, source: VideoSource) -> Slot:
         request = self.plan[slot]
         needed, order = np.unique(request.frame_indices, return_inverse=True)
         generator = torch.Generator().manual_seed(
@@ -306,7 +211,7 @@ class EpochRun:
         )
         meta = source.meta
         steps = sample_steps(self.config.spatial_ops, int(meta.height), int(meta.width), generator)
-        return _Slot(request, needed, order.astype(np.int32), steps.params, source.route)
+        return Slot(request, needed, order.astype(np.int32), steps.params, source.route)
 
     # -- collecting ---------------------------------------------------------------------------
     def _wait_for(self, start: int, stop: int) -> None:
@@ -343,12 +248,12 @@ class EpochRun:
             self._slots[output.slot].output = output
         self._release_if_done(result.task_id, state)
 
-    def _consumed(self, slot: _Slot) -> None:
+    def _consumed(self, slot: Slot) -> None:
         state = self._task_info[slot.task_id]
         state.left -= 1
         self._release_if_done(slot.task_id, state)
 
-    def _release_if_done(self, task_id: int, state: _TaskState) -> None:
+    def _release_if_done(self, task_id: int, state: TaskState) -> None:
         """Give the task's segment back once every clip is used and the worker is done."""
         if state.left == 0 and state.final:
             if state.segment is not None:
@@ -367,7 +272,7 @@ class EpochRun:
                 self._consumed(slot)
                 self._fail(slot.request, slot.output.error)
                 continue
-            good[_KIND[slot.route]].append(number)
+            good[KIND[slot.route]].append(number)
         outputs: dict[int, torch.Tensor] = {}
         dense: dict[Kind, torch.Tensor] = {}
         try:
@@ -452,7 +357,7 @@ class EpochRun:
         for number, clip in zip(numbers, finished, strict=True):
             outputs[number] = clip
 
-    def _inputs(self, kind: Kind, slot: _Slot) -> list[np.ndarray]:
+    def _inputs(self, kind: Kind, slot: Slot) -> list[np.ndarray]:
         output = slot.output
         assert output is not None
         segment = self._task_info[slot.task_id].segment

@@ -19,7 +19,6 @@ and its worker is replaced.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -28,27 +27,28 @@ from typing import TYPE_CHECKING, Any, Literal
 import torch
 from torch.utils.data import Sampler
 
-from fastvid._validate import check_choice
 from fastvid.data.samplers import as_clip_sampler
+from fastvid.reader._epochs import EpochRuns
+from fastvid.reader._graphs import build_pipeline, kinds_needed, leading_scale
 from fastvid.reader._inputs import (
-    NO_FRAMES,
     ClipSamplerFactory,
     as_pairs,
+    check_loader_options,
     distributed_rank_world,
 )
+from fastvid.reader._setup import build_index, planned_videos, route, video_sources
 from fastvid.reader.batch import make_batch
 from fastvid.reader.budget import Budget, choose_budget
 from fastvid.reader.device import resolve_device
 from fastvid.reader.engine import EpochRun, EpochStats, RunConfig, VideoSource
-from fastvid.reader.epoch import EpochPlanner, PlannedVideo, shard_count
+from fastvid.reader.epoch import EpochPlanner, shard_count
 from fastvid.reader.errors import SkippedClip, VideoDecodeError, WorkerDiedError
 from fastvid.reader.finish import finish_in_torch_possible
 from fastvid.reader.lowering import LoweredTransform, lower_sample_transform
 from fastvid.reader.plan import ClipRequest
-from fastvid.reader.routing import Decoder, Routing, route_videos
+from fastvid.reader.routing import Routing
 
 if TYPE_CHECKING:
-    from fastvid.data.index import VideoIndex
     from fastvid.reader.dali import ClipPipeline
     from fastvid.reader.pool import WorkerPool
     from fastvid.reader.report import SkipReport
@@ -131,13 +131,7 @@ class ClipLoader:
         prefetch_batches: int | None = None,
         task_timeout: float | None = 600.0,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size ({batch_size}) must be >= 1")
-        check_choice("on_error", on_error, ("skip", "raise"))
-        check_choice("cpu_decoder", cpu_decoder, ("auto", "dali", "pyav"))
-        for name, value in (("num_workers", num_workers), ("prefetch_batches", prefetch_batches)):
-            if value is not None and value < 1:
-                raise ValueError(f"{name} ({value}) must be >= 1")
+        check_loader_options(batch_size, on_error, cpu_decoder, num_workers, prefetch_batches)
         self._pairs = as_pairs(videos)
         self._annotations = list(annotations) if annotations is not None else None
         self._sampler_spec = clip_sampler
@@ -176,11 +170,7 @@ class ClipLoader:
         self._budget: Budget | None = None
         self._pool: WorkerPool | None = None
         self._pipelines: dict[str, ClipPipeline] = {}
-        self._task_ids = itertools.count()
-        self._run: EpochRun | None = None
-        self._next_run: EpochRun | None = None  # the next epoch, started as this one ends
-        self._no_next_epoch: int | None = None  # an epoch found to have no clips
-        self._router: dict[int, EpochRun] = {}
+        self._runs = EpochRuns(self.plan, self._new_run)
         self.last_epoch_stats: EpochStats | None = None
 
     # -- set-up -----------------------------------------------------------------------------
@@ -188,27 +178,24 @@ class ClipLoader:
         """Index the videos, route each to a decoder, and plan epochs (runs once)."""
         if self._planner is not None:
             return
-        index = self._build_index()
-        planned: list[PlannedVideo] = []
-        metas: dict[str, Any] = {}
-        for position, (path, label) in enumerate(self._pairs):
-            meta = index.meta(path) if path in index else None
-            extra = tuple((self._annotations[position] if self._annotations else {}).items())
-            if meta is None:
-                planned.append(PlannedVideo(path, label, None, NO_FRAMES, extra))
-                continue
-            planned.append(PlannedVideo(path, label, meta.duration, meta, extra))
-            metas[path] = meta
-        self._routing = self._route(metas)
+        index = build_index(
+            self._pairs,
+            self._index,
+            cache_dir=self._cache_dir,
+            progress=self._progress,
+            skip=self._skip_unindexed,
+        )
+        planned, metas = planned_videos(self._pairs, self._annotations, index)
+        self._routing = route(
+            metas,
+            device=self.device,
+            device_choice=self._device_choice,
+            cpu_decoder=self._cpu_decoder,
+        )
         # said once per loader; louder when files could not have the decoder asked for
         log = logger.warning if self._routing.reasons and self.device == "gpu" else logger.info
         log(self._routing.summary())
-        self._sources = [
-            VideoSource(v.path, v.timing, _ROUTES[self._routing.decoders[v.path]])
-            if v.path in metas
-            else None
-            for v in planned
-        ]
+        self._sources = video_sources(planned, metas, self._routing)
         self._budget = choose_budget(
             self.device,
             [m for m in metas.values()],
@@ -226,38 +213,11 @@ class ClipLoader:
             world_size=self.world_size,
         )
 
-    def _build_index(self) -> VideoIndex:
-        from fastvid.data.index import VideoIndex
-
-        paths = [p for p, _ in self._pairs]
-        index = self._index or VideoIndex.build(
-            paths, cache_dir=self._cache_dir, progress=self._progress
-        )
-        mine = {os.path.abspath(path) for path in paths}  # a shared index= holds other files
-        failed = {path: reason for path, reason in index.errors.items() if path in mine}
-        for path in mine.difference(failed):
-            if path not in index:
-                failed[path] = "it is not in the index passed as index=; index every video"
-        for path, reason in sorted(failed.items()):
-            self._record(SkippedClip(path, reason))
-            if self.on_error == "raise":
-                raise VideoDecodeError(path, reason)
-        return index
-
-    def _route(self, metas: dict[str, Any]) -> Routing:
-        if self.device == "gpu":
-            from fastvid.reader.nvdec import nvdec_routing
-
-            routing = nvdec_routing(metas, device_id=torch.cuda.current_device())
-            if self._device_choice in ("gpu", "cuda") and "nvdec" not in routing.decoders.values():
-                raise RuntimeError(
-                    "device='gpu' but no video can be decoded on this GPU: "
-                    + routing.summary().removeprefix("fastvid: ")
-                    + ". Use device='auto' to decode them with PyAV on the CPU instead"
-                )
-            return routing
-        preferred: Decoder = "dali_cpu" if self._cpu_decoder == "dali" else "pyav"
-        return route_videos(metas, preferred=preferred)
+    def _skip_unindexed(self, path: str, reason: str) -> None:
+        """A video that could not be indexed: recorded, or raised with ``on_error="raise"``."""
+        self._record(SkippedClip(path, reason))
+        if self.on_error == "raise":
+            raise VideoDecodeError(path, reason)
 
     @property
     def routing(self) -> Routing:
@@ -302,16 +262,7 @@ class ClipLoader:
         plan = self.plan(epoch)
         if not plan:
             return
-        if self._run is not None:  # an earlier epoch's iterator was abandoned mid-way
-            self._run.close()
-        run, self._next_run = self._next_run, None
-        if run is not None and run.epoch != epoch:  # set_epoch chose another epoch
-            run.close()
-            run = None
-        if run is None:
-            run = self._new_run(plan, epoch)
-        run.drained = lambda: self._start_next_epoch(epoch + 1)
-        self._run = run
+        run = self._runs.begin(plan, epoch)
         num_batches = -(-len(plan) // self.batch_size)
         try:
             for number, (requests, clips) in enumerate(run.batches()):
@@ -324,9 +275,7 @@ class ClipLoader:
             self._close_pool()
             raise WorkerDiedError(exc.dead, epoch) from None
         finally:
-            run.close()
-            if self._run is run:
-                self._run = None
+            self._runs.end(run)
             self.last_epoch_stats = run.stats
         if self._skip_report_path is not None:
             path = os.fspath(self._skip_report_path)
@@ -341,31 +290,15 @@ class ClipLoader:
             pool=self._worker_pool(),
             pipeline=self._pipeline,
             fail=lambda request, reason: self._fail(request, reason, epoch),
-            next_task_id=lambda: next(self._task_ids),
+            next_task_id=self._runs.next_task_id,
             warm=lambda: self._warm_pipelines(plan),
-            router=self._router,
+            router=self._runs.router,
         )
-
-    def _start_next_epoch(self, epoch: int) -> None:
-        """Send the next epoch's first tasks while this one's last batches are assembled.
-
-        Its plan and clips are what iterating it will ask for (a pure function of seed and
-        epoch); if ``set_epoch`` picks another epoch, the work is dropped.
-        """
-        if self._next_run is None:
-            if self._no_next_epoch == epoch:
-                return
-            plan = self.plan(epoch)
-            if not plan:
-                self._no_next_epoch = epoch
-                return
-            self._next_run = self._new_run(plan, epoch)
-        self._next_run.prefetch()
 
     def _run_config(self) -> RunConfig:
         assert self._budget is not None
         pipeline = self.lowered.pipeline
-        prescale = self._scale_in_decoder and _leading_scale(pipeline.spatial_ops)
+        prescale = self._scale_in_decoder and leading_scale(pipeline.spatial_ops)
         return RunConfig(
             batch_size=self.batch_size,
             seed=self.seed,
@@ -399,24 +332,14 @@ class ClipLoader:
     def _pipeline(self, kind: Literal["encoded", "frames"]) -> ClipPipeline:
         pipe = self._pipelines.get(kind)
         if pipe is None:
-            from fastvid.reader.dali import ClipPipeline, GraphSpec
-
             assert self._budget is not None
-            lowered = self.lowered.pipeline
-            config = self._run_config()
-            spec = GraphSpec(
+            pipe = build_pipeline(
                 kind,
-                lowered.spatial_ops,
-                lowered.affine,
-                self.device,
-                prescaled=kind == "frames" and config.prescale,
-                rearrange=config.rearrange,
-            )
-            pipe = ClipPipeline(
-                spec,
+                self.lowered.pipeline,
+                self._run_config(),
+                device=self.device,
                 batch_size=self.batch_size,
-                num_threads=self._budget.dali_threads,
-                device_id=self._device_id(),
+                dali_threads=self._budget.dali_threads,
             )
             self._pipelines[kind] = pipe
         return pipe
@@ -424,15 +347,8 @@ class ClipLoader:
     def _warm_pipelines(self, plan: Sequence[ClipRequest]) -> None:
         """Build the DALI graphs this epoch needs (while the workers decode its first clips)."""
         routes = {self._source(i).route for i in {r.video_index for r in plan}}
-        if "cut" in routes:
-            self._pipeline("encoded")
-        if "pyav" in routes and not self._run_config().torch_finish:
-            self._pipeline("frames")
-
-    def _device_id(self) -> int | None:
-        if self.device != "gpu":
-            return None
-        return torch.cuda.current_device()
+        for kind in kinds_needed(routes, torch_finish=self._run_config().torch_finish):
+            self._pipeline(kind)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the worker processes (empty before the first epoch or after close)."""
@@ -471,9 +387,7 @@ class ClipLoader:
 
     # -- release ----------------------------------------------------------------------------
     def _close_pool(self) -> None:
-        if self._next_run is not None:  # its tasks went to this pool
-            self._next_run.close()
-            self._next_run = None
+        self._runs.drop_next()  # its tasks went to this pool
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
@@ -483,10 +397,7 @@ class ClipLoader:
 
         The loader stays usable: the next iteration starts them again.
         """
-        for run in (self._run, self._next_run):
-            if run is not None:
-                run.close()
-        self._run = self._next_run = None
+        self._runs.close()
         self._close_pool()
         pipelines, self._pipelines = self._pipelines, {}
         for pipe in pipelines.values():
@@ -495,13 +406,3 @@ class ClipLoader:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
-
-
-_ROUTES: dict[str, Literal["cut", "pyav"]] = {"nvdec": "cut", "dali_cpu": "cut", "pyav": "pyav"}
-
-
-def _leading_scale(ops: Sequence[Any]) -> bool:
-    """Whether the ops start with a short-side scale FFmpeg can do while converting frames."""
-    from fastvid.reader.augment import ShortSideScaleOp
-
-    return bool(ops) and isinstance(ops[0], ShortSideScaleOp)

@@ -218,7 +218,7 @@ def test_the_next_epoch_starts_while_this_one_ends_and_set_epoch_still_rules(
     loader = fresh()
     try:
         list(loader)  # epoch 0
-        ahead = loader._next_run
+        ahead = loader._runs.next
         assert ahead is not None and ahead.epoch == 1 and ahead.stats.tasks > 0
         epoch1 = list(loader)  # uses the tasks sent ahead
         loader.set_epoch(5)  # the tasks sent ahead for epoch 2 are dropped

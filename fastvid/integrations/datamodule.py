@@ -58,8 +58,10 @@ class VideoClassificationData(pl.LightningDataModule):
             stages visit videos in order. Default: ``RandomSampler``.
         decode_audio: Must be ``False``: fastvid decodes video only (``True`` raises
             ``NotImplementedError``). Default: ``False``.
-        decoder: Accepted for Flash compatibility (``"pyav"``); fastvid chooses its decoder
-            from ``device``. Default: ``"pyav"``.
+        decoder: The CPU decoder (the loader's ``cpu_decoder``) for files not decoded on the
+            GPU: ``"pyav"`` (Flash's value: PyAV decodes them), ``"dali"`` (DALI's CPU decoder
+            for VP8/VP9/MJPEG, PyAV for the rest) or ``"auto"`` (fastvid picks). On a GPU,
+            NVDEC still decodes every file it can. Default: ``"pyav"``.
         batch_size: Clips per batch. Default: 4.
         num_workers: Worker processes preparing samples. Default: chosen per path.
         device: ``"auto"``, ``"gpu"`` or ``"cpu"`` for decoding. Default: ``"auto"``.
@@ -104,6 +106,13 @@ class VideoClassificationData(pl.LightningDataModule):
         self.device = device
         self.seed = seed
         self.loader_kwargs = dict(loader_kwargs or {})
+        if "cpu_decoder" in self.loader_kwargs and self.loader_kwargs["cpu_decoder"] != decoder:
+            raise ValueError(
+                f"decoder ({decoder!r}) and loader_kwargs['cpu_decoder'] "
+                f"({self.loader_kwargs['cpu_decoder']!r}) disagree: they are the same option, "
+                "pass only decoder"
+            )
+        self.decoder = decoder
         self._loaders: dict[str, ClipLoader] = {}
         self._make_sampler()  # validate the sampler arguments now, not at setup
 
@@ -334,6 +343,7 @@ class VideoClassificationData(pl.LightningDataModule):
             "device": self.device,
             "num_workers": self.num_workers,
             "seed": self.seed,
+            "cpu_decoder": self.decoder,
             **self.loader_kwargs,
         }
         return ClipLoader(data.videos, **options)

@@ -20,6 +20,7 @@ from typing import Any
 import torch.utils.data
 from torch.utils.data import RandomSampler, Sampler
 
+from fastvid._validate import check_choice
 from fastvid.data import layout
 from fastvid.reader import ClipLoader
 
@@ -40,7 +41,9 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         video_sampler: torch ``Sampler`` class for the video order. Default: ``RandomSampler``.
         transform: Applied to each sample dict (known parts run inside DALI). Default: none.
         decode_audio: Must be ``False``. Default: ``True`` (PyTorchVideo's), which raises.
-        decoder: Accepted for compatibility; fastvid picks its decoder. Default: ``"pyav"``.
+        decoder: The CPU decoder (the loader's ``cpu_decoder``) for files not decoded on the
+            GPU: ``"pyav"`` (PyTorchVideo's value), ``"dali"`` or ``"auto"``; PyTorchVideo's
+            ``"torchvision"`` and ``"decord"`` are not offered. Default: ``"pyav"``.
         device: ``"auto"``, ``"gpu"`` or ``"cpu"`` (fastvid option). Default: ``"auto"``.
         **loader_kwargs: More :class:`~fastvid.reader.ClipLoader` options.
     """
@@ -72,7 +75,8 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         self.video_sampler = video_sampler
         self.transform = transform
         self.device = device
-        self.loader_kwargs = loader_kwargs
+        check_choice("decoder", decoder, ("pyav", "dali", "auto"))
+        self.loader_kwargs = {"cpu_decoder": decoder, **loader_kwargs}
         self._single: ClipLoader | None = None
 
     @property
@@ -123,7 +127,7 @@ def labeled_video_dataset(
         transform: Applied to each sample dict. Default: none.
         video_path_prefix: Prepended to relative paths in a file. Default: ``""``.
         decode_audio: Must be ``False``. Default: ``True`` (raises, see above).
-        decoder: Accepted for compatibility. Default: ``"pyav"``.
+        decoder: The CPU decoder, as in :class:`LabeledVideoDataset`. Default: ``"pyav"``.
         **kwargs: fastvid options (``device``, ...).
     """
     if decode_audio:

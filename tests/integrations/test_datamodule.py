@@ -105,3 +105,18 @@ def test_default_transforms_follow_flash() -> None:
     assert names == ["UniformTemporalSubsample", "function", "RandomCrop"]
     assert train["post_tensor_transform"]._transform.transforms[2].pad_if_needed
     assert type(val["post_tensor_transform"]._transform.transforms[2]).__name__ == "CenterCrop"
+
+
+@pytest.mark.parametrize(("decoder", "preferred"), [("pyav", "pyav"), ("dali", "dali_cpu")])
+def test_decoder_chooses_the_cpu_decoder(root: Path, decoder: str, preferred: str) -> None:
+    dm = VideoClassificationData.from_paths(
+        train_folder=root / "train", decoder=decoder, device="cpu"
+    )
+    dm.setup("fit")
+    routing = dm.train_dataloader().routing
+    assert routing.preferred == preferred
+    assert set(routing.decoders.values()) == {preferred}  # VP9 files: both decoders take them
+    with pytest.raises(ValueError, match=r"decoder \('dali'\) and loader_kwargs\['cpu_decoder'\]"):
+        VideoClassificationData.from_paths(
+            train_folder=root / "train", decoder="dali", loader_kwargs={"cpu_decoder": "pyav"}
+        )

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import fastvid  # noqa: F401  (installs the pytorchvideo shim)
+from fastvid.data.samplers import make_clip_sampler
 from fastvid.integrations.pytorchvideo_api import (
     DataLoader,
     LabeledVideoDataset,
@@ -123,4 +124,16 @@ def test_missing_data_path_is_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nowhere"):
         labeled_video_dataset(
             str(tmp_path / "nowhere"), make_clip_sampler("uniform", 1.0), decode_audio=False
+        )
+
+
+def test_decoder_is_the_cpu_decoder_and_other_libraries_are_rejected(data: Path) -> None:
+    dataset = labeled_video_dataset(
+        str(data), make_clip_sampler("uniform", 1.0), decode_audio=False, decoder="dali"
+    )
+    loader = dataset.make_loader(batch_size=2, device="cpu")
+    assert loader.routing.preferred == "dali_cpu"  # MJPEG: DALI's CPU decoder takes it
+    with pytest.raises(ValueError, match=r"decoder \('decord'\) must be one of"):
+        labeled_video_dataset(
+            str(data), make_clip_sampler("uniform", 1.0), decode_audio=False, decoder="decord"
         )

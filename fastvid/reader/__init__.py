@@ -16,10 +16,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fastvid.reader.errors import SkippedClip, VideoDecodeError, WorkerDiedError
+    from fastvid.reader.errors import (
+        SkippedClip,
+        VideoDecodeError,
+        WorkerDiedError,
+        WorkerTaskError,
+    )
     from fastvid.reader.loader import ClipLoader
 
-__all__ = ["ClipLoader", "SkippedClip", "VideoDecodeError", "WorkerDiedError"]
+__all__ = ["ClipLoader", "SkippedClip", "VideoDecodeError", "WorkerDiedError", "WorkerTaskError"]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,7 +32,7 @@ def __getattr__(name: str) -> Any:
         from fastvid.reader.loader import ClipLoader
 
         return ClipLoader
-    if name in ("SkippedClip", "VideoDecodeError", "WorkerDiedError"):
+    if name in ("SkippedClip", "VideoDecodeError", "WorkerDiedError", "WorkerTaskError"):
         from fastvid.reader import errors
 
         return getattr(errors, name)

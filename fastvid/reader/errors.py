@@ -6,7 +6,7 @@ import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["SkippedClip", "VideoDecodeError", "WorkerDiedError"]
+__all__ = ["SkippedClip", "VideoDecodeError", "WorkerDiedError", "WorkerTaskError"]
 
 
 class VideoDecodeError(RuntimeError):
@@ -45,6 +45,28 @@ class WorkerDiedError(RuntimeError):
         self.pids = [p for p, _ in dead]
         self.exit_codes = [c for _, c in dead]
         self.epoch = epoch
+
+
+class WorkerTaskError(RuntimeError):
+    """A worker raised an error that is not about the video (a bug, not bad data).
+
+    Decoder errors (FFmpeg's, a file that cannot be read) leave a clip out with its reason;
+    anything else stops the epoch with this error, so that a programming error is never
+    recorded as a corrupt file. ``path`` names the video the worker was preparing and
+    ``worker_traceback`` is the worker's traceback.
+    """
+
+    def __init__(self, path: str, worker_traceback: str) -> None:
+        super().__init__(
+            f"a fastvid worker failed while preparing clips of {path} with an error that is not "
+            "a decoding error (a bug in fastvid or in a custom sampler/transform, not bad "
+            f"data); the worker's traceback:\n{worker_traceback}"
+        )
+        self.path = path
+        self.worker_traceback = worker_traceback
+
+    def __reduce__(self) -> tuple[type[WorkerTaskError], tuple[str, str]]:
+        return type(self), (self.path, self.worker_traceback)
 
 
 def _signal_name(number: int) -> str:

@@ -35,9 +35,13 @@ from typing import Any
 import av
 import numpy as np
 
-__all__ = ["GopCut", "GopCutter", "gop_spans"]
+__all__ = ["GopCut", "GopCutError", "GopCutter", "gop_spans"]
 
 _CONTAINER = "matroska"  # carries every codec DALI decodes; DALI applies the Annex-B filter
+
+
+class GopCutError(ValueError):
+    """The file does not hold the packets its index promises (it changed since it was indexed)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ class GopCutter:
         found[found] = shown[positions[found]] == needed_pts[found]
         missing = needed_pts[~found]
         if missing.size:
-            raise ValueError(
+            raise GopCutError(
                 f"frames with pts {missing[:5].tolist()} of {path} are not where the index puts "
                 "them (the file changed since it was indexed?)"
             )

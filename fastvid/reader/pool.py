@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 
-from fastvid.reader.errors import WorkerDiedError
+from fastvid.reader.errors import WorkerDiedError, WorkerTaskError
 from fastvid.reader.shm import new_prefix, remove_segments
 from fastvid.reader.tasks import ClipOutput, Task, TaskResult
 
@@ -129,6 +129,7 @@ class WorkerPool:
 
         Raises:
             WorkerDiedError: If a worker process exited.
+            WorkerTaskError: If a task raised an error that is not a decoding error.
         """
         while self._timed_out:
             yield -1, self._timed_out.pop()
@@ -146,8 +147,10 @@ class WorkerPool:
                         result: TaskResult = w.conn.recv()
                     except (EOFError, OSError):
                         break
-                    if result.final:
-                        w.inflight.pop(result.task_id, None)
+                    task = w.inflight.pop(result.task_id, None) if result.final else None
+                    if result.crash:
+                        path = task.video.path if task is not None else "an unknown video"
+                        raise WorkerTaskError(path, result.crash)
                     w.busy_since = time.monotonic() if w.inflight else None
                     yield worker, result
         self._raise_if_dead()

@@ -100,6 +100,9 @@ class TaskResult:
         decode_seconds: Of that, time spent decoding and converting frames (or cutting).
         final: The task's last answer. A worker answers a clip as soon as it is ready
             (``final=False``, one clip) and the rest at the end.
+        crash: The worker's traceback when the task raised an error that is not a decoding
+            error (the loader raises :class:`~fastvid.reader.errors.WorkerTaskError`); ``""``
+            otherwise.
     """
 
     task_id: int
@@ -109,3 +112,4 @@ class TaskResult:
     seconds: float = 0.0
     decode_seconds: float = 0.0
     final: bool = True
+    crash: str = ""

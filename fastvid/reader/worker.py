@@ -1,8 +1,10 @@
 """The worker process: runs :class:`~fastvid.reader.tasks.Task` s, writes into shared memory.
 
 Started with ``spawn`` by :class:`~fastvid.reader.pool.WorkerPool`; imports PyAV and NumPy
-only (no torch, no DALI), so it starts in a fraction of a second. A task never raises: every
-failure becomes the clip's ``error`` and the loader decides what to do with it.
+only (no torch, no DALI), so it starts in a fraction of a second. A decoding failure becomes
+the clip's ``error`` and the loader decides what to do with it (skip or raise); any other
+exception is a bug: the worker answers with its traceback and the loader raises
+:class:`~fastvid.reader.errors.WorkerTaskError` instead of calling the file bad.
 """
 
 from __future__ import annotations
@@ -10,20 +12,33 @@ from __future__ import annotations
 import os
 import signal
 import time
+import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+import av
 import numpy as np
 
-from fastvid.reader.gop import GopCutter
+from fastvid.reader._pyav_stream import FrameDecodeError
+from fastvid.reader.gop import GopCutError, GopCutter
 from fastvid.reader.pyav_source import PyAVFrameReader
 from fastvid.reader.shm import SegmentPool
 from fastvid.reader.tasks import ClipOutput, Task, TaskResult, VideoWindow
 
-__all__ = ["TaskRunner", "changed_since_indexed", "worker_main"]
+__all__ = ["DECODE_ERRORS", "TaskRunner", "changed_since_indexed", "worker_main"]
 
 _ALIGN = 64
+
+DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    av.FFmpegError,
+    FrameDecodeError,
+    GopCutError,
+    OSError,
+    EOFError,
+)
+"""What reading or decoding a bad, missing or changed file raises: such a clip is left out with
+its reason. Everything else is a bug and stops the epoch (``WorkerTaskError``)."""
 
 
 def worker_main(conn: Connection, worker_id: int, prefix: str, threads: int) -> None:
@@ -42,7 +57,11 @@ def worker_main(conn: Connection, worker_id: int, prefix: str, threads: int) -> 
             if kind == "free":
                 runner.segments.release(payload)
             elif kind == "task":
-                conn.send(runner.run(payload, partial=conn.send))
+                try:
+                    answer = runner.run(payload, partial=conn.send)
+                except Exception:  # not about the video: the loader raises WorkerTaskError
+                    answer = TaskResult(payload.task_id, None, (), crash=traceback.format_exc())
+                conn.send(answer)
     finally:
         runner.close()
 
@@ -62,7 +81,10 @@ class TaskRunner:
         self._cutter = GopCutter()
 
     def run(self, task: Task, partial: Callable[[TaskResult], None] | None = None) -> TaskResult:
-        """Prepare every clip of ``task``; never raises.
+        """Prepare every clip of ``task``.
+
+        A decoding error (:data:`DECODE_ERRORS`: FFmpeg's, a file that cannot be read) fails
+        the clips it hits, with the reason; any other exception is a bug and propagates.
 
         Args:
             task: The task.
@@ -80,7 +102,7 @@ class TaskRunner:
             if task.route == "pyav":
                 return self._decode(task, started, partial)
             return self._cut(task, started)
-        except Exception as exc:  # a bad file must not end the worker: report it
+        except DECODE_ERRORS as exc:  # a bad file must not end the worker: report it
             return _failed(task, f"{type(exc).__name__}: {exc}", started)
 
     def _decode(
@@ -136,7 +158,7 @@ class TaskRunner:
                         video.path, job.frames, pts=video.pts, keyframes=video.keyframes
                     )
                 )
-            except Exception as exc:
+            except DECODE_ERRORS as exc:
                 self._cutter.forget(video.path)
                 cuts.append(f"cannot cut its GOP range ({type(exc).__name__}: {exc})")
         decode_seconds = time.perf_counter() - cutting

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 import time
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from fastvid.reader.errors import WorkerDiedError
+from fastvid.reader.errors import WorkerDiedError, WorkerTaskError
 from fastvid.reader.pool import WorkerPool
 from fastvid.reader.shm import SegmentPool, SegmentViews, new_prefix, remove_segments
 from fastvid.reader.tasks import ClipJob, Task, TaskResult, VideoWindow
@@ -98,6 +99,25 @@ def test_a_bad_file_fails_its_clips_not_the_worker(videos: Any, tmp_path: Path) 
         assert "FFmpeg cannot open it" in answers[1].clips[0].error
         assert "deleted or moved after it was indexed" in answers[2].clips[0].error
         assert answers[3].clips == () or answers[3].clips[0].error == ""  # the worker lives on
+    finally:
+        pool.close()
+
+
+def test_a_bug_in_a_task_is_raised_not_recorded_as_a_bad_file(videos: Any) -> None:
+    meta = videos.meta("h264")
+    good = window(meta, str(videos.path("h264")))
+    pool = WorkerPool(1, threads=1)
+    try:
+        # a frame index out of order: a fastvid bug (the index is sorted), not bad data
+        scrambled = dataclasses.replace(good, pts=good.pts[::-1].copy())
+        pool.submit(0, Task(1, "pyav", scrambled, (ClipJob(0, np.array([0])),)))
+        with pytest.raises(WorkerTaskError, match="not a decoding error") as caught:
+            collect(pool, 1)
+        assert caught.value.path == good.path
+        assert "pts must be strictly increasing" in caught.value.worker_traceback
+        pool.submit(0, Task(2, "pyav", good, (ClipJob(1, np.array([1])),)))
+        ((_, answer),) = collect(pool, 1)
+        assert answer.clips == () or answer.clips[0].error == ""  # the worker lives on
     finally:
         pool.close()
 

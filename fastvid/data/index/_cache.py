@@ -33,7 +33,8 @@ __all__ = [
 ]
 
 # 2: VideoMeta.pix_fmt (a "pix_fmt" column and a "pix_fmts" name list).
-CACHE_VERSION = 2
+# 3: Matroska/WebM rotation read from the first frame (format 2 stored 0 for them).
+CACHE_VERSION = 3
 
 
 def default_cache_dir() -> Path:

@@ -185,4 +185,51 @@ def _rotation(container: Any, stream: Any, path: str) -> int:
             return 0
     if "mp4" in container.format.name or "mov" in container.format.name:
         return mp4_rotation(path)
+    if "matroska" in container.format.name:  # also WebM
+        return _first_frame_rotation(path)
+    return 0
+
+
+_MKV_CLUSTER = b"\x1f\x43\xb6\x75"  # EBML IDs (Matroska specification)
+_MKV_PROJECTION = b"\x76\x70"
+_MKV_HEAD_BYTES = 1 << 20
+
+
+def _matroska_has_projection(path: str) -> bool:
+    """Whether a Projection element ID occurs before the first cluster (may be a false hit)."""
+    head = b""
+    try:
+        with open(path, "rb") as handle:
+            while len(head) < _MKV_HEAD_BYTES:  # 64 KiB at a time: the header is small
+                chunk = handle.read(1 << 16)
+                head += chunk
+                cluster = head.find(_MKV_CLUSTER)
+                if cluster >= 0:
+                    return _MKV_PROJECTION in head[:cluster]
+                if not chunk:
+                    break
+    except OSError:
+        return False
+    return _MKV_PROJECTION in head
+
+
+def _first_frame_rotation(path: str) -> int:
+    """The display rotation FFmpeg attaches to the first decoded frame (0 if none or unreadable).
+
+    Matroska keeps a rotation in its track's projection element, which PyAV does not expose
+    on the stream; FFmpeg hands it to every decoded frame as a display matrix
+    (``frame.rotation``). One frame is decoded, once per file (the index caches it), from a
+    fresh single-threaded open, and only when the file's header (before its first cluster)
+    holds a Projection element: most files have none and cost one small read.
+    """
+    if not _matroska_has_projection(path):
+        return 0
+    try:
+        with av.open(path, metadata_errors="ignore") as container:
+            stream = container.streams.video[0]
+            stream.codec_context.thread_count = 1
+            for frame in container.decode(stream):
+                return round(float(frame.rotation)) % 360
+    except (av.FFmpegError, OSError, ValueError, IndexError):
+        pass  # a damaged file: its frames are the decoder's problem, not the probe's
     return 0

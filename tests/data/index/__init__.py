@@ -19,6 +19,8 @@ VIDEOS: dict[str, dict[str, object]] = {
     "rot90.mp4": {"codec": "h264", "rotation": 90},
     "rot180.mp4": {"codec": "h264", "rotation": 180},
     "rot270.mp4": {"codec": "h264", "rotation": -90},
+    "rot90.webm": {"codec": "vp9", "rotation": 90},
+    "rot270.webm": {"codec": "vp9", "rotation": -90},
 }
 
 

@@ -48,6 +48,8 @@ def test_probe_reads_codec_rotation_and_audio(videos: dict[str, str]) -> None:
     assert probe_video(videos["mjpeg.avi"]).avg_fps == 25.0
     rotations = [probe_video(videos[f"rot{r}.mp4"]).rotation for r in (90, 180, 270)]
     assert rotations == [90, 180, 270]
+    assert [probe_video(videos[f"rot{r}.webm"]).rotation for r in (90, 270)] == [90, 270]
+    assert probe_video(videos["vp9.webm"]).rotation == 0
     assert probe_video(videos["h264_audio.mp4"]).has_audio
     assert len(probe_video(videos["h264.mp4"]).keyframes) >= 3  # gop 8, 30 frames
 

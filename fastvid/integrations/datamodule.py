@@ -34,6 +34,7 @@ from fastvid.integrations._stages import (
     predict_list,
 )
 from fastvid.reader import ClipLoader
+from fastvid.reader.loader import CPU_DECODERS
 
 __all__ = ["VideoClassificationData"]
 
@@ -92,7 +93,7 @@ class VideoClassificationData(pl.LightningDataModule):
                 "Pass decode_audio=False (the fast path), or keep PyTorchVideo's PyAV loader "
                 "for audio-visual models"
             )
-        check_choice("decoder", decoder, ("pyav", "dali", "auto"))
+        check_choice("decoder", decoder, CPU_DECODERS)
         check_positive_int("batch_size", batch_size)
         if not splits:
             raise ValueError("no data: pass at least one of the train/val/test/predict sources")

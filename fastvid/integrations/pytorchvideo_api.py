@@ -23,6 +23,7 @@ from torch.utils.data import RandomSampler, Sampler
 from fastvid._validate import check_choice
 from fastvid.data import layout
 from fastvid.reader import ClipLoader
+from fastvid.reader.loader import CPU_DECODERS
 
 __all__ = ["DataLoader", "LabeledVideoDataset", "labeled_video_dataset"]
 
@@ -62,6 +63,7 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
     ) -> None:
         if decode_audio:
             raise NotImplementedError(_AUDIO_MESSAGE)
+        check_choice("decoder", decoder, CPU_DECODERS)
         self._pairs: list[tuple[str, int]] = []
         self._annotations: list[dict[str, Any]] = []
         for path, info in labeled_video_paths:
@@ -75,7 +77,6 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         self.video_sampler = video_sampler
         self.transform = transform
         self.device = device
-        check_choice("decoder", decoder, ("pyav", "dali", "auto"))
         self.loader_kwargs = {"cpu_decoder": decoder, **loader_kwargs}
         self._single: ClipLoader | None = None
 
@@ -132,6 +133,7 @@ def labeled_video_dataset(
     """
     if decode_audio:
         raise NotImplementedError(_AUDIO_MESSAGE)
+    check_choice("decoder", decoder, CPU_DECODERS)  # before listing a large folder
     path = Path(data_path)
     if path.is_dir():
         videos = layout.from_folder(path)

@@ -7,7 +7,7 @@ import copy
 import os
 import random
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -16,12 +16,18 @@ from fastvid._validate import check_choice
 from fastvid.data.samplers import as_clip_sampler
 
 __all__ = [
+    "CPU_DECODERS",
     "NO_FRAMES",
     "ClipSamplerFactory",
+    "CpuDecoder",
     "as_pairs",
     "check_loader_options",
     "distributed_rank_world",
 ]
+
+CpuDecoder = Literal["auto", "dali", "pyav"]
+CPU_DECODERS: tuple[str, ...] = ("pyav", "dali", "auto")
+"""The ``cpu_decoder`` choices (Flash's and PyTorchVideo's ``decoder=`` too), PyAV first."""
 
 
 def check_loader_options(
@@ -35,7 +41,7 @@ def check_loader_options(
     if batch_size < 1:
         raise ValueError(f"batch_size ({batch_size}) must be >= 1")
     check_choice("on_error", on_error, ("skip", "raise"))
-    check_choice("cpu_decoder", cpu_decoder, ("auto", "dali", "pyav"))
+    check_choice("cpu_decoder", cpu_decoder, CPU_DECODERS)
     for name, value in (("num_workers", num_workers), ("prefetch_batches", prefetch_batches)):
         if value is not None and value < 1:
             raise ValueError(f"{name} ({value}) must be >= 1")

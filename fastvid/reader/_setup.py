@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
-from fastvid.reader._inputs import NO_FRAMES
+from fastvid.reader._inputs import NO_FRAMES, CpuDecoder
 from fastvid.reader._run_types import VideoSource
 from fastvid.reader.epoch import PlannedVideo
 from fastvid.reader.routing import Decoder, Routing, route_videos
@@ -91,7 +91,7 @@ def route(
     *,
     device: str,
     device_choice: str,
-    cpu_decoder: Literal["auto", "dali", "pyav"],
+    cpu_decoder: CpuDecoder,
 ) -> Routing:
     """Which decoder each video goes to.
 

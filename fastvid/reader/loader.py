@@ -31,7 +31,9 @@ from fastvid.data.samplers import as_clip_sampler
 from fastvid.reader._epochs import EpochRuns
 from fastvid.reader._graphs import build_pipeline, kinds_needed, leading_scale
 from fastvid.reader._inputs import (
+    CPU_DECODERS,
     ClipSamplerFactory,
+    CpuDecoder,
     as_pairs,
     check_loader_options,
     distributed_rank_world,
@@ -53,12 +55,18 @@ if TYPE_CHECKING:
     from fastvid.reader.pool import WorkerPool
     from fastvid.reader.report import SkipReport
 
-__all__ = ["ClipLoader", "SkippedClip", "VideoDecodeError", "WorkerDiedError"]
+__all__ = [
+    "CPU_DECODERS",
+    "ClipLoader",
+    "CpuDecoder",
+    "SkippedClip",
+    "VideoDecodeError",
+    "WorkerDiedError",
+]
 
 logger = logging.getLogger(__name__)
 
 OnError = Literal["skip", "raise"]
-CpuDecoder = Literal["auto", "dali", "pyav"]
 
 
 class ClipLoader:

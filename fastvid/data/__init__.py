@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastvid.data.layout import LabeledVideo, LabeledVideoList, from_csv, from_folder, from_pairs
+from fastvid.data.layout import (
+    LabeledVideo,
+    LabeledVideoList,
+    from_csv,
+    from_data_frame,
+    from_folder,
+    from_pairs,
+)
 from fastvid.data.samplers import ClipInfo, ClipInfoList, as_clip_sampler, make_clip_sampler
 from fastvid.data.utils import download_data
 
@@ -33,6 +40,7 @@ __all__ = [
     "as_clip_sampler",
     "download_data",
     "from_csv",
+    "from_data_frame",
     "from_folder",
     "from_pairs",
     "labeled_video_dataset",

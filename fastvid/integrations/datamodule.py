@@ -1,7 +1,8 @@
 """``VideoClassificationData``: Lightning Flash's video DataModule, decoded by DALI.
 
 The constructors mirror Flash's (``from_paths`` / ``from_folders``, ``from_files``,
-``from_csv``) so Flash code runs with its imports changed. Building an instance is cheap;
+``from_data_frame``, ``from_csv``; the table ones live in ``_tables``) so Flash code runs with
+its imports changed. Building an instance is cheap;
 the metadata index and DALI pipelines are made in :meth:`setup` (Lightning convention).
 """
 
@@ -33,20 +34,23 @@ from fastvid.integrations._stages import (
     per_stage,
     predict_list,
 )
+from fastvid.integrations._tables import TableConstructors
 from fastvid.reader import ClipLoader
 from fastvid.reader.loader import CPU_DECODERS
 
 __all__ = ["VideoClassificationData"]
 
 
-class VideoClassificationData(pl.LightningDataModule):
+class VideoClassificationData(TableConstructors, pl.LightningDataModule):
     """Labelled videos for classification, as a LightningDataModule.
 
     Batches are dicts like PyTorchVideo's: ``video`` (B, C, T, H, W) float32, ``label`` (B,)
-    int64, ``video_name`` (list of str), ``video_index``, ``clip_index``, ``aug_index``.
+    int64 (multi-label data: (B, num_classes) float32 multi-hot), ``video_name`` (list of str),
+    ``video_index``, ``clip_index``, ``aug_index``.
 
     Use a constructor: :meth:`from_paths` / :meth:`from_folders` (class-per-folder trees),
-    :meth:`from_files` (lists of paths and targets), :meth:`from_csv`.
+    :meth:`from_files` (lists of paths and targets), :meth:`from_data_frame` and
+    :meth:`from_csv` (tables of video ids and targets, Flash's target formats).
 
     Args:
         splits: The videos of each stage that has any.
@@ -234,29 +238,6 @@ class VideoClassificationData(pl.LightningDataModule):
         return cls._from_lists(lists, transforms, **kwargs)
 
     @classmethod
-    def from_csv(
-        cls,
-        train_file: PathLike | None = None,
-        val_file: PathLike | None = None,
-        test_file: PathLike | None = None,
-        predict_file: PathLike | None = None,
-        *,
-        root: PathLike | None = None,
-        train_transform: Mapping[str, Any] | None = None,
-        val_transform: Mapping[str, Any] | None = None,
-        test_transform: Mapping[str, Any] | None = None,
-        predict_transform: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> VideoClassificationData:
-        """CSV / text files of ``path label`` lines (PyTorchVideo's format), per stage."""
-        lists = load_stages(
-            per_stage(train_file, val_file, test_file, predict_file),
-            lambda file, classes: layout.from_csv(file, root=root, classes=classes),
-        )
-        transforms = per_stage(train_transform, val_transform, test_transform, predict_transform)
-        return cls._from_lists(lists, transforms, **kwargs)
-
-    @classmethod
     def _from_lists(
         cls,
         lists: Mapping[str, layout.LabeledVideoList],
@@ -296,8 +277,8 @@ class VideoClassificationData(pl.LightningDataModule):
 
     @property
     def multi_label(self) -> bool:
-        """Always ``False``: one label per video."""
-        return False
+        """Whether targets are multi-hot vectors (tables with multi-label targets)."""
+        return any(self._splits[s].videos.multi_label for s in self.stages if s != "predict")
 
     def videos(self, stage: str) -> layout.LabeledVideoList:
         """The videos of ``stage`` (``"train"``, ``"val"``, ``"test"`` or ``"predict"``)."""

@@ -23,6 +23,7 @@ __all__ = [
     "as_pairs",
     "check_loader_options",
     "distributed_rank_world",
+    "with_targets",
 ]
 
 CpuDecoder = Literal["auto", "dali", "pyav"]
@@ -100,3 +101,23 @@ def as_pairs(videos: Any) -> list[tuple[str, int]]:
     if not pairs:
         raise ValueError("no videos to load: the video list is empty")
     return pairs
+
+
+def with_targets(videos: Any, annotations: Any) -> list[dict[str, Any]] | None:
+    """``annotations`` plus a ``"label"`` entry per video of a multi-label list.
+
+    A :class:`~fastvid.data.layout.LabeledVideoList` whose videos carry multi-hot ``target``
+    vectors gives each sample its vector as a float32 ``label`` (batches: ``(B, num_classes)``)
+    in place of the integer label; a ``"label"`` the caller annotates wins.
+    """
+    given = list(annotations) if annotations is not None else None
+    if not getattr(videos, "multi_label", False):
+        return given
+    items = list(videos.videos)
+    extra = given if given is not None else [{} for _ in items]
+    if len(extra) != len(items):
+        raise ValueError(f"annotations has {len(extra)} entries for {len(items)} videos")
+    return [
+        {"label": torch.tensor(video.target, dtype=torch.float32), **dict(more)}
+        for video, more in zip(items, extra, strict=True)
+    ]

@@ -37,6 +37,7 @@ from fastvid.reader._inputs import (
     as_pairs,
     check_loader_options,
     distributed_rank_world,
+    with_targets,
 )
 from fastvid.reader._setup import build_index, planned_videos, route, video_sources
 from fastvid.reader.batch import make_batch
@@ -101,7 +102,8 @@ class ClipLoader:
         index: A prebuilt :class:`~fastvid.data.index.VideoIndex`. Default: built here.
         rank: Process rank for sharding. Default: from ``torch.distributed`` or ``RANK``.
         world_size: Number of ranks. Default: from ``torch.distributed`` or ``WORLD_SIZE``.
-        annotations: Extra per-video keys copied into each sample dict. Default: none.
+        annotations: Extra per-video keys copied into each sample dict. Default: none. (A
+            multi-label ``LabeledVideoList`` adds its target vectors as ``"label"``.)
         progress: Show a progress bar while indexing. Default: ``True``.
         skip_report_path: Write :meth:`skip_report` here as JSON at the end of every epoch;
             ``{epoch}`` in the path is replaced by the epoch number. Default: ``None``.
@@ -141,7 +143,7 @@ class ClipLoader:
     ) -> None:
         check_loader_options(batch_size, on_error, cpu_decoder, num_workers, prefetch_batches)
         self._pairs = as_pairs(videos)
-        self._annotations = list(annotations) if annotations is not None else None
+        self._annotations = with_targets(videos, annotations)
         self._sampler_spec = clip_sampler
         as_clip_sampler(clip_sampler)  # validate early, with a clear error
         self.lowered: LoweredTransform = lower_sample_transform(transform)

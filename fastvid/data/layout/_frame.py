@@ -1,0 +1,317 @@
+"""Videos listed in a table: a data frame, or a CSV / TSV file read into one (Flash's sources).
+
+A row names a video in ``input_field`` (a file id that a resolver turns into a path) and its
+target in ``target_fields`` (one column, or several columns of one-hot / multi-hot values). The
+targets may be in any of Flash's formats (:mod:`fastvid.data.layout._targets`).
+
+CSV files are read with the standard library's ``csv`` module (no pandas needed): ``.csv`` and
+``.txt`` are comma-separated, ``.tsv`` tab-separated (Flash's ``load_data_frame``); the first row
+names the columns; a column whose cells are all integers (or all numbers) is read as numbers, as
+pandas does; only empty cells are missing (pandas also reads ``NA``, ``null``... as missing); the
+``input_field`` column is kept as text (pandas would turn a file id ``007`` into ``7``).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from fastvid.data.layout._checks import (
+    check_exists,
+    check_extension,
+    has_extension,
+    normalize_extensions,
+)
+from fastvid.data.layout._targets import TargetFormat, infer_target_format
+from fastvid.data.layout._types import (
+    NO_LABEL,
+    VIDEO_EXTENSIONS,
+    LabeledVideo,
+    LabeledVideoList,
+    PathLike,
+)
+
+__all__ = ["Resolver", "default_resolver", "from_csv_fields", "from_data_frame", "read_table"]
+
+Resolver = Callable[[Any, Any], Any]
+"""``resolver(root, file_id) -> path``: turns a row's ``input_field`` value into a video file."""
+
+TABLE_DELIMITERS: dict[str, str] = {".csv": ",", ".txt": ",", ".tsv": "\t"}
+_INT = re.compile(r"[+-]?\d+")
+
+
+def default_resolver(root: PathLike | None, file_id: Any) -> str:
+    """``root/file_id`` (or ``file_id`` with no root); an id with no video extension may also
+    name ``root/file_id.<ext>`` for the first of :data:`VIDEO_EXTENSIONS` that exists.
+
+    Flash's ``default_resolver`` (plus the extensions, for lists of ids such as Kinetics').
+
+    Raises:
+        FileNotFoundError: No such file; the error names the path tried.
+    """
+    return _resolve(root, file_id, VIDEO_EXTENSIONS)
+
+
+def _resolve(root: PathLike | None, file_id: Any, extensions: tuple[str, ...]) -> str:
+    name = os.fspath(file_id) if isinstance(file_id, os.PathLike) else str(file_id)
+    path = os.path.join(os.fspath(root), name) if root is not None else name
+    if os.path.isfile(path):
+        return path
+    if not has_extension(path, extensions):
+        for ext in extensions:
+            if os.path.isfile(path + ext):
+                return path + ext
+        tried = f" (nor {path}{{{','.join(extensions)}}})"
+    else:
+        tried = ""
+    raise FileNotFoundError(
+        f"video {file_id!r} resolved to {path}, which does not exist{tried}; check the "
+        "videos root, or pass a resolver(root, file_id) that returns the file's path"
+    )
+
+
+def read_table(path: PathLike) -> tuple[dict[str, list[Any]], list[str]]:
+    """Read a CSV / TSV file into columns, typed as the module doc says.
+
+    Returns:
+        ``({column: values}, locations)``: one location per row for error messages, such as
+        ``" (line 3 of /data/train.csv)"``.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        ValueError: An extension other than ``.csv`` / ``.txt`` / ``.tsv``, no header, a
+            repeated column name, or a row with more cells than the header has columns.
+    """
+    file = os.path.abspath(os.fspath(path))
+    ext = os.path.splitext(file)[1].lower()
+    if ext not in TABLE_DELIMITERS:
+        raise ValueError(
+            f"{file} has an unsupported extension {ext!r}; supported: "
+            f"{', '.join(TABLE_DELIMITERS)} (comma-separated, tab-separated for .tsv)"
+        )
+    if not os.path.isfile(file):
+        raise FileNotFoundError(f"CSV file {file} does not exist")
+    with open(file, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=TABLE_DELIMITERS[ext])
+        header = next(reader, None)
+        if not header or not any(name.strip() for name in header):
+            raise ValueError(f"CSV file {file} is empty: its first line must name the columns")
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            raise ValueError(f"CSV file {file} names the column(s) {repeated} more than once")
+        rows: list[list[str]] = []
+        where: list[str] = []
+        for cells in reader:
+            location = f" (line {reader.line_num} of {file})"
+            if not any(cell.strip() for cell in cells):
+                continue  # blank lines are skipped, as pandas does
+            if len(cells) > len(header):
+                raise ValueError(
+                    f"{len(cells)} cells{location}, but the header names {len(header)} columns"
+                )
+            rows.append(cells + [""] * (len(header) - len(cells)))
+            where.append(location)
+    columns = {name: [row[i] for row in rows] for i, name in enumerate(header)}
+    return columns, where
+
+
+def _typed(values: list[str]) -> list[Any]:
+    """A column as pandas types it: all integers, else all numbers, else text; empty is ``None``."""
+    given = [v for v in values if v != ""]
+    if given and all(_INT.fullmatch(v.strip()) for v in given):
+        return [int(v) if v != "" else None for v in values]
+    try:
+        return [float(v) if v != "" else None for v in values]
+    except ValueError:
+        return [v if v != "" else None for v in values]
+
+
+def from_csv_fields(
+    file: PathLike,
+    input_field: str,
+    target_fields: str | Sequence[str] | None = None,
+    *,
+    root: PathLike | None = None,
+    resolver: Resolver | None = None,
+    target_format: TargetFormat | None = None,
+    extensions: Sequence[str] = VIDEO_EXTENSIONS,
+) -> LabeledVideoList:
+    """Videos and targets from a CSV / TSV file with a header (Flash's ``from_csv`` columns).
+
+    Args:
+        file: The ``.csv`` / ``.txt`` (comma-separated) or ``.tsv`` file.
+        input_field: The column of video file ids.
+        target_fields: The target column, or several columns of one-hot / multi-hot values.
+            Default: ``None`` (unlabeled videos).
+        root: Folder the ids are resolved against. Default: the file's folder (Flash's).
+        resolver: ``resolver(root, file_id) -> path``. Default: :func:`default_resolver`.
+        target_format: Read the targets in this format (another stage's). Default: inferred.
+        extensions: Extensions accepted for the resolved files. Default: :data:`VIDEO_EXTENSIONS`.
+
+    Returns:
+        See :func:`from_data_frame`.
+    """
+    columns, where = read_table(file)
+    typed = {
+        name: values if name == input_field else _typed(values) for name, values in columns.items()
+    }
+    base = root if root is not None else os.path.dirname(os.path.abspath(os.fspath(file)))
+    return _from_columns(
+        typed,
+        where,
+        f"CSV file {os.path.abspath(os.fspath(file))}",
+        input_field,
+        target_fields,
+        root=base,
+        resolver=resolver,
+        target_format=target_format,
+        extensions=extensions,
+    )
+
+
+def from_data_frame(
+    data_frame: Any,
+    input_field: str,
+    target_fields: str | Sequence[str] | None = None,
+    *,
+    root: PathLike | None = None,
+    resolver: Resolver | None = None,
+    target_format: TargetFormat | None = None,
+    extensions: Sequence[str] = VIDEO_EXTENSIONS,
+    name: str = "data frame",
+) -> LabeledVideoList:
+    """Videos and targets from a pandas ``DataFrame`` (or a ``{column: values}`` mapping).
+
+    Args:
+        data_frame: One row per video.
+        input_field: The column of video file ids.
+        target_fields: The target column, or several columns of one-hot / multi-hot values
+            (their names are the classes). Default: ``None`` (unlabeled videos, label ``-1``).
+        root: Folder the ids are resolved against. Default: ``None`` (ids are paths).
+        resolver: ``resolver(root, file_id) -> path``. Default: :func:`default_resolver`.
+        target_format: Read the targets in this format (another stage's: same classes, same
+            format). Default: ``None``, inferred from the targets (Flash's rules).
+        extensions: Extensions accepted for the resolved files. Default: :data:`VIDEO_EXTENSIONS`.
+        name: What the table is called in error messages. Default: ``"data frame"``.
+
+    Returns:
+        The videos in row order with their :attr:`~LabeledVideoList.target_format`: single-label
+        videos carry class indices, multi-label ones a :attr:`~LabeledVideo.target` vector.
+
+    Raises:
+        ValueError: A missing column (named, with the table's columns), an empty table or
+            cell, an unknown class name, targets in mixed formats, an unknown extension.
+        FileNotFoundError: A video that does not exist (the error names the resolved path).
+    """
+    names = [str(c) for c in (data_frame.columns if hasattr(data_frame, "columns") else data_frame)]
+    wanted = [input_field, *_field_list(target_fields)]
+    _check_columns(wanted, names, name)
+    columns = {field: _column(data_frame[field]) for field in wanted}
+    rows = len(columns[input_field])
+    index = list(data_frame.index) if hasattr(data_frame, "index") else list(range(rows))
+    where = [f" (row {label} of the {name})" for label in index]
+    return _from_columns(
+        columns,
+        where,
+        f"the {name}",
+        input_field,
+        target_fields,
+        root=root,
+        resolver=resolver,
+        target_format=target_format,
+        extensions=extensions,
+    )
+
+
+def _field_list(target_fields: str | Sequence[str] | None) -> list[str]:
+    if target_fields is None:
+        return []
+    if isinstance(target_fields, str):
+        return [target_fields]
+    fields = list(target_fields)
+    if not fields or not all(isinstance(f, str) for f in fields):
+        raise TypeError(
+            "target_fields must be a column name or a non-empty list of them, "
+            f"got {target_fields!r}"
+        )
+    return fields
+
+
+def _check_columns(wanted: list[str], names: list[str], source: str) -> None:
+    for field in wanted:
+        if field not in names:
+            raise ValueError(f"column {field!r} is not in {source}; its columns are {names}")
+
+
+def _column(values: Any) -> list[Any]:
+    return list(values.tolist()) if hasattr(values, "tolist") else list(values)
+
+
+def _from_columns(
+    columns: Mapping[str, list[Any]],
+    where: list[str],
+    source: str,
+    input_field: str,
+    target_fields: str | Sequence[str] | None,
+    *,
+    root: PathLike | None,
+    resolver: Resolver | None,
+    target_format: TargetFormat | None,
+    extensions: Sequence[str],
+) -> LabeledVideoList:
+    exts = normalize_extensions(extensions)
+    fields = _field_list(target_fields)
+    _check_columns([input_field, *fields], list(columns), source)
+    ids = columns[input_field]
+    if not ids:
+        raise ValueError(f"{source} has no rows: there are no videos")
+    paths = [
+        _video_path(file_id, place, input_field, root, resolver, exts)
+        for file_id, place in zip(ids, where, strict=True)
+    ]
+    if not fields:
+        classes = target_format.classes if target_format is not None else ()
+        videos = tuple(LabeledVideo(path, NO_LABEL) for path in paths)
+        return LabeledVideoList(videos, classes, target_format)
+    if len(fields) == 1:
+        targets = list(columns[fields[0]])
+    else:
+        targets = [list(row) for row in zip(*(columns[f] for f in fields), strict=True)]
+    fmt = target_format or infer_target_format(
+        targets, where, fields=fields if len(fields) > 1 else None
+    )
+    labeled = []
+    for path, target, place in zip(paths, targets, where, strict=True):
+        value = fmt.format(target, place)
+        if isinstance(value, tuple):
+            labeled.append(LabeledVideo(path, NO_LABEL, value))
+        else:
+            labeled.append(LabeledVideo(path, value))
+    return LabeledVideoList(tuple(labeled), fmt.classes, fmt)
+
+
+def _video_path(
+    file_id: Any,
+    where: str,
+    input_field: str,
+    root: PathLike | None,
+    resolver: Resolver | None,
+    extensions: tuple[str, ...],
+) -> str:
+    if file_id is None or (isinstance(file_id, float) and file_id != file_id) or file_id == "":
+        raise ValueError(f"the {input_field!r} cell{where} is empty; give every row a video")
+    try:
+        found = _resolve(root, file_id, extensions) if resolver is None else resolver(root, file_id)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"{error}{where}") from None
+    if not isinstance(found, str | os.PathLike):
+        raise TypeError(
+            f"the resolver returned {found!r} for {file_id!r}{where}; it must return a path"
+        )
+    path = os.path.abspath(os.fspath(found))
+    check_extension(path, extensions, where)
+    check_exists(path, f"{where} (resolved from {input_field} {file_id!r})")
+    return path

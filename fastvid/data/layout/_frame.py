@@ -208,7 +208,7 @@ def from_data_frame(
     """
     names = [str(c) for c in (data_frame.columns if hasattr(data_frame, "columns") else data_frame)]
     wanted = [input_field, *_field_list(target_fields)]
-    _check_columns(wanted, names, name)
+    _check_columns(wanted, names, f"the {name}")
     columns = {field: _column(data_frame[field]) for field in wanted}
     rows = len(columns[input_field])
     index = list(data_frame.index) if hasattr(data_frame, "index") else list(range(rows))

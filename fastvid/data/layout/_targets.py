@@ -332,7 +332,19 @@ def infer_target_format(
         return merged, a[1] if merged == a[0] else b[1]
 
     kind = reduce(merge, [(k, i) for i, k in enumerate(kinds)])[0]
+    if kind in ("single_binary", "multi_binary") and _lists_of_lengths(targets) > 1:
+        # Lists of 0/1 and lists of other lengths, such as [[0, 1], [2]]: class indices (the
+        # format Flash's docs give them; its code would take them for one-hot vectors, then fail).
+        kind = "multi_numeric"
     return TargetFormat(kind, _classes(kind, targets, places, fields))  # type: ignore[arg-type]
+
+
+def _lists_of_lengths(targets: Sequence[Any]) -> int:
+    """How many list lengths ``targets`` has (0 when one of them is not a list)."""
+    lists = [_as_list(target) for target in targets]
+    if any(items is None for items in lists):
+        return 0
+    return len({len(items or ()) for items in lists})
 
 
 def _classes(

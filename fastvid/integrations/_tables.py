@@ -38,11 +38,7 @@ def load_table_stages(
     for stage in STAGES:
         source, root, resolver = sources.get(stage, (None, None, None))
         if source is None:
-            if root is not None or resolver is not None:
-                raise ValueError(
-                    f"{stage}_videos_root / {stage}_resolver given without {stage}_{kind}"
-                )
-            continue
+            continue  # as in Flash, a root or resolver without its stage's data is unused
         fields = None if stage == "predict" else target_fields
         if stage != "predict" and target_fields is None:
             raise ValueError(
@@ -260,7 +256,7 @@ def _check_input_field(input_field: Any, train_file: Any) -> None:
     if isinstance(input_field, str | os.PathLike) and train_file is None:
         raise TypeError(
             f"from_csv's first argument is the input_field column (Lightning Flash's "
-            f"signature), got the file {os.fspath(input_field)!r}. For a list of "
+            f"signature), got the file name {os.fspath(input_field)!r}. For a list of "
             f"'path label' lines pass it as train_file=...; for a CSV with named columns, "
             f"from_csv('<video column>', '<target column>', train_file=...)"
         )
@@ -269,7 +265,7 @@ def _check_input_field(input_field: Any, train_file: Any) -> None:
 
 
 def _is_list_file(name: str) -> bool:
-    return name.lower().endswith(_LIST_FILE_EXTENSIONS) and os.path.isfile(name)
+    return name.lower().endswith(_LIST_FILE_EXTENSIONS)
 
 
 def _path_label_lists(

@@ -221,6 +221,7 @@ def test_predict_rows_need_no_targets(root: Path) -> None:
         train_videos_root=root / "train",
         predict_data_frame=frame[["video"]],
         predict_videos_root=root / "train",
+        val_videos_root=root / "val",  # unused without val_data_frame, as in Flash
     )
     assert dm.stages == ("train", "predict") and dm.labels == list(CLASSES)
     assert {v.label for v in dm.videos("predict")} == {-1}
@@ -264,6 +265,8 @@ def test_from_csv_keeps_the_path_label_lists(root: Path, tmp_path: Path) -> None
     assert same.videos("train") == old.videos("train")
     with pytest.raises(TypeError, match=r"first argument is the input_field column .* train_file="):
         VideoClassificationData.from_csv(str(listing))
+    with pytest.raises(TypeError, match=r"got the file name '.*missing.csv'"):
+        VideoClassificationData.from_csv(tmp_path / "missing.csv")
     with pytest.raises(ValueError, match="target_fields, train_resolver need input_field"):
         VideoClassificationData.from_csv(
             target_fields="label", train_file=listing, train_resolver=lambda r, i: i

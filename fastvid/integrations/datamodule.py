@@ -2,8 +2,8 @@
 
 The constructors mirror Flash's (``from_paths`` / ``from_folders``, ``from_files``,
 ``from_data_frame``, ``from_csv``; the table ones live in ``_tables``) so Flash code runs with
-its imports changed. Building an instance is cheap;
-the metadata index and DALI pipelines are made in :meth:`setup` (Lightning convention).
+its imports changed. Building an instance is cheap; the metadata index and DALI pipelines are
+made in :meth:`setup` (Lightning convention).
 """
 
 from __future__ import annotations

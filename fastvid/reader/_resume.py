@@ -86,6 +86,7 @@ def fingerprint(
 
 _SIMPLE = (int, float, str, bool, Fraction, type(None))
 _RANDOM = (random.Random, torch.Generator, np.random.Generator, np.random.RandomState)
+_LEFT_OUT = ("current", "generator")  # running counters; generators (reseeded per video)
 
 
 def describe(obj: Any, depth: int = 0) -> str:
@@ -107,7 +108,7 @@ def describe(obj: Any, depth: int = 0) -> str:
     parts = [
         f"{key.lstrip('_')}={describe(value, depth + 1)}"
         for key, value in sorted(settings.items())
-        if not isinstance(value, _RANDOM) and not key.lstrip("_").startswith("current")
+        if not isinstance(value, _RANDOM) and not key.lstrip("_").startswith(_LEFT_OUT)
     ]
     return f"{name}({', '.join(parts)})"
 
@@ -173,9 +174,11 @@ class StreamPosition:
         self._live: _Live | None = None
         self._digests: dict[int, str] = {}
 
-    def forget(self) -> None:
-        """``set_epoch`` chose the next epoch: drop a loaded state and the last iteration."""
-        self._resumed = None
+    def select(self, epoch: int) -> None:
+        """``set_epoch(epoch)``: forget the last iteration, and a loaded state of another
+        epoch (one of ``epoch`` still resumes: ``load_state_dict`` then ``set_epoch``)."""
+        if self._resumed is not None and self._resumed.epoch != epoch:
+            self._resumed = None
         self._live = None
 
     def start(self, epoch: int, plan: Sequence[ClipRequest]) -> int:
@@ -245,7 +248,8 @@ class StreamPosition:
                 "cannot resume from this loader state: it was saved by a loader with other "
                 f"data or options ({'; '.join(differ)}). Resume with the same videos, seed, "
                 "samplers, batch size, drop_last and world size (worker counts, device and "
-                "decoder may differ), or start without the state"
+                "decoder may differ), or start without the state (with Lightning: from the "
+                "checkpoint's weights only)"
             )
         epoch, batch = int(state["epoch"]), int(state["batch"])
         if epoch < 0 or batch < 0:

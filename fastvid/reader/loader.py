@@ -269,9 +269,9 @@ class ClipLoader:
     # -- epochs -----------------------------------------------------------------------------
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch the next iteration yields (reshuffles from the seed); drops a
-        state loaded with :meth:`load_state_dict`."""
+        state loaded with :meth:`load_state_dict` unless it is of this epoch."""
         self._epoch = int(epoch)
-        self._position.forget()
+        self._position.select(self._epoch)
 
     def state_dict(self) -> dict[str, Any]:
         """Where the stream of batches stands: the epoch and how many of its batches were

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import gc
 import io
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -311,6 +312,14 @@ def test_a_state_of_other_videos_is_refused(
         make_loader(pairs, index, 1).load_state_dict({"epoch": 0, "batch": 1})
 
 
+def test_sampler_generators_are_not_part_of_the_fingerprint(
+    pairs: list[tuple[str, int]], index: VideoIndex, reference: dict[int, Any]
+) -> None:
+    """The loader reseeds a sampler's generator per video and epoch: it does not matter."""
+    sampler = make_clip_sampler("random", 0.5, generator=random.Random(11))
+    make_loader(pairs, index, 1, clip_sampler=sampler).load_state_dict(reference[1][1][2])
+
+
 def test_moved_dataset_resumes(
     pairs: list[tuple[str, int]], reference: dict[int, Any], tmp_path: Path
 ) -> None:
@@ -333,13 +342,15 @@ def test_a_state_of_another_plan_is_refused_before_decoding(
     assert loader.worker_pids() == []  # refused before any worker started
 
 
-def test_set_epoch_drops_a_loaded_state(
+def test_set_epoch_keeps_a_loaded_state_of_its_epoch_only(
     pairs: list[tuple[str, int]], index: VideoIndex, reference: dict[int, Any]
 ) -> None:
     loader = make_loader(pairs, index, 1)
     loader.load_state_dict(reference[1][1][6])
     assert (loader.state_dict()["epoch"], loader.state_dict()["batch"]) == (1, 2)
     assert len(loader) == NUM_VIDEOS // BATCH  # still the whole epoch, as Lightning expects
+    loader.set_epoch(1)  # a loop that sets every epoch still resumes
+    assert (loader.state_dict()["epoch"], loader.state_dict()["batch"]) == (1, 2)
     loader.set_epoch(0)
     state = loader.state_dict()
     assert (state["epoch"], state["batch"], state["plan_digest"]) == (0, 0, None)

@@ -325,8 +325,8 @@ def test_moved_dataset_resumes(
 ) -> None:
     """Videos are matched by their paths under the dataset's folder, not where it lies."""
     moved = [(str(tmp_path / "elsewhere" / Path(p).name), label) for p, label in pairs]
-    loader = ClipLoader(moved, clip_sampler=make_clip_sampler("random", 0.5), seed=3,
-                        batch_size=BATCH, device="cpu", progress=False)  # fmt: skip
+    sampler = make_clip_sampler("random", 0.5)
+    loader = ClipLoader(moved, clip_sampler=sampler, seed=3, batch_size=BATCH, device="cpu")
     loader.load_state_dict(reference[1][1][2])
     assert loader.state_dict()["epoch"] == 0 and loader.state_dict()["batch"] == 2
 

@@ -370,6 +370,18 @@ class VideoClassificationData(TableConstructors, pl.LightningDataModule):
         transforms = self._splits[split].transforms if split in self._splits else {}
         return apply_device_transforms(transforms, batch)
 
+    def state_dict(self) -> dict[str, Any]:
+        """The training loader's position (:meth:`ClipLoader.state_dict`), saved by Lightning
+        in every checkpoint: a run resumed from a checkpoint written at an epoch's end starts
+        the next epoch (Lightning itself restores loader states only mid-epoch)."""
+        loader = self._loaders.get("train")
+        return {} if loader is None else {"train_loader": loader.state_dict()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Put the training loader where :meth:`state_dict` left it."""
+        if "train_loader" in state_dict and "train" in self._splits:
+            self._loader("train").load_state_dict(state_dict["train_loader"])
+
     def skipped(self) -> dict[str, list[Any]]:
         """Videos and clips each stage skipped so far (file and reason)."""
         return {split: list(loader.skipped) for split, loader in self._loaders.items()}

@@ -204,6 +204,15 @@ class DataLoader:
     def __len__(self) -> int:
         return len(self._loader)
 
+    def state_dict(self) -> dict[str, Any]:
+        """Where the batches stand: :meth:`ClipLoader.state_dict` (torchdata's
+        ``StatefulDataLoader`` protocol, which Lightning saves in checkpoints)."""
+        return self._loader.state_dict()
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict`: :meth:`ClipLoader.load_state_dict`."""
+        self._loader.load_state_dict(state_dict)
+
     @property
     def skipped(self) -> list[Any]:
         """Clips and videos left out so far (file and reason)."""

@@ -39,6 +39,7 @@ from fastvid.reader._inputs import (
     distributed_rank_world,
     with_targets,
 )
+from fastvid.reader._resume import StreamPosition, fingerprint, seeded_rngs
 from fastvid.reader._setup import build_index, planned_videos, route, video_sources
 from fastvid.reader.batch import make_batch
 from fastvid.reader.budget import Budget, choose_budget
@@ -182,6 +183,21 @@ class ClipLoader:
         self._pipelines: dict[str, ClipPipeline] = {}
         self._runs = EpochRuns(self.plan, self._new_run)
         self.last_epoch_stats: EpochStats | None = None
+        self._position = StreamPosition(
+            fingerprint(
+                self._pairs,
+                clip_sampler=as_clip_sampler(clip_sampler),
+                video_sampler=video_sampler,
+                seed=seed,
+                batch_size=batch_size,
+                drop_last=drop_last,
+                world_size=self.world_size,
+            ),
+            self.plan,
+            rank=self.rank,
+            batch_size=batch_size,
+            drop_last=drop_last,
+        )
 
     # -- set-up -----------------------------------------------------------------------------
     def setup(self) -> None:
@@ -254,8 +270,31 @@ class ClipLoader:
 
     # -- epochs -----------------------------------------------------------------------------
     def set_epoch(self, epoch: int) -> None:
-        """Select the epoch the next iteration yields (reshuffles from the seed)."""
+        """Select the epoch the next iteration yields (reshuffles from the seed); drops a
+        state loaded with :meth:`load_state_dict` unless it is of this epoch."""
         self._epoch = int(epoch)
+        self._position.select(self._epoch)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where the stream of batches stands: the epoch and how many of its batches were
+        handed out, with a fingerprint of the data and options (torchdata's
+        ``StatefulDataLoader`` protocol; Lightning saves it in its checkpoints).
+
+        After an epoch's last batch it points at the next epoch's start.
+        """
+        return self._position.state_dict(self._epoch)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict`'s position: the next iteration yields the rest of
+        the saved epoch, the same batches (clips, augmentation, order) the saved loader would
+        have yielded, whatever the worker counts; the skipped batches are not decoded.
+
+        Raises:
+            ValueError: ``state_dict`` is not a loader state, or was saved by a loader with
+                other videos, seed, samplers, batch size, ``drop_last`` or world size (any
+                rank may load any rank's state: under DDP Lightning saves rank 0's).
+        """
+        self._epoch = self._position.load_state_dict(state_dict)
 
     def plan(self, epoch: int | None = None) -> list[ClipRequest]:
         """The clips of an epoch on this rank, in order (no decoding)."""
@@ -270,17 +309,22 @@ class ClipLoader:
         epoch = self._epoch
         self._epoch += 1
         plan = self.plan(epoch)
+        first = self._position.start(epoch, plan)
+        if first:  # resumed mid-epoch: plan (and decode) only the batches not handed out
+            self._runs.drop_next()
+            plan = plan[first * self.batch_size :]
         if not plan:
             return
         run = self._runs.begin(plan, epoch)
-        num_batches = -(-len(plan) // self.batch_size)
+        num_batches = first + -(-len(plan) // self.batch_size)
         try:
-            for number, (requests, clips) in enumerate(run.batches()):
+            for number, (requests, clips) in enumerate(run.batches(), start=first):
                 last = number == num_batches - 1
                 if last and self.drop_last and len(requests) < self.batch_size:
                     break
+                self._position.handed_out(number + 1)
                 if requests:
-                    yield self._batch(requests, clips)
+                    yield self._batch(requests, clips, epoch, number)
         except WorkerDiedError as exc:
             self._close_pool()
             raise WorkerDiedError(exc.dead, epoch) from None
@@ -366,10 +410,19 @@ class ClipLoader:
 
     # -- one batch --------------------------------------------------------------------------
     def _batch(
-        self, requests: list[ClipRequest], clips: torch.Tensor | list[torch.Tensor]
+        self,
+        requests: list[ClipRequest],
+        clips: torch.Tensor | list[torch.Tensor],
+        epoch: int,
+        number: int,
     ) -> dict[str, Any]:
         assert self._planner is not None
-        return make_batch(requests, clips, self._planner.videos, self.lowered, self.batch_transform)
+        # torch-side transforms draw from the global RNGs: seeded from the batch's position
+        torch_side = not self.lowered.fully_lowered or self.batch_transform is not None
+        with seeded_rngs(self.seed, epoch, number, cuda=self.device == "gpu", active=torch_side):
+            return make_batch(
+                requests, clips, self._planner.videos, self.lowered, self.batch_transform
+            )
 
     def skip_report(self, epoch: int | None = None) -> SkipReport:
         """A summary of :attr:`skipped`: counts, each file's reasons, counts per kind.

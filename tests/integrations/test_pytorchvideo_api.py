@@ -137,3 +137,17 @@ def test_decoder_is_the_cpu_decoder_and_other_libraries_are_rejected(data: Path)
         labeled_video_dataset(
             str(data), make_clip_sampler("uniform", 1.0), decode_audio=False, decoder="decord"
         )
+
+
+def test_dataloader_saves_and_checks_the_loader_state(data: Path) -> None:
+    """The drop-in ``DataLoader`` is resumable like ``ClipLoader`` (tests/reader/test_resume)."""
+    dataset = labeled_video_dataset(
+        str(data), make_clip_sampler("random", 1.0), decode_audio=False, seed=2
+    )
+    loader = DataLoader(dataset, batch_size=2)
+    state = loader.state_dict()
+    assert (state["epoch"], state["batch"]) == (0, 0) and state["fingerprint"]["seed"] == 2
+    loader.load_state_dict(dict(state, epoch=3))
+    assert loader.state_dict()["epoch"] == 3
+    with pytest.raises(ValueError, match="batch_size: saved 2, this loader 1"):
+        DataLoader(dataset, batch_size=1).load_state_dict(state)

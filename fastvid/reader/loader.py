@@ -11,9 +11,12 @@ could not be lowered run on each sample and the per-batch transform run on the b
 Bad input never hangs or kills the loader: files that cannot be probed are left out when the
 index is built; a clip that fails to decode is dropped from its batch and recorded in
 :attr:`ClipLoader.skipped` (``on_error="skip"``, the default) or raises
-:class:`VideoDecodeError` naming the file (``on_error="raise"``). A worker process that dies
-raises :class:`WorkerDiedError` at once; a task that hangs past ``task_timeout`` fails its clips
-and its worker is replaced.
+:class:`VideoDecodeError` naming the file (``on_error="raise"``). Every record carries the
+kind of problem (:data:`fastvid.errors.VideoErrorKind`). ``skipped`` holds the current (or
+last) epoch's skipped clips plus the videos left out when indexing, each once, so it does not
+grow from epoch to epoch; ``skipped_files`` is every file skipped so far, once. A worker
+process that dies raises :class:`WorkerDiedError` at once; a task that hangs past
+``task_timeout`` fails its clips and its worker is replaced.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import torch
 from torch.utils.data import Sampler
 
 from fastvid.data.samplers import as_clip_sampler
+from fastvid.errors import VideoErrorKind
 from fastvid.reader._epochs import EpochRuns
 from fastvid.reader._graphs import build_pipeline, kinds_needed, leading_scale
 from fastvid.reader._inputs import (
@@ -39,6 +43,7 @@ from fastvid.reader._inputs import (
     distributed_rank_world,
 )
 from fastvid.reader._setup import build_index, planned_videos, route, video_sources
+from fastvid.reader._skips import SkipLog
 from fastvid.reader.batch import make_batch
 from fastvid.reader.budget import Budget, choose_budget
 from fastvid.reader.device import resolve_device
@@ -158,7 +163,7 @@ class ClipLoader:
         self.seed = seed
         self.drop_last = drop_last
         self.on_error: OnError = on_error
-        self.skipped: list[SkippedClip] = []
+        self._skips = SkipLog()
         default_rank, default_world = distributed_rank_world()
         self.rank = default_rank if rank is None else rank
         self.world_size = default_world if world_size is None else world_size
@@ -221,11 +226,11 @@ class ClipLoader:
             world_size=self.world_size,
         )
 
-    def _skip_unindexed(self, path: str, reason: str) -> None:
+    def _skip_unindexed(self, path: str, reason: str, kind: VideoErrorKind) -> None:
         """A video that could not be indexed: recorded, or raised with ``on_error="raise"``."""
-        self._record(SkippedClip(path, reason))
+        self._record(SkippedClip(path, reason, kind=kind))
         if self.on_error == "raise":
-            raise VideoDecodeError(path, reason)
+            raise VideoDecodeError(path, reason, kind)
 
     @property
     def routing(self) -> Routing:
@@ -268,6 +273,7 @@ class ClipLoader:
         epoch = self._epoch
         self._epoch += 1
         plan = self.plan(epoch)
+        self._skips.begin(epoch)
         if not plan:
             return
         run = self._runs.begin(plan, epoch)
@@ -297,7 +303,7 @@ class ClipLoader:
             videos=self._source,
             pool=self._worker_pool(),
             pipeline=self._pipeline,
-            fail=lambda request, reason: self._fail(request, reason, epoch),
+            fail=lambda request, reason, kind: self._fail(request, reason, kind, epoch),
             next_task_id=self._runs.next_task_id,
             warm=lambda: self._warm_pipelines(plan),
             router=self._runs.router,
@@ -369,29 +375,46 @@ class ClipLoader:
         assert self._planner is not None
         return make_batch(requests, clips, self._planner.videos, self.lowered, self.batch_transform)
 
+    @property
+    def skipped(self) -> list[SkippedClip]:
+        """What the loader left out: the videos left out when indexing (``epoch=None``), then
+        the clips skipped in the epoch being iterated, or the last one iterated.
+
+        Each clip is listed once (a bad file is skipped again every epoch, and this list is
+        that epoch's, so it does not grow from epoch to epoch). Every entry has the path,
+        reason, epoch, clip index and ``kind`` (:data:`fastvid.errors.VideoErrorKind`). All
+        epochs: :meth:`skip_report`; every file ever skipped, once: :attr:`skipped_files`.
+        """
+        return self._skips.current()
+
+    @property
+    def skipped_files(self) -> dict[str, SkippedClip]:
+        """Every file skipped so far (when indexing or in any epoch), once:
+        ``{path: its latest SkippedClip}``, in the order first skipped."""
+        return self._skips.files()
+
     def skip_report(self, epoch: int | None = None) -> SkipReport:
-        """A summary of :attr:`skipped`: counts, each file's reasons, counts per kind.
+        """A summary of what was skipped: counts, each file's reasons, counts per kind.
 
         Args:
             epoch: Only this epoch's clips, plus the videos left out when indexing.
-                Default: ``None``, every epoch so far.
+                Default: ``None``, every epoch so far (each clip once per epoch).
 
         Returns:
             A :class:`~fastvid.reader.report.SkipReport` (``.write(path)`` saves it as JSON).
         """
         from fastvid.reader.report import SkipReport
 
-        entries = [s for s in self.skipped if epoch is None or s.epoch in (None, epoch)]
-        return SkipReport.from_skipped(entries, epoch=epoch)
+        return SkipReport.from_skipped(self._skips.entries(epoch), epoch=epoch)
 
-    def _fail(self, request: ClipRequest, reason: str, epoch: int) -> None:
+    def _fail(self, request: ClipRequest, reason: str, kind: VideoErrorKind, epoch: int) -> None:
         if self.on_error == "raise":
-            raise VideoDecodeError(request.path, reason)
-        self._record(SkippedClip(request.path, reason, epoch, request.clip_index))
+            raise VideoDecodeError(request.path, reason, kind)
+        self._record(SkippedClip(request.path, reason, epoch, request.clip_index, kind))
 
     def _record(self, skipped: SkippedClip) -> None:
-        self.skipped.append(skipped)
-        logger.warning("fastvid: skipped %s: %s", skipped.path, skipped.reason)
+        if self._skips.add(skipped):
+            logger.warning("fastvid: skipped %s: %s", skipped.path, skipped.reason)
 
     # -- release ----------------------------------------------------------------------------
     def _close_pool(self) -> None:

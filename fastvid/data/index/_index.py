@@ -27,12 +27,21 @@ class VideoIndex:
 
     Attributes:
         errors: ``{path: reason}`` for every file that could not be probed.
+        failures: ``{path: VideoProbeError}`` for the same files: the reason and its ``kind``
+            (:data:`fastvid.errors.VideoErrorKind`, e.g. ``"empty"``, ``"not_a_video"``).
     """
 
-    def __init__(self, table: Table, errors: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, table: Table, errors: Mapping[str, str | VideoProbeError] | None = None
+    ) -> None:
         self._table = table
-        self._errors = dict(errors or {})
+        self._failures = {
+            path: error if isinstance(error, VideoProbeError) else VideoProbeError(path, error)
+            for path, error in (errors or {}).items()
+        }
+        self._errors = {path: error.reason for path, error in self._failures.items()}
         self.errors: Mapping[str, str] = types.MappingProxyType(self._errors)
+        self.failures: Mapping[str, VideoProbeError] = types.MappingProxyType(self._failures)
 
     @classmethod
     def build(
@@ -49,7 +58,8 @@ class VideoIndex:
         A cached probe is reused when the file's absolute path, size and modification time are
         unchanged; other files are probed and the cache is updated (entries of deleted or
         changed files are dropped). Files that cannot be read never stop the build: they are
-        collected in :attr:`errors` and summarised in one logged warning.
+        collected in :attr:`errors` (with their kinds in :attr:`failures`) and summarised in
+        one logged warning.
 
         Args:
             paths: Video files. Duplicates are indexed once.
@@ -96,7 +106,8 @@ class VideoIndex:
                 "could not read %d of %d videos (see VideoIndex.errors); first: %s: %s",
                 len(errors),
                 len(unique),
-                *first,
+                first[0],
+                first[1].reason,
             )
 
         table = _assemble(unique, cached, hits, probed)
@@ -106,13 +117,17 @@ class VideoIndex:
 
     @classmethod
     def from_metas(
-        cls, metas: Iterable[VideoMeta], *, errors: Mapping[str, str] | None = None
+        cls,
+        metas: Iterable[VideoMeta],
+        *,
+        errors: Mapping[str, str | VideoProbeError] | None = None,
     ) -> VideoIndex:
         """An index of metas you already have (tests, benchmarks, custom probing).
 
         Args:
             metas: The videos; a repeated path keeps the first.
-            errors: ``{path: reason}`` of files that failed. Default: ``None``, none.
+            errors: ``{path: reason}`` (kind ``"other"``) or ``{path: VideoProbeError}`` of
+                files that failed. Default: ``None``, none.
 
         Returns:
             The index, in the order of ``metas``.
@@ -144,8 +159,9 @@ class VideoIndex:
         row = self._table.rows.get(key)
         if row is not None:
             return self._table.meta(row)
-        if key in self._errors:
-            raise VideoProbeError(key, self._errors[key])
+        if key in self._failures:
+            failure = self._failures[key]
+            raise VideoProbeError(key, failure.reason, failure.kind)
         raise KeyError(f"{key} is not in this index of {len(self)} videos; build it with this file")
 
     @property

@@ -5,30 +5,27 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
+
+from fastvid.errors import VideoError
 
 __all__ = ["PathLike", "VideoMeta", "VideoProbeError"]
 
 PathLike = str | os.PathLike[str]
 
 
-class VideoProbeError(RuntimeError):
-    """A video file could not be read.
+class VideoProbeError(VideoError):
+    """A video file could not be read when it was indexed.
 
     Attributes:
         path: The file.
         reason: Why it could not be read, in words.
+        kind: The kind of problem (:data:`fastvid.errors.VideoErrorKind`), e.g. ``"empty"``.
     """
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"cannot read video {path}: {reason}")
-        self.path = path
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.path, self.reason))
+    def message(self) -> str:
+        return f"cannot read video {self.path}: {self.reason}"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from fastvid.data.index import _probe
-from fastvid.data.index._meta import VideoMeta
+from fastvid.data.index._meta import VideoMeta, VideoProbeError
 
 __all__ = ["INLINE_BELOW", "probe_all"]
 
@@ -24,7 +24,7 @@ INLINE_BELOW = 64
 
 def probe_all(
     paths: list[str], *, workers: int, progress: bool
-) -> tuple[dict[str, VideoMeta], dict[str, str]]:
+) -> tuple[dict[str, VideoMeta], dict[str, VideoProbeError]]:
     """Probe ``paths``; never raises for a bad file.
 
     Args:
@@ -33,10 +33,11 @@ def probe_all(
         progress: Show a progress bar (only on a terminal).
 
     Returns:
-        ``({path: meta}, {path: reason})``: every path is in exactly one of them.
+        ``({path: meta}, {path: error})``: every path is in exactly one of them; each error
+        has the reason and its kind.
     """
     probed: dict[str, VideoMeta] = {}
-    errors: dict[str, str] = {}
+    errors: dict[str, VideoProbeError] = {}
     if not paths:
         return probed, errors
     show = progress and sys.stderr.isatty()
@@ -52,7 +53,7 @@ def probe_all(
                     stacklevel=3,
                 )
         remaining = [path for path in paths if path not in probed and path not in errors]
-        _collect(remaining, map(_probe.probe_or_reason, remaining), probed, errors, bar)
+        _collect(remaining, map(_probe.probe_or_error, remaining), probed, errors, bar)
     return probed, errors
 
 
@@ -60,7 +61,7 @@ def _probe_in_pool(
     paths: list[str],
     workers: int,
     probed: dict[str, VideoMeta],
-    errors: dict[str, str],
+    errors: dict[str, VideoProbeError],
     bar: Any,
 ) -> None:
     chunk = max(1, min(32, len(paths) // (workers * 8)))
@@ -69,19 +70,19 @@ def _probe_in_pool(
         # workers only demux with FFmpeg and never touch the parent's threads' state.
         warnings.filterwarnings("ignore", ".*fork.*", DeprecationWarning)
         with ProcessPoolExecutor(workers, mp_context=_pool_context()) as pool:
-            results = pool.map(_probe.probe_or_reason, paths, chunksize=chunk)
+            results = pool.map(_probe.probe_or_error, paths, chunksize=chunk)
             _collect(paths, results, probed, errors, bar)
 
 
 def _collect(
     paths: list[str],
-    results: Iterable[VideoMeta | str],
+    results: Iterable[VideoMeta | VideoProbeError],
     probed: dict[str, VideoMeta],
-    errors: dict[str, str],
+    errors: dict[str, VideoProbeError],
     bar: Any,
 ) -> None:
     for path, result in zip(paths, results, strict=True):
-        if isinstance(result, str):
+        if isinstance(result, VideoProbeError):
             errors[path] = result
         else:
             probed[path] = result

@@ -37,6 +37,7 @@ def build_index(
     cache_dir: str | os.PathLike[str] | None,
     progress: bool,
     skip: Callable[[str, str, VideoErrorKind], None],
+    fingerprint: bool = False,
 ) -> VideoIndex:
     """The index of ``pairs``' videos: ``index`` if given, else built here.
 
@@ -47,6 +48,8 @@ def build_index(
         progress: Show a progress bar while indexing.
         skip: Called with ``(path, reason, kind)`` for each video that could not be indexed, in
             path order (may raise).
+        fingerprint: Key the index cache on a head-and-tail hash of each file too (when built
+            here; see ``VideoIndex.build``).
 
     Returns:
         The index.
@@ -54,7 +57,9 @@ def build_index(
     from fastvid.data.index import VideoIndex
 
     paths = [p for p, _ in pairs]
-    index = index or VideoIndex.build(paths, cache_dir=cache_dir, progress=progress)
+    index = index or VideoIndex.build(
+        paths, cache_dir=cache_dir, progress=progress, fingerprint=fingerprint
+    )
     mine = {os.path.abspath(path) for path in paths}  # a shared index= holds other files
     failed: dict[str, tuple[str, VideoErrorKind]] = {
         path: (error.reason, error.kind) for path, error in index.failures.items() if path in mine

@@ -52,14 +52,16 @@ class VideoIndex:
         cache: bool = True,
         num_workers: int | None = None,
         progress: bool = True,
+        fingerprint: bool = False,
     ) -> VideoIndex:
         """Probe every video (in parallel), reusing cached probes of unchanged files.
 
         A cached probe is reused when the file's absolute path, size and modification time are
-        unchanged; other files are probed and the cache is updated (entries of deleted or
-        changed files are dropped). Files that cannot be read never stop the build: they are
-        collected in :attr:`errors` (with their kinds in :attr:`failures`) and summarised in
-        one logged warning.
+        unchanged (and, with ``fingerprint=True``, a hash of its first and last 64 KiB);
+        other files are probed and the cache is updated (entries of deleted or changed files
+        are dropped). Files that cannot be read never stop the build: they are collected in
+        :attr:`errors` (with their kinds in :attr:`failures`) and summarised in one logged
+        warning.
 
         Args:
             paths: Video files. Duplicates are indexed once.
@@ -69,6 +71,12 @@ class VideoIndex:
             num_workers: Processes that probe in parallel; 0 probes in this process.
                 Default: ``None``, ``min(8, os.cpu_count())``.
             progress: Show a progress bar (only on a terminal). Default: ``True``.
+            fingerprint: Also key the cache on a BLAKE2b hash of each file's size, first and
+                last 64 KiB (:attr:`VideoMeta.fingerprint`), so that a file rewritten with the
+                same size and modification time is probed again. It costs a 128 KiB read and
+                hash per file on every build, cache hits included (~0.2 ms against ~3 us for
+                the size/mtime check). Entries cached without a fingerprint are probed again
+                once. Default: ``False``.
 
         Returns:
             The index, in the order of ``paths`` (failed files left out).
@@ -94,12 +102,18 @@ class VideoIndex:
         to_probe: list[str] = []
         for path in unique:
             row = cached.rows.get(path) if cached is not None else None
-            if cached is not None and row is not None and _cache.unchanged(path, cached.ints[row]):
+            if (
+                cached is not None
+                and row is not None
+                and _cache.unchanged(path, cached.ints[row], fingerprint=fingerprint)
+            ):
                 hits[path] = row
             else:
                 to_probe.append(path)
 
-        probed, errors = _pool.probe_all(to_probe, workers=workers, progress=progress)
+        probed, errors = _pool.probe_all(
+            to_probe, workers=workers, progress=progress, fingerprint=fingerprint
+        )
         if errors:
             first = next(iter(errors.items()))
             logger.warning(

@@ -58,6 +58,8 @@ class VideoMeta:
             ``"yuv420p10le"`` (10-bit), ``"yuvj420p"`` (full-range JPEG), ``"yuv444p"``
             (no chroma subsampling): what a hardware decoder must support to decode the file.
             ``""`` when the container does not say.
+        fingerprint: A hash of the file's size, first and last 64 KiB when it was probed with
+            ``fingerprint=True`` (part of the cache key then), else 0.
     """
 
     path: str
@@ -76,6 +78,7 @@ class VideoMeta:
     duration: Fraction | None
     has_audio: bool
     pix_fmt: str = ""
+    fingerprint: int = 0
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, VideoMeta):

@@ -9,6 +9,7 @@ from typing import Any
 import av
 import numpy as np
 
+from fastvid.data.index._fingerprint import head_tail_fingerprint
 from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
 from fastvid.data.index._mp4 import mp4_rotation
 from fastvid.errors import exception_kind
@@ -16,11 +17,13 @@ from fastvid.errors import exception_kind
 __all__ = ["probe_or_error", "probe_video"]
 
 
-def probe_video(path: PathLike) -> VideoMeta:
+def probe_video(path: PathLike, *, fingerprint: bool = False) -> VideoMeta:
     """Read a video's metadata and every frame timestamp by demuxing it (no decoding).
 
     Args:
         path: The video file.
+        fingerprint: Also hash the file's first and last 64 KiB into
+            :attr:`VideoMeta.fingerprint`. Default: ``False`` (0).
 
     Returns:
         The file's :class:`VideoMeta`.
@@ -92,18 +95,28 @@ def probe_video(path: PathLike) -> VideoMeta:
             duration=_pytorchvideo_duration(stream.duration, pts, time_base, start_pts),
             has_audio=bool(container.streams.audio),
             pix_fmt=_pix_fmt(stream),
+            fingerprint=_fingerprint(path_str) if fingerprint else 0,
         )
 
 
-def probe_or_error(path: str) -> VideoMeta | VideoProbeError:
+def probe_or_error(path: str, fingerprint: bool = False) -> VideoMeta | VideoProbeError:
     """Worker entry point: the meta, or the error saying why the file cannot be read (with its
     kind; it pickles back to the parent). Never raises."""
     try:
-        return probe_video(path)
+        return probe_video(path, fingerprint=fingerprint)
     except VideoProbeError as err:
         return err
     except Exception as err:  # a bug or an FFmpeg surprise must not stop a 100k-file build
         return VideoProbeError(path, f"unexpected {type(err).__name__} while probing: {err}")
+
+
+def _fingerprint(path: str) -> int:
+    try:
+        return head_tail_fingerprint(path)
+    except OSError as err:
+        raise VideoProbeError(
+            path, f"cannot read it to fingerprint it ({err})", exception_kind(err, "unreadable")
+        ) from None
 
 
 def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarray, np.ndarray]:

@@ -77,9 +77,9 @@ class OpenVideo:
         try:
             self.container = av.open(path)
         except av.FFmpegError as error:
-            raise FrameDecodeError(
-                path, f"FFmpeg cannot open it ({error})", exception_kind(error, "not_a_video")
-            ) from error
+            # the OS's errors (missing, permission) keep their kind; FFmpeg's mean "no container"
+            kind = exception_kind(error) if isinstance(error, OSError) else "not_a_video"
+            raise FrameDecodeError(path, f"FFmpeg cannot open it ({error})", kind) from error
         if not self.container.streams.video:
             self.container.close()
             raise FrameDecodeError(path, "it has no video stream", "no_video_stream")

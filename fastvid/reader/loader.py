@@ -11,12 +11,10 @@ could not be lowered run on each sample and the per-batch transform run on the b
 Bad input never hangs or kills the loader: files that cannot be probed are left out when the
 index is built; a clip that fails to decode is dropped from its batch and recorded in
 :attr:`ClipLoader.skipped` (``on_error="skip"``, the default) or raises
-:class:`VideoDecodeError` naming the file (``on_error="raise"``). Every record carries the
-kind of problem (:data:`fastvid.errors.VideoErrorKind`). ``skipped`` holds the current (or
-last) epoch's skipped clips plus the videos left out when indexing, each once, so it does not
-grow from epoch to epoch; ``skipped_files`` is every file skipped so far, once. A worker
-process that dies raises :class:`WorkerDiedError` at once; a task that hangs past
-``task_timeout`` fails its clips and its worker is replaced.
+:class:`VideoDecodeError` naming the file (``on_error="raise"``), each with its ``kind``
+(:data:`fastvid.errors.VideoErrorKind`). A worker process that dies raises
+:class:`WorkerDiedError` at once; a task that hangs past ``task_timeout`` fails its clips and its
+worker is replaced.
 """
 
 from __future__ import annotations
@@ -383,13 +381,9 @@ class ClipLoader:
 
     @property
     def skipped(self) -> list[SkippedClip]:
-        """What the loader left out: the videos left out when indexing (``epoch=None``), then
-        the clips skipped in the epoch being iterated, or the last one iterated.
-
-        Each clip is listed once (a bad file is skipped again every epoch, and this list is
-        that epoch's, so it does not grow from epoch to epoch). Every entry has the path,
-        reason, epoch, clip index and ``kind`` (:data:`fastvid.errors.VideoErrorKind`). All
-        epochs: :meth:`skip_report`; every file ever skipped, once: :attr:`skipped_files`.
+        """The videos left out when indexing (``epoch=None``), then the clips skipped in the
+        epoch being iterated (or the last one), each once: it does not grow from epoch to
+        epoch. All epochs: :meth:`skip_report`; every file ever skipped: :attr:`skipped_files`.
         """
         return self._skips.current()
 

@@ -97,7 +97,7 @@ def test_a_bad_file_fails_its_clips_not_the_worker(videos: Any, tmp_path: Path) 
         )
         answers = {r.task_id: r for _, r in collect(pool, 3)}
         assert "FFmpeg cannot open it" in answers[1].clips[0].error
-        assert answers[1].clips[0].kind == "corrupt"  # FFmpeg's InvalidDataError, by its type
+        assert answers[1].clips[0].kind == "not_a_video"  # as the probe would say
         assert "deleted or moved after it was indexed" in answers[2].clips[0].error
         assert answers[2].clips[0].kind == "missing"
         assert answers[3].clips == () or answers[3].clips[0].error == ""  # the worker lives on

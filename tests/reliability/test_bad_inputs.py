@@ -430,5 +430,6 @@ def test_pyav_path_refuses_frames_ffmpeg_flags_corrupt(pyav_battery: Battery) ->
     assert [read_frame_index(f) for f in clean] == [0, 5, 10]
     # one decoder thread, as the loader's workers use: with FFmpeg's frame threads the corrupt
     # flag of a concealed frame was seen missing now and then on a loaded machine
-    with pytest.raises(FrameDecodeError, match=rf"{path.name}.*damaged"):
+    with pytest.raises(FrameDecodeError, match=rf"{path.name}.*damaged") as caught:
         decode_frames(path, [damaged[0]], pts=meta.pts, keyframes=meta.keyframes, threads=1)
+    assert caught.value.kind == "corrupt"

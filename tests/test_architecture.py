@@ -1,6 +1,7 @@
 """Import direction: the layers of ``[tool.importlinter]`` in pyproject.toml hold.
 
-data (layout, index, samplers, transforms) → reader → integrations → models → entry points
+errors (``fastvid.errors``, the one error hierarchy) → data (layout, index, samplers,
+transforms) → reader → integrations → models → entry points
 (cli, trainer, demo, gpu_check, bench, video): each layer imports only from itself and the
 layers below it. ``lint-imports`` checks every import statement, including the ones inside
 functions; a violation fails this test with import-linter's report of the offending chain.
@@ -18,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-LAYERS = "Layers point down: entry points > models > integrations > reader > data"
+LAYERS = "Layers point down: entry > models > integrations > reader > data > errors"
 NO_LIGHTNING = "The data and reader layers do not import Lightning"
 PREDICT = "Prediction needs neither the DataModule nor the Trainer"
 DALI = "DALI is used in one place: fastvid.reader.dali"
@@ -55,6 +56,8 @@ def test_import_contracts_are_kept() -> None:
         ("reader/report.py", "import pytorch_lightning", {NO_LIGHTNING}),
         ("models/predict.py", "import fastvid.integrations.datamodule", {PREDICT}),
         ("reader/engine.py", "from nvidia import dali", {DALI}),
+        # the error hierarchy is the bottom layer: data and reader import it, it imports neither
+        ("errors.py", "import fastvid.data.index", {LAYERS}),
     ],
 )
 def test_an_upward_import_breaks_a_contract(

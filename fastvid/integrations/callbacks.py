@@ -27,10 +27,12 @@ class SkippedVideosLogger(pl.Callback):
     """Log how many videos and clips each split skipped, at the end of every epoch.
 
     Reads ``trainer.datamodule.skipped()`` (``{split: [SkippedClip, ...]}``, as
-    :class:`~fastvid.integrations.datamodule.VideoClassificationData` returns it) and logs, for
-    each split, ``skipped_videos/<split>`` (distinct files skipped so far) and
-    ``skipped_clips/<split>`` (entries so far), plus their totals ``skipped_videos`` and
-    ``skipped_clips``, to every logger of the trainer. Does nothing when the datamodule has no
+    :class:`~fastvid.integrations.datamodule.VideoClassificationData` returns it: each split
+    loader's ``skipped``, i.e. the videos left out when indexing plus the clips skipped in its
+    last epoch, each once) and logs, for each split, ``skipped_videos/<split>`` (distinct files)
+    and ``skipped_clips/<split>`` (entries), plus their totals ``skipped_videos`` and
+    ``skipped_clips``, to every logger of the trainer. A file that stays bad gives the same
+    counts every epoch; they do not add up. Does nothing when the datamodule has no
     ``skipped()``.
 
     Example::

@@ -383,7 +383,8 @@ class VideoClassificationData(TableConstructors, pl.LightningDataModule):
             self._loader("train").load_state_dict(state_dict["train_loader"])
 
     def skipped(self) -> dict[str, list[Any]]:
-        """Videos and clips each stage skipped so far (file and reason)."""
+        """Per stage, its loader's ``skipped``: the videos left out when indexing and the clips
+        skipped in its last epoch, each once (file, reason, kind)."""
         return {split: list(loader.skipped) for split, loader in self._loaders.items()}
 
     def teardown(self, stage: str | None = None) -> None:

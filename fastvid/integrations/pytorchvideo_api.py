@@ -215,5 +215,6 @@ class DataLoader:
 
     @property
     def skipped(self) -> list[Any]:
-        """Clips and videos left out so far (file and reason)."""
+        """The videos left out when indexing and the clips skipped in the last epoch, each once
+        (file, reason, kind: ``ClipLoader.skipped``)."""
         return list(self._loader.skipped)

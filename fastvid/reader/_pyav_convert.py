@@ -8,7 +8,13 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
-from fastvid.reader._pyav_stream import OpenVideo, damaged_reason, missing_reason
+from fastvid.reader._pyav_stream import (
+    FrameDecodeError,
+    OpenVideo,
+    damaged_reason,
+    missing_kind,
+    missing_reason,
+)
 
 __all__ = ["ClipsConverter", "Converter"]
 
@@ -66,17 +72,20 @@ class ClipsConverter:
             int(i) in self.corrupt for i in np.asarray(self.clips[clip].frames).tolist()
         )
 
-    def errors(self, missing: list[int], video: OpenVideo, num_frames: int) -> list[str | None]:
+    def errors(
+        self, missing: list[int], video: OpenVideo, num_frames: int
+    ) -> list[FrameDecodeError | None]:
         lost = set(missing)
-        result: list[str | None] = []
+        result: list[FrameDecodeError | None] = []
         for clip in self.clips:
             mine = [int(i) for i in np.asarray(clip.frames).tolist()]
             gone = [i for i in mine if i in lost]
             damaged = sorted(i for i in mine if i in self.corrupt)
             if gone:
-                result.append(missing_reason(video, gone, num_frames))
+                reason = missing_reason(video, gone, num_frames)
+                result.append(FrameDecodeError(video.path, reason, missing_kind(video)))
             elif damaged:
-                result.append(damaged_reason(damaged))
+                result.append(FrameDecodeError(video.path, damaged_reason(damaged), "corrupt"))
             else:
                 result.append(None)
         return result
@@ -120,12 +129,16 @@ class Converter:
         width, height = self.size
         self._out[self.out_rows[index]] = _to_rgb(frame, width, height, self.interp)
 
-    def error(self, missing: list[int], video: OpenVideo, num_frames: int) -> str | None:
+    def error(
+        self, missing: list[int], video: OpenVideo, num_frames: int
+    ) -> FrameDecodeError | None:
         """Why the output is not good (missing or damaged frames), or ``None`` if it is."""
         if missing:
-            return missing_reason(video, missing, num_frames)
+            reason = missing_reason(video, missing, num_frames)
+            return FrameDecodeError(video.path, reason, missing_kind(video))
         if self.corrupt:
-            return damaged_reason(sorted(set(self.corrupt)))
+            reason = damaged_reason(sorted(set(self.corrupt)))
+            return FrameDecodeError(video.path, reason, "corrupt")
         return None
 
 

@@ -15,7 +15,16 @@ from typing import Any, Literal
 import av
 import numpy as np
 
-__all__ = ["FrameDecodeError", "OpenVideo", "damaged_reason", "missing_reason", "stat_key"]
+from fastvid.errors import VideoError, VideoErrorKind, exception_kind
+
+__all__ = [
+    "FrameDecodeError",
+    "OpenVideo",
+    "damaged_reason",
+    "missing_kind",
+    "missing_reason",
+    "stat_key",
+]
 
 # Seek instead of decoding through when the seek skips more than this many frames. A seek costs a
 # few frames' worth of work (demuxer seek, decoder flush, refilling the frame-thread pipeline). On
@@ -32,25 +41,27 @@ _SKIP_NONREF_CODECS = frozenset({"h264", "mpeg4", "mpeg2video", "mpeg1video"})
 _THREAD_TYPE = "AUTO"
 
 
-class FrameDecodeError(RuntimeError):
+class FrameDecodeError(VideoError):
     """A video file could not be decoded into the requested frames.
 
     Attributes:
         path: The file.
         reason: What went wrong.
+        kind: The kind of problem (:data:`fastvid.errors.VideoErrorKind`). Default:
+            ``"decode_error"``.
     """
 
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
-        self.path = os.fspath(path)
-        self.reason = reason
-        super().__init__(
-            f"cannot decode {self.path!r}: {reason}. Check that the file plays to the end "
+    def __init__(
+        self, path: str | os.PathLike[str], reason: str, kind: str = "decode_error"
+    ) -> None:
+        super().__init__(path, reason, kind)
+
+    def message(self) -> str:
+        return (
+            f"cannot decode {self.path!r}: {self.reason}. Check that the file plays to the end "
             f"(e.g. `ffprobe {self.path}`); re-encode or remove it, and rebuild the video index "
             f"if the file changed since it was indexed."
         )
-
-    def __reduce__(self) -> tuple[type[FrameDecodeError], tuple[str, str]]:
-        return type(self), (self.path, self.reason)
 
 
 class OpenVideo:
@@ -66,10 +77,12 @@ class OpenVideo:
         try:
             self.container = av.open(path)
         except av.FFmpegError as error:
-            raise FrameDecodeError(path, f"FFmpeg cannot open it ({error})") from error
+            # the OS's errors (missing, permission) keep their kind; FFmpeg's mean "no container"
+            kind = exception_kind(error) if isinstance(error, OSError) else "not_a_video"
+            raise FrameDecodeError(path, f"FFmpeg cannot open it ({error})", kind) from error
         if not self.container.streams.video:
             self.container.close()
-            raise FrameDecodeError(path, "it has no video stream")
+            raise FrameDecodeError(path, "it has no video stream", "no_video_stream")
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = _THREAD_TYPE
         self.stream.codec_context.thread_count = threads
@@ -258,6 +271,11 @@ def damaged_reason(damaged: list[int]) -> str:
         f"frames {damaged} are damaged (FFmpeg flagged them corrupt and concealed the errors); "
         "re-encode or replace the file"
     )
+
+
+def missing_kind(video: OpenVideo) -> VideoErrorKind:
+    """``"truncated"`` when the stream ended before the missing frames, else ``"decode_error"``."""
+    return "truncated" if video.eof else "decode_error"
 
 
 def missing_reason(video: OpenVideo, missing: list[int], num_frames: int) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
+from fastvid.errors import VideoErrorKind
 from fastvid.reader._inputs import NO_FRAMES, CpuDecoder
 from fastvid.reader._run_types import VideoSource
 from fastvid.reader.epoch import PlannedVideo
@@ -35,7 +36,8 @@ def build_index(
     *,
     cache_dir: str | os.PathLike[str] | None,
     progress: bool,
-    skip: Callable[[str, str], None],
+    skip: Callable[[str, str, VideoErrorKind], None],
+    fingerprint: bool = False,
 ) -> VideoIndex:
     """The index of ``pairs``' videos: ``index`` if given, else built here.
 
@@ -44,8 +46,10 @@ def build_index(
         index: A prebuilt :class:`~fastvid.data.index.VideoIndex`, or ``None``.
         cache_dir: Metadata index cache folder (when built here).
         progress: Show a progress bar while indexing.
-        skip: Called with ``(path, reason)`` for each video that could not be indexed, in path
-            order (may raise).
+        skip: Called with ``(path, reason, kind)`` for each video that could not be indexed, in
+            path order (may raise).
+        fingerprint: Key the index cache on a head-and-tail hash of each file too (when built
+            here; see ``VideoIndex.build``).
 
     Returns:
         The index.
@@ -53,14 +57,19 @@ def build_index(
     from fastvid.data.index import VideoIndex
 
     paths = [p for p, _ in pairs]
-    index = index or VideoIndex.build(paths, cache_dir=cache_dir, progress=progress)
+    index = index or VideoIndex.build(
+        paths, cache_dir=cache_dir, progress=progress, fingerprint=fingerprint
+    )
     mine = {os.path.abspath(path) for path in paths}  # a shared index= holds other files
-    failed = {path: reason for path, reason in index.errors.items() if path in mine}
+    failed: dict[str, tuple[str, VideoErrorKind]] = {
+        path: (error.reason, error.kind) for path, error in index.failures.items() if path in mine
+    }
     for path in mine.difference(failed):
         if path not in index:
-            failed[path] = "it is not in the index passed as index=; index every video"
-    for path, reason in sorted(failed.items()):
-        skip(path, reason)
+            reason = "it is not in the index passed as index=; index every video"
+            failed[path] = (reason, "not_indexed")
+    for path, (reason, kind) in sorted(failed.items()):
+        skip(path, reason, kind)
     return index
 
 

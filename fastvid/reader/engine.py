@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from fastvid.errors import VideoErrorKind
 from fastvid.reader._run_types import (
     KIND,
     EpochStats,
@@ -49,7 +50,8 @@ class EpochRun:
         videos: Per ``video_index``, its :class:`VideoSource`.
         pool: The worker processes.
         pipeline: Returns the DALI graph for ``"encoded"`` or ``"frames"`` input.
-        fail: Called with a clip that could not be prepared and the reason (may raise).
+        fail: Called with a clip that could not be prepared, the reason and its kind
+            (:data:`fastvid.errors.VideoErrorKind`; may raise).
         next_task_id: Source of loader-wide unique task ids.
         warm: Called once the first tasks are out (build the DALI graphs while workers decode).
         router: Task id -> the run that sent it, shared by a loader's runs, so that answers for
@@ -68,7 +70,7 @@ class EpochRun:
         videos: Callable[[int], VideoSource],
         pool: WorkerPool,
         pipeline: Callable[[Kind], ClipPipeline],
-        fail: Callable[[ClipRequest, str], None],
+        fail: Callable[[ClipRequest, str, VideoErrorKind], None],
         next_task_id: Callable[[], int],
         warm: Callable[[], None] | None = None,
         router: dict[int, EpochRun] | None = None,
@@ -270,7 +272,7 @@ class EpochRun:
             assert slot.output is not None
             if slot.output.error:
                 self._consumed(slot)
-                self._fail(slot.request, slot.output.error)
+                self._fail(slot.request, slot.output.error, slot.output.kind)
                 continue
             good[KIND[slot.route]].append(number)
         outputs: dict[int, torch.Tensor] = {}
@@ -315,8 +317,9 @@ class EpochRun:
             for number, feed in zip(numbers, feeds, strict=True):
                 try:
                     single = pipeline.run(_by_name(pipeline.names, [feed]))
-                except DaliRunError as exc:
-                    self._fail(self._slots[number].request, f"DALI could not decode it ({exc})")
+                except DaliRunError as exc:  # DALI's errors carry no type: a decoder error
+                    reason = f"DALI could not decode it ({exc})"
+                    self._fail(self._slots[number].request, reason, "decode_error")
                     continue
                 outputs[number] = single[0]
             return

@@ -1,4 +1,11 @@
-"""The reader's errors and the record of what it left out."""
+"""The reader's errors and the record of what it left out.
+
+The classes are part of fastvid's one error hierarchy (:mod:`fastvid.errors`):
+:class:`VideoDecodeError` is a :class:`~fastvid.errors.VideoError` (``path``, ``reason``,
+``kind``); :class:`WorkerDiedError` and :class:`WorkerTaskError` are
+:class:`~fastvid.errors.FastvidError` s. :class:`SkippedClip` records a left-out clip or video
+with the same ``kind``.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +13,28 @@ import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from fastvid.errors import FastvidError, VideoError, VideoErrorKind, check_kind
+
 __all__ = ["SkippedClip", "VideoDecodeError", "WorkerDiedError", "WorkerTaskError"]
 
 
-class VideoDecodeError(RuntimeError):
-    """A clip could not be decoded. ``path`` names the file, ``reason`` says why."""
+class VideoDecodeError(VideoError):
+    """A video or clip the loader could not use (``on_error="raise"``).
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(
-            f"cannot decode video {path}: {reason}. Remove or re-encode the file, or pass "
-            "on_error='skip' to leave it out and carry on"
+    Attributes:
+        path: The file.
+        reason: Why, in words.
+        kind: The kind of problem (:data:`fastvid.errors.VideoErrorKind`).
+    """
+
+    def message(self) -> str:
+        return (
+            f"cannot decode video {self.path}: {self.reason}. Remove or re-encode the file, or "
+            "pass on_error='skip' to leave it out and carry on"
         )
-        self.path = path
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[type[VideoDecodeError], tuple[str, str]]:
-        return type(self), (self.path, self.reason)
 
 
-class WorkerDiedError(RuntimeError):
+class WorkerDiedError(FastvidError, RuntimeError):
     """A worker process died mid-epoch; ``pids`` and ``exit_codes`` say which and how."""
 
     def __init__(self, dead: Sequence[tuple[int, int]], epoch: int | None = None) -> None:
@@ -46,8 +56,11 @@ class WorkerDiedError(RuntimeError):
         self.exit_codes = [c for _, c in dead]
         self.epoch = epoch
 
+    def __reduce__(self) -> tuple[type[WorkerDiedError], tuple[list[tuple[int, int]], int | None]]:
+        return type(self), (self.dead, self.epoch)
 
-class WorkerTaskError(RuntimeError):
+
+class WorkerTaskError(FastvidError, RuntimeError):
     """A worker raised an error that is not about the video (a bug, not bad data).
 
     Decoder errors (FFmpeg's, a file that cannot be read) leave a clip out with its reason;
@@ -78,9 +91,23 @@ def _signal_name(number: int) -> str:
 
 @dataclass(frozen=True)
 class SkippedClip:
-    """A clip or video left out, with the reason (see ``ClipLoader.skipped``)."""
+    """A clip or video left out, with the reason (see ``ClipLoader.skipped``).
+
+    Attributes:
+        path: The file.
+        reason: Why, in words.
+        epoch: The epoch the clip was skipped in; ``None``: the video was left out when the
+            index was built (it is in no epoch).
+        clip_index: The clip's index in its video (``None`` for a video left out).
+        kind: The kind of problem (:data:`fastvid.errors.VideoErrorKind`), set where the
+            problem was found. Default: ``"other"``.
+    """
 
     path: str
     reason: str
     epoch: int | None = None
     clip_index: int | None = None
+    kind: VideoErrorKind = "other"
+
+    def __post_init__(self) -> None:
+        check_kind(self.kind)

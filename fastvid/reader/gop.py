@@ -35,13 +35,28 @@ from typing import Any
 import av
 import numpy as np
 
+from fastvid.errors import VideoError
+
 __all__ = ["GopCut", "GopCutError", "GopCutter", "gop_spans"]
 
 _CONTAINER = "matroska"  # carries every codec DALI decodes; DALI applies the Annex-B filter
 
 
-class GopCutError(ValueError):
-    """The file does not hold the packets its index promises (it changed since it was indexed)."""
+class GopCutError(VideoError, ValueError):
+    """The file does not hold the packets its index promises (it changed since it was indexed).
+
+    A :class:`~fastvid.errors.VideoError` (``path``, ``reason``, ``kind``, default
+    ``"changed"``) and, as before, a ``ValueError``.
+    """
+
+    def __init__(self, path: str, reason: str, kind: str = "changed") -> None:
+        super().__init__(path, reason, kind)
+
+    def message(self) -> str:
+        return (
+            f"cannot cut the GOP range of {self.path}: {self.reason}. Build the index again "
+            "(a new ClipLoader re-probes changed files)"
+        )
 
 
 @dataclass(frozen=True)
@@ -96,7 +111,7 @@ class GopCutter:
 
         Raises:
             av.FFmpegError: If the file cannot be read.
-            ValueError: If a needed frame's packet is not found where the index says it is
+            GopCutError: If a needed frame's packet is not found where the index says it is
                 (the file changed, or the index is of another file).
         """
         if not len(needed):
@@ -138,8 +153,9 @@ class GopCutter:
         missing = needed_pts[~found]
         if missing.size:
             raise GopCutError(
-                f"frames with pts {missing[:5].tolist()} of {path} are not where the index puts "
-                "them (the file changed since it was indexed?)"
+                path,
+                f"frames with pts {missing[:5].tolist()} are not where the index puts them (the "
+                "file changed since it was indexed?)",
             )
         packets = sorted(chosen.values(), key=_decode_order)
         base = min(_decode_order(p) for p in packets)

@@ -11,9 +11,10 @@ could not be lowered run on each sample and the per-batch transform run on the b
 Bad input never hangs or kills the loader: files that cannot be probed are left out when the
 index is built; a clip that fails to decode is dropped from its batch and recorded in
 :attr:`ClipLoader.skipped` (``on_error="skip"``, the default) or raises
-:class:`VideoDecodeError` naming the file (``on_error="raise"``). A worker process that dies
-raises :class:`WorkerDiedError` at once; a task that hangs past ``task_timeout`` fails its clips
-and its worker is replaced.
+:class:`VideoDecodeError` naming the file (``on_error="raise"``), each with its ``kind``
+(:data:`fastvid.errors.VideoErrorKind`). A worker process that dies raises
+:class:`WorkerDiedError` at once; a task that hangs past ``task_timeout`` fails its clips and its
+worker is replaced.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import torch
 from torch.utils.data import Sampler
 
 from fastvid.data.samplers import as_clip_sampler
+from fastvid.errors import VideoErrorKind
 from fastvid.reader._epochs import EpochRuns
 from fastvid.reader._graphs import build_pipeline, kinds_needed, leading_scale
 from fastvid.reader._inputs import (
@@ -41,6 +43,7 @@ from fastvid.reader._inputs import (
 )
 from fastvid.reader._resume import StreamPosition, fingerprint, seeded_rngs
 from fastvid.reader._setup import build_index, planned_videos, route, video_sources
+from fastvid.reader._skips import SkipLog
 from fastvid.reader.batch import make_batch
 from fastvid.reader.budget import Budget, choose_budget
 from fastvid.reader.device import resolve_device
@@ -100,6 +103,9 @@ class ClipLoader:
         scale_in_decoder: PyAV route: do a leading short-side resize in FFmpeg's scaler.
             Default: ``True``.
         cache_dir: Metadata index cache folder. Default: fastvid's user cache.
+        index_fingerprint: Also key the index cache on a hash of each file's first and last
+            64 KiB, so a file rewritten with the same size and mtime is probed again (costs
+            ~0.2 ms per file per build; see ``VideoIndex.build``). Default: ``False``.
         index: A prebuilt :class:`~fastvid.data.index.VideoIndex`. Default: built here.
         rank: Process rank for sharding. Default: from ``torch.distributed`` or ``RANK``.
         world_size: Number of ranks. Default: from ``torch.distributed`` or ``WORLD_SIZE``.
@@ -133,6 +139,7 @@ class ClipLoader:
         cpu_decoder: CpuDecoder = "auto",
         scale_in_decoder: bool = True,
         cache_dir: str | os.PathLike[str] | None = None,
+        index_fingerprint: bool = False,
         index: Any = None,
         rank: int | None = None,
         world_size: int | None = None,
@@ -161,7 +168,7 @@ class ClipLoader:
         self.seed = seed
         self.drop_last = drop_last
         self.on_error: OnError = on_error
-        self.skipped: list[SkippedClip] = []
+        self._skips = SkipLog()
         default_rank, default_world = distributed_rank_world()
         self.rank = default_rank if rank is None else rank
         self.world_size = default_world if world_size is None else world_size
@@ -172,6 +179,7 @@ class ClipLoader:
         self._task_timeout = task_timeout
         self._index = index
         self._cache_dir = cache_dir
+        self._index_fingerprint = index_fingerprint
         self._progress = progress
         self._skip_report_path = skip_report_path
         self._epoch = 0
@@ -210,6 +218,7 @@ class ClipLoader:
             cache_dir=self._cache_dir,
             progress=self._progress,
             skip=self._skip_unindexed,
+            fingerprint=self._index_fingerprint,
         )
         planned, metas = planned_videos(self._pairs, self._annotations, index)
         self._routing = route(
@@ -239,11 +248,11 @@ class ClipLoader:
             world_size=self.world_size,
         )
 
-    def _skip_unindexed(self, path: str, reason: str) -> None:
+    def _skip_unindexed(self, path: str, reason: str, kind: VideoErrorKind) -> None:
         """A video that could not be indexed: recorded, or raised with ``on_error="raise"``."""
-        self._record(SkippedClip(path, reason))
+        self._record(SkippedClip(path, reason, kind=kind))
         if self.on_error == "raise":
-            raise VideoDecodeError(path, reason)
+            raise VideoDecodeError(path, reason, kind)
 
     @property
     def routing(self) -> Routing:
@@ -313,6 +322,7 @@ class ClipLoader:
         if first:  # resumed mid-epoch: plan (and decode) only the batches not handed out
             self._runs.drop_next()
             plan = plan[first * self.batch_size :]
+        self._skips.begin(epoch)
         if not plan:
             return
         run = self._runs.begin(plan, epoch)
@@ -343,7 +353,7 @@ class ClipLoader:
             videos=self._source,
             pool=self._worker_pool(),
             pipeline=self._pipeline,
-            fail=lambda request, reason: self._fail(request, reason, epoch),
+            fail=lambda request, reason, kind: self._fail(request, reason, kind, epoch),
             next_task_id=self._runs.next_task_id,
             warm=lambda: self._warm_pipelines(plan),
             router=self._runs.router,
@@ -424,29 +434,42 @@ class ClipLoader:
                 requests, clips, self._planner.videos, self.lowered, self.batch_transform
             )
 
+    @property
+    def skipped(self) -> list[SkippedClip]:
+        """The videos left out when indexing (``epoch=None``), then the clips skipped in the
+        epoch being iterated (or the last one), each once: it does not grow from epoch to
+        epoch. All epochs: :meth:`skip_report`; every file ever skipped: :attr:`skipped_files`.
+        """
+        return self._skips.current()
+
+    @property
+    def skipped_files(self) -> dict[str, SkippedClip]:
+        """Every file skipped so far (when indexing or in any epoch), once:
+        ``{path: its latest SkippedClip}``, in the order first skipped."""
+        return self._skips.files()
+
     def skip_report(self, epoch: int | None = None) -> SkipReport:
-        """A summary of :attr:`skipped`: counts, each file's reasons, counts per kind.
+        """A summary of what was skipped: counts, each file's reasons, counts per kind.
 
         Args:
             epoch: Only this epoch's clips, plus the videos left out when indexing.
-                Default: ``None``, every epoch so far.
+                Default: ``None``, every epoch so far (each clip once per epoch).
 
         Returns:
             A :class:`~fastvid.reader.report.SkipReport` (``.write(path)`` saves it as JSON).
         """
         from fastvid.reader.report import SkipReport
 
-        entries = [s for s in self.skipped if epoch is None or s.epoch in (None, epoch)]
-        return SkipReport.from_skipped(entries, epoch=epoch)
+        return SkipReport.from_skipped(self._skips.entries(epoch), epoch=epoch)
 
-    def _fail(self, request: ClipRequest, reason: str, epoch: int) -> None:
+    def _fail(self, request: ClipRequest, reason: str, kind: VideoErrorKind, epoch: int) -> None:
         if self.on_error == "raise":
-            raise VideoDecodeError(request.path, reason)
-        self._record(SkippedClip(request.path, reason, epoch, request.clip_index))
+            raise VideoDecodeError(request.path, reason, kind)
+        self._record(SkippedClip(request.path, reason, epoch, request.clip_index, kind))
 
     def _record(self, skipped: SkippedClip) -> None:
-        self.skipped.append(skipped)
-        logger.warning("fastvid: skipped %s: %s", skipped.path, skipped.reason)
+        if self._skips.add(skipped):
+            logger.warning("fastvid: skipped %s: %s", skipped.path, skipped.reason)
 
     # -- release ----------------------------------------------------------------------------
     def _close_pool(self) -> None:

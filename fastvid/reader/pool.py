@@ -184,7 +184,9 @@ class WorkerPool:
                 "the worker was restarted. The file may send FFmpeg into a loop: re-encode it"
             )
             for task in stuck:
-                clips = tuple(ClipOutput(job.slot, error=reason) for job in task.clips)
+                clips = tuple(
+                    ClipOutput(job.slot, error=reason, kind="timeout") for job in task.clips
+                )
                 self._timed_out.append(TaskResult(task.task_id, None, clips))
 
     def close(self) -> None:

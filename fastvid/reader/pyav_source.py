@@ -36,6 +36,7 @@ import av
 import numpy as np
 
 from fastvid._validate import check_choice, check_int, check_int_pair
+from fastvid.errors import exception_kind
 from fastvid.reader._pyav_convert import ClipsConverter, Converter
 from fastvid.reader._pyav_stream import FrameDecodeError, OpenVideo, stat_key
 
@@ -203,9 +204,9 @@ class PyAVFrameReader:
             return convert.out
 
         missing = self._decode(video, needed, keyframes, convert, threads)
-        reason = convert.error(missing, video, len(pts))
-        if reason is not None:
-            raise FrameDecodeError(path, reason)
+        error = convert.error(missing, video, len(pts))
+        if error is not None:
+            raise error
         return convert.out
 
     def decode_clips(
@@ -218,7 +219,7 @@ class PyAVFrameReader:
         threads: int = 0,
         interpolation: Interpolation = "bilinear",
         on_done: Callable[[int], None] | None = None,
-    ) -> list[str | None]:
+    ) -> list[FrameDecodeError | None]:
         """Decode several clips of one video in one forward pass, into caller-owned arrays.
 
         Each frame any clip needs is decoded once; each clip gets it converted to RGB at its
@@ -238,8 +239,9 @@ class PyAVFrameReader:
                 Default: ``None``.
 
         Returns:
-            Per clip, ``None`` if every frame was written, else why not (missing or damaged
-            frames; the other clips are still good).
+            Per clip, ``None`` if every frame was written, else a :class:`FrameDecodeError`
+            saying why not (missing or damaged frames, with its ``kind``); the other clips are
+            still good.
 
         Raises:
             FileNotFoundError: If ``path`` does not exist.
@@ -311,7 +313,9 @@ class PyAVFrameReader:
                 missing = video.decode(np.asarray(missing), keyframes, deliver, safe=True)
         except av.FFmpegError as error:
             self._discard(video.path, threads)
-            raise FrameDecodeError(video.path, f"FFmpeg failed while decoding ({error})") from error
+            raise FrameDecodeError(
+                video.path, f"FFmpeg failed while decoding ({error})", exception_kind(error)
+            ) from error
         except BaseException:
             self._discard(video.path, threads)
             raise

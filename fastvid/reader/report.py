@@ -1,9 +1,10 @@
 """What the loader left out, and why: the skipped-file report.
 
 :class:`~fastvid.reader.loader.ClipLoader` records every video it could not index and every
-clip it could not decode in ``loader.skipped`` (a list of ``SkippedClip``). A
-:class:`SkipReport` summarises that list for people: how many clips were skipped, which files,
-each file's reasons, and a count per kind of problem (empty file, not a video, truncated, ...).
+clip it could not decode (``SkippedClip`` s, each with the ``kind`` of problem set where it was
+found: :data:`fastvid.errors.VideoErrorKind`). A :class:`SkipReport` summarises them for
+people: how many clips were skipped, which files, each file's reasons and kinds, and a count
+per kind of problem (empty file, not a video, truncated, ...).
 ``ClipLoader.skip_report()`` builds one; ``ClipLoader(skip_report_path=...)`` writes one as JSON
 at the end of every epoch. :class:`fastvid.integrations.callbacks.SkippedVideosLogger` logs the
 counts to Lightning's loggers.
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["SkipReport", "reason_kind"]
+__all__ = ["FileSkips", "SkipReport"]
 
 PathLike = str | os.PathLike[str]
 
@@ -48,41 +48,8 @@ class _Skipped(Protocol):
     @property
     def clip_index(self) -> int | None: ...
 
-
-# Reason text -> kind of problem. The first pattern that matches wins, so the specific ones
-# (a file that changed, a still image) come before the generic ones (cannot decode).
-_REASON_KINDS: dict[str, re.Pattern[str]] = {
-    kind: re.compile(pattern, re.IGNORECASE)
-    for kind, pattern in {
-        "empty": r"file is empty|0 bytes",
-        "missing": r"does not exist|no such file|was deleted|deleted or moved",
-        "changed": r"changed since it was indexed",
-        "permission": r"permission denied",
-        "not_a_file": r"not a regular file|is a directory",
-        "still_image": r"still image",
-        "no_video_stream": r"no video stream|video stream has no frames",
-        "not_a_video": r"cannot open it as a video container|invalid data found",
-        "truncated": r"truncated|ended before|never decoded|demuxing failed",
-        "decode_error": r"decod|frames_decoder|memory file",
-    }.items()
-}
-
-
-def reason_kind(reason: str) -> str:
-    """The kind of problem a skip reason describes.
-
-    Args:
-        reason: A ``SkippedClip.reason``.
-
-    Returns:
-        One of ``"empty"``, ``"missing"``, ``"changed"``, ``"permission"``, ``"not_a_file"``,
-        ``"still_image"``, ``"no_video_stream"``, ``"not_a_video"``, ``"truncated"``,
-        ``"decode_error"`` or ``"other"``.
-    """
-    for kind, pattern in _REASON_KINDS.items():
-        if pattern.search(reason):
-            return kind
-    return "other"
+    @property
+    def kind(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -94,11 +61,13 @@ class FileSkips:
             of the index counts once).
         reasons: Its distinct reasons, in the order first seen.
         epochs: The epochs it was skipped in (``None``: left out when indexing).
+        kinds: Its distinct kinds of problem, in the order first seen.
     """
 
     clips: int
     reasons: tuple[str, ...]
     epochs: tuple[int | None, ...]
+    kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,7 +79,8 @@ class SkipReport:
     Attributes:
         count: Number of entries: skipped clips, plus one per file that could not be indexed.
         files: Per file (in the order first skipped): its :class:`FileSkips`.
-        by_kind: Entries per kind of problem (see :func:`reason_kind`).
+        by_kind: Entries per kind of problem (:data:`fastvid.errors.VideoErrorKind`), most
+            frequent first.
         by_epoch: Skipped clips per epoch (entries recorded while indexing have no epoch and
             are not counted here).
         epoch: The epoch the report was written after, if any.
@@ -127,7 +97,7 @@ class SkipReport:
         """Summarise ``SkippedClip`` entries.
 
         Args:
-            skipped: The entries (``ClipLoader.skipped``).
+            skipped: The entries (``ClipLoader.skipped``, or every epoch's).
             epoch: The epoch this report is written after. Default: ``None``.
 
         Returns:
@@ -137,15 +107,19 @@ class SkipReport:
         clips: Counter[str] = Counter()
         reasons: dict[str, dict[str, None]] = {}
         epochs: dict[str, dict[int | None, None]] = {}
+        kinds: dict[str, dict[str, None]] = {}
         for entry in entries:
             clips[entry.path] += 1
             reasons.setdefault(entry.path, {})[entry.reason] = None
             epochs.setdefault(entry.path, {})[entry.epoch] = None
+            kinds.setdefault(entry.path, {})[entry.kind] = None
         files = {
-            path: FileSkips(clips[path], tuple(reasons[path]), tuple(epochs[path]))
+            path: FileSkips(
+                clips[path], tuple(reasons[path]), tuple(epochs[path]), tuple(kinds[path])
+            )
             for path in reasons
         }
-        by_kind = Counter(reason_kind(entry.reason) for entry in entries)
+        by_kind = Counter(entry.kind for entry in entries)
         by_epoch = Counter(entry.epoch for entry in entries if entry.epoch is not None)
         return cls(
             count=len(entries),
@@ -173,6 +147,7 @@ class SkipReport:
                     "clips": skips.clips,
                     "reasons": list(skips.reasons),
                     "epochs": list(skips.epochs),
+                    "kinds": list(skips.kinds),
                 }
                 for path, skips in self.files.items()
             },

@@ -13,6 +13,8 @@ from typing import Literal
 
 import numpy as np
 
+from fastvid.errors import VideoErrorKind
+
 __all__ = ["ClipJob", "ClipOutput", "Route", "Task", "TaskResult", "VideoWindow"]
 
 Route = Literal["pyav", "cut"]
@@ -78,6 +80,8 @@ class ClipOutput:
         shape: ``(F, H, W, 3)`` frames (PyAV route) or ``(nbytes,)`` (a cut).
         frames: Cut route: each needed frame's position in the cut (int32).
         error: Why the clip could not be prepared (``""``: it is good).
+        kind: The kind of problem when there is an ``error``
+            (:data:`fastvid.errors.VideoErrorKind`), set where it was found.
     """
 
     slot: int
@@ -85,6 +89,7 @@ class ClipOutput:
     shape: tuple[int, ...] = ()
     frames: np.ndarray | None = None
     error: str = ""
+    kind: VideoErrorKind = "other"
 
 
 @dataclass(frozen=True)

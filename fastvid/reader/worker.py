@@ -20,6 +20,7 @@ from typing import Any
 import av
 import numpy as np
 
+from fastvid.errors import VideoError, exception_kind
 from fastvid.reader._pyav_stream import FrameDecodeError
 from fastvid.reader.gop import GopCutError, GopCutter
 from fastvid.reader.pyav_source import PyAVFrameReader
@@ -95,15 +96,16 @@ class TaskRunner:
             The final answer: the clips not already handed to ``partial``.
         """
         started = time.perf_counter()
-        reason = changed_since_indexed(task.video)
-        if reason:
-            return _failed(task, reason, started)
+        changed = changed_since_indexed(task.video)
+        if changed is not None:
+            return _failed(task, changed, started)
         try:
             if task.route == "pyav":
                 return self._decode(task, started, partial)
             return self._cut(task, started)
         except DECODE_ERRORS as exc:  # a bad file must not end the worker: report it
-            return _failed(task, f"{type(exc).__name__}: {exc}", started)
+            error = VideoError(task.video.path, f"{type(exc).__name__}: {exc}", exception_kind(exc))
+            return _failed(task, error, started)
 
     def _decode(
         self, task: Task, started: float, partial: Callable[[TaskResult], None] | None
@@ -138,7 +140,9 @@ class TaskRunner:
         decode_seconds = time.perf_counter() - decoding
         decoded = max(0, self._reader.decoded_frames(video.path, self.threads) - before)
         clips = tuple(
-            ClipOutput(job.slot, offset, shape, None, error or "")
+            ClipOutput(job.slot, offset, shape)
+            if error is None
+            else ClipOutput(job.slot, offset, shape, None, error.reason, error.kind)
             for c, (job, offset, shape, error) in enumerate(
                 zip(task.clips, offsets, shapes, errors, strict=True)
             )
@@ -160,16 +164,17 @@ class TaskRunner:
                 )
             except DECODE_ERRORS as exc:
                 self._cutter.forget(video.path)
-                cuts.append(f"cannot cut its GOP range ({type(exc).__name__}: {exc})")
+                reason = f"cannot cut its GOP range ({type(exc).__name__}: {exc})"
+                cuts.append(VideoError(video.path, reason, exception_kind(exc)))
         decode_seconds = time.perf_counter() - cutting
-        sizes = [0 if isinstance(cut, str) else len(cut.data) for cut in cuts]
+        sizes = [0 if isinstance(cut, VideoError) else len(cut.data) for cut in cuts]
         offsets, total = _layout(sizes)
         name, buffer = self.segments.acquire(max(total, 1))
         clips = []
         decoded = 0
         for job, cut, offset in zip(task.clips, cuts, offsets, strict=True):
-            if isinstance(cut, str):
-                clips.append(ClipOutput(job.slot, error=cut))
+            if isinstance(cut, VideoError):
+                clips.append(ClipOutput(job.slot, error=cut.reason, kind=cut.kind))
                 continue
             buffer[offset : offset + len(cut.data)] = np.frombuffer(cut.data, dtype=np.uint8)
             decoded += int(cut.frames.max()) + 1 if cut.frames.size else 0
@@ -193,33 +198,38 @@ def _layout(sizes: Any) -> tuple[list[int], int]:
     return offsets, total
 
 
-def _failed(task: Task, reason: str, started: float) -> TaskResult:
-    clips = tuple(ClipOutput(job.slot, error=reason) for job in task.clips)
+def _failed(task: Task, error: VideoError, started: float) -> TaskResult:
+    clips = tuple(ClipOutput(job.slot, error=error.reason, kind=error.kind) for job in task.clips)
     return TaskResult(task.task_id, None, clips, 0, time.perf_counter() - started)
 
 
-def changed_since_indexed(video: VideoWindow) -> str:
-    """Why ``video.path`` no longer matches its index entry (size, mtime), or ``""``.
+def changed_since_indexed(video: VideoWindow) -> VideoError | None:
+    """Why ``video.path`` no longer matches its index entry (size, mtime), or ``None``.
 
     The plan's frame positions come from the index; decoding a file that was replaced since
-    would return other frames.
+    would return other frames. The error's kind is ``"missing"``, ``"changed"`` or that of
+    the operating system's error.
     """
     if video.size is None or video.mtime_ns is None:
-        return ""
+        return None
+    path = video.path
     try:
-        stat = os.stat(video.path)
+        stat = os.stat(path)
     except FileNotFoundError:
-        return f"the file was deleted or moved after it was indexed: {video.path}"
+        return VideoError(
+            path, f"the file was deleted or moved after it was indexed: {path}", "missing"
+        )
     except OSError as exc:
-        return f"cannot read video {video.path}: {exc}"
+        return VideoError(path, f"cannot read video {path}: {exc}", exception_kind(exc))
     if (stat.st_size, stat.st_mtime_ns) != (video.size, video.mtime_ns):
         how = (
             f"size {video.size} -> {stat.st_size} bytes"
             if stat.st_size != video.size
             else "rewritten"
         )
-        return (
+        reason = (
             f"the file changed since it was indexed ({how}); build the index again "
             f"(a new ClipLoader re-probes changed files)"
         )
-    return ""
+        return VideoError(path, reason, "changed")
+    return None

@@ -97,7 +97,9 @@ def test_a_bad_file_fails_its_clips_not_the_worker(videos: Any, tmp_path: Path) 
         )
         answers = {r.task_id: r for _, r in collect(pool, 3)}
         assert "FFmpeg cannot open it" in answers[1].clips[0].error
+        assert answers[1].clips[0].kind == "not_a_video"  # as the probe would say
         assert "deleted or moved after it was indexed" in answers[2].clips[0].error
+        assert answers[2].clips[0].kind == "missing"
         assert answers[3].clips == () or answers[3].clips[0].error == ""  # the worker lives on
     finally:
         pool.close()
@@ -135,6 +137,7 @@ def test_a_task_that_hangs_fails_after_the_timeout_and_the_worker_is_replaced(
         pool.submit(0, Task(1, "pyav", stuck, (ClipJob(0, np.array([0])),)))
         (answer,) = [r for _, r in collect(pool, 1, timeout=30)]
         assert "took more than 2 s (task_timeout)" in answer.clips[0].error
+        assert answer.clips[0].kind == "timeout"
         assert pool.pids() != first
         good = window(meta, str(videos.path("h264")))
         pool.submit(0, Task(2, "pyav", good, (ClipJob(1, np.array([3])),)))

@@ -391,22 +391,29 @@ def test_truncated_file_names_the_file_and_frames(tmp_path: Path) -> None:
         _decode(video, [59])
     except FrameDecodeError as error:
         assert error.path == str(path)
-        assert "truncated" in error.reason
+        assert "truncated" in error.reason and error.kind == "truncated"
         again = pickle.loads(pickle.dumps(error))
-        assert (again.path, again.reason, str(again)) == (error.path, error.reason, str(error))
+        assert (again.path, again.reason, again.kind, str(again)) == (
+            error.path,
+            error.reason,
+            error.kind,
+            str(error),
+        )
 
 
 def test_unreadable_file(tmp_path: Path, h264: Video) -> None:
     path = tmp_path / "junk.mp4"
     path.write_bytes(b"not a video" * 100)
-    with pytest.raises(FrameDecodeError, match=r"junk\.mp4.*FFmpeg cannot open it"):
+    with pytest.raises(FrameDecodeError, match=r"junk\.mp4.*FFmpeg cannot open it") as caught:
         decode_frames(path, [0], pts=h264.pts, keyframes=h264.keyframes)
+    assert caught.value.kind == "not_a_video"
 
 
 def test_index_of_another_file(h264: Video, video_dir: Path) -> None:
     other = _get_video("vp9_gop10", video_dir)
-    with pytest.raises(FrameDecodeError, match="were never decoded"):
+    with pytest.raises(FrameDecodeError, match="were never decoded") as caught:
         decode_frames(h264.path, [0, 5], pts=other.pts * 1000 + 7, keyframes=other.keyframes)
+    assert caught.value.kind == "truncated"  # decoded to the end: none of those pts are there
 
 
 # --------------------------------------------------------------------------- the reader

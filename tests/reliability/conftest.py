@@ -56,6 +56,8 @@ class Case:
         path: The file (may be a folder, a dangling link or a deleted file: that is the case).
         outcome: See the module docstring.
         reason: Regular expression the skip reason must match (``"index"``/``"decode"``).
+        kind: The :data:`fastvid.errors.VideoErrorKind` the skip must record
+            (``"index"``/``"decode"``).
         check: How ``"clips"`` are checked: ``"stamps"`` (frame index stamps) or ``"oracle"``
             (PyTorchVideo's clip for the same file and transform; for sizes the crop changes).
         what: The input in words, for the docs table.
@@ -67,6 +69,7 @@ class Case:
     reason: str = ""
     check: Check = "stamps"
     what: str = ""
+    kind: str = ""
 
 
 # -------------------------------------------------------------------------------------------
@@ -162,23 +165,27 @@ def _common_cases(root: Path, scratch: Path) -> list[Case]:
     (root / "text.mp4").write_text("this is not a video\n" * 50)
     not_video = "cannot open it as a video container"
     return [
-        Case("zero", root / "zero.mp4", "index", "file is empty", what="zero-byte file"),
+        Case("zero", root / "zero.mp4", "index", "file is empty", what="zero-byte file",
+             kind="empty"),
         Case("random", root / "random.webm", "index", not_video,
-             what="20 KB of random bytes named .webm"),
-        Case("text", root / "text.mp4", "index", not_video, what="a text file named .mp4"),
+             what="20 KB of random bytes named .webm", kind="not_a_video"),
+        Case("text", root / "text.mp4", "index", not_video, what="a text file named .mp4",
+             kind="not_a_video"),
         Case("png", image_file(root / "png.mp4", "PNG"), "index", r"still image \(png\)",
-             what="a PNG image named .mp4"),
+             what="a PNG image named .mp4", kind="still_image"),
         Case("jpeg", image_file(root / "jpeg.mp4", "JPEG"), "index", r"still image \(jpeg\)",
-             what="a JPEG image named .mp4"),
+             what="a JPEG image named .mp4", kind="still_image"),
         Case("audio_only", audio_only(root / "audio_only.webm", scratch), "index",
-             r"no video stream \(streams: \['audio'\]\)", what="audio-only file (Opus in WebM)"),
+             r"no video stream \(streams: \['audio'\]\)", what="audio-only file (Opus in WebM)",
+             kind="no_video_stream"),
         Case("folder", root / "folder.mp4", "index", "not a regular file",
-             what="a folder named x.mp4"),
+             what="a folder named x.mp4", kind="not_a_file"),
         Case("dangling", root / "dangling.mp4", "index", "does not exist",
-             what="a dangling symlink"),
+             what="a dangling symlink", kind="missing"),
         Case("denied", make_video(root / "denied.webm", codec="vp9", size=SIZE, duration=1.0),
              "index", "permission denied",
-             what="a file that cannot be opened (EACCES, simulated: tests run as root)"),
+             what="a file that cannot be opened (EACCES, simulated: tests run as root)",
+             kind="permission"),
     ]  # fmt: skip
 
 
@@ -215,9 +222,9 @@ def _dali_cases(root: Path, scratch: Path) -> list[Case]:
         Case("corrupt", damaged_packet(long, root / "corrupt.webm", 45), "concealed",
              what="200 bytes flipped inside frame 45 of 90"),
         Case("deleted", video("deleted", seed=10), "decode", "deleted or moved after",
-             what="deleted after indexing"),
+             what="deleted after indexing", kind="missing"),
         Case("replaced", video("replaced", seed=11), "decode", "changed since it was indexed",
-             what="replaced by a shorter video after indexing"),
+             what="replaced by a shorter video after indexing", kind="changed"),
         Case("wrong_codec", video("wrong_codec", "h264", ".mp4", seed=13), "clips",
              what="H.264, which DALI's CPU decoder cannot read: routed to PyAV"),
     ]  # fmt: skip
@@ -247,10 +254,13 @@ def _pyav_cases(root: Path, scratch: Path) -> list[Case]:
         Case("tiny", encode_stamped(root / "tiny.mp4", codec="libx264", size=(16, 16)),
              "clips", check="oracle", what="16x16 frames (the crop pads them)"),
         Case("trunc10", truncated(full, root / "trunc10.mp4", 0.1), "index", no_moov,
+             kind="not_a_video",
              what="MP4 cut at 10% (index `moov` at the end: lost)"),
         Case("trunc50", truncated(full, root / "trunc50.mp4", 0.5), "index", no_moov,
+             kind="not_a_video",
              what="MP4 cut at 50%"),
         Case("trunc90", truncated(full, root / "trunc90.mp4", 0.9), "index", no_moov,
+             kind="not_a_video",
              what="MP4 cut at 90%"),
         Case("trunc50_webm", truncated(vp9, root / "trunc50_webm.webm", 0.5), "clips",
              what="WebM cut at 50%"),
@@ -259,9 +269,9 @@ def _pyav_cases(root: Path, scratch: Path) -> list[Case]:
         Case("corrupt", damaged_packet(long, root / "corrupt.mp4", 45), "concealed",
              what="200 bytes flipped inside frame 45 of 90"),
         Case("deleted", video("deleted", seed=10), "decode", "deleted or moved after",
-             what="deleted after indexing"),
+             what="deleted after indexing", kind="missing"),
         Case("replaced", video("replaced", seed=11), "decode", "changed since it was indexed",
-             what="replaced by a shorter video after indexing"),
+             what="replaced by a shorter video after indexing", kind="changed"),
     ]  # fmt: skip
     return cases + _common_cases(root, scratch)
 

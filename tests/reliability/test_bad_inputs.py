@@ -134,11 +134,13 @@ def check_case(run: Run, name: str) -> None:
         assert len(skipped) == 1, skipped
         assert skipped[0].epoch is None and skipped[0].clip_index is None
         assert re.search(case.reason, skipped[0].reason), skipped[0].reason
+        assert skipped[0].kind == case.kind, skipped[0]
     elif case.outcome == "decode":
         assert planned, "a file that was fine when indexed is planned"
         assert not delivered
         assert sorted(s.clip_index for s in skipped) == [c.clip_index for c in planned]
         assert all(s.epoch == 0 and re.search(case.reason, s.reason) for s in skipped), skipped
+        assert {s.kind for s in skipped} == {case.kind}, skipped
     elif case.outcome == "concealed":
         assert not skipped, "decoders conceal damaged packets: nothing to record"
         assert sorted(delivered) == [c.clip_index for c in planned]
@@ -428,5 +430,6 @@ def test_pyav_path_refuses_frames_ffmpeg_flags_corrupt(pyav_battery: Battery) ->
     assert [read_frame_index(f) for f in clean] == [0, 5, 10]
     # one decoder thread, as the loader's workers use: with FFmpeg's frame threads the corrupt
     # flag of a concealed frame was seen missing now and then on a loaded machine
-    with pytest.raises(FrameDecodeError, match=rf"{path.name}.*damaged"):
+    with pytest.raises(FrameDecodeError, match=rf"{path.name}.*damaged") as caught:
         decode_frames(path, [damaged[0]], pts=meta.pts, keyframes=meta.keyframes, threads=1)
+    assert caught.value.kind == "corrupt"

@@ -8,15 +8,16 @@ run is near-instant, and stores timestamps compactly (about 0.1-1 KB per 300-fra
 
 One job per module:
 
-=============  ==============================================================================
-``_meta``      :class:`VideoMeta`, :class:`VideoProbeError`
-``_probe``     one file → :class:`VideoMeta` (PyAV demux only)
-``_mp4``       MP4/MOV display rotation from the ISO-BMFF ``tkhd`` box
-``_table``     compact columnar storage of many metas
-``_cache``     the on-disk cache format and its update rules
-``_pool``      probing many files, in a process pool when it pays off
-``_index``     :class:`VideoIndex`, the public API
-=============  ==============================================================================
+================  ===========================================================================
+``_meta``         :class:`VideoMeta`, :class:`VideoProbeError`
+``_probe``        one file → :class:`VideoMeta` (PyAV demux only)
+``_mp4``          MP4/MOV display rotation from the ISO-BMFF ``tkhd`` box
+``_table``        compact columnar storage of many metas
+``_cache``        the on-disk cache format and its update rules
+``_fingerprint``  the optional head-and-tail content hash (``fingerprint=True``)
+``_pool``         probing many files, in a process pool when it pays off
+``_index``        :class:`VideoIndex`, the public API
+================  ===========================================================================
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The on-disk probe cache: one ``.npz`` per dataset folder, keyed by (path, size, mtime).
+"""The on-disk probe cache: one ``.npz`` per dataset folder, keyed by (path, size, mtime), plus
+a head-and-tail content hash when the index is built with ``fingerprint=True``.
 
 A cache file is a :class:`~fastvid.data.index._table.Table` saved with ``np.savez`` (no
 pickles), a format version and the column names. A file in another version of the format, or
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from fastvid.data.index._fingerprint import head_tail_fingerprint
 from fastvid.data.index._meta import VideoMeta
 from fastvid.data.index._table import COLUMN, COLUMNS, DELTA_DTYPES, Table
 
@@ -34,7 +36,8 @@ __all__ = [
 
 # 2: VideoMeta.pix_fmt (a "pix_fmt" column and a "pix_fmts" name list).
 # 3: Matroska/WebM rotation read from the first frame (format 2 stored 0 for them).
-CACHE_VERSION = 3
+# 4: a "fingerprint" column (VideoMeta.fingerprint; 0 when built without fingerprint=True).
+CACHE_VERSION = 4
 
 
 def default_cache_dir() -> Path:
@@ -60,13 +63,22 @@ def dataset_key(paths: list[str]) -> str:
     return hashlib.sha1(root.encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
-def unchanged(path: str, row: np.ndarray) -> bool:
-    """Whether the file still has the size and modification time of its table row."""
+def unchanged(path: str, row: np.ndarray, *, fingerprint: bool = False) -> bool:
+    """Whether the file still has the size and modification time of its table row and, with
+    ``fingerprint``, the same head-and-tail hash (a row stored without one does not match)."""
     try:
         stat = os.stat(path)
     except OSError:
         return False
-    return stat.st_size == row[COLUMN["size"]] and stat.st_mtime_ns == row[COLUMN["mtime_ns"]]
+    if stat.st_size != row[COLUMN["size"]] or stat.st_mtime_ns != row[COLUMN["mtime_ns"]]:
+        return False
+    if not fingerprint:
+        return True
+    stored = int(row[COLUMN["fingerprint"]])
+    try:
+        return stored != 0 and stored == head_tail_fingerprint(path)
+    except OSError:
+        return False
 
 
 def save_table(table: Table, file: Path) -> None:

@@ -5,30 +5,27 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
+
+from fastvid.errors import VideoError
 
 __all__ = ["PathLike", "VideoMeta", "VideoProbeError"]
 
 PathLike = str | os.PathLike[str]
 
 
-class VideoProbeError(RuntimeError):
-    """A video file could not be read.
+class VideoProbeError(VideoError):
+    """A video file could not be read when it was indexed.
 
     Attributes:
         path: The file.
         reason: Why it could not be read, in words.
+        kind: The kind of problem (:data:`fastvid.errors.VideoErrorKind`), e.g. ``"empty"``.
     """
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"cannot read video {path}: {reason}")
-        self.path = path
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.path, self.reason))
+    def message(self) -> str:
+        return f"cannot read video {self.path}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -61,6 +58,8 @@ class VideoMeta:
             ``"yuv420p10le"`` (10-bit), ``"yuvj420p"`` (full-range JPEG), ``"yuv444p"``
             (no chroma subsampling): what a hardware decoder must support to decode the file.
             ``""`` when the container does not say.
+        fingerprint: A hash of the file's size, first and last 64 KiB when it was probed with
+            ``fingerprint=True`` (part of the cache key then), else 0.
     """
 
     path: str
@@ -79,6 +78,7 @@ class VideoMeta:
     duration: Fraction | None
     has_audio: bool
     pix_fmt: str = ""
+    fingerprint: int = 0
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, VideoMeta):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from fastvid.data.index import _probe
-from fastvid.data.index._meta import VideoMeta
+from fastvid.data.index._meta import VideoMeta, VideoProbeError
 
 __all__ = ["INLINE_BELOW", "probe_all"]
 
@@ -23,27 +24,30 @@ INLINE_BELOW = 64
 
 
 def probe_all(
-    paths: list[str], *, workers: int, progress: bool
-) -> tuple[dict[str, VideoMeta], dict[str, str]]:
+    paths: list[str], *, workers: int, progress: bool, fingerprint: bool = False
+) -> tuple[dict[str, VideoMeta], dict[str, VideoProbeError]]:
     """Probe ``paths``; never raises for a bad file.
 
     Args:
         paths: Absolute paths, each once.
         workers: Pool processes; 0 probes in this process.
         progress: Show a progress bar (only on a terminal).
+        fingerprint: Hash each file's head and tail too (``VideoMeta.fingerprint``).
 
     Returns:
-        ``({path: meta}, {path: reason})``: every path is in exactly one of them.
+        ``({path: meta}, {path: error})``: every path is in exactly one of them; each error
+        has the reason and its kind.
     """
     probed: dict[str, VideoMeta] = {}
-    errors: dict[str, str] = {}
+    errors: dict[str, VideoProbeError] = {}
     if not paths:
         return probed, errors
+    probe = functools.partial(_probe.probe_or_error, fingerprint=fingerprint)
     show = progress and sys.stderr.isatty()
     with tqdm(total=len(paths), desc="probing videos", unit="video", disable=not show) as bar:
         if workers > 0 and len(paths) >= INLINE_BELOW:
             try:
-                _probe_in_pool(paths, workers, probed, errors, bar)
+                _probe_in_pool(paths, workers, probe, probed, errors, bar)
             except (BrokenProcessPool, OSError, RuntimeError) as err:
                 warnings.warn(
                     f"parallel probing failed ({type(err).__name__}: {err}); probing the "
@@ -52,15 +56,16 @@ def probe_all(
                     stacklevel=3,
                 )
         remaining = [path for path in paths if path not in probed and path not in errors]
-        _collect(remaining, map(_probe.probe_or_reason, remaining), probed, errors, bar)
+        _collect(remaining, map(probe, remaining), probed, errors, bar)
     return probed, errors
 
 
 def _probe_in_pool(
     paths: list[str],
     workers: int,
+    probe: Callable[[str], VideoMeta | VideoProbeError],
     probed: dict[str, VideoMeta],
-    errors: dict[str, str],
+    errors: dict[str, VideoProbeError],
     bar: Any,
 ) -> None:
     chunk = max(1, min(32, len(paths) // (workers * 8)))
@@ -69,19 +74,19 @@ def _probe_in_pool(
         # workers only demux with FFmpeg and never touch the parent's threads' state.
         warnings.filterwarnings("ignore", ".*fork.*", DeprecationWarning)
         with ProcessPoolExecutor(workers, mp_context=_pool_context()) as pool:
-            results = pool.map(_probe.probe_or_reason, paths, chunksize=chunk)
+            results = pool.map(probe, paths, chunksize=chunk)
             _collect(paths, results, probed, errors, bar)
 
 
 def _collect(
     paths: list[str],
-    results: Iterable[VideoMeta | str],
+    results: Iterable[VideoMeta | VideoProbeError],
     probed: dict[str, VideoMeta],
-    errors: dict[str, str],
+    errors: dict[str, VideoProbeError],
     bar: Any,
 ) -> None:
     for path, result in zip(paths, results, strict=True):
-        if isinstance(result, str):
+        if isinstance(result, VideoProbeError):
             errors[path] = result
         else:
             probed[path] = result

@@ -9,17 +9,21 @@ from typing import Any
 import av
 import numpy as np
 
+from fastvid.data.index._fingerprint import head_tail_fingerprint
 from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
 from fastvid.data.index._mp4 import mp4_rotation
+from fastvid.errors import exception_kind
 
-__all__ = ["probe_or_reason", "probe_video"]
+__all__ = ["probe_or_error", "probe_video"]
 
 
-def probe_video(path: PathLike) -> VideoMeta:
+def probe_video(path: PathLike, *, fingerprint: bool = False) -> VideoMeta:
     """Read a video's metadata and every frame timestamp by demuxing it (no decoding).
 
     Args:
         path: The video file.
+        fingerprint: Also hash the file's first and last 64 KiB into
+            :attr:`VideoMeta.fingerprint`. Default: ``False`` (0).
 
     Returns:
         The file's :class:`VideoMeta`.
@@ -32,36 +36,47 @@ def probe_video(path: PathLike) -> VideoMeta:
     try:
         stat = os.stat(path_str)
     except FileNotFoundError:
-        raise VideoProbeError(path_str, "the file does not exist") from None
+        raise VideoProbeError(path_str, "the file does not exist", "missing") from None
     except OSError as err:
-        raise VideoProbeError(path_str, f"cannot stat it ({err.strerror})") from None
+        raise VideoProbeError(
+            path_str, f"cannot stat it ({err.strerror})", exception_kind(err, "unreadable")
+        ) from None
     if not os.path.isfile(path_str):
-        raise VideoProbeError(path_str, "it is not a regular file")
+        raise VideoProbeError(path_str, "it is not a regular file", "not_a_file")
     if stat.st_size == 0:
-        raise VideoProbeError(path_str, "the file is empty (0 bytes); re-download or remove it")
+        raise VideoProbeError(
+            path_str, "the file is empty (0 bytes); re-download or remove it", "empty"
+        )
     try:
         container = av.open(path_str, metadata_errors="ignore")
     except PermissionError:
-        raise VideoProbeError(path_str, "permission denied; check the file's permissions") from None
+        raise VideoProbeError(
+            path_str, "permission denied; check the file's permissions", "permission"
+        ) from None
     except (av.FFmpegError, OSError, UnicodeDecodeError) as err:
         detail = getattr(err, "strerror", None) or str(err)
         raise VideoProbeError(
             path_str,
             f"FFmpeg cannot open it as a video container ({detail}); "
             f"is it truncated or not a video?",
+            "not_a_video",
         ) from None
     with container:
         if not container.streams.video:
             kinds = [stream.type for stream in container.streams]
-            raise VideoProbeError(path_str, f"it has no video stream (streams: {kinds or 'none'})")
+            raise VideoProbeError(
+                path_str, f"it has no video stream (streams: {kinds or 'none'})", "no_video_stream"
+            )
         image_format = _still_image_format(container.format.name)
         if image_format is not None:
-            raise VideoProbeError(path_str, f"it is a still image ({image_format}), not a video")
+            raise VideoProbeError(
+                path_str, f"it is a still image ({image_format}), not a video", "still_image"
+            )
         stream = container.streams.video[0]
         pts, keyframes = _demux_timestamps(container, stream, path_str)
         time_base = stream.time_base
         if time_base is None:
-            raise VideoProbeError(path_str, "its video stream has no time base")
+            raise VideoProbeError(path_str, "its video stream has no time base", "not_a_video")
         start_pts = int(stream.start_time) if stream.start_time is not None else 0
         return VideoMeta(
             path=path_str,
@@ -80,17 +95,28 @@ def probe_video(path: PathLike) -> VideoMeta:
             duration=_pytorchvideo_duration(stream.duration, pts, time_base, start_pts),
             has_audio=bool(container.streams.audio),
             pix_fmt=_pix_fmt(stream),
+            fingerprint=_fingerprint(path_str) if fingerprint else 0,
         )
 
 
-def probe_or_reason(path: str) -> VideoMeta | str:
-    """Worker entry point: the meta, or why the file cannot be read. Never raises."""
+def probe_or_error(path: str, fingerprint: bool = False) -> VideoMeta | VideoProbeError:
+    """Worker entry point: the meta, or the error saying why the file cannot be read (with its
+    kind; it pickles back to the parent). Never raises."""
     try:
-        return probe_video(path)
+        return probe_video(path, fingerprint=fingerprint)
     except VideoProbeError as err:
-        return err.reason
+        return err
     except Exception as err:  # a bug or an FFmpeg surprise must not stop a 100k-file build
-        return f"unexpected {type(err).__name__} while probing: {err}"
+        return VideoProbeError(path, f"unexpected {type(err).__name__} while probing: {err}")
+
+
+def _fingerprint(path: str) -> int:
+    try:
+        return head_tail_fingerprint(path)
+    except OSError as err:
+        raise VideoProbeError(
+            path, f"cannot read it to fingerprint it ({err})", exception_kind(err, "unreadable")
+        ) from None
 
 
 def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarray, np.ndarray]:
@@ -113,7 +139,9 @@ def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarra
     except av.FFmpegError as err:
         detail = getattr(err, "strerror", None) or str(err)
         raise VideoProbeError(
-            path, f"demuxing failed after {len(timestamps)} frames ({detail}); is it corrupt?"
+            path,
+            f"demuxing failed after {len(timestamps)} frames ({detail}); is it corrupt?",
+            "truncated",
         ) from None
     # A file cut mid-frame (a truncated AVI, say) ends in a short packet the demuxer flags as
     # corrupt: its frame cannot be decoded whole, so it is not counted. Earlier corrupt packets
@@ -123,7 +151,7 @@ def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarra
         timestamps.pop()
         is_key.pop()
     if not timestamps:
-        raise VideoProbeError(path, "its video stream has no frames")
+        raise VideoProbeError(path, "its video stream has no frames", "no_video_stream")
     raw = np.asarray(timestamps, dtype=np.int64)
     order = np.argsort(raw, kind="stable")
     pts = raw[order]

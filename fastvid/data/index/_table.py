@@ -42,6 +42,7 @@ COLUMNS = (
     "pts_offset",  # into the deltas buffer of pts_kind
     "kf_offset",  # into Table.keyframes
     "kf_count",
+    "fingerprint",  # VideoMeta.fingerprint (0: none)
 )
 COLUMN = {name: index for index, name in enumerate(COLUMNS)}
 DELTA_DTYPES: dict[int, type[np.unsignedinteger[Any]]] = {
@@ -126,6 +127,7 @@ class Table:
                     offset,
                     len(keyframes),
                     len(meta.keyframes),
+                    meta.fingerprint,
                 )
             )
             keyframes.frombytes(np.asarray(meta.keyframes, dtype=np.int32).tobytes())
@@ -162,6 +164,7 @@ class Table:
             pts_offset,
             kf_offset,
             kf_count,
+            fingerprint,
         ) = self.ints[row].tolist()
         if pts_kind == 0:
             pts = pts_first + pts_step * np.arange(num_frames, dtype=np.int64)
@@ -189,6 +192,7 @@ class Table:
             duration=None if dur_den == 0 else Fraction(dur_num, dur_den),
             has_audio=bool(has_audio),
             pix_fmt=self.pix_fmts[pix_fmt],
+            fingerprint=fingerprint,
         )
 
     def select(self, rows: Sequence[int] | np.ndarray) -> Table:

@@ -27,6 +27,7 @@ import torch
 from nvidia.dali import fn
 from nvidia.dali.pipeline import Pipeline
 
+from fastvid.errors import FastvidError
 from fastvid.reader.dali.graph import GraphSpec, build_graph, input_names
 
 __all__ = ["ClipPipeline", "DaliRunError", "decode_only", "live_pipelines"]
@@ -36,8 +37,12 @@ _live_lock = threading.Lock()
 _kept_in_child: list[Any] = []  # native pipelines a forked child must never destroy
 
 
-class DaliRunError(RuntimeError):
-    """DALI failed to run a batch (a decoder error, an unsupported stream, ...)."""
+class DaliRunError(FastvidError, RuntimeError):
+    """DALI failed to run a batch (a decoder error, an unsupported stream, ...).
+
+    It names no file (a batch holds many); the engine retries the clips one by one and
+    records the failing ones with kind ``"decode_error"``.
+    """
 
 
 class ClipPipeline:

@@ -43,8 +43,18 @@ def _audio_only(path: Path) -> str:
     return str(path)
 
 
+BAD_FILE_KINDS = {
+    "empty": "empty",
+    "random": "not_a_video",
+    "audio": "no_video_stream",
+    "missing": "missing",
+    "folder": "not_a_file",
+}
+"""bad_files' names -> the VideoErrorKind the probe gives them."""
+
+
 def bad_files(root: Path) -> dict[str, tuple[str, str]]:
-    """{kind: (path, expected reason regex)}."""
+    """{name: (path, expected reason regex)}."""
     (root / "empty.mp4").write_bytes(b"")
     (root / "random.mp4").write_bytes(np.random.default_rng(0).bytes(4096))
     (root / "folder.mp4").mkdir()

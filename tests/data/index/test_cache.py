@@ -12,22 +12,25 @@ import pytest
 
 from fastvid.data.index import VideoIndex, VideoMeta, _cache, _probe, default_cache_dir, probe_video
 from fastvid.data.index._table import COLUMN
+from fastvid.testing import make_video
 
 
 def _count_probes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real: Callable[..., VideoMeta] = _probe.probe_video
 
-    def counting(path: str) -> VideoMeta:
+    def counting(path: str, **options: bool) -> VideoMeta:
         calls.append(os.path.basename(path))
-        return real(path)
+        return real(path, **options)
 
     monkeypatch.setattr(_probe, "probe_video", counting)
     return calls
 
 
-def _build(paths: list[Path], cache_dir: Path) -> VideoIndex:
-    return VideoIndex.build(paths, cache_dir=cache_dir, num_workers=0, progress=False)
+def _build(paths: list[Path], cache_dir: Path, *, fingerprint: bool = False) -> VideoIndex:
+    return VideoIndex.build(
+        paths, cache_dir=cache_dir, num_workers=0, progress=False, fingerprint=fingerprint
+    )
 
 
 def test_second_build_is_served_from_the_cache(
@@ -37,7 +40,7 @@ def test_second_build_is_served_from_the_cache(
     first = _build(dataset, cache)
     assert [p.name for p in cache.iterdir()] == [f"{_cache.dataset_key(first.paths)}.npz"]
 
-    def broken(path: str) -> VideoMeta:
+    def broken(path: str, **options: bool) -> VideoMeta:
         raise AssertionError(f"probed {path} despite the cache")
 
     monkeypatch.setattr(_probe, "probe_video", broken)
@@ -178,9 +181,74 @@ def test_a_cache_of_the_previous_format_is_probed_again(
         np.savez(handle, **arrays)
     calls = _count_probes(monkeypatch)
 
-    with pytest.warns(RuntimeWarning, match="in cache format 1; this fastvid reads format 3"):
+    expected = f"in cache format 1; this fastvid reads format {_cache.CACHE_VERSION}"
+    with pytest.warns(RuntimeWarning, match=expected):
         index = _build(dataset, cache)
 
     assert sorted(calls) == sorted(p.name for p in dataset)
     assert [meta.pix_fmt for meta in index] == ["yuv420p"] * 3
     assert list(_cache.load_table(stored).metas()) == list(index)
+
+
+def test_a_cache_of_format_3_without_fingerprints_is_probed_again(
+    dataset: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    _build(dataset, cache)
+    (stored,) = cache.iterdir()
+    with np.load(stored) as data:  # format 3: no fingerprint column
+        arrays = {name: data[name] for name in data.files}
+    arrays["ints"] = np.ascontiguousarray(arrays["ints"][:, : COLUMN["fingerprint"]])
+    names = arrays["columns"].tobytes().decode().split("\0")[:-1]
+    arrays["columns"] = np.frombuffer(
+        "".join(f"{n}\0" for n in names if n != "fingerprint").encode(), np.uint8
+    )
+    arrays["version"] = np.array(3)
+    with open(stored, "wb") as handle:
+        np.savez(handle, **arrays)
+    calls = _count_probes(monkeypatch)
+
+    with pytest.warns(RuntimeWarning, match="in cache format 3; this fastvid reads format 4"):
+        index = _build(dataset, cache)
+
+    assert sorted(calls) == sorted(p.name for p in dataset)
+    assert list(_cache.load_table(stored).metas()) == list(index)
+
+
+def _same_size_rewrite(path: Path, tmp_path: Path) -> None:
+    """Replace ``path`` by a shorter video padded to the same size, with the old mtime back."""
+    before = path.stat()
+    shorter = make_video(tmp_path / "shorter.webm", codec="vp9", size=(64, 48), duration=0.5,
+                         seed=5)  # fmt: skip
+    data = shorter.read_bytes()
+    assert len(data) < before.st_size
+    path.write_bytes(data + bytes(before.st_size - len(data)))  # Matroska ignores the tail
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def test_a_same_size_same_mtime_rewrite_is_noticed_only_with_fingerprints(
+    dataset: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    video = dataset[1]  # vp9.webm, 1 s
+    old = _build(dataset, cache).meta(video)
+    assert old.fingerprint == 0  # off by default
+    calls = _count_probes(monkeypatch)
+
+    # entries cached without a fingerprint are probed again once, then served from the cache
+    with_fingerprints = _build(dataset, cache, fingerprint=True)
+    assert sorted(calls) == sorted(p.name for p in dataset)
+    assert all(meta.fingerprint != 0 for meta in with_fingerprints)
+    calls.clear()
+    assert list(_build(dataset, cache, fingerprint=True)) == list(with_fingerprints)
+    assert calls == []
+
+    _same_size_rewrite(video, tmp_path)
+    stale = _build(dataset, cache).meta(video)  # size and mtime match: the old meta is served
+    assert calls == [] and stale.num_frames == old.num_frames
+    fresh = _build(dataset, cache, fingerprint=True).meta(video)  # the hash does not match
+    assert calls == [video.name]
+    assert fresh == probe_video(video, fingerprint=True)
+    assert fresh.num_frames < old.num_frames and fresh.fingerprint != stale.fingerprint

@@ -27,10 +27,15 @@ def test_build_collects_errors_and_keeps_order(
     assert bad["random"][0] not in index and 3 not in index
     assert set(index.errors) == {bad["random"][0], bad["empty"][0]}
     assert "FFmpeg cannot open" in index.errors[bad["random"][0]]
+    assert {path: error.kind for path, error in index.failures.items()} == {
+        bad["random"][0]: "not_a_video",
+        bad["empty"][0]: "empty",
+    }
     assert [r.getMessage()[:29] for r in caplog.records] == ["could not read 2 of 4 videos "]
     assert index.meta(good[1]) == probe_video(good[1])
-    with pytest.raises(VideoProbeError, match="the file is empty"):
+    with pytest.raises(VideoProbeError, match="the file is empty") as caught:
         index.meta(bad["empty"][0])
+    assert caught.value.kind == "empty"
     with pytest.raises(KeyError, match="is not in this index of 2 videos"):
         index.meta(tmp_path / "other.mp4")
 
@@ -69,4 +74,10 @@ def test_parallel_build_equals_inline_build(videos: dict[str, str], tmp_path: Pa
         dict(pooled.errors)
         == dict(inline.errors)
         == {str(paths[-1]): inline.errors[str(paths[-1])]}
+    )
+    # the errors come back from the pool processes pickled, with their kinds
+    assert (
+        pooled.failures[str(paths[-1])].kind
+        == inline.failures[str(paths[-1])].kind
+        == ("not_a_video")
     )

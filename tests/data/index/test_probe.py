@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from fastvid.data.index import VideoProbeError, probe_video
-from tests.data.index import VIDEOS, bad_files, decoded
+from tests.data.index import BAD_FILE_KINDS, VIDEOS, bad_files, decoded
 
 
 @pytest.mark.parametrize("name", sorted(VIDEOS))
@@ -86,8 +86,11 @@ def test_vfr_pts_are_irregular_and_exact(videos: dict[str, str], name: str) -> N
 @pytest.mark.parametrize("kind", ["empty", "random", "audio", "missing", "folder"])
 def test_unreadable_files_raise_probe_errors(tmp_path: Path, kind: str) -> None:
     path, reason = bad_files(tmp_path)[kind]
-    with pytest.raises(VideoProbeError, match=rf"cannot read video {re.escape(path)}: {reason}"):
+    with pytest.raises(
+        VideoProbeError, match=rf"cannot read video {re.escape(path)}: {reason}"
+    ) as e:
         probe_video(path)
+    assert e.value.kind == BAD_FILE_KINDS[kind]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files regardless of permissions")
@@ -106,8 +109,11 @@ def test_permission_denied_as_ffmpeg_reports_it(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(av, "open", denied)
-    with pytest.raises(VideoProbeError, match=r"h264\.mp4: permission denied; check the file's"):
+    with pytest.raises(
+        VideoProbeError, match=r"h264\.mp4: permission denied; check the file's"
+    ) as e:
         probe_video(videos["h264.mp4"])
+    assert e.value.kind == "permission"
 
 
 def test_truncated_file(videos: dict[str, str], tmp_path: Path) -> None:
@@ -121,10 +127,11 @@ def test_truncated_file(videos: dict[str, str], tmp_path: Path) -> None:
 def test_probe_error_pickles() -> None:
     import pickle
 
-    err = pickle.loads(pickle.dumps(VideoProbeError("/x.mp4", "broken")))
-    assert (err.path, err.reason, str(err)) == (
+    err = pickle.loads(pickle.dumps(VideoProbeError("/x.mp4", "broken", "truncated")))
+    assert (err.path, err.reason, err.kind, str(err)) == (
         "/x.mp4",
         "broken",
+        "truncated",
         "cannot read video /x.mp4: broken",
     )
 

@@ -39,6 +39,7 @@ from fastvid.reader._inputs import (
     distributed_rank_world,
 )
 from fastvid.reader._setup import build_index, planned_videos, route, video_sources
+from fastvid.reader.audio import ClipAudio
 from fastvid.reader.batch import make_batch
 from fastvid.reader.budget import Budget, choose_budget
 from fastvid.reader.device import resolve_device
@@ -109,6 +110,11 @@ class ClipLoader:
             from the number of workers.
         task_timeout: Seconds one worker may spend on one task (a few clips of one video)
             before its clips fail and it is replaced. ``None``: no limit. Default: 600.
+        decode_audio: Also decode each clip's audio with PyAV in the workers, as PyTorchVideo's
+            ``decode_audio=True`` does (same samples, and clips planned on its duration: the
+            longer of video and audio); batches get ``"audio"`` (zero-padded ``(B, N)``),
+            ``"audio_lengths"`` and ``"audio_sample_rate"`` (see :mod:`fastvid.reader.audio`).
+            ``False`` decodes no audio at all. Default: ``False``.
     """
 
     def __init__(
@@ -138,6 +144,7 @@ class ClipLoader:
         skip_report_path: str | os.PathLike[str] | None = None,
         prefetch_batches: int | None = None,
         task_timeout: float | None = 600.0,
+        decode_audio: bool = False,
     ) -> None:
         check_loader_options(batch_size, on_error, cpu_decoder, num_workers, prefetch_batches)
         self._pairs = as_pairs(videos)
@@ -167,6 +174,9 @@ class ClipLoader:
         self._scale_in_decoder = scale_in_decoder
         self._requested = (num_workers, num_threads, decoder_threads, prefetch_batches)
         self._task_timeout = task_timeout
+        if not isinstance(decode_audio, bool):
+            raise TypeError(f"decode_audio must be True or False, got {decode_audio!r}")
+        self.decode_audio = decode_audio
         self._index = index
         self._cache_dir = cache_dir
         self._progress = progress
@@ -193,7 +203,9 @@ class ClipLoader:
             progress=self._progress,
             skip=self._skip_unindexed,
         )
-        planned, metas = planned_videos(self._pairs, self._annotations, index)
+        planned, metas = planned_videos(
+            self._pairs, self._annotations, index, decode_audio=self.decode_audio
+        )
         self._routing = route(
             metas,
             device=self.device,
@@ -273,12 +285,12 @@ class ClipLoader:
         run = self._runs.begin(plan, epoch)
         num_batches = -(-len(plan) // self.batch_size)
         try:
-            for number, (requests, clips) in enumerate(run.batches()):
+            for number, (requests, clips, audio) in enumerate(run.batches()):
                 last = number == num_batches - 1
                 if last and self.drop_last and len(requests) < self.batch_size:
                     break
                 if requests:
-                    yield self._batch(requests, clips)
+                    yield self._batch(requests, clips, audio)
         except WorkerDiedError as exc:
             self._close_pool()
             raise WorkerDiedError(exc.dead, epoch) from None
@@ -318,6 +330,7 @@ class ClipLoader:
             torch_finish=self.device == "cpu" and finish_in_torch_possible(pipeline.spatial_ops),
             affine=pipeline.affine,
             prefetch_batches=self._budget.prefetch_batches,
+            decode_audio=self.decode_audio,
         )
 
     def _source(self, video_index: int) -> VideoSource:
@@ -364,10 +377,14 @@ class ClipLoader:
 
     # -- one batch --------------------------------------------------------------------------
     def _batch(
-        self, requests: list[ClipRequest], clips: torch.Tensor | list[torch.Tensor]
+        self,
+        requests: list[ClipRequest],
+        clips: torch.Tensor | list[torch.Tensor],
+        audio: list[ClipAudio | None] | None = None,
     ) -> dict[str, Any]:
         assert self._planner is not None
-        return make_batch(requests, clips, self._planner.videos, self.lowered, self.batch_transform)
+        videos = self._planner.videos
+        return make_batch(requests, clips, videos, self.lowered, self.batch_transform, audio)
 
     def skip_report(self, epoch: int | None = None) -> SkipReport:
         """A summary of :attr:`skipped`: counts, each file's reasons, counts per kind.

@@ -34,7 +34,8 @@ __all__ = [
 
 # 2: VideoMeta.pix_fmt (a "pix_fmt" column and a "pix_fmts" name list).
 # 3: Matroska/WebM rotation read from the first frame (format 2 stored 0 for them).
-CACHE_VERSION = 3
+# 4: VideoMeta.duration_with_audio (PyTorchVideo's duration with decode_audio=True).
+CACHE_VERSION = 4
 
 
 def default_cache_dir() -> Path:

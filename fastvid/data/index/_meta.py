@@ -61,6 +61,11 @@ class VideoMeta:
             ``"yuv420p10le"`` (10-bit), ``"yuvj420p"`` (full-range JPEG), ``"yuv444p"``
             (no chroma subsampling): what a hardware decoder must support to decode the file.
             ``""`` when the container does not say.
+        duration_with_audio: PyTorchVideo's ``EncodedVideoPyAV.duration`` with
+            ``decode_audio=True``: the longer of the video's and the first audio stream's
+            durations as PyTorchVideo reads them (header durations; when neither stream states
+            one, the last frame's timestamp of each). Equal to ``duration`` for a file without
+            audio. Clips are planned on it when audio is decoded. ``None`` if unknown.
     """
 
     path: str
@@ -79,6 +84,7 @@ class VideoMeta:
     duration: Fraction | None
     has_audio: bool
     pix_fmt: str = ""
+    duration_with_audio: Fraction | None = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, VideoMeta):

@@ -178,7 +178,7 @@ def test_a_cache_of_the_previous_format_is_probed_again(
         np.savez(handle, **arrays)
     calls = _count_probes(monkeypatch)
 
-    with pytest.warns(RuntimeWarning, match="in cache format 1; this fastvid reads format 3"):
+    with pytest.warns(RuntimeWarning, match="in cache format 1; this fastvid reads format 4"):
         index = _build(dataset, cache)
 
     assert sorted(calls) == sorted(p.name for p in dataset)

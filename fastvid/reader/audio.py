@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -29,7 +30,9 @@ from typing import Any
 import av
 import numpy as np
 
-__all__ = ["AudioReader", "ClipAudio", "TaskAudio", "audio_window_pts"]
+__all__ = ["AudioReader", "ClipAudio", "TaskAudio", "audio_window_pts", "visit_starts"]
+
+Window = tuple[Fraction | float, Fraction | float]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +50,16 @@ class ClipAudio:
 
     samples: np.ndarray
     sample_rate: int
+
+
+def visit_starts(plan: Sequence[Any]) -> list[int]:
+    """Per clip of an epoch plan, where its visit of the video starts (the first of the run
+    of consecutive clips of that video: PyTorchVideo keeps one file open for them)."""
+    starts: list[int] = []
+    for position, request in enumerate(plan):
+        same = position and plan[position - 1].video_index == request.video_index
+        starts.append(starts[-1] if same else position)
+    return starts
 
 
 def audio_window_pts(
@@ -68,6 +81,7 @@ class _OpenFile:
         streams = self.container.streams
         self.stream = streams.audio[0] if streams.audio else None
         self.decoded: list[tuple[np.ndarray, int]] | None = None
+        self.selective = False  # no audio: nothing to decode, no history
         if self.stream is None:
             return
         self.time_base = Fraction(self.stream.time_base or 0)
@@ -120,6 +134,12 @@ class _OpenFile:
 class AudioReader:
     """Decodes clips' audio; keeps the last file open (a task's clips are of one video).
 
+    FFmpeg's AAC decoder carries state across seeks (its noise generator is not reset), so
+    PyTorchVideo's samples for a clip depend on what it decoded before from the same open
+    file: the earlier clips of the visit (``before``). The reader keeps the windows it decoded
+    from its open file; if they are not ``before``, it reopens the file and decodes them first
+    (only at a task boundary or a worker change, and only for files decoded clip by clip).
+
     Example::
 
         reader = AudioReader()
@@ -128,21 +148,55 @@ class AudioReader:
 
     def __init__(self) -> None:
         self._open: _OpenFile | None = None
-        self.decoded_clips = 0  # clips whose audio was asked for (tests count these)
+        self._windows: list[Window] = []  # decoded from the open file, in order
+        self._last: ClipAudio | None = None  # the last window's audio
+        self.decoded_clips = 0  # windows decoded (replays included)
 
     def clip(
-        self, path: str, start_sec: Fraction | float, end_sec: Fraction | float
+        self,
+        path: str,
+        start_sec: Fraction | float,
+        end_sec: Fraction | float,
+        before: Sequence[Window] = (),
     ) -> ClipAudio | None:
         """The audio of ``[start_sec, end_sec)`` of ``path``, or ``None`` if it has none there.
+
+        Args:
+            path: The file.
+            start_sec: Clip start (seconds, as the clip sampler gave it).
+            end_sec: Clip end (exclusive).
+            before: The windows PyTorchVideo decoded from the same open file first.
+                Default: none (a freshly opened file).
 
         Raises:
             av.FFmpegError, OSError: The file cannot be opened.
         """
+        window = (start_sec, end_sec)
+        history = list(before)
         if self._open is None or self._open.path != path:
-            self.close()
-            self._open = _OpenFile(path)
+            self._reopen(path)
+        assert self._open is not None
+        if not self._open.selective:  # one decode of the whole track: no history
+            self.decoded_clips += 1
+            return self._open.clip(start_sec, end_sec)
+        if self._windows == [*history, window]:  # another augmentation of the last clip
+            return self._last
+        if self._windows != history:
+            self._reopen(path)
+            for earlier in history:
+                self._decode(earlier)
+        return self._decode(window)
+
+    def _decode(self, window: Window) -> ClipAudio | None:
+        assert self._open is not None
+        self._last = self._open.clip(*window)
+        self._windows.append(window)
         self.decoded_clips += 1
-        return self._open.clip(start_sec, end_sec)
+        return self._last
+
+    def _reopen(self, path: str) -> None:
+        self.close()
+        self._open = _OpenFile(path)
 
     def forget(self, path: str) -> None:
         """Close ``path`` if it is open (it failed, or changed)."""
@@ -154,6 +208,8 @@ class AudioReader:
         if self._open is not None:
             self._open.close()
             self._open = None
+        self._windows = []
+        self._last = None
 
 
 class TaskAudio:

@@ -54,12 +54,16 @@ class ClipJob:
         size: ``(height, width)`` to decode to (PyAV route; ``None``: the coded size).
         audio: ``(start_sec, end_sec)`` of the clip when its audio is wanted (the worker
             decodes it with PyAV, :mod:`fastvid.reader.audio`); ``None``: no audio.
+        audio_before: The windows PyTorchVideo decoded from the same open file before this
+            clip (the earlier clips of this visit of the video): FFmpeg's AAC decoder keeps
+            state across seeks, so the worker replays them when its file is not at that point.
     """
 
     slot: int
     frames: np.ndarray
     size: tuple[int, int] | None = None
     audio: tuple[Fraction | float, Fraction | float] | None = None
+    audio_before: tuple[tuple[Fraction | float, Fraction | float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ class TaskRunner:
         path = task.video.path
         try:
             clips = [
-                None if job.audio is None else self._audio.clip(path, *job.audio)
+                None if job.audio is None else self._audio.clip(path, *job.audio, job.audio_before)
                 for job in task.clips
             ]
         except DECODE_ERRORS:

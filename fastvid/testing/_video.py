@@ -152,7 +152,7 @@ def _audio_frames(
         if not fmt.is_planar:  # packed: one row, channels interleaved
             samples = samples.T.reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples),
+            np.ascontiguousarray(samples),  # type: ignore[arg-type]  # int16 or float32
             format=fmt.name,
             layout=_AUDIO_LAYOUTS[channels],
         )

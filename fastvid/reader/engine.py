@@ -299,7 +299,9 @@ class EpochRun:
             good[KIND[slot.route]].append(number)
         outputs: dict[int, torch.Tensor] = {}
         dense: dict[Kind, torch.Tensor] = {}
-        heard = {n: self._audio(self._slots[n]) for numbers in good.values() for n in numbers}
+        heard = {}
+        if self.config.decode_audio:  # copied out now: the segments are freed below
+            heard = {n: self._audio(self._slots[n]) for numbers in good.values() for n in numbers}
         try:
             for kind, numbers in good.items():
                 if numbers:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -31,7 +31,14 @@ from typing import Any
 import av
 import numpy as np
 
-__all__ = ["AudioReader", "ClipAudio", "TaskAudio", "audio_window_pts", "visit_starts"]
+__all__ = [
+    "AudioReader",
+    "ClipAudio",
+    "TaskAudio",
+    "VisitWindows",
+    "audio_window_pts",
+    "read_clip_audio",
+]
 
 Window = tuple[Fraction | float, Fraction | float]
 
@@ -53,14 +60,50 @@ class ClipAudio:
     sample_rate: int
 
 
-def visit_starts(plan: Sequence[Any]) -> list[int]:
-    """Per clip of an epoch plan, where its visit of the video starts (the first of the run
-    of consecutive clips of that video: PyTorchVideo keeps one file open for them)."""
-    starts: list[int] = []
-    for position, request in enumerate(plan):
-        same = position and plan[position - 1].video_index == request.video_index
-        starts.append(starts[-1] if same else position)
-    return starts
+class VisitWindows:
+    """The audio windows of an epoch plan's clips, and what PyTorchVideo decoded before each.
+
+    PyTorchVideo keeps a video open for the run of its consecutive clips in the plan (a visit)
+    and decodes each clip once for all its augmentations (``aug_index`` 0).
+
+    Args:
+        plan: The epoch's clips (``ClipRequest``-like: ``video_index``, ``aug_index``,
+            ``clip_start_sec``, ``clip_end_sec``).
+    """
+
+    def __init__(self, plan: Sequence[Any]) -> None:
+        self._plan = plan
+        self._starts: list[int] | None = None
+
+    def job(self, slot: int) -> tuple[Window, tuple[Window, ...]]:
+        """Clip ``slot``'s window and the windows decoded before it in its visit."""
+        if self._starts is None:
+            self._starts = []
+            for position, request in enumerate(self._plan):
+                same = position and self._plan[position - 1].video_index == request.video_index
+                self._starts.append(self._starts[-1] if same else position)
+        earlier = self._plan[self._starts[slot] : slot]
+        return _window(self._plan[slot]), tuple(_window(r) for r in earlier if r.aug_index == 0)
+
+
+def _window(request: Any) -> Window:
+    return (request.clip_start_sec, request.clip_end_sec)
+
+
+def read_clip_audio(
+    output: Any, segment: str | None, view: Callable[[str, int, int], np.ndarray]
+) -> ClipAudio | None:
+    """A copy of a clip's audio from its task's segment (``None``: the clip has none).
+
+    Args:
+        output: The clip's ``ClipOutput``.
+        segment: Its task's segment.
+        view: ``(segment, offset, nbytes)`` -> a uint8 view (``SegmentViews.view``).
+    """
+    if output is None or output.audio_samples < 0 or segment is None:
+        return None
+    data = view(segment, output.audio_offset, 4 * output.audio_samples)
+    return ClipAudio(data.view(np.float32).copy(), output.sample_rate)
 
 
 def audio_window_pts(

@@ -25,7 +25,7 @@ from fastvid.reader._run_types import (
     TaskState,
     VideoSource,
 )
-from fastvid.reader.audio import ClipAudio, visit_starts
+from fastvid.reader.audio import ClipAudio, VisitWindows, read_clip_audio
 from fastvid.reader.augment import sample_steps
 from fastvid.reader.dali import ClipPipeline, DaliRunError, param_arrays
 from fastvid.reader.epoch import mix_seed
@@ -97,7 +97,7 @@ class EpochRun:
         self._task_info: dict[int, TaskState] = {}
         self._last_worker: dict[int, int] = {}
         self._views = SegmentViews()
-        self._visit_start: list[int] | None = None  # for audio, made when first needed
+        self._visits = VisitWindows(plan)  # audio windows per clip (made when first needed)
         self.stats = EpochStats()
 
     # -- public -------------------------------------------------------------------------------
@@ -196,12 +196,8 @@ class EpochRun:
             size = None
             if slot.route == "pyav" and self.config.prescale and not self.config.torch_finish:
                 size = (int(slot.params[0][0]), int(slot.params[0][1]))
-            seconds: tuple[Any, Any] | None = None
-            before: tuple[tuple[Any, Any], ...] = ()
-            if self.config.decode_audio:
-                seconds = (slot.request.clip_start_sec, slot.request.clip_end_sec)
-                before = self._audio_before(slot_number)
-            jobs.append(ClipJob(slot_number, frames, size, seconds, before))
+            audio = self._visits.job(slot_number) if self.config.decode_audio else (None, ())
+            jobs.append(ClipJob(slot_number, frames, size, *audio))
             slot.task_id = task_id
             self._slots[slot_number] = slot
         self._router[task_id] = self
@@ -209,17 +205,6 @@ class EpochRun:
         self._task_info[task_id] = TaskState(worker, plan.video_index, len(jobs))
         self._last_worker[plan.video_index] = worker
         self.stats.tasks += 1
-
-    def _audio_before(self, slot: int) -> tuple[tuple[Any, Any], ...]:
-        """The windows PyTorchVideo decodes from the same open file before clip ``slot``: the
-        earlier clips of this visit of its video (their ``aug_index`` 0 only: it decodes a
-        clip once for all its augmentations)."""
-        if self._visit_start is None:
-            self._visit_start = visit_starts(self.plan)
-        start = self._visit_start[slot]
-        return tuple(
-            (r.clip_start_sec, r.clip_end_sec) for r in self.plan[start:slot] if r.aug_index == 0
-        )
 
     def _new_slot(self, slot: int, source: VideoSource) -> Slot:
         request = self.plan[slot]
@@ -323,14 +308,9 @@ class EpochRun:
         return requests, clips, audio
 
     def _audio(self, slot: Slot) -> ClipAudio | None:
-        """A copy of the clip's audio from the worker's segment (freed once the batch is out)."""
-        output = slot.output
-        if output is None or output.audio_samples < 0:
-            return None
+        """A copy of the clip's audio (its segment is freed once the batch is out)."""
         segment = self._task_info[slot.task_id].segment
-        assert segment is not None
-        view = self._views.view(segment, output.audio_offset, 4 * output.audio_samples)
-        return ClipAudio(view.view(np.float32).copy(), output.sample_rate)
+        return read_clip_audio(slot.output, segment, self._views.view)
 
     def _run_kind(
         self,

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import torch
 from torch.utils.data import Sampler
 
+from fastvid._validate import check_bool
 from fastvid.data.samplers import as_clip_sampler
 from fastvid.reader._epochs import EpochRuns
 from fastvid.reader._graphs import build_pipeline, kinds_needed, leading_scale
@@ -174,9 +175,7 @@ class ClipLoader:
         self._scale_in_decoder = scale_in_decoder
         self._requested = (num_workers, num_threads, decoder_threads, prefetch_batches)
         self._task_timeout = task_timeout
-        if not isinstance(decode_audio, bool):
-            raise TypeError(f"decode_audio must be True or False, got {decode_audio!r}")
-        self.decode_audio = decode_audio
+        self.decode_audio = check_bool("decode_audio", decode_audio)
         self._index = index
         self._cache_dir = cache_dir
         self._progress = progress

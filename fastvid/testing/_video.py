@@ -39,6 +39,8 @@ Content = Literal["textured", "flat", "motion"]
 
 
 _AUDIO_LAYOUTS = {1: "mono", 2: "stereo"}
+_AUDIO_CODECS = {"aac": "aac", "opus": "libopus", "vorbis": "vorbis", "pcm": "pcm_s16le"}
+_AUDIO_OPTIONS = {"vorbis": {"strict": "experimental"}}  # FFmpeg's own Vorbis encoder
 _ROTATIONS = (0, 90, 180, 270, -90, -180, -270)
 _MIN_SIZE = (64, 48)
 _MAX_FPS = 240
@@ -178,6 +180,7 @@ def make_video(
     gop: int | None = None,
     audio: bool = False,
     audio_channels: int = 1,
+    audio_codec: str | None = None,
 ) -> Path:
     """Write a deterministic test video whose frame ``i`` shows ``i`` in its top band.
 
@@ -216,6 +219,9 @@ def make_video(
             read back (:func:`~fastvid.testing.read_audio_segment`). Default: ``False``.
         audio_channels: 1 (mono) or 2 (stereo: the right channel is ``-1/3`` of the left, so
             averaging the channels differs from taking one). Default: ``1``.
+        audio_codec: ``"aac"``, ``"opus"``, ``"vorbis"`` (stereo only) or ``"pcm"`` (16-bit),
+            if the container holds it; ``None``: the container's usual one (above).
+            Default: ``None``.
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -237,6 +243,10 @@ def make_video(
     _validate_optional_positive("gop", gop)
     check_int("seed", seed, minimum=0)
     check_choice("audio_channels", audio_channels, sorted(_AUDIO_LAYOUTS))
+    if audio_codec is not None:
+        check_choice("audio_codec", audio_codec, sorted(_AUDIO_CODECS))
+        if audio_codec == "vorbis" and audio_channels != 2:
+            raise ValueError("audio_codec 'vorbis' needs audio_channels=2 (FFmpeg's encoder)")
     box = _validate_container(path, vfr=vfr, rotation=rotation)
     if codec not in available_codecs():
         raise ValueError(
@@ -268,6 +278,7 @@ def make_video(
         gop=gop,
         audio_seconds=seconds if audio else None,
         audio_channels=audio_channels,
+        audio_encoder=None if audio_codec is None else _AUDIO_CODECS[audio_codec],
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -296,6 +307,7 @@ class _EncodePlan:
     gop: int | None
     audio_seconds: float | None  # None: no audio track
     audio_channels: int = 1
+    audio_encoder: str | None = None  # None: the container's usual one
 
 
 def _encode(path: Path, plan: _EncodePlan, render: Render) -> None:
@@ -322,7 +334,10 @@ def _encode(path: Path, plan: _EncodePlan, render: Render) -> None:
         if plan.rotation:
             stream.set_display_rotation(plan.rotation)
         audio = _AudioTrack(
-            container, plan.container.audio_codec, plan.audio_seconds, plan.audio_channels
+            container,
+            plan.audio_encoder or plan.container.audio_codec,
+            plan.audio_seconds,
+            plan.audio_channels,
         )
         for i, t in enumerate(plan.frame_times):
             pixels = render(i)
@@ -358,7 +373,12 @@ class _AudioTrack:
         self._stream = (
             None
             if seconds is None
-            else cast(av.AudioStream, container.add_stream(codec, rate=AUDIO_RATE, layout=layout))
+            else cast(
+                av.AudioStream,
+                container.add_stream(
+                    codec, rate=AUDIO_RATE, layout=layout, options=_AUDIO_OPTIONS.get(codec, {})
+                ),
+            )
         )
         self._frames: Iterator[av.AudioFrame] | None = None  # the codec opens with the 1st packet
         self._pending: av.AudioFrame | None = None

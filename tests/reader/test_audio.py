@@ -23,11 +23,12 @@ from fastvid.reader.tasks import ClipJob, Task, VideoWindow
 from fastvid.reader.worker import TaskRunner
 from fastvid.testing import AUDIO_RATE, make_video, read_audio_segment
 
-# AAC in MP4 (header durations: PyTorchVideo seeks per clip), Opus in WebM (no durations:
-# one decode of the whole track), 16-bit PCM in AVI (packed samples).
+# AAC in MP4 (header durations: PyTorchVideo seeks per clip), Opus and Vorbis in WebM (no
+# durations: one decode of the whole track), 16-bit PCM in AVI (packed samples).
 FILES: dict[str, dict[str, Any]] = {
     "aac_stereo.mp4": {"codec": "h264", "audio_channels": 2},
     "opus_stereo.webm": {"codec": "vp9", "audio_channels": 2},
+    "vorbis_stereo.webm": {"codec": "vp9", "audio_channels": 2, "audio_codec": "vorbis"},
     "pcm_mono.avi": {"codec": "mjpeg", "audio_channels": 1},
 }
 WINDOWS = [
@@ -101,7 +102,7 @@ def test_a_clip_read_out_of_order_replays_what_pytorchvideo_read_before(
         _assert_same(reader.clip(str(files[name]), *WINDOWS[k], WINDOWS[:k]), expected[k], k)
 
 
-@pytest.mark.parametrize("name", ["aac_stereo.mp4", "opus_stereo.webm", "pcm_mono.avi"])
+@pytest.mark.parametrize("name", sorted(FILES))
 def test_clip_audio_comes_from_the_clip_window(files: dict[str, Path], name: str) -> None:
     reader = AudioReader()
     for tenth in range(0, 10, 3):

@@ -227,6 +227,22 @@ def test_audio_segments_are_told_apart() -> None:
 def test_audio_channels_must_be_one_or_two(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="audio_channels"):
         make_video(tmp_path / "v.mp4", codec="h264", audio=True, audio_channels=3)
+    with pytest.raises(ValueError, match="audio_codec"):
+        make_video(tmp_path / "v.mp4", codec="h264", audio=True, audio_codec="mp3")
+    with pytest.raises(ValueError, match="needs audio_channels=2"):
+        make_video(tmp_path / "v.webm", audio=True, audio_codec="vorbis")
+
+
+def test_audio_codec_can_be_vorbis(tmp_path: Path) -> None:
+    path = make_video(
+        tmp_path / "v.webm", size=(64, 48), duration=0.5, content="flat", audio=True,
+        audio_codec="vorbis", audio_channels=2,
+    )  # fmt: skip
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        assert stream.codec_context.name == "vorbis"
+        wave = np.concatenate([f.to_ndarray()[0] for f in container.decode(stream)])
+    assert read_audio_segment(wave[4800 + 1200 : 4800 + 3600]) == 1
 
 
 def test_gop_sets_keyframe_interval(tmp_path: Path) -> None:

@@ -61,8 +61,9 @@ class VideoClassificationData(TableConstructors, pl.LightningDataModule):
         clip_sampler_kwargs: More arguments for the clip sampler. Default: none.
         video_sampler: torch ``Sampler`` class for the training video order; evaluation
             stages visit videos in order. Default: ``RandomSampler``.
-        decode_audio: Must be ``False``: fastvid decodes video only (``True`` raises
-            ``NotImplementedError``). Default: ``False``.
+        decode_audio: Also decode each clip's audio with PyAV (as Flash/PyTorchVideo with
+            ``decode_audio=True``); batches get ``"audio"`` (zero-padded ``(B, N)``),
+            ``"audio_lengths"`` and ``"audio_sample_rate"``. Default: ``False``.
         decoder: The CPU decoder (the loader's ``cpu_decoder``) for files not decoded on the
             GPU: ``"pyav"`` (Flash's value: PyAV decodes them), ``"dali"`` (DALI's CPU decoder
             for VP8/VP9/MJPEG, PyAV for the rest) or ``"auto"`` (fastvid picks). On a GPU,
@@ -91,12 +92,6 @@ class VideoClassificationData(TableConstructors, pl.LightningDataModule):
         loader_kwargs: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        if decode_audio:
-            raise NotImplementedError(
-                "decode_audio=True is not supported: fastvid decodes video frames only. "
-                "Pass decode_audio=False (the fast path), or keep PyTorchVideo's PyAV loader "
-                "for audio-visual models"
-            )
         check_choice("decoder", decoder, CPU_DECODERS)
         check_positive_int("batch_size", batch_size)
         if not splits:
@@ -118,6 +113,7 @@ class VideoClassificationData(TableConstructors, pl.LightningDataModule):
                 "pass only decoder"
             )
         self.decoder = decoder
+        self.decode_audio = decode_audio
         self._loaders: dict[str, ClipLoader] = {}
         self._make_sampler()  # validate the sampler arguments now, not at setup
 
@@ -326,6 +322,7 @@ class VideoClassificationData(TableConstructors, pl.LightningDataModule):
             "num_workers": self.num_workers,
             "seed": self.seed,
             "cpu_decoder": self.decoder,
+            "decode_audio": self.decode_audio,
             **self.loader_kwargs,
         }
         return ClipLoader(data.videos, **options)

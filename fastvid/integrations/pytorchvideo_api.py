@@ -8,6 +8,13 @@ Change two import lines of a PyTorchVideo training script::
 
 and its batches come from DALI, with the same keys, shapes and clips. ``DataLoader`` given
 any other dataset is torch's own ``DataLoader``, so replacing the import is safe.
+
+``decode_audio=True`` (PyTorchVideo's default) decodes each clip's audio with PyAV in
+fastvid's workers, sample for sample as PyTorchVideo does (:mod:`fastvid.reader.audio`): a
+sample has ``"audio"`` (float32 ``(N,)``) when its clip has audio and no ``"audio"`` key
+otherwise, as in PyTorchVideo. A batch from :class:`DataLoader` pads the clips' audio:
+``"audio"`` ``(B, N_max)``, ``"audio_lengths"`` and ``"audio_sample_rate"`` ``(B,)`` (torch's
+default collate, which PyTorchVideo uses, fails on clips of different lengths).
 """
 
 from __future__ import annotations
@@ -23,14 +30,10 @@ from torch.utils.data import RandomSampler, Sampler
 from fastvid._validate import check_choice
 from fastvid.data import layout
 from fastvid.reader import ClipLoader
+from fastvid.reader._audio_batch import AUDIO_KEYS
 from fastvid.reader.loader import CPU_DECODERS
 
 __all__ = ["DataLoader", "LabeledVideoDataset", "labeled_video_dataset"]
-
-_AUDIO_MESSAGE = (
-    "decode_audio=True is not supported: fastvid decodes video frames only; pass "
-    "decode_audio=False (PyTorchVideo's default is True)"
-)
 
 
 class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
@@ -41,7 +44,8 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         clip_sampler: A clip sampler (fastvid's or PyTorchVideo's).
         video_sampler: torch ``Sampler`` class for the video order. Default: ``RandomSampler``.
         transform: Applied to each sample dict (known parts run inside DALI). Default: none.
-        decode_audio: Must be ``False``. Default: ``True`` (PyTorchVideo's), which raises.
+        decode_audio: Also decode each clip's audio (PyAV, as PyTorchVideo); ``False``
+            decodes none. Default: ``True`` (PyTorchVideo's).
         decoder: The CPU decoder (the loader's ``cpu_decoder``) for files not decoded on the
             GPU: ``"pyav"`` (PyTorchVideo's value), ``"dali"`` or ``"auto"``; PyTorchVideo's
             ``"torchvision"`` and ``"decord"`` are not offered. Default: ``"pyav"``.
@@ -61,8 +65,6 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         device: str = "auto",
         **loader_kwargs: Any,
     ) -> None:
-        if decode_audio:
-            raise NotImplementedError(_AUDIO_MESSAGE)
         check_choice("decoder", decoder, CPU_DECODERS)
         self._pairs: list[tuple[str, int]] = []
         self._annotations: list[dict[str, Any]] = []
@@ -77,7 +79,8 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         self.video_sampler = video_sampler
         self.transform = transform
         self.device = device
-        self.loader_kwargs = {"cpu_decoder": decoder, **loader_kwargs}
+        self.decode_audio = decode_audio
+        self.loader_kwargs = {"cpu_decoder": decoder, "decode_audio": decode_audio, **loader_kwargs}
         self._single: ClipLoader | None = None
 
     @property
@@ -106,7 +109,13 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
 
 
 def _first_of_batch(batch: dict[str, Any]) -> dict[str, Any]:
-    return {key: value[0] for key, value in batch.items()}
+    """The one sample of a one-clip batch; its audio as PyTorchVideo's (no key without audio)."""
+    sample = {key: value[0] for key, value in batch.items() if key not in AUDIO_KEYS}
+    if "audio_lengths" in batch:
+        length = int(batch["audio_lengths"][0])
+        if length > 0:
+            sample["audio"] = batch["audio"][0, :length]
+    return sample
 
 
 def labeled_video_dataset(
@@ -127,12 +136,10 @@ def labeled_video_dataset(
         video_sampler: torch ``Sampler`` class. Default: ``RandomSampler``.
         transform: Applied to each sample dict. Default: none.
         video_path_prefix: Prepended to relative paths in a file. Default: ``""``.
-        decode_audio: Must be ``False``. Default: ``True`` (raises, see above).
+        decode_audio: Also decode each clip's audio. Default: ``True`` (PyTorchVideo's).
         decoder: The CPU decoder, as in :class:`LabeledVideoDataset`. Default: ``"pyav"``.
         **kwargs: fastvid options (``device``, ...).
     """
-    if decode_audio:
-        raise NotImplementedError(_AUDIO_MESSAGE)
     check_choice("decoder", decoder, CPU_DECODERS)  # before listing a large folder
     path = Path(data_path)
     if path.is_dir():
@@ -146,7 +153,7 @@ def labeled_video_dataset(
         clip_sampler,
         video_sampler,
         transform,
-        decode_audio=False,
+        decode_audio=decode_audio,
         decoder=decoder,
         **kwargs,
     )

@@ -39,6 +39,7 @@ class RunConfig:
         max_task_clips: Largest task (clips of one video for one worker).
         prefetch_batches: How many batches ahead of the one being assembled tasks are sent.
         max_inflight: Tasks a worker may hold (one running, the rest queued).
+        decode_audio: The workers also decode each clip's audio (:mod:`fastvid.reader.audio`).
     """
 
     batch_size: int
@@ -51,6 +52,7 @@ class RunConfig:
     max_task_clips: int = 16
     prefetch_batches: int = 4
     max_inflight: int = 2
+    decode_audio: bool = False
 
 
 @dataclass(frozen=True)

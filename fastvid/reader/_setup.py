@@ -77,10 +77,14 @@ def planned_videos(
     pairs: Sequence[tuple[str, int]],
     annotations: Sequence[dict[str, Any]] | None,
     index: VideoIndex,
+    *,
+    decode_audio: bool = False,
 ) -> tuple[list[PlannedVideo], dict[str, Any]]:
     """Each video as the epoch planner sees it, and the index entry of each indexed path.
 
-    Videos that are not in ``index`` are planned with no frames (they yield no clips).
+    Videos that are not in ``index`` are planned with no frames (they yield no clips). With
+    ``decode_audio``, clips are planned on PyTorchVideo's duration with audio
+    (``VideoMeta.duration_with_audio``: the longer of the video and audio streams).
     """
     planned: list[PlannedVideo] = []
     metas: dict[str, Any] = {}
@@ -90,7 +94,8 @@ def planned_videos(
         if meta is None:
             planned.append(PlannedVideo(path, label, None, NO_FRAMES, extra))
             continue
-        planned.append(PlannedVideo(path, label, meta.duration, meta, extra))
+        duration = meta.duration_with_audio if decode_audio else meta.duration
+        planned.append(PlannedVideo(path, label, duration, meta, extra))
         metas[path] = meta
     return planned, metas
 

@@ -9,6 +9,8 @@ from typing import Any
 import torch
 from torch.utils.data._utils.collate import default_collate
 
+from fastvid.reader._audio_batch import audio_batch, audio_sample
+from fastvid.reader.audio import ClipAudio
 from fastvid.reader.lowering import LoweredTransform
 from fastvid.reader.plan import ClipRequest
 
@@ -21,6 +23,7 @@ def make_batch(
     videos: Sequence[Any],
     lowered: LoweredTransform,
     batch_transform: Callable[[dict[str, Any]], dict[str, Any]] | None,
+    audio: Sequence[ClipAudio | None] | None = None,
 ) -> dict[str, Any]:
     """The batch dict of ``requests`` (PyTorchVideo's keys and types).
 
@@ -31,6 +34,10 @@ def make_batch(
         videos: The planner's videos (for annotations copied into each sample).
         lowered: The transform; its torch part runs here on each clip.
         batch_transform: Run on the whole batch dict last.
+        audio: Each clip's audio (``None``: it has none), or ``None`` when audio is not
+            decoded. Adds ``"audio"``, ``"audio_lengths"``, ``"audio_sample_rate"``
+            (:mod:`fastvid.reader._audio_batch`); a sample dict seen by the transform has
+            ``"audio"`` only when its clip has audio, as in PyTorchVideo.
     """
     if lowered.fully_lowered and isinstance(clips, torch.Tensor):
         batch: dict[str, Any] = {
@@ -44,9 +51,14 @@ def make_batch(
         extras = [dict(videos[r.video_index].extra) for r in requests]
         for key in extras[0] if extras else ():
             batch[key] = default_collate([e[key] for e in extras])
+        if audio is not None:
+            batch.update(audio_batch([audio_sample(a).get("audio") for a in audio], _rates(audio)))
     else:
         samples = []
-        for request, clip in zip(requests, clips, strict=True):
+        sounds: list[Any] = []
+        rates: list[int] = []
+        heard = audio if audio is not None else [None] * len(requests)
+        for request, clip, sound in zip(requests, clips, heard, strict=True):
             sample: dict[str, Any] | None = {
                 "video": clip,
                 "video_name": Path(request.path).name,
@@ -55,17 +67,26 @@ def make_batch(
                 "aug_index": request.aug_index,
                 "label": request.label,
                 **dict(videos[request.video_index].extra),
+                **audio_sample(sound),
             }
             if not lowered.fully_lowered:
                 sample = lowered.apply_residual(sample)  # type: ignore[arg-type]
             if sample is not None:
+                sounds.append(sample.pop("audio", None))
+                rates.append(0 if sound is None else sound.sample_rate)
                 samples.append(sample)
         if not samples:
             return {}
         batch = _collate(samples)
+        if audio is not None:
+            batch.update(audio_batch(sounds, rates))
     if batch_transform is not None:
         batch = batch_transform(batch)
     return batch
+
+
+def _rates(audio: Sequence[ClipAudio | None]) -> list[int]:
+    return [0 if a is None else a.sample_rate for a in audio]
 
 
 def _collate(samples: list[dict[str, Any]]) -> dict[str, Any]:

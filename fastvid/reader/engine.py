@@ -26,6 +26,7 @@ from fastvid.reader._run_types import (
     TaskState,
     VideoSource,
 )
+from fastvid.reader.audio import ClipAudio, VisitWindows, read_clip_audio
 from fastvid.reader.augment import sample_steps
 from fastvid.reader.dali import ClipPipeline, DaliRunError, param_arrays
 from fastvid.reader.epoch import mix_seed
@@ -98,13 +99,20 @@ class EpochRun:
         self._task_info: dict[int, TaskState] = {}
         self._last_worker: dict[int, int] = {}
         self._views = SegmentViews()
+        self._visits = VisitWindows(plan)  # audio windows per clip (made when first needed)
         self.stats = EpochStats()
 
     # -- public -------------------------------------------------------------------------------
-    def batches(self) -> Iterator[tuple[list[ClipRequest], torch.Tensor | list[torch.Tensor]]]:
-        """``(requests, clips)`` per batch, in plan order; failed clips are left out.
+    def batches(
+        self,
+    ) -> Iterator[
+        tuple[list[ClipRequest], torch.Tensor | list[torch.Tensor], list[ClipAudio | None] | None]
+    ]:
+        """``(requests, clips, audio)`` per batch, in plan order; failed clips are left out.
 
         ``clips`` is a ``(n, C, T, H, W)`` tensor when all clips share a shape, else a list.
+        ``audio`` is each clip's audio (``None``: it has none) with ``config.decode_audio``,
+        else ``None``.
         """
         size = self.config.batch_size
         try:
@@ -115,10 +123,10 @@ class EpochRun:
                 stop = min(start + size, len(self.plan))
                 self._wait_for(start, stop)
                 began = time.perf_counter()
-                requests, clips = self._assemble(range(start, stop))
+                requests, clips, audio = self._assemble(range(start, stop))
                 self.stats.parent_seconds += time.perf_counter() - began
                 self.stats.clips += len(requests)
-                yield requests, clips
+                yield requests, clips, audio
         finally:
             self.close()
 
@@ -190,7 +198,8 @@ class EpochRun:
             size = None
             if slot.route == "pyav" and self.config.prescale and not self.config.torch_finish:
                 size = (int(slot.params[0][0]), int(slot.params[0][1]))
-            jobs.append(ClipJob(slot_number, frames, size))
+            audio = self._visits.job(slot_number) if self.config.decode_audio else (None, ())
+            jobs.append(ClipJob(slot_number, frames, size, *audio))
             slot.task_id = task_id
             self._slots[slot_number] = slot
         self._router[task_id] = self
@@ -265,7 +274,7 @@ class EpochRun:
     # -- assembling a batch -------------------------------------------------------------------
     def _assemble(
         self, slots: range
-    ) -> tuple[list[ClipRequest], torch.Tensor | list[torch.Tensor]]:
+    ) -> tuple[list[ClipRequest], torch.Tensor | list[torch.Tensor], list[ClipAudio | None] | None]:
         good: dict[Kind, list[int]] = {"encoded": [], "frames": []}
         for number in slots:
             slot = self._slots[number]
@@ -277,6 +286,9 @@ class EpochRun:
             good[KIND[slot.route]].append(number)
         outputs: dict[int, torch.Tensor] = {}
         dense: dict[Kind, torch.Tensor] = {}
+        heard = {}
+        if self.config.decode_audio:  # copied out now: the segments are freed below
+            heard = {n: self._audio(self._slots[n]) for numbers in good.values() for n in numbers}
         try:
             for kind, numbers in good.items():
                 if numbers:
@@ -286,15 +298,21 @@ class EpochRun:
                 self._consumed(self._slots[number])
         order = [n for n in slots if n in outputs]
         requests = [self._slots[n].request for n in order]
+        audio = [heard[n] for n in order] if self.config.decode_audio else None
         for n in slots:
             self._slots.pop(n, None)
         kinds = [kind for kind, numbers in good.items() if numbers and kind in dense]
         if len(kinds) == 1 and dense[kinds[0]].shape[0] == len(order):
-            return requests, dense[kinds[0]]  # one graph ran the whole batch: no copy
+            return requests, dense[kinds[0]], audio  # one graph ran the whole batch: no copy
         clips = [outputs[n] for n in order]
         if clips and len({tuple(c.shape) for c in clips}) == 1:
-            return requests, torch.stack(clips)
-        return requests, clips
+            return requests, torch.stack(clips), audio
+        return requests, clips, audio
+
+    def _audio(self, slot: Slot) -> ClipAudio | None:
+        """A copy of the clip's audio (its segment is freed once the batch is out)."""
+        segment = self._task_info[slot.task_id].segment
+        return read_clip_audio(slot.output, segment, self._views.view)
 
     def _run_kind(
         self,

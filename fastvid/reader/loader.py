@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import torch
 from torch.utils.data import Sampler
 
+from fastvid._validate import check_bool
 from fastvid.data.samplers import as_clip_sampler
 from fastvid.errors import VideoErrorKind
 from fastvid.reader._epochs import EpochRuns
@@ -44,6 +45,7 @@ from fastvid.reader._inputs import (
 from fastvid.reader._resume import StreamPosition, fingerprint, seeded_rngs
 from fastvid.reader._setup import build_index, planned_videos, route, video_sources
 from fastvid.reader._skips import SkipLog
+from fastvid.reader.audio import ClipAudio
 from fastvid.reader.batch import make_batch
 from fastvid.reader.budget import Budget, choose_budget
 from fastvid.reader.device import resolve_device
@@ -118,6 +120,11 @@ class ClipLoader:
             from the number of workers.
         task_timeout: Seconds one worker may spend on one task (a few clips of one video)
             before its clips fail and it is replaced. ``None``: no limit. Default: 600.
+        decode_audio: Also decode each clip's audio with PyAV in the workers, as PyTorchVideo's
+            ``decode_audio=True`` does (same samples, and clips planned on its duration: the
+            longer of video and audio); batches get ``"audio"`` (zero-padded ``(B, N)``),
+            ``"audio_lengths"`` and ``"audio_sample_rate"`` (see :mod:`fastvid.reader.audio`).
+            ``False`` decodes no audio at all. Default: ``False``.
     """
 
     def __init__(
@@ -148,6 +155,7 @@ class ClipLoader:
         skip_report_path: str | os.PathLike[str] | None = None,
         prefetch_batches: int | None = None,
         task_timeout: float | None = 600.0,
+        decode_audio: bool = False,
     ) -> None:
         check_loader_options(batch_size, on_error, cpu_decoder, num_workers, prefetch_batches)
         self._pairs = as_pairs(videos)
@@ -177,6 +185,7 @@ class ClipLoader:
         self._scale_in_decoder = scale_in_decoder
         self._requested = (num_workers, num_threads, decoder_threads, prefetch_batches)
         self._task_timeout = task_timeout
+        self.decode_audio = check_bool("decode_audio", decode_audio)
         self._index = index
         self._cache_dir = cache_dir
         self._index_fingerprint = index_fingerprint
@@ -220,7 +229,9 @@ class ClipLoader:
             skip=self._skip_unindexed,
             fingerprint=self._index_fingerprint,
         )
-        planned, metas = planned_videos(self._pairs, self._annotations, index)
+        planned, metas = planned_videos(
+            self._pairs, self._annotations, index, decode_audio=self.decode_audio
+        )
         self._routing = route(
             metas,
             device=self.device,
@@ -328,13 +339,13 @@ class ClipLoader:
         run = self._runs.begin(plan, epoch)
         num_batches = first + -(-len(plan) // self.batch_size)
         try:
-            for number, (requests, clips) in enumerate(run.batches(), start=first):
+            for number, (requests, clips, audio) in enumerate(run.batches(), start=first):
                 last = number == num_batches - 1
                 if last and self.drop_last and len(requests) < self.batch_size:
                     break
                 self._position.handed_out(number + 1)
                 if requests:
-                    yield self._batch(requests, clips, epoch, number)
+                    yield self._batch(requests, clips, epoch, number, audio)
         except WorkerDiedError as exc:
             self._close_pool()
             raise WorkerDiedError(exc.dead, epoch) from None
@@ -374,6 +385,7 @@ class ClipLoader:
             torch_finish=self.device == "cpu" and finish_in_torch_possible(pipeline.spatial_ops),
             affine=pipeline.affine,
             prefetch_batches=self._budget.prefetch_batches,
+            decode_audio=self.decode_audio,
         )
 
     def _source(self, video_index: int) -> VideoSource:
@@ -425,14 +437,14 @@ class ClipLoader:
         clips: torch.Tensor | list[torch.Tensor],
         epoch: int,
         number: int,
+        audio: list[ClipAudio | None] | None = None,
     ) -> dict[str, Any]:
         assert self._planner is not None
+        videos = self._planner.videos
         # torch-side transforms draw from the global RNGs: seeded from the batch's position
         torch_side = not self.lowered.fully_lowered or self.batch_transform is not None
         with seeded_rngs(self.seed, epoch, number, cuda=self.device == "gpu", active=torch_side):
-            return make_batch(
-                requests, clips, self._planner.videos, self.lowered, self.batch_transform
-            )
+            return make_batch(requests, clips, videos, self.lowered, self.batch_transform, audio)
 
     @property
     def skipped(self) -> list[SkippedClip]:

@@ -9,6 +9,7 @@ a :class:`TaskResult`, says where each clip's bytes are; no pixels travel throug
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
@@ -53,11 +54,18 @@ class ClipJob:
         slot: The clip's position in the epoch plan.
         frames: Sorted unique frame positions it needs (relative to the window).
         size: ``(height, width)`` to decode to (PyAV route; ``None``: the coded size).
+        audio: ``(start_sec, end_sec)`` of the clip when its audio is wanted (the worker
+            decodes it with PyAV, :mod:`fastvid.reader.audio`); ``None``: no audio.
+        audio_before: The windows PyTorchVideo decoded from the same open file before this
+            clip (the earlier clips of this visit of the video): FFmpeg's AAC decoder keeps
+            state across seeks, so the worker replays them when its file is not at that point.
     """
 
     slot: int
     frames: np.ndarray
     size: tuple[int, int] | None = None
+    audio: tuple[Fraction | float, Fraction | float] | None = None
+    audio_before: tuple[tuple[Fraction | float, Fraction | float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,9 @@ class ClipOutput:
         shape: ``(F, H, W, 3)`` frames (PyAV route) or ``(nbytes,)`` (a cut).
         frames: Cut route: each needed frame's position in the cut (int32).
         error: Why the clip could not be prepared (``""``: it is good).
+        audio_offset: Byte offset in the segment of the clip's float32 audio samples.
+        audio_samples: How many samples (``-1``: no audio, or none asked for).
+        sample_rate: The audio's samples per second (0 without audio).
         kind: The kind of problem when there is an ``error``
             (:data:`fastvid.errors.VideoErrorKind`), set where it was found.
     """
@@ -89,6 +100,9 @@ class ClipOutput:
     shape: tuple[int, ...] = ()
     frames: np.ndarray | None = None
     error: str = ""
+    audio_offset: int = 0
+    audio_samples: int = -1
+    sample_rate: int = 0
     kind: VideoErrorKind = "other"
 
 

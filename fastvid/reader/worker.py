@@ -22,6 +22,7 @@ import numpy as np
 
 from fastvid.errors import VideoError, exception_kind
 from fastvid.reader._pyav_stream import FrameDecodeError
+from fastvid.reader.audio import AudioReader, TaskAudio
 from fastvid.reader.gop import GopCutError, GopCutter
 from fastvid.reader.pyav_source import PyAVFrameReader
 from fastvid.reader.shm import SegmentPool
@@ -80,6 +81,7 @@ class TaskRunner:
         self.threads = threads
         self._reader = PyAVFrameReader()
         self._cutter = GopCutter()
+        self._audio = AudioReader()
 
     def run(self, task: Task, partial: Callable[[TaskResult], None] | None = None) -> TaskResult:
         """Prepare every clip of ``task``.
@@ -100,21 +102,43 @@ class TaskRunner:
         if changed is not None:
             return _failed(task, changed, started)
         try:
+            audio = self._decode_audio(task)
             if task.route == "pyav":
-                return self._decode(task, started, partial)
-            return self._cut(task, started)
+                return self._decode(task, started, partial, audio)
+            return self._cut(task, started, audio)
         except DECODE_ERRORS as exc:  # a bad file must not end the worker: report it
             error = VideoError(task.video.path, f"{type(exc).__name__}: {exc}", exception_kind(exc))
             return _failed(task, error, started)
 
+    def _decode_audio(self, task: Task) -> TaskAudio:
+        """The audio of the clips that ask for it (PyAV, beside whatever decodes the video)."""
+        if all(job.audio is None for job in task.clips):
+            return TaskAudio([None] * len(task.clips), 0.0)
+        began = time.perf_counter()
+        path = task.video.path
+        try:
+            clips = [
+                None if job.audio is None else self._audio.clip(path, *job.audio, job.audio_before)
+                for job in task.clips
+            ]
+        except DECODE_ERRORS:
+            self._audio.forget(path)
+            raise
+        return TaskAudio(clips, time.perf_counter() - began)
+
     def _decode(
-        self, task: Task, started: float, partial: Callable[[TaskResult], None] | None
+        self,
+        task: Task,
+        started: float,
+        partial: Callable[[TaskResult], None] | None,
+        audio: TaskAudio,
     ) -> TaskResult:
         video = task.video
         native = (video.height, video.width)
         shapes = [(len(job.frames), *(job.size or native), 3) for job in task.clips]
-        offsets, total = _layout(int(np.prod(shape)) for shape in shapes)
+        offsets, total = _layout([*(int(np.prod(shape)) for shape in shapes), *audio.sizes()])
         name, buffer = self.segments.acquire(total)
+        offsets, heard = offsets[: len(shapes)], audio.write(buffer, offsets[len(shapes) :])
         outs = [
             buffer[o : o + int(np.prod(s))].reshape(s) for o, s in zip(offsets, shapes, strict=True)
         ]
@@ -123,7 +147,7 @@ class TaskRunner:
         def done(clip: int) -> None:
             if partial is not None:
                 job = task.clips[clip]
-                output = ClipOutput(job.slot, offsets[clip], shapes[clip])
+                output = ClipOutput(job.slot, offsets[clip], shapes[clip], None, "", *heard[clip])
                 partial(TaskResult(task.task_id, name, (output,), final=False))
                 sent.add(clip)
 
@@ -137,12 +161,12 @@ class TaskRunner:
             threads=self.threads,
             on_done=done,
         )
-        decode_seconds = time.perf_counter() - decoding
+        decode_seconds = time.perf_counter() - decoding + audio.seconds
         decoded = max(0, self._reader.decoded_frames(video.path, self.threads) - before)
         clips = tuple(
-            ClipOutput(job.slot, offset, shape)
+            ClipOutput(job.slot, offset, shape, None, "", *heard[c])
             if error is None
-            else ClipOutput(job.slot, offset, shape, None, error.reason, error.kind)
+            else ClipOutput(job.slot, offset, shape, None, error.reason, *heard[c], kind=error.kind)
             for c, (job, offset, shape, error) in enumerate(
                 zip(task.clips, offsets, shapes, errors, strict=True)
             )
@@ -151,7 +175,7 @@ class TaskRunner:
         seconds = time.perf_counter() - started
         return TaskResult(task.task_id, name, clips, decoded, seconds, decode_seconds)
 
-    def _cut(self, task: Task, started: float) -> TaskResult:
+    def _cut(self, task: Task, started: float, audio: TaskAudio) -> TaskResult:
         video = task.video
         cuts: list[Any] = []
         cutting = time.perf_counter()
@@ -166,19 +190,20 @@ class TaskRunner:
                 self._cutter.forget(video.path)
                 reason = f"cannot cut its GOP range ({type(exc).__name__}: {exc})"
                 cuts.append(VideoError(video.path, reason, exception_kind(exc)))
-        decode_seconds = time.perf_counter() - cutting
+        decode_seconds = time.perf_counter() - cutting + audio.seconds
         sizes = [0 if isinstance(cut, VideoError) else len(cut.data) for cut in cuts]
-        offsets, total = _layout(sizes)
+        offsets, total = _layout([*sizes, *audio.sizes()])
         name, buffer = self.segments.acquire(max(total, 1))
+        offsets, heard = offsets[: len(sizes)], audio.write(buffer, offsets[len(sizes) :])
         clips = []
         decoded = 0
-        for job, cut, offset in zip(task.clips, cuts, offsets, strict=True):
+        for job, cut, offset, sound in zip(task.clips, cuts, offsets, heard, strict=True):
             if isinstance(cut, VideoError):
                 clips.append(ClipOutput(job.slot, error=cut.reason, kind=cut.kind))
                 continue
             buffer[offset : offset + len(cut.data)] = np.frombuffer(cut.data, dtype=np.uint8)
             decoded += int(cut.frames.max()) + 1 if cut.frames.size else 0
-            clips.append(ClipOutput(job.slot, offset, (len(cut.data),), cut.frames))
+            clips.append(ClipOutput(job.slot, offset, (len(cut.data),), cut.frames, "", *sound))
         seconds = time.perf_counter() - started
         return TaskResult(task.task_id, name, tuple(clips), decoded, seconds, decode_seconds)
 
@@ -186,6 +211,7 @@ class TaskRunner:
         """Close open files and delete this worker's segments."""
         self._reader.close()
         self._cutter.close()
+        self._audio.close()
         self.segments.close()
 
 

@@ -5,6 +5,7 @@
 >>> # decode frame k with any decoder, then: read_frame_index(rgb_frame) == k
 """
 
+from fastvid.testing._audio import AUDIO_RATE, read_audio_segment, tone_hz
 from fastvid.testing._dataset import make_dataset
 from fastvid.testing._formats import available_codecs, container_extension
 from fastvid.testing._stamp import (
@@ -17,13 +18,16 @@ from fastvid.testing._stamp import (
 from fastvid.testing._video import make_video
 
 __all__ = [
+    "AUDIO_RATE",
     "BITS",
     "MAX_INDEX",
     "available_codecs",
     "container_extension",
     "make_dataset",
     "make_video",
+    "read_audio_segment",
     "read_frame_index",
     "stamp_band_height",
     "stamp_frame_index",
+    "tone_hz",
 ]

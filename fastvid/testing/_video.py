@@ -19,6 +19,7 @@ import av
 import numpy as np
 
 from fastvid._validate import check_choice, check_int, check_int_pair
+from fastvid.testing._audio import AUDIO_RATE, audio_wave
 from fastvid.testing._content import CONTENT, Render
 from fastvid.testing._formats import (
     CONTAINERS,
@@ -37,8 +38,9 @@ __all__ = ["available_codecs", "container_extension", "make_video"]
 Content = Literal["textured", "flat", "motion"]
 
 
-_AUDIO_RATE = 48000
-_AUDIO_TONE_HZ = 440.0
+_AUDIO_LAYOUTS = {1: "mono", 2: "stereo"}
+_AUDIO_CODECS = {"aac": "aac", "opus": "libopus", "vorbis": "vorbis", "pcm": "pcm_s16le"}
+_AUDIO_OPTIONS = {"vorbis": {"strict": "experimental"}}  # FFmpeg's own Vorbis encoder
 _ROTATIONS = (0, 90, 180, 270, -90, -180, -270)
 _MIN_SIZE = (64, 48)
 _MAX_FPS = 240
@@ -139,21 +141,26 @@ def _frame_times(
 # --------------------------------------------------------------------------- encoding
 
 
-def _audio_frames(codec_context: av.AudioCodecContext, duration: float) -> Iterator[av.AudioFrame]:
+def _audio_frames(
+    codec_context: av.AudioCodecContext, duration: float, channels: int
+) -> Iterator[av.AudioFrame]:
     frame_size = codec_context.frame_size or 1024
-    total = round(duration * _AUDIO_RATE)
-    fmt = codec_context.format.name
+    total = round(duration * AUDIO_RATE)
+    fmt = codec_context.format
     for start in range(0, total, frame_size):
-        n = min(frame_size, total - start)
-        t = (start + np.arange(n)) / _AUDIO_RATE
-        wave = 0.3 * np.sin(2 * np.pi * _AUDIO_TONE_HZ * t)
-        samples = (
-            (wave * 32767).astype(np.int16) if fmt.startswith("s16") else wave.astype(np.float32)
-        )[None, :]
-        frame = av.AudioFrame.from_ndarray(samples, format=fmt, layout="mono")
-        frame.sample_rate = _AUDIO_RATE
+        wave = audio_wave(start, min(frame_size, total - start), channels)  # (channels, n)
+        pcm = fmt.name.startswith("s16")
+        samples = (wave * 32767).astype(np.int16) if pcm else wave.astype(np.float32)
+        if not fmt.is_planar:  # packed: one row, channels interleaved
+            samples = samples.T.reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples),  # type: ignore[arg-type]  # int16 or float32
+            format=fmt.name,
+            layout=_AUDIO_LAYOUTS[channels],
+        )
+        frame.sample_rate = AUDIO_RATE
         frame.pts = start
-        frame.time_base = Fraction(1, _AUDIO_RATE)
+        frame.time_base = Fraction(1, AUDIO_RATE)
         yield frame
 
 
@@ -172,6 +179,8 @@ def make_video(
     bitrate: int | None = None,
     gop: int | None = None,
     audio: bool = False,
+    audio_channels: int = 1,
+    audio_codec: str | None = None,
 ) -> Path:
     """Write a deterministic test video whose frame ``i`` shows ``i`` in its top band.
 
@@ -205,8 +214,14 @@ def make_video(
             Mbit/s; at least 0.3 Mbit/s). VP9 (realtime mode) overshoots noisy content by up to
             2x; MJPEG's rate control is coarse. Default: ``None``.
         gop: Keyframe interval in frames; ``None`` keeps the encoder's default. Default: ``None``.
-        audio: Add a 440 Hz mono sine track (AAC in MP4/MOV, Opus in WebM/MKV, PCM in AVI).
-            Default: ``False``.
+        audio: Add an audio track (AAC in MP4/MOV, Opus in WebM/MKV, 16-bit PCM in AVI) at
+            48 kHz: a tone whose pitch steps every 0.1 s, so the time of any stretch can be
+            read back (:func:`~fastvid.testing.read_audio_segment`). Default: ``False``.
+        audio_channels: 1 (mono) or 2 (stereo: the right channel is ``-1/3`` of the left, so
+            averaging the channels differs from taking one). Default: ``1``.
+        audio_codec: ``"aac"``, ``"opus"``, ``"vorbis"`` (stereo only) or ``"pcm"`` (16-bit),
+            if the container holds it; ``None``: the container's usual one (above).
+            Default: ``None``.
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -227,6 +242,11 @@ def make_video(
     _validate_optional_positive("bitrate", bitrate)
     _validate_optional_positive("gop", gop)
     check_int("seed", seed, minimum=0)
+    check_choice("audio_channels", audio_channels, sorted(_AUDIO_LAYOUTS))
+    if audio_codec is not None:
+        check_choice("audio_codec", audio_codec, sorted(_AUDIO_CODECS))
+        if audio_codec == "vorbis" and audio_channels != 2:
+            raise ValueError("audio_codec 'vorbis' needs audio_channels=2 (FFmpeg's encoder)")
     box = _validate_container(path, vfr=vfr, rotation=rotation)
     if codec not in available_codecs():
         raise ValueError(
@@ -257,6 +277,8 @@ def make_video(
         bitrate=bitrate,
         gop=gop,
         audio_seconds=seconds if audio else None,
+        audio_channels=audio_channels,
+        audio_encoder=None if audio_codec is None else _AUDIO_CODECS[audio_codec],
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -284,6 +306,8 @@ class _EncodePlan:
     bitrate: int
     gop: int | None
     audio_seconds: float | None  # None: no audio track
+    audio_channels: int = 1
+    audio_encoder: str | None = None  # None: the container's usual one
 
 
 def _encode(path: Path, plan: _EncodePlan, render: Render) -> None:
@@ -309,7 +333,12 @@ def _encode(path: Path, plan: _EncodePlan, render: Render) -> None:
             stream.time_base = plan.container.time_base
         if plan.rotation:
             stream.set_display_rotation(plan.rotation)
-        audio = _AudioTrack(container, plan.container.audio_codec, plan.audio_seconds)
+        audio = _AudioTrack(
+            container,
+            plan.audio_encoder or plan.container.audio_codec,
+            plan.audio_seconds,
+            plan.audio_channels,
+        )
         for i, t in enumerate(plan.frame_times):
             pixels = render(i)
             stamp_frame_index(pixels, i)
@@ -327,17 +356,29 @@ def _encode(path: Path, plan: _EncodePlan, render: Render) -> None:
 
 
 class _AudioTrack:
-    """A mono sine tone, encoded in step with the video so the muxer can interleave."""
+    """The time-telling tone (:mod:`fastvid.testing._audio`), encoded in step with the video
+    so the muxer can interleave."""
 
     def __init__(
-        self, container: av.container.OutputContainer, codec: str, seconds: float | None
+        self,
+        container: av.container.OutputContainer,
+        codec: str,
+        seconds: float | None,
+        channels: int,
     ) -> None:
         self._container = container
         self._seconds = seconds or 0.0
+        self._channels = channels
+        layout = _AUDIO_LAYOUTS[channels]
         self._stream = (
             None
             if seconds is None
-            else cast(av.AudioStream, container.add_stream(codec, rate=_AUDIO_RATE, layout="mono"))
+            else cast(
+                av.AudioStream,
+                container.add_stream(
+                    codec, rate=AUDIO_RATE, layout=layout, options=_AUDIO_OPTIONS.get(codec, {})
+                ),
+            )
         )
         self._frames: Iterator[av.AudioFrame] | None = None  # the codec opens with the 1st packet
         self._pending: av.AudioFrame | None = None
@@ -347,9 +388,9 @@ class _AudioTrack:
         if self._stream is None:
             return
         if self._frames is None:
-            self._frames = _audio_frames(self._stream.codec_context, self._seconds)
+            self._frames = _audio_frames(self._stream.codec_context, self._seconds, self._channels)
             self._pending = next(self._frames, None)
-        while self._pending is not None and (self._pending.pts or 0) <= seconds * _AUDIO_RATE:
+        while self._pending is not None and (self._pending.pts or 0) <= seconds * AUDIO_RATE:
             self._container.mux(self._stream.encode(self._pending))
             self._pending = next(self._frames, None)
 

@@ -11,7 +11,7 @@ from torch.utils.data import SequentialSampler
 import fastvid  # noqa: F401
 from fastvid.data.transforms import default_transforms, validate_transform_dict
 from fastvid.integrations.datamodule import VideoClassificationData
-from fastvid.testing import make_dataset
+from fastvid.testing import make_dataset, read_audio_segment
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +50,6 @@ def test_from_files_and_csv_give_the_same_classes(root: Path, tmp_path: Path) ->
 
 
 def test_bad_options_are_rejected(root: Path) -> None:
-    with pytest.raises(NotImplementedError, match="decode_audio"):
-        VideoClassificationData.from_paths(train_folder=root / "train", decode_audio=True)
     with pytest.raises(ValueError, match="did you mean 'post_tensor_transform'"):
         VideoClassificationData.from_paths(
             train_folder=root / "train", train_transform={"post_tensor_transfrom": abs}
@@ -96,6 +94,34 @@ def test_default_train_batch_matches_flash_defaults(root: Path) -> None:
     assert float(normalized["video"].min()) < 0.0  # kornia Normalize(0.45, 0.225) ran
     val = next(iter(dm.val_dataloader()))
     assert val["video"].shape[-2:] == (244, 244)
+
+
+def test_decode_audio_adds_each_clips_audio_to_the_batch(tmp_path: Path) -> None:
+    data = make_dataset(
+        tmp_path / "ds", per_class=2, splits=None, codec="h264", size=(64, 48), duration=1.5,
+        content="flat", audio=True,
+    )  # fmt: skip
+    dm = VideoClassificationData.from_folders(
+        train_folder=data,
+        clip_sampler="uniform",
+        clip_duration=0.5,
+        video_sampler=SequentialSampler,
+        decode_audio=True,
+        batch_size=3,
+        device="cpu",
+        num_workers=1,
+    )
+    dm.setup("fit")
+    batches = list(dm.train_dataloader())
+    assert sum(len(b["video_name"]) for b in batches) == 4 * 3
+    for batch in batches:
+        audio, lengths = batch["audio"], batch["audio_lengths"]
+        assert audio.shape == (len(batch["video_name"]), int(lengths.max()))
+        assert batch["audio_sample_rate"].tolist() == [48000] * audio.shape[0]
+        for i, clip in enumerate(batch["clip_index"].tolist()):
+            assert 0.45 * 48000 <= int(lengths[i]) <= 0.55 * 48000
+            # the clip starts at clip * 0.5 s: 25-75 ms in, the tone of that tenth of a second
+            assert read_audio_segment(audio[i, 1200:3600].numpy()) == clip * 5
 
 
 def test_default_transforms_follow_flash() -> None:

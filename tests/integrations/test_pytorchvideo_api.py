@@ -99,13 +99,6 @@ def test_dataloader_passes_other_datasets_to_torch() -> None:
     assert len(list(loader)) == 2
 
 
-def test_decode_audio_true_raises_not_implemented(data: Path) -> None:
-    from fastvid.data import make_clip_sampler
-
-    with pytest.raises(NotImplementedError, match="decode_audio=False"):
-        labeled_video_dataset(str(data), make_clip_sampler("uniform", 1.0))
-
-
 def test_shuffle_is_rejected_like_torch(data: Path) -> None:
     from fastvid.data import make_clip_sampler
 

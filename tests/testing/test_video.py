@@ -11,11 +11,14 @@ import numpy as np
 import pytest
 
 from fastvid.testing import (
+    AUDIO_RATE,
     available_codecs,
     container_extension,
     make_video,
+    read_audio_segment,
     read_frame_index,
     stamp_band_height,
+    tone_hz,
 )
 from fastvid.testing._video import Codec, Content
 
@@ -186,6 +189,60 @@ def test_audio_track(codec: Codec, ext: str, audio_codec: str, tmp_path: Path) -
     assert abs(samples - 48000) <= 2048  # encoder padding/priming
     frames, _ = _decode(path)
     assert [read_frame_index(f) for f in frames] == list(range(30))
+
+
+@pytest.mark.parametrize(("codec", "ext"), [("h264", ".mp4"), ("vp9", ".webm"), ("mjpeg", ".avi")])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_audio_tells_the_time(codec: Codec, ext: str, channels: int, tmp_path: Path) -> None:
+    path = make_video(
+        tmp_path / f"v{ext}", codec=codec, size=(64, 48), duration=1.0, content="flat",
+        audio=True, audio_channels=channels,
+    )  # fmt: skip
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        assert stream.codec_context.channels == channels
+        chunks = [f.to_ndarray() for f in container.decode(stream)]
+    planar = chunks[0].shape[0] == channels
+    wave = np.concatenate(chunks, axis=1)
+    # each channel alone: the left at full level, the right at -1/3 of it
+    channel = wave.reshape(channels, -1) if planar else wave.reshape(-1, channels).T
+    for tenth in range(10):
+        middle = channel[:, tenth * 4800 + 1200 : tenth * 4800 + 3600]
+        assert [read_audio_segment(c) for c in middle] == [tenth] * channels
+    if channels == 2:
+        ratio = np.abs(channel[1]).max() / np.abs(channel[0]).max()
+        assert 0.2 < ratio < 0.5  # 1/3, give or take a lossy codec
+
+
+def test_audio_segments_are_told_apart() -> None:
+    t = np.arange(4800) / AUDIO_RATE
+    for segment in (0, 7, 39):
+        assert read_audio_segment(np.sin(2 * np.pi * tone_hz(segment) * t)) == segment
+    with pytest.raises(ValueError, match="too few"):
+        read_audio_segment(np.zeros(100))
+    with pytest.raises(ValueError, match="not one of the track's"):
+        read_audio_segment(np.sin(2 * np.pi * 250.0 * t))
+
+
+def test_audio_channels_must_be_one_or_two(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="audio_channels"):
+        make_video(tmp_path / "v.mp4", codec="h264", audio=True, audio_channels=3)
+    with pytest.raises(ValueError, match="audio_codec"):
+        make_video(tmp_path / "v.mp4", codec="h264", audio=True, audio_codec="mp3")
+    with pytest.raises(ValueError, match="needs audio_channels=2"):
+        make_video(tmp_path / "v.webm", audio=True, audio_codec="vorbis")
+
+
+def test_audio_codec_can_be_vorbis(tmp_path: Path) -> None:
+    path = make_video(
+        tmp_path / "v.webm", size=(64, 48), duration=0.5, content="flat", audio=True,
+        audio_codec="vorbis", audio_channels=2,
+    )  # fmt: skip
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        assert stream.codec_context.name == "vorbis"
+        wave = np.concatenate([f.to_ndarray()[0] for f in container.decode(stream)])
+    assert read_audio_segment(wave[4800 + 1200 : 4800 + 3600]) == 1
 
 
 def test_gop_sets_keyframe_interval(tmp_path: Path) -> None:

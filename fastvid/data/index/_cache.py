@@ -37,7 +37,8 @@ __all__ = [
 # 2: VideoMeta.pix_fmt (a "pix_fmt" column and a "pix_fmts" name list).
 # 3: Matroska/WebM rotation read from the first frame (format 2 stored 0 for them).
 # 4: a "fingerprint" column (VideoMeta.fingerprint; 0 when built without fingerprint=True).
-CACHE_VERSION = 4
+# 5: VideoMeta.duration_with_audio (PyTorchVideo's duration with decode_audio=True).
+CACHE_VERSION = 5
 
 
 def default_cache_dir() -> Path:

@@ -60,6 +60,11 @@ class VideoMeta:
             ``""`` when the container does not say.
         fingerprint: A hash of the file's size, first and last 64 KiB when it was probed with
             ``fingerprint=True`` (part of the cache key then), else 0.
+        duration_with_audio: PyTorchVideo's ``EncodedVideoPyAV.duration`` with
+            ``decode_audio=True``: the longer of the video's and the first audio stream's
+            durations as PyTorchVideo reads them (header durations; when neither stream states
+            one, the last frame's timestamp of each). Equal to ``duration`` for a file without
+            audio. Clips are planned on it when audio is decoded. ``None`` if unknown.
     """
 
     path: str
@@ -79,6 +84,7 @@ class VideoMeta:
     has_audio: bool
     pix_fmt: str = ""
     fingerprint: int = 0
+    duration_with_audio: Fraction | None = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, VideoMeta):

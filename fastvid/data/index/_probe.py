@@ -73,11 +73,15 @@ def probe_video(path: PathLike, *, fingerprint: bool = False) -> VideoMeta:
                 path_str, f"it is a still image ({image_format}), not a video", "still_image"
             )
         stream = container.streams.video[0]
-        pts, keyframes = _demux_timestamps(container, stream, path_str)
+        audio = container.streams.audio[0] if container.streams.audio else None
+        # PyTorchVideo reads the last audio timestamp only when neither stream has a duration
+        audio_pts = audio if audio and stream.duration is None and audio.duration is None else None
+        pts, keyframes, audio_last = _demux_timestamps(container, stream, path_str, audio_pts)
         time_base = stream.time_base
         if time_base is None:
             raise VideoProbeError(path_str, "its video stream has no time base", "not_a_video")
         start_pts = int(stream.start_time) if stream.start_time is not None else 0
+        duration = _pytorchvideo_duration(stream.duration, pts, time_base, start_pts)
         return VideoMeta(
             path=path_str,
             size=stat.st_size,
@@ -92,10 +96,11 @@ def probe_video(path: PathLike, *, fingerprint: bool = False) -> VideoMeta:
             keyframes=keyframes,
             avg_fps=_avg_fps(stream, pts, time_base),
             num_frames=len(pts),
-            duration=_pytorchvideo_duration(stream.duration, pts, time_base, start_pts),
-            has_audio=bool(container.streams.audio),
+            duration=duration,
+            has_audio=audio is not None,
             pix_fmt=_pix_fmt(stream),
             fingerprint=_fingerprint(path_str) if fingerprint else 0,
+            duration_with_audio=_duration_with_audio(duration, stream, audio, audio_last),
         )
 
 
@@ -119,13 +124,23 @@ def _fingerprint(path: str) -> int:
         ) from None
 
 
-def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted pts of every video packet and the sorted positions of keyframes."""
+def _demux_timestamps(
+    container: Any, stream: Any, path: str, audio: Any = None
+) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """Sorted pts of every video packet, the sorted positions of keyframes, and the largest
+    pts at or after the start of ``audio``'s packets (``None``: no ``audio`` or no packets)."""
     timestamps: list[int] = []
     is_key: list[bool] = []
     cut: list[bool] = []
+    audio_last: int | None = None
+    audio_start = 0 if audio is None or audio.start_time is None else int(audio.start_time)
+    streams = (stream,) if audio is None else (stream, audio)
     try:
-        for packet in container.demux(stream):
+        for packet in container.demux(*streams):
+            if audio is not None and packet.stream.index == audio.index:
+                if packet.pts is not None and packet.pts >= audio_start:
+                    audio_last = max(packet.pts, audio_last or packet.pts)
+                continue
             pts = packet.pts
             if pts is None:
                 pts = packet.dts
@@ -158,7 +173,7 @@ def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarra
     keyframes = np.flatnonzero(np.asarray(is_key, dtype=bool)[order]).astype(np.int32)
     pts.flags.writeable = False
     keyframes.flags.writeable = False
-    return pts, keyframes
+    return pts, keyframes, audio_last
 
 
 def _still_image_format(format_name: str) -> str | None:
@@ -181,6 +196,28 @@ def _pytorchvideo_duration(
     if decodable.size == 0:
         return None
     return int(decodable[-1] - start_pts) * Fraction(time_base)
+
+
+def _duration_with_audio(
+    video: Fraction | None, stream: Any, audio: Any, audio_last: int | None
+) -> Fraction | None:
+    """PyTorchVideo's ``EncodedVideoPyAV.duration`` with ``decode_audio=True``.
+
+    Its rule: the audio stream's header duration (else, when the video's is missing too, the
+    last audio frame's pts) in seconds from the audio start; the larger of that and the
+    video's; the video's alone if the audio has none, the audio's alone if only the video's
+    header duration is missing (PyTorchVideo then ignores the video's decoded length).
+    """
+    if audio is None or audio.time_base is None:
+        return video
+    audio_pts = audio.duration if audio.duration is not None else audio_last
+    if audio_pts is None:
+        return video
+    start = int(audio.start_time) if audio.start_time is not None else 0
+    seconds = int(audio_pts - start) * Fraction(audio.time_base)
+    if stream.duration is None and audio.duration is not None:
+        return seconds  # PyTorchVideo: no video header duration, so the audio's alone
+    return seconds if video is None else max(video, seconds)
 
 
 def _avg_fps(stream: Any, pts: np.ndarray, time_base: Fraction) -> float:

@@ -34,6 +34,8 @@ COLUMNS = (
     "dur_num",
     "dur_den",  # 0: duration is None
     "has_audio",
+    "adur_num",  # duration_with_audio
+    "adur_den",  # 0: duration_with_audio is None
     "codec",  # index into Table.codecs
     "pix_fmt",  # index into Table.pix_fmts
     "pts_first",
@@ -102,6 +104,7 @@ class Table:
                 offset = len(deltas[kind])
                 deltas[kind].frombytes(encoded.tobytes())
             duration = meta.duration
+            with_audio = meta.duration_with_audio
             time_base = Fraction(meta.time_base)
             paths.append(meta.path)
             fps.append(meta.avg_fps)
@@ -119,6 +122,8 @@ class Table:
                     0 if duration is None else duration.numerator,
                     0 if duration is None else duration.denominator,
                     int(meta.has_audio),
+                    0 if with_audio is None else with_audio.numerator,
+                    0 if with_audio is None else with_audio.denominator,
                     codecs.setdefault(meta.codec, len(codecs)),
                     pix_fmts.setdefault(meta.pix_fmt, len(pix_fmts)),
                     int(pts[0]) if len(pts) else 0,
@@ -156,6 +161,8 @@ class Table:
             dur_num,
             dur_den,
             has_audio,
+            adur_num,
+            adur_den,
             codec,
             pix_fmt,
             pts_first,
@@ -193,6 +200,7 @@ class Table:
             has_audio=bool(has_audio),
             pix_fmt=self.pix_fmts[pix_fmt],
             fingerprint=fingerprint,
+            duration_with_audio=None if adur_den == 0 else Fraction(adur_num, adur_den),
         )
 
     def select(self, rows: Sequence[int] | np.ndarray) -> Table:

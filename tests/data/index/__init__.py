@@ -12,6 +12,8 @@ SMALL = {"size": (64, 48), "duration": 1.0}
 VIDEOS: dict[str, dict[str, object]] = {
     "h264.mp4": {"codec": "h264", "gop": 8},
     "h264_audio.mp4": {"codec": "h264", "audio": True},
+    "vp9_audio.webm": {"codec": "vp9", "audio": True, "audio_channels": 2},
+    "mjpeg_audio.avi": {"codec": "mjpeg", "audio": True},
     "vp9.webm": {"codec": "vp9", "gop": 12},
     "vfr.mp4": {"codec": "h264", "vfr": True},
     "vfr.webm": {"codec": "vp9", "vfr": True},

@@ -208,7 +208,8 @@ def test_a_cache_of_format_3_without_fingerprints_is_probed_again(
         np.savez(handle, **arrays)
     calls = _count_probes(monkeypatch)
 
-    with pytest.warns(RuntimeWarning, match="in cache format 3; this fastvid reads format 4"):
+    expected = f"in cache format 3; this fastvid reads format {_cache.CACHE_VERSION}"
+    with pytest.warns(RuntimeWarning, match=expected):
         index = _build(dataset, cache)
 
     assert sorted(calls) == sorted(p.name for p in dataset)

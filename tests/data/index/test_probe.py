@@ -64,6 +64,27 @@ def test_duration_is_pytorchvideos(videos: dict[str, str], name: str) -> None:
     assert got == expected
 
 
+@pytest.mark.parametrize(
+    "name", ["h264_audio.mp4", "vp9_audio.webm", "mjpeg_audio.avi", "h264.mp4", "vp9.webm"]
+)
+def test_duration_with_audio_is_pytorchvideos(videos: dict[str, str], name: str) -> None:
+    from pytorchvideo.data.encoded_video import EncodedVideo
+
+    expected = EncodedVideo.from_path(videos[name], decode_audio=True, decoder="pyav").duration
+    meta = probe_video(videos[name])
+    assert meta.duration_with_audio == expected
+    if not meta.has_audio:
+        assert meta.duration_with_audio == meta.duration
+
+
+def test_webm_duration_with_audio_is_the_longer_track(videos: dict[str, str]) -> None:
+    # Neither WebM stream states a duration: PyTorchVideo takes each track's last frame, and
+    # this Opus track's last frame (0.994 s) comes after the last video frame (0.967 s).
+    meta = probe_video(videos["vp9_audio.webm"])
+    assert meta.duration == Fraction(967, 1000)
+    assert meta.duration_with_audio == Fraction(994, 1000)
+
+
 def test_webm_duration_comes_from_the_last_frame(videos: dict[str, str]) -> None:
     # WebM streams state no duration; PyTorchVideo then decodes to the last frame.
     with av.open(videos["vp9.webm"]) as container:

@@ -44,7 +44,15 @@ def _synthetic(path: str, pts: np.ndarray, keyframes: list[int], **fields: objec
 def test_compact_storage_round_trips_any_sorted_pts(first: int, steps: list[int]) -> None:
     pts = first + np.concatenate([[0], np.cumsum(steps, dtype=np.int64)])
     meta = _synthetic(
-        "/v.mp4", pts, [0], duration=None, rotation=270, codec="vp9", pix_fmt="yuv420p10le"
+        "/v.mp4",
+        pts,
+        [0],
+        duration=None,
+        rotation=270,
+        codec="vp9",
+        pix_fmt="yuv420p10le",
+        has_audio=True,
+        duration_with_audio=Fraction(7, 3),
     )
     assert VideoIndex.from_metas([meta]).meta("/v.mp4") == meta
 

@@ -139,7 +139,7 @@ class GopCutter:
         if missing.size:
             raise GopCutError(
                 f"frames with pts {missing[:5].tolist()} of {path} are not where the index puts "
-                "them (the file changed since it was indexed?)"
+                "them: its timestamps are damaged, or it was rewritten since it was indexed"
             )
         packets = sorted(chosen.values(), key=_decode_order)
         base = min(_decode_order(p) for p in packets)

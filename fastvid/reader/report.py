@@ -63,7 +63,8 @@ _REASON_KINDS: dict[str, re.Pattern[str]] = {
         "no_video_stream": r"no video stream|video stream has no frames",
         "not_a_video": r"cannot open it as a video container|invalid data found",
         "truncated": r"truncated|ended before|never decoded|demuxing failed",
-        "decode_error": r"decod|frames_decoder|memory file",
+        "timestamps": r"timestamps are damaged|repeat another frame's timestamp",
+        "decode_error": r"decod|frames_decoder|memory file|damaged",
     }.items()
 }
 
@@ -77,7 +78,7 @@ def reason_kind(reason: str) -> str:
     Returns:
         One of ``"empty"``, ``"missing"``, ``"changed"``, ``"permission"``, ``"not_a_file"``,
         ``"still_image"``, ``"no_video_stream"``, ``"not_a_video"``, ``"truncated"``,
-        ``"decode_error"`` or ``"other"``.
+        ``"timestamps"``, ``"decode_error"`` or ``"other"``.
     """
     for kind, pattern in _REASON_KINDS.items():
         if pattern.search(reason):

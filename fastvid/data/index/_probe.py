@@ -26,7 +26,8 @@ def probe_video(path: PathLike) -> VideoMeta:
 
     Raises:
         VideoProbeError: The file is missing, empty, unreadable, not a video container, has no
-            video stream or no video frames. The message names the file and the reason.
+            video stream or no video frames, or two of its frames share a timestamp. The message
+            names the file and the reason.
     """
     path_str = os.path.abspath(os.fspath(path))
     try:
@@ -127,6 +128,14 @@ def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarra
     raw = np.asarray(timestamps, dtype=np.int64)
     order = np.argsort(raw, kind="stable")
     pts = raw[order]
+    repeated = np.flatnonzero(np.diff(pts) == 0)
+    if repeated.size:  # decoders and cuts find a frame by its pts: two frames cannot share one
+        raise VideoProbeError(
+            path,
+            f"{repeated.size} of its {len(pts)} video frames repeat another frame's timestamp "
+            f"(first: pts {int(pts[repeated[0]])}, time base {stream.time_base}): its timestamps "
+            "are damaged; remux or re-encode the file",
+        )
     keyframes = np.flatnonzero(np.asarray(is_key, dtype=bool)[order]).astype(np.int32)
     pts.flags.writeable = False
     keyframes.flags.writeable = False

@@ -1,0 +1,319 @@
+"""Fuzzing: mutated MP4 (H.264, ``moov`` at the end and at the front) and WebM (VP9) files
+through the index and the loader.
+
+Every mutant must end in one of two ways: good clips, or a named skip (the file and a reason).
+Never a crash (a worker that dies, an exception that is not the named one), never a hang (each
+probe is timed against a bound; the loader run has a task timeout and the test a global one),
+never a wrong clip delivered silently: each delivered clip is compared, frame by frame, with
+the same frames of a plain sequential PyAV decode of the mutated file (matched by timestamp),
+so a cut, seek or index that picks the wrong frames fails the test.
+
+Mutations (``mutate.py``) are mostly structure-aware: MP4 box sizes and types, sample-table
+entries (``stco``, ``stsz``, ``stss``, ``stts``, ...), EBML element sizes and IDs, SimpleBlock
+timecodes and keyframe flags, whole boxes/elements duplicated or deleted; plus bit flips, byte
+runs, truncation and chunk duplication/deletion. Seeds are fixed, so a run is reproducible.
+
+One loader reads all mutants of a run (``cpu_decoder="dali"``: VP9 goes through DALI's CPU
+decoder, H.264 through PyAV). The default suite runs a reduced set; ``pytest -m slow
+tests/reliability/test_fuzz.py -s`` runs >= 1,000 mutants and prints the tally.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+import torchvision.transforms as tv
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fastvid.data.index import VideoIndex, VideoMeta, VideoProbeError, probe_video
+from fastvid.data.samplers import make_clip_sampler
+from fastvid.reader.loader import ClipLoader
+from fastvid.reader.report import reason_kind
+from fastvid.testing import make_video
+from tests.reliability.conftest import FRAMES_PER_CLIP, SIZE, loader_options
+from tests.reliability.mutate import mutate
+
+PROBE_SECONDS = 5.0  # per-file bound on one probe (they take ~2-10 ms; generous for loaded CI)
+TASK_SECONDS = 60.0  # the loader's task_timeout: a hung worker task fails its clips
+CLIP_SECONDS = 0.5
+# Largest mean |difference| (0..255) of one delivered frame from the same frame decoded by
+# PyAV: DALI's CPU decoder converts YUV to RGB with its own rounding (tests/reader/test_loader.py)
+FRAME_TOLERANCE = {"dali_cpu": 3.0, "pyav": 0.5}
+
+
+# -------------------------------------------------------------------------------- sources
+
+
+def _faststart(source: Path, path: Path) -> Path:
+    """``source`` remuxed with ``moov`` before ``mdat`` (``-movflags faststart``)."""
+    with av.open(str(source)) as src, av.open(str(path), "w", options={"movflags": "faststart"}) as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is None:
+                continue
+            packet.stream = stream
+            dst.mux(packet)
+    return path
+
+
+def make_sources(folder: Path) -> dict[str, bytes]:
+    """The valid files every mutant starts from: small, 1.5 s, a keyframe every 10 frames."""
+    folder.mkdir(parents=True, exist_ok=True)
+    h264 = make_video(folder / "h264.mp4", codec="h264", size=SIZE, duration=1.5, gop=10, seed=21)
+    faststart = _faststart(h264, folder / "h264_faststart.mp4")
+    vp9 = make_video(folder / "vp9.webm", codec="vp9", size=SIZE, duration=1.5, gop=10, seed=22)
+    data = {p.stem: p.read_bytes() for p in (h264, faststart, vp9)}
+    assert data["h264"].find(b"moov") > data["h264"].find(b"mdat")  # moov at the end
+    assert data["h264_faststart"].find(b"moov") < data["h264_faststart"].find(b"mdat")
+    return data
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    return make_sources(tmp_path_factory.mktemp("fuzz_sources"))
+
+
+@dataclass(frozen=True)
+class Mutant:
+    path: str
+    source: str
+    mutation: str
+
+
+def write_mutants(folder: Path, sources: dict[str, bytes], count: int, seed: int) -> list[Mutant]:
+    """``count`` mutants, the sources in turn; mutant ``i`` depends only on ``(seed, i)``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = sorted(sources)
+    mutants = []
+    for i in range(count):
+        source = names[i % len(names)]
+        data, mutation = mutate(sources[source], random.Random(f"{seed}-{i}"))
+        path = folder / f"{i:05d}_{source}{'.webm' if source == 'vp9' else '.mp4'}"
+        path.write_bytes(data)
+        mutants.append(Mutant(str(path), source, mutation))
+    return mutants
+
+
+# -------------------------------------------------------------------------------- checks
+
+
+def probe_checked(path: str, what: str) -> tuple[VideoMeta | str, float]:
+    """``probe_video``'s meta or its named reason, and the seconds it took.
+
+    Any other exception, or a probe slower than ``PROBE_SECONDS``, fails with the file and its
+    mutation.
+    """
+    began = time.perf_counter()
+    try:
+        result: VideoMeta | str = probe_video(path)
+    except VideoProbeError as err:
+        assert err.path == os.path.abspath(path) and err.reason, (path, what)
+        result = err.reason
+    except Exception as err:  # the bug this test is for
+        raise AssertionError(f"probe_video({path}) [{what}] raised {err!r}") from err
+    seconds = time.perf_counter() - began
+    assert seconds < PROBE_SECONDS, f"probing {path} [{what}] took {seconds:.1f} s"
+    if isinstance(result, VideoMeta):
+        assert result.num_frames == len(result.pts) > 0, (path, what)
+        assert np.all(np.diff(result.pts) >= 0), (path, what)
+        assert np.all((result.keyframes >= 0) & (result.keyframes < result.num_frames))
+    return result, seconds
+
+
+def reference_frames(path: str) -> dict[int, np.ndarray]:
+    """pts -> RGB frame of a plain sequential decode of the whole file (PyAV, one thread, as
+    ``ffmpeg`` does it: a packet the decoder rejects is passed over); a pts seen twice maps to
+    nothing. Frames FFmpeg concealed errors in are kept: a delivered frame must equal them.
+    """
+    frames: dict[int, np.ndarray] = {}
+    repeated: set[int] = set()
+    with av.open(path, metadata_errors="ignore") as container:
+        stream = container.streams.video[0]
+        stream.codec_context.thread_count = 1
+        packets = container.demux(stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except (av.FFmpegError, OSError):
+                packet = None  # a read error: drain the decoder, as at the end
+            try:
+                decoded = stream.decode(packet)
+            except (av.FFmpegError, ValueError):
+                decoded = []
+            for frame in decoded:
+                if frame.pts is not None:
+                    if frame.pts in frames:
+                        repeated.add(frame.pts)
+                    frames[frame.pts] = frame.to_ndarray(format="rgb24")
+            if packet is None:
+                break
+    return {pts: frame for pts, frame in frames.items() if pts not in repeated}
+
+
+@dataclass
+class Tally:
+    """What a fuzz run did."""
+
+    mutants: int = 0
+    indexed: int = 0
+    probe_seconds: list[float] = field(default_factory=list)
+    clips_planned: int = 0
+    clips_good: int = 0
+    index_skips: Counter[str] = field(default_factory=Counter)  # by reason kind
+    clip_skips: Counter[str] = field(default_factory=Counter)
+    routes: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        probe = np.asarray(self.probe_seconds)
+        return (
+            f"{self.mutants} mutants in {self.seconds:.1f} s: {self.indexed} indexed "
+            f"(routes {dict(self.routes)}), {sum(self.index_skips.values())} left out of the "
+            f"index {dict(self.index_skips)}; {self.clips_planned} clips planned, "
+            f"{self.clips_good} good, {sum(self.clip_skips.values())} skipped "
+            f"{dict(self.clip_skips)}; probe median {np.median(probe) * 1e3:.1f} ms, "
+            f"max {probe.max() * 1e3:.1f} ms"
+        )
+
+
+def check_clip(video: torch.Tensor, meta: VideoMeta, frames: np.ndarray, route: str,
+               reference: dict[int, np.ndarray], what: str) -> None:  # fmt: skip
+    """A delivered clip has the loader's shape and the frames a plain decode gives there."""
+    assert video.shape == (3, FRAMES_PER_CLIP, SIZE[1], SIZE[0]), (meta.path, what)
+    assert torch.isfinite(video).all(), (meta.path, what)
+    crop = tv.CenterCrop((SIZE[1], SIZE[0]))
+    for t, position in enumerate(frames.tolist()):
+        pts = int(meta.pts[position])
+        expected = reference.get(pts)
+        assert expected is not None, (
+            f"{meta.path} [{what}]: frame {position} (pts {pts}) was delivered, but a plain "
+            f"decode of the file gives no frame with that pts"
+        )
+        expected_chw = crop(torch.from_numpy(expected).permute(2, 0, 1).float())
+        difference = float((video[:, t] - expected_chw).abs().mean())
+        assert difference < FRAME_TOLERANCE[route], (
+            f"{meta.path} [{what}] ({route}): frame {position} (pts {pts}) differs from a plain "
+            f"decode's by {difference:.1f} on average: a wrong frame delivered silently"
+        )
+
+
+def run_fuzz(folder: Path, sources: dict[str, bytes], count: int, seed: int) -> Tally:
+    """Mutate, probe, index and load ``count`` files; assert every outcome; return the tally."""
+    began = time.perf_counter()
+    mutants = write_mutants(folder / "mutants", sources, count, seed)
+    by_path = {os.path.abspath(m.path): m for m in mutants}
+    tally = Tally(mutants=count)
+    metas, errors = [], {}
+    for mutant in mutants:
+        result, seconds = probe_checked(mutant.path, mutant.mutation)
+        tally.probe_seconds.append(seconds)
+        if isinstance(result, VideoMeta):
+            metas.append(result)
+        else:
+            errors[os.path.abspath(mutant.path)] = result
+    tally.indexed = len(metas)
+    index = VideoIndex.from_metas(metas, errors=errors)
+    loader = ClipLoader(
+        [(m.path, i) for i, m in enumerate(mutants)],
+        index=index,
+        **loader_options(
+            clip_sampler=make_clip_sampler("uniform", CLIP_SECONDS),
+            cpu_decoder="dali",
+            on_error="skip",
+            batch_size=8,
+            task_timeout=TASK_SECONDS,
+        ),
+    )
+    delivered: dict[tuple[str, int], torch.Tensor] = {}
+    try:
+        planned = {(os.path.abspath(c.path), c.clip_index): c for c in loader.plan(0)}
+        for batch in loader:
+            for i, name in enumerate(batch["video_name"]):
+                key = (os.path.abspath(str(folder / "mutants" / name)), int(batch["clip_index"][i]))
+                assert key not in delivered, f"clip {key} delivered twice"
+                delivered[key] = batch["video"][i]
+        routing = dict(loader.routing.decoders)
+        skipped = list(loader.skipped)
+    finally:
+        loader.close()
+        gc.collect()
+
+    # Left out of the index: exactly the files the probe refused, each once, with its reason.
+    index_skips = {os.path.abspath(s.path): s.reason for s in skipped if s.epoch is None}
+    assert index_skips == errors
+    # Every planned clip is delivered or skipped with a reason, never both, never neither.
+    clip_skips = {(os.path.abspath(s.path), s.clip_index): s for s in skipped if s.epoch == 0}
+    assert len(clip_skips) == len([s for s in skipped if s.epoch == 0]), "a clip skipped twice"
+    assert not set(clip_skips) & set(delivered), "a clip both delivered and skipped"
+    assert set(clip_skips) | set(delivered) == set(planned)
+    for entry in skipped:
+        kind = reason_kind(entry.reason)
+        assert entry.path in by_path or os.path.abspath(entry.path) in by_path
+        assert kind != "other" and "unexpected" not in entry.reason, (
+            f"{entry.path} [{by_path[os.path.abspath(entry.path)].mutation}]: skipped for a "
+            f"reason that names no known problem: {entry.reason}"
+        )
+        (tally.index_skips if entry.epoch is None else tally.clip_skips)[kind] += 1
+    # Every delivered clip holds the frames a plain decode of the mutated file has there.
+    references: dict[str, dict[int, np.ndarray]] = {}
+    for (path, clip_index), video in sorted(delivered.items()):
+        meta = index.meta(path)
+        if path not in references:
+            references = {path: reference_frames(path)}  # one file at a time: little memory
+        request = planned[(path, clip_index)]
+        check_clip(video, meta, request.frame_indices, routing[path], references[path],
+                   by_path[path].mutation)  # fmt: skip
+    tally.routes = Counter(routing[m.path] for m in metas)
+    tally.clips_planned, tally.clips_good = len(planned), len(delivered)
+    tally.seconds = time.perf_counter() - began
+    return tally
+
+
+# -------------------------------------------------------------------------------- tests
+
+
+@pytest.mark.timeout(240)
+def test_fuzz_mutants_are_good_clips_or_named_skips(
+    sources: dict[str, bytes], tmp_path: Path
+) -> None:
+    tally = run_fuzz(tmp_path, sources, count=150, seed=0)
+    print(tally.summary())
+    # the mutations reach every outcome: some files index and decode, some are refused
+    assert tally.indexed > 0 and tally.index_skips and tally.clips_good > 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_long_fuzz(sources: dict[str, bytes], tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if "slow" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("the long fuzz runs with -m slow")
+    tally = run_fuzz(tmp_path, sources, count=1200, seed=1)
+    print(tally.summary())
+    assert tally.indexed > 0 and tally.index_skips and tally.clips_good > 0
+
+
+@pytest.mark.timeout(120)
+@settings(max_examples=60, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(source=st.sampled_from(["h264", "h264_faststart", "vp9"]), rng=st.randoms())
+def test_probe_of_a_mutant_returns_meta_or_the_named_error(
+    sources: dict[str, bytes], tmp_path: Path, source: str, rng: random.Random
+) -> None:
+    # Hypothesis drives the same mutations; a failure shrinks to a small one
+    data, mutation = mutate(sources[source], rng)
+    path = tmp_path / f"mutant{'.webm' if source == 'vp9' else '.mp4'}"
+    path.write_bytes(data)
+    probe_checked(str(path), mutation)

@@ -70,7 +70,7 @@ class OpenVideo:
     def __init__(self, path: str, threads: int) -> None:
         self.path = path
         try:
-            self.container = av.open(path)
+            self.container = av.open(path, metadata_errors="ignore")  # as the index does
         except av.FFmpegError as error:
             raise FrameDecodeError(path, f"FFmpeg cannot open it ({error})") from error
         if not self.container.streams.video:

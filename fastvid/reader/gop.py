@@ -162,7 +162,7 @@ class GopCutter:
             entry[0].close()
             entry = None
         if entry is None:
-            entry = (av.open(path), (stat.st_size, stat.st_mtime_ns))
+            entry = (av.open(path, metadata_errors="ignore"), (stat.st_size, stat.st_mtime_ns))
             self._open[path] = entry
             while len(self._open) > self.max_open:
                 _, (oldest, _) = self._open.popitem(last=False)

@@ -172,9 +172,11 @@ def elements_of(data: bytes) -> list[Element]:
 # ------------------------------------------------------------------------------- mutations
 
 
-def _pick(rng: random.Random, elements: list[Element], kinds: set[str] | None = None) -> Element:
-    chosen = [e for e in elements if kinds is None or e.kind in kinds]
-    return rng.choice(chosen or elements)
+def _pick(
+    rng: random.Random, elements: list[Element], kinds: set[str] | None = None
+) -> Element | None:
+    chosen = [e for e in elements if kinds is None or e.kind in kinds] or elements
+    return rng.choice(chosen) if chosen else None
 
 
 def _header_end(data: bytes) -> int:
@@ -182,7 +184,7 @@ def _header_end(data: bytes) -> int:
     if is_mp4(data):
         return len(data)
     first = data.find(b"\x1f\x43\xb6\x75")
-    return first + 64 if first > 0 else min(len(data), 4096)
+    return min(len(data), first + 64 if first > 0 else 4096)
 
 
 def bit_flips(data: bytes, rng: random.Random) -> tuple[bytes, str]:
@@ -227,6 +229,8 @@ def byte_run(data: bytes, rng: random.Random) -> tuple[bytes, str]:
 
 def truncate(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     """The file cut at a random point."""
+    if len(data) < 2:
+        return bit_flips(data, rng)
     cut = rng.randrange(1, len(data))
     return data[:cut], f"truncate@{cut}/{len(data)}"
 
@@ -250,6 +254,8 @@ def chunk_delete(data: bytes, rng: random.Random) -> tuple[bytes, str]:
 def element_duplicate(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     """A whole box/element inserted again right after itself (two ``trak``s, two blocks...)."""
     element = _pick(rng, elements_of(data))
+    if element is None:
+        return chunk_duplicate(data, rng)
     copy = data[element.start : element.end]
     return data[: element.end] + copy + data[element.end :], f"duplicate {element.kind}"
 
@@ -257,6 +263,8 @@ def element_duplicate(data: bytes, rng: random.Random) -> tuple[bytes, str]:
 def element_delete(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     """A whole box/element removed (its parents' sizes are left as they were)."""
     element = _pick(rng, elements_of(data))
+    if element is None:
+        return chunk_delete(data, rng)
     return data[: element.start] + data[element.end :], f"delete {element.kind}"
 
 
@@ -273,6 +281,8 @@ def mp4_box_size(data: bytes, rng: random.Random) -> tuple[bytes, str]:
         return ebml_size(data, rng)
     box = _pick(rng, mp4_boxes(data), {"moov", "trak", "mdia", "minf", "stbl", "stsd",
                                        "avcC", "mdat"} | {t.decode() for t in MP4_TABLES})  # fmt: skip
+    if box is None:
+        return bit_flips(data, rng)
     out = bytearray(data)
     old = int.from_bytes(out[box.size_at : box.size_at + 4], "big")
     new = _new_size(rng, box.end - box.start, len(data), 32)
@@ -285,6 +295,8 @@ def mp4_box_type(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     if not is_mp4(data):
         return ebml_id(data, rng)
     box = _pick(rng, mp4_boxes(data))
+    if box is None:
+        return bit_flips(data, rng)
     new = rng.choice([b"free", b"moov", b"trak", b"mdat", b"stco", b"co64", b"stss", b"stsz",
                       bytes(rng.randrange(97, 123) for _ in range(4))])  # fmt: skip
     out = bytearray(data)
@@ -331,6 +343,8 @@ def ebml_size(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     element = _pick(rng, ebml_elements(data), {"Segment", "Info", "Tracks", "TrackEntry",
                     "Video", "CodecPrivate", "Cluster", "SimpleBlock", "BlockGroup", "Cues",
                     "SeekHead", "Timecode", "PixelWidth"})  # fmt: skip
+    if element is None:
+        return bit_flips(data, rng)
     out = bytearray(data)
     length = element.size_len
     how = rng.choice(["value", "value", "unknown", "invalid"])
@@ -351,6 +365,8 @@ def ebml_id(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     if is_mp4(data):
         return mp4_box_type(data, rng)
     element = _pick(rng, ebml_elements(data))
+    if element is None:
+        return bit_flips(data, rng)
     same = [i for i in EBML_NAMES if (i.bit_length() + 7) // 8 == element.id_len]
     new_id = rng.choice(same) if same and rng.random() < 0.7 else None
     out = bytearray(data)

@@ -38,11 +38,13 @@ from hypothesis import strategies as st
 
 from fastvid.data.index import VideoIndex, VideoMeta, VideoProbeError, probe_video
 from fastvid.data.samplers import make_clip_sampler
+from fastvid.reader.gop import GopCutter
 from fastvid.reader.loader import ClipLoader
+from fastvid.reader.pyav_source import FrameDecodeError, decode_frames
 from fastvid.reader.report import reason_kind
-from fastvid.testing import make_video
-from tests.reliability.conftest import FRAMES_PER_CLIP, SIZE, loader_options
-from tests.reliability.mutate import mutate
+from fastvid.testing import make_video, read_frame_index
+from tests.reliability.conftest import FRAMES_PER_CLIP, SIZE, damaged_packet, loader_options
+from tests.reliability.mutate import mp4_boxes, mutate
 
 PROBE_SECONDS = 5.0  # per-file bound on one probe (they take ~2-10 ms; generous for loaded CI)
 TASK_SECONDS = 60.0  # the loader's task_timeout: a hung worker task fails its clips
@@ -79,9 +81,16 @@ def make_sources(folder: Path) -> dict[str, bytes]:
     return data
 
 
+class Sources(dict[str, bytes]):
+    """The source files' bytes by name (a short repr: Hypothesis prints its arguments)."""
+
+    def __repr__(self) -> str:
+        return f"Sources({', '.join(self)})"
+
+
 @pytest.fixture(scope="module")
-def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    return make_sources(tmp_path_factory.mktemp("fuzz_sources"))
+def sources(tmp_path_factory: pytest.TempPathFactory) -> Sources:
+    return Sources(make_sources(tmp_path_factory.mktemp("fuzz_sources")))
 
 
 @dataclass(frozen=True)
@@ -306,7 +315,7 @@ def test_long_fuzz(sources: dict[str, bytes], tmp_path: Path, request: pytest.Fi
 
 
 @pytest.mark.timeout(120)
-@settings(max_examples=60, derandomize=True, database=None, deadline=None,
+@settings(max_examples=200, derandomize=True, database=None, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(source=st.sampled_from(["h264", "h264_faststart", "vp9"]), rng=st.randoms())
 def test_probe_of_a_mutant_returns_meta_or_the_named_error(
@@ -317,3 +326,104 @@ def test_probe_of_a_mutant_returns_meta_or_the_named_error(
     path = tmp_path / f"mutant{'.webm' if source == 'vp9' else '.mp4'}"
     path.write_bytes(data)
     probe_checked(str(path), mutation)
+
+
+# -------------------------------------------------------------------------------- regressions
+# Files the fuzzer found bugs with, rebuilt deterministically from the small sources.
+
+
+@pytest.mark.timeout(60)
+def test_mp4_without_a_sample_description_is_a_named_probe_error(
+    sources: Sources, tmp_path: Path
+) -> None:
+    # was: AttributeError (PyAV gives the stream no codec context), "unexpected" in the index
+    data = sources["h264"]
+    stsd = next(box for box in mp4_boxes(data) if box.kind == "stsd")
+    path = tmp_path / "no_stsd.mp4"
+    path.write_bytes(data[: stsd.start] + data[stsd.end :])
+    with pytest.raises(VideoProbeError, match="no decoder for its video stream") as info:
+        probe_video(path)
+    assert info.value.path == str(path)
+
+
+def _repeated_timestamps(sources: Sources, path: Path) -> Path:
+    """The H.264 source with its first ``ctts`` entry's sample count set to 0: the composition
+    offsets slide by one sample and two frames get the same pts."""
+    data = bytearray(sources["h264"])
+    ctts = next(box for box in mp4_boxes(bytes(data)) if box.kind == "ctts")
+    first_count = ctts.payload + 8  # version/flags, entry count, then (count, offset) pairs
+    data[first_count : first_count + 4] = (0).to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.timeout(120)
+def test_frames_that_share_a_timestamp_are_refused_by_the_index(
+    sources: Sources, tmp_path: Path
+) -> None:
+    # was: indexed, then the PyAV worker raised ValueError ("pts must be strictly increasing"),
+    # which stopped the epoch with WorkerTaskError instead of skipping the file
+    bad = _repeated_timestamps(sources, tmp_path / "repeated_pts.mp4")
+    with av.open(str(bad)) as container:
+        shown = [p.pts for p in container.demux(video=0) if p.pts is not None]
+    assert len(set(shown)) < len(shown), "the crafted file should repeat a pts"
+    with pytest.raises(VideoProbeError, match="repeat another frame's timestamp"):
+        probe_video(bad)
+    good = tmp_path / "good.mp4"
+    good.write_bytes(sources["h264"])
+    loader = ClipLoader(
+        [(str(good), 0), (str(bad), 1)],
+        cache_dir=tmp_path / "cache",
+        **loader_options(
+            clip_sampler=make_clip_sampler("uniform", CLIP_SECONDS), cpu_decoder="pyav"
+        ),
+    )
+    try:
+        names = [name for batch in loader for name in batch["video_name"]]
+    finally:
+        loader.close()
+    assert set(names) == {"good.mp4"} and len(names) == len(loader.plan(0))
+    assert [(s.path, s.epoch, reason_kind(s.reason)) for s in loader.skipped] == [
+        (str(bad), None, "timestamps")
+    ]
+
+
+@pytest.mark.timeout(60)
+def test_pyav_refuses_frames_predicted_from_a_damaged_keyframe(
+    sources: Sources, tmp_path: Path
+) -> None:
+    # was: frames after a keyframe FFmpeg concealed errors in came back unflagged, and after a
+    # seek (no earlier frame to conceal from) they differed from a sequential decode's by ~60/255
+    source = tmp_path / "source.mp4"
+    source.write_bytes(sources["h264"])
+    meta = probe_video(source)
+    assert meta.keyframes.tolist()[:2] == [0, 10]
+    bad = damaged_packet(source, tmp_path / "damaged_keyframe.mp4", packet_number=10)
+    meta = probe_video(bad)
+    with av.open(str(bad)) as container:
+        container.streams.video[0].codec_context.thread_count = 1
+        flagged = [f.pts for f in container.decode(video=0) if f.is_corrupt]
+    assert int(meta.pts[10]) in flagged, "the damaged keyframe should be flagged corrupt"
+    assert int(meta.pts[12]) not in flagged, "the frames after it are not flagged by FFmpeg"
+    with pytest.raises(FrameDecodeError, match="damaged"):
+        decode_frames(bad, [12, 13], pts=meta.pts, keyframes=meta.keyframes, threads=1)
+    # the next GOP starts from a clean keyframe: its frames are exact
+    frames = decode_frames(bad, [20, 21], pts=meta.pts, keyframes=meta.keyframes, threads=1)
+    assert [read_frame_index(f) for f in frames] == [20, 21]
+
+
+@pytest.mark.timeout(60)
+def test_metadata_that_is_not_utf8_does_not_stop_a_worker(sources: Sources, tmp_path: Path) -> None:
+    # was: the index opened the file with metadata_errors="ignore", the workers did not: PyAV
+    # raised UnicodeDecodeError on the "major_brand" tag, a WorkerTaskError that ended the epoch
+    data = bytearray(sources["h264"])
+    assert data[8:12] == b"isom"  # ftyp's major brand
+    data[10] = 0xEF  # not UTF-8
+    path = tmp_path / "brand.mp4"
+    path.write_bytes(bytes(data))
+    meta = probe_video(path)
+    frames = decode_frames(path, [0, 12], pts=meta.pts, keyframes=meta.keyframes, threads=1)
+    assert [read_frame_index(f) for f in frames] == [0, 12]
+    with GopCutter() as cutter:
+        cut = cutter.cut(str(path), np.array([12]), pts=meta.pts, keyframes=meta.keyframes)
+    assert cut.packets >= 3  # keyframe 10 up to frame 12

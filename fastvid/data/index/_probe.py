@@ -26,8 +26,8 @@ def probe_video(path: PathLike) -> VideoMeta:
 
     Raises:
         VideoProbeError: The file is missing, empty, unreadable, not a video container, has no
-            video stream or no video frames, or two of its frames share a timestamp. The message
-            names the file and the reason.
+            video stream, no decoder for it or no video frames, or two of its frames share a
+            timestamp. The message names the file and the reason.
     """
     path_str = os.path.abspath(os.fspath(path))
     try:
@@ -59,6 +59,12 @@ def probe_video(path: PathLike) -> VideoMeta:
         if image_format is not None:
             raise VideoProbeError(path_str, f"it is a still image ({image_format}), not a video")
         stream = container.streams.video[0]
+        if stream.codec_context is None:  # e.g. an MP4 whose sample description is lost
+            raise VideoProbeError(
+                path_str,
+                "FFmpeg has no decoder for its video stream (the codec is unknown or its "
+                "description in the container is damaged)",
+            )
         pts, keyframes = _demux_timestamps(container, stream, path_str)
         time_base = stream.time_base
         if time_base is None:

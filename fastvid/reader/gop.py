@@ -15,6 +15,9 @@ The cut is exact by construction:
 * leading pictures of an open GOP (decoded after the keyframe but shown before it: HEVC RASL,
   open-GOP H.264 B-frames) reference the previous GOP and may not be output by a decoder that
   starts at the keyframe, so they are left out and the frame count stays exact;
+* codecs that never reorder frames (VP8, VP9, AV1, MJPEG) show frames in decode order, so a
+  packet whose pts is not above the one before it has damaged timestamps: left out, it could be
+  the reference of the frames after it, so the cut is refused (:class:`GopCutError`) instead;
 * a needed frame's position in the cut is the number of cut packets shown before it, counting
   every packet (MP4 edit-list "discard" packets lose their discard flag in the cut, so every
   decoder outputs them and counts them);
@@ -103,6 +106,7 @@ class GopCutter:
             raise ValueError("no frames to cut: `needed` is empty")
         container = self._container(path)
         stream = container.streams.video[0]
+        in_order = not stream.codec_context.codec.reorder  # frames shown in decode order
         needed_pts = pts[needed]
         chosen: dict[int, Any] = {}  # pts -> packet, for every packet of the cut
         for key, last in gop_spans(needed, keyframes):
@@ -111,6 +115,7 @@ class GopCutter:
             seek_to = int(pts[0]) if first_pts is None else first_pts
             container.seek(seek_to, stream=stream, backward=True, any_frame=False)
             started = first_pts is None
+            previous: int | None = None
             for packet in container.demux(stream):
                 if packet.size == 0 or (packet.pts is None and packet.dts is None):
                     continue  # the flush packet
@@ -123,6 +128,13 @@ class GopCutter:
                     started = True
                 if decode_ts > last_pts:
                     break
+                if in_order and previous is not None and packet_pts <= previous:
+                    raise GopCutError(
+                        f"{path}: a {stream.codec_context.name} packet with pts {packet_pts} "
+                        f"follows one with pts {previous}, but this codec shows frames in decode "
+                        "order: its timestamps are damaged"
+                    )
+                previous = packet_pts
                 if first_pts is not None and packet_pts < first_pts:
                     continue  # a leading picture of an open GOP
                 chosen.setdefault(int(packet_pts), packet)

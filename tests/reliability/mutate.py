@@ -279,8 +279,8 @@ def mp4_box_size(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     """An MP4 box's size rewritten (0, 1 = 64-bit follows, too small, off by one, huge...)."""
     if not is_mp4(data):
         return ebml_size(data, rng)
-    box = _pick(rng, mp4_boxes(data), {"moov", "trak", "mdia", "minf", "stbl", "stsd",
-                                       "avcC", "mdat"} | {t.decode() for t in MP4_TABLES})  # fmt: skip
+    kinds = {"moov", "trak", "mdia", "minf", "stbl", "stsd", "avcC", "mdat"}
+    box = _pick(rng, mp4_boxes(data), kinds | {t.decode() for t in MP4_TABLES})
     if box is None:
         return bit_flips(data, rng)
     out = bytearray(data)
@@ -352,8 +352,10 @@ def ebml_size(data: bytes, rng: random.Random) -> tuple[bytes, str]:
         out[element.size_at] = 0
         return bytes(out), f"ebml {element.kind}@{element.start} size invalid marker"
     bits = 7 * length
-    value = (1 << bits) - 1 if how == "unknown" else _new_size(
-        rng, element.end - element.payload, len(data), bits
+    value = (
+        (1 << bits) - 1
+        if how == "unknown"
+        else _new_size(rng, element.end - element.payload, len(data), bits)
     )
     encoded = (1 << bits) | value  # the length marker bit, then the value
     out[element.size_at : element.size_at + length] = encoded.to_bytes(length, "big")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import os
 import random
+import struct
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,13 +39,13 @@ from hypothesis import strategies as st
 
 from fastvid.data.index import VideoIndex, VideoMeta, VideoProbeError, probe_video
 from fastvid.data.samplers import make_clip_sampler
-from fastvid.reader.gop import GopCutter
+from fastvid.reader.gop import GopCutError, GopCutter
 from fastvid.reader.loader import ClipLoader
 from fastvid.reader.pyav_source import FrameDecodeError, decode_frames
 from fastvid.reader.report import reason_kind
 from fastvid.testing import make_video, read_frame_index
 from tests.reliability.conftest import FRAMES_PER_CLIP, SIZE, damaged_packet, loader_options
-from tests.reliability.mutate import mp4_boxes, mutate
+from tests.reliability.mutate import ebml_elements, mp4_boxes, mutate
 
 PROBE_SECONDS = 5.0  # per-file bound on one probe (they take ~2-10 ms; generous for loaded CI)
 TASK_SECONDS = 60.0  # the loader's task_timeout: a hung worker task fails its clips
@@ -59,7 +60,10 @@ FRAME_TOLERANCE = {"dali_cpu": 3.0, "pyav": 0.5}
 
 def _faststart(source: Path, path: Path) -> Path:
     """``source`` remuxed with ``moov`` before ``mdat`` (``-movflags faststart``)."""
-    with av.open(str(source)) as src, av.open(str(path), "w", options={"movflags": "faststart"}) as dst:
+    with (
+        av.open(str(source)) as src,
+        av.open(str(path), "w", options={"movflags": "faststart"}) as dst,
+    ):
         stream = dst.add_stream_from_template(src.streams.video[0])
         for packet in src.demux(src.streams.video[0]):
             if packet.dts is None:
@@ -306,7 +310,9 @@ def test_fuzz_mutants_are_good_clips_or_named_skips(
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-def test_long_fuzz(sources: dict[str, bytes], tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_long_fuzz(
+    sources: dict[str, bytes], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     if "slow" not in (request.config.getoption("markexpr") or ""):
         pytest.skip("the long fuzz runs with -m slow")
     tally = run_fuzz(tmp_path, sources, count=1200, seed=1)
@@ -427,3 +433,29 @@ def test_metadata_that_is_not_utf8_does_not_stop_a_worker(sources: Sources, tmp_
     with GopCutter() as cutter:
         cut = cutter.cut(str(path), np.array([12]), pts=meta.pts, keyframes=meta.keyframes)
     assert cut.packets >= 3  # keyframe 10 up to frame 12
+
+
+@pytest.mark.timeout(60)
+def test_vp9_packet_shown_before_its_keyframe_is_refused_by_the_cut(
+    sources: Sources, tmp_path: Path
+) -> None:
+    # was: the cut for DALI left the packet out as if it were an open GOP's leading picture,
+    # but VP9 frames after it are predicted from it: DALI returned wrong frames, silently
+    data = bytearray(sources["vp9"])
+    blocks = [e for e in ebml_elements(bytes(data)) if e.kind == "SimpleBlock"]
+    keys = [i for i, b in enumerate(blocks) if data[b.payload + 3] & 0x80]
+    key, after = blocks[keys[1]], blocks[keys[1] + 1]  # the second keyframe, the frame after it
+    key_time = struct.unpack_from(">h", data, key.payload + 1)[0]
+    struct.pack_into(">h", data, after.payload + 1, key_time - 34)  # shown before the keyframe
+    path = tmp_path / "early_pts.webm"
+    path.write_bytes(bytes(data))
+    meta = probe_video(path)
+    later = int(meta.keyframes[1]) + 4
+    with av.open(str(path)) as container:
+        decode_order = [p.pts for p in container.demux(video=0) if p.pts is not None]
+    assert decode_order != sorted(decode_order), "the crafted file should show a frame early"
+    with GopCutter() as cutter, pytest.raises(GopCutError, match="timestamps are damaged"):
+        cutter.cut(str(path), np.array([later]), pts=meta.pts, keyframes=meta.keyframes)
+    with GopCutter() as cutter:  # the GOPs before it are cut as before
+        cut = cutter.cut(str(path), np.array([3]), pts=meta.pts, keyframes=meta.keyframes)
+    assert cut.frames.tolist() == [3]

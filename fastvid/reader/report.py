@@ -64,6 +64,7 @@ _REASON_KINDS: dict[str, re.Pattern[str]] = {
         "not_a_video": r"cannot open it as a video container|invalid data found",
         "truncated": r"truncated|ended before|never decoded|demuxing failed",
         "timestamps": r"timestamps are damaged|repeat another frame's timestamp",
+        "damaged_header": r"header is damaged",
         "decode_error": r"decod|frames_decoder|memory file|damaged",
     }.items()
 }
@@ -78,7 +79,7 @@ def reason_kind(reason: str) -> str:
     Returns:
         One of ``"empty"``, ``"missing"``, ``"changed"``, ``"permission"``, ``"not_a_file"``,
         ``"still_image"``, ``"no_video_stream"``, ``"not_a_video"``, ``"truncated"``,
-        ``"timestamps"``, ``"decode_error"`` or ``"other"``.
+        ``"timestamps"``, ``"damaged_header"``, ``"decode_error"`` or ``"other"``.
     """
     for kind, pattern in _REASON_KINDS.items():
         if pattern.search(reason):

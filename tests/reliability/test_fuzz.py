@@ -273,6 +273,7 @@ def run_fuzz(folder: Path, sources: dict[str, bytes], count: int, seed: int) -> 
     assert not set(clip_skips) & set(delivered), "a clip both delivered and skipped"
     assert set(clip_skips) | set(delivered) == set(planned)
     for entry in skipped:
+        assert "task_timeout" not in entry.reason, f"a hang: {entry.path}: {entry.reason}"
         kind = reason_kind(entry.reason)
         assert entry.path in by_path or os.path.abspath(entry.path) in by_path
         assert kind != "other" and "unexpected" not in entry.reason, (
@@ -459,3 +460,22 @@ def test_vp9_packet_shown_before_its_keyframe_is_refused_by_the_cut(
     with GopCutter() as cutter:  # the GOPs before it are cut as before
         cut = cutter.cut(str(path), np.array([3]), pts=meta.pts, keyframes=meta.keyframes)
     assert cut.frames.tolist() == [3]
+
+
+@pytest.mark.timeout(60)
+def test_vp9_keyframe_coded_at_another_size_is_a_named_probe_error(
+    sources: Sources, tmp_path: Path
+) -> None:
+    # was: indexed as 16480x72 (FFmpeg takes the size from the first keyframe) while later
+    # keyframes are 96x72; DALI's decoder allocated 16480-wide frames: wrong pixels, silently
+    data = bytearray(sources["vp9"])
+    first = next(e for e in ebml_elements(bytes(data)) if e.kind == "SimpleBlock")
+    frame = first.payload + 4  # after the track number, timecode and flags
+    assert data[frame : frame + 7] == bytes.fromhex("824983420005f0")  # profile 0, 96 wide
+    data[frame + 4] |= 0x04  # frame_width_minus_1: 0x005f -> 0x405f
+    path = tmp_path / "wide_first_keyframe.webm"
+    path.write_bytes(bytes(data))
+    with pytest.raises(VideoProbeError, match=r"keyframe at pts \d+ is coded at 96x72") as info:
+        probe_video(path)
+    assert "states 16480x72" in info.value.reason
+    assert reason_kind(info.value.reason) == "damaged_header"

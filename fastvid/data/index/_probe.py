@@ -9,6 +9,7 @@ from typing import Any
 import av
 import numpy as np
 
+from fastvid.data.index._coded_size import keyframe_size
 from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
 from fastvid.data.index._mp4 import mp4_rotation
 
@@ -26,8 +27,9 @@ def probe_video(path: PathLike) -> VideoMeta:
 
     Raises:
         VideoProbeError: The file is missing, empty, unreadable, not a video container, has no
-            video stream, no decoder for it or no video frames, or two of its frames share a
-            timestamp. The message names the file and the reason.
+            video stream, no decoder for it or no video frames, two of its frames share a
+            timestamp, or (VP8/VP9) a keyframe is coded at another size than the stream
+            states. The message names the file and the reason.
     """
     path_str = os.path.abspath(os.fspath(path))
     try:
@@ -65,7 +67,8 @@ def probe_video(path: PathLike) -> VideoMeta:
                 "FFmpeg has no decoder for its video stream (the codec is unknown or its "
                 "description in the container is damaged)",
             )
-        pts, keyframes = _demux_timestamps(container, stream, path_str)
+        pts, keyframes, coded = _demux_timestamps(container, stream, path_str)
+        _check_coded_size(stream, coded, path_str)
         time_base = stream.time_base
         if time_base is None:
             raise VideoProbeError(path_str, "its video stream has no time base")
@@ -100,8 +103,13 @@ def probe_or_reason(path: str) -> VideoMeta | str:
         return f"unexpected {type(err).__name__} while probing: {err}"
 
 
-def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted pts of every video packet and the sorted positions of keyframes."""
+def _demux_timestamps(
+    container: Any, stream: Any, path: str
+) -> tuple[np.ndarray, np.ndarray, bytes]:
+    """Sorted pts of every video packet, the sorted positions of keyframes, and (VP8/VP9) the
+    ``(pts, (width, height))`` each keyframe codes."""
+    read_size = stream.codec_context.name in ("vp8", "vp9")
+    coded: list[tuple[int, tuple[int, int]]] = []
     timestamps: list[int] = []
     is_key: list[bool] = []
     cut: list[bool] = []
@@ -116,6 +124,10 @@ def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarra
                 continue
             timestamps.append(pts)
             is_key.append(packet.is_keyframe)
+            if read_size and packet.is_keyframe:
+                size = keyframe_size(stream.codec_context.name, bytes(packet)[:64])
+                if size is not None:
+                    coded.append((pts, size))
             cut.append(packet.is_corrupt)
     except av.FFmpegError as err:
         detail = getattr(err, "strerror", None) or str(err)
@@ -145,7 +157,22 @@ def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarra
     keyframes = np.flatnonzero(np.asarray(is_key, dtype=bool)[order]).astype(np.int32)
     pts.flags.writeable = False
     keyframes.flags.writeable = False
-    return pts, keyframes
+    return pts, keyframes, coded
+
+
+def _check_coded_size(stream: Any, coded: list[tuple[int, tuple[int, int]]], path: str) -> None:
+    """Refuse a VP8/VP9 file with a keyframe coded at another size than the stream states (a
+    damaged header or a size change mid-stream): DALI's decoder allocates frames of the stated
+    size and would return wrong pixels, silently."""
+    stated = (int(stream.codec_context.width), int(stream.codec_context.height))
+    for pts, size in coded:
+        if stated[0] > 0 and size != stated:
+            raise VideoProbeError(
+                path,
+                f"its header is damaged or its frame size changes: the stream states "
+                f"{stated[0]}x{stated[1]} frames but its keyframe at pts {pts} is coded at "
+                f"{size[0]}x{size[1]}; fastvid needs one frame size per file: re-encode it",
+            )
 
 
 def _still_image_format(format_name: str) -> str | None:

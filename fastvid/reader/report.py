@@ -56,7 +56,7 @@ _REASON_KINDS: dict[str, re.Pattern[str]] = {
     for kind, pattern in {
         "empty": r"file is empty|0 bytes",
         "missing": r"does not exist|no such file|was deleted|deleted or moved",
-        "changed": r"changed since it was indexed",
+        "changed": r"changed since it was indexed \(",  # not FrameDecodeError's advice
         "permission": r"permission denied",
         "not_a_file": r"not a regular file|is a directory",
         "still_image": r"still image",

@@ -103,13 +103,16 @@ def probe_or_reason(path: str) -> VideoMeta | str:
         return f"unexpected {type(err).__name__} while probing: {err}"
 
 
+_CodedSizes = list[tuple[int, tuple[int, int]]]  # (pts, (width, height)) per keyframe
+
+
 def _demux_timestamps(
     container: Any, stream: Any, path: str
-) -> tuple[np.ndarray, np.ndarray, bytes]:
+) -> tuple[np.ndarray, np.ndarray, _CodedSizes]:
     """Sorted pts of every video packet, the sorted positions of keyframes, and (VP8/VP9) the
     ``(pts, (width, height))`` each keyframe codes."""
     read_size = stream.codec_context.name in ("vp8", "vp9")
-    coded: list[tuple[int, tuple[int, int]]] = []
+    coded: _CodedSizes = []
     timestamps: list[int] = []
     is_key: list[bool] = []
     cut: list[bool] = []
@@ -160,7 +163,7 @@ def _demux_timestamps(
     return pts, keyframes, coded
 
 
-def _check_coded_size(stream: Any, coded: list[tuple[int, tuple[int, int]]], path: str) -> None:
+def _check_coded_size(stream: Any, coded: _CodedSizes, path: str) -> None:
     """Refuse a VP8/VP9 file with a keyframe coded at another size than the stream states (a
     damaged header or a size change mid-stream): DALI's decoder allocates frames of the stated
     size and would return wrong pixels, silently."""

@@ -58,6 +58,8 @@ VideoErrorKind = Literal[
     "not_indexed",
     "changed",
     "truncated",
+    "timestamps",
+    "damaged_header",
     "corrupt",
     "decode_error",
     "timeout",
@@ -78,6 +80,9 @@ VideoErrorKind = Literal[
 * ``not_indexed``: it is not in the prebuilt index the loader was given;
 * ``changed``: the file changed since it was indexed (size, modification time, packets);
 * ``truncated``: the stream ends before frames the index or the clip needs;
+* ``timestamps``: its frame timestamps are damaged (two frames share one, or frames of a codec
+  that never reorders them go backwards);
+* ``damaged_header``: its header states another frame size than its keyframes code;
 * ``corrupt``: frames the decoder flagged damaged, or data it rejected as invalid;
 * ``decode_error``: the decoder (FFmpeg, DALI) failed for another reason;
 * ``timeout``: preparing the clip took longer than ``task_timeout``;

@@ -51,8 +51,8 @@ class ClipsConverter:
         self.needed = np.array(sorted(self.consumers), dtype=np.int64)
         self.corrupt: set[int] = set()
 
-    def __call__(self, index: int, frame: av.VideoFrame) -> None:
-        if frame.is_corrupt:
+    def __call__(self, index: int, frame: av.VideoFrame, damaged: bool = False) -> None:
+        if damaged or frame.is_corrupt:
             self.corrupt.add(index)
         converted: dict[tuple[int, int], np.ndarray] = {}
         for number, row in self.consumers[index]:
@@ -120,8 +120,8 @@ class Converter:
         """The output array (empty with zero size if no frame was seen and no size known)."""
         return self._out if self._out is not None else self._allocate((0, 0))
 
-    def __call__(self, index: int, frame: av.VideoFrame) -> None:
-        if frame.is_corrupt:  # FFmpeg concealed a decoding error: the pixels are not the frame
+    def __call__(self, index: int, frame: av.VideoFrame, damaged: bool = False) -> None:
+        if damaged or frame.is_corrupt:  # concealed decoding errors: the pixels are not the frame
             self.corrupt.append(index)
         if self.size is None or self._out is None:
             self.size = (frame.width, frame.height)

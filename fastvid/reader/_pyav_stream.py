@@ -3,6 +3,12 @@
 The decoding engine behind :class:`fastvid.reader.pyav_source.PyAVFrameReader`: seek to the
 keyframe before a run of wanted frames, decode forward, skip the unwanted non-reference frames
 where that is exact, match frames to the index by presentation timestamp.
+
+A frame FFmpeg flags corrupt (it concealed a decoding error) is damaged, and so is every frame
+decoded after it, or after a packet the decoder rejected, up to the next clean keyframe: they
+may be predicted from the concealed pixels, which FFmpeg does not flag, and which depend on
+where decoding started (after a seek there is no earlier frame to conceal from), so they would
+differ from a sequential decode's.
 """
 
 from __future__ import annotations
@@ -75,7 +81,7 @@ class OpenVideo:
     def __init__(self, path: str, threads: int) -> None:
         self.path = path
         try:
-            self.container = av.open(path)
+            self.container = av.open(path, metadata_errors="ignore")  # as the index does
         except av.FFmpegError as error:
             # the OS's errors (missing, permission) keep their kind; FFmpeg's mean "no container"
             kind = exception_kind(error) if isinstance(error, OSError) else "not_a_video"
@@ -101,6 +107,7 @@ class OpenVideo:
         self._skip_below = 0
         self._skip_enabled = False
         self.eof = False
+        self.tainted = False  # a damaged frame or packet since the last clean keyframe
         self.last_error: str | None = None
         self.decoded = 0  # frames the decoder has output since the file was opened
 
@@ -157,6 +164,7 @@ class OpenVideo:
                 frames = self.stream.decode(packet)
             except av.FFmpegError as error:  # a damaged packet: keep going, as ffmpeg does
                 self.last_error = f"the decoder rejected a packet ({error})"
+                self.tainted = True  # later frames may be predicted from the lost one
                 continue
             self.decoded += len(frames)
             yield from frames
@@ -200,6 +208,7 @@ class OpenVideo:
         self._floor = start
         self._skipped = set()
         self.eof = False
+        self.tainted = False
         self._frames = self._decoded_frames()
         return self._frames
 
@@ -220,8 +229,11 @@ class OpenVideo:
         *,
         safe: bool = False,
     ) -> list[int]:
-        """Decode the sorted unique frame ``needed``, handing each to ``deliver(index, frame)``.
+        """Decode the sorted unique frame ``needed``, handing each to
+        ``deliver(index, frame, damaged)``.
 
+        ``damaged``: FFmpeg flagged the frame corrupt, or it was decoded after a corrupt frame
+        or a rejected packet and before the next clean keyframe (see the module docstring).
         With ``safe``, decode sequentially from the first frame with no frame skipping (the
         fallback when the fast path missed a frame). Returns the indices never produced.
         """
@@ -242,12 +254,16 @@ class OpenVideo:
                 frames = self._seek(target, keyframes)
             reached = False
             for frame in frames:
+                if frame.is_corrupt:
+                    self.tainted = True
+                elif frame.key_frame:
+                    self.tainted = False
                 index = self._index_of(frame)
                 if index is None:
                     continue
                 self.position = index
                 if index in wanted and index not in done:
-                    deliver(index, frame)
+                    deliver(index, frame, self.tainted)
                     done.add(index)
                 if index >= target:
                     reached = True
@@ -268,8 +284,8 @@ def stat_key(path: str) -> tuple[int, int]:
 def damaged_reason(damaged: list[int]) -> str:
     """Why frames FFmpeg decoded with concealed errors are refused (``frame.is_corrupt``)."""
     return (
-        f"frames {damaged} are damaged (FFmpeg flagged them corrupt and concealed the errors); "
-        "re-encode or replace the file"
+        f"frames {damaged} are damaged (FFmpeg flagged them, or a frame decoded before them, "
+        "corrupt and concealed the errors); re-encode or replace the file"
     )
 
 

@@ -15,6 +15,9 @@ The cut is exact by construction:
 * leading pictures of an open GOP (decoded after the keyframe but shown before it: HEVC RASL,
   open-GOP H.264 B-frames) reference the previous GOP and may not be output by a decoder that
   starts at the keyframe, so they are left out and the frame count stays exact;
+* codecs that never reorder frames (VP8, VP9, AV1, MJPEG) show frames in decode order, so a
+  packet whose pts is not above the one before it has damaged timestamps: left out, it could be
+  the reference of the frames after it, so the cut is refused (:class:`GopCutError`) instead;
 * a needed frame's position in the cut is the number of cut packets shown before it, counting
   every packet (MP4 edit-list "discard" packets lose their discard flag in the cut, so every
   decoder outputs them and counts them);
@@ -118,6 +121,7 @@ class GopCutter:
             raise ValueError("no frames to cut: `needed` is empty")
         container = self._container(path)
         stream = container.streams.video[0]
+        in_order = not stream.codec_context.codec.reorder  # frames shown in decode order
         needed_pts = pts[needed]
         chosen: dict[int, Any] = {}  # pts -> packet, for every packet of the cut
         for key, last in gop_spans(needed, keyframes):
@@ -126,6 +130,7 @@ class GopCutter:
             seek_to = int(pts[0]) if first_pts is None else first_pts
             container.seek(seek_to, stream=stream, backward=True, any_frame=False)
             started = first_pts is None
+            previous: int | None = None
             for packet in container.demux(stream):
                 if packet.size == 0 or (packet.pts is None and packet.dts is None):
                     continue  # the flush packet
@@ -138,6 +143,15 @@ class GopCutter:
                     started = True
                 if decode_ts > last_pts:
                     break
+                if in_order and previous is not None and packet_pts <= previous:
+                    raise GopCutError(
+                        path,
+                        f"a {stream.codec_context.name} packet with pts {packet_pts} follows one "
+                        f"with pts {previous}, but this codec shows frames in decode order: its "
+                        "timestamps are damaged",
+                        "timestamps",
+                    )
+                previous = packet_pts
                 if first_pts is not None and packet_pts < first_pts:
                     continue  # a leading picture of an open GOP
                 chosen.setdefault(int(packet_pts), packet)
@@ -154,8 +168,8 @@ class GopCutter:
         if missing.size:
             raise GopCutError(
                 path,
-                f"frames with pts {missing[:5].tolist()} are not where the index puts them (the "
-                "file changed since it was indexed?)",
+                f"frames with pts {missing[:5].tolist()} are not where the index puts them: "
+                "its timestamps are damaged, or it was rewritten since it was indexed",
             )
         packets = sorted(chosen.values(), key=_decode_order)
         base = min(_decode_order(p) for p in packets)
@@ -178,7 +192,7 @@ class GopCutter:
             entry[0].close()
             entry = None
         if entry is None:
-            entry = (av.open(path), (stat.st_size, stat.st_mtime_ns))
+            entry = (av.open(path, metadata_errors="ignore"), (stat.st_size, stat.st_mtime_ns))
             self._open[path] = entry
             while len(self._open) > self.max_open:
                 _, (oldest, _) = self._open.popitem(last=False)

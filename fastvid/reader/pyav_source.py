@@ -294,7 +294,7 @@ class PyAVFrameReader:
         video: OpenVideo,
         needed: np.ndarray,
         keyframes: np.ndarray,
-        deliver: Callable[[int, av.VideoFrame], None],
+        deliver: Callable[[int, av.VideoFrame, bool], None],
         threads: int,
     ) -> list[int]:
         """``video.decode`` with the sequential fallback; returns the frames still missing.

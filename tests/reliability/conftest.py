@@ -373,3 +373,11 @@ def loader_options(**overrides: Any) -> dict[str, Any]:
     }
     options.update(overrides)
     return options
+
+
+@pytest.fixture(scope="session")
+def sources(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The fuzz tests' valid source files (``tests/reliability/fuzz.py``), by name."""
+    from tests.reliability.fuzz import Sources, make_sources
+
+    return Sources(make_sources(tmp_path_factory.mktemp("fuzz_sources")))

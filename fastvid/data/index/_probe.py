@@ -9,6 +9,7 @@ from typing import Any
 import av
 import numpy as np
 
+from fastvid.data.index._coded_size import keyframe_size
 from fastvid.data.index._fingerprint import head_tail_fingerprint
 from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
 from fastvid.data.index._mp4 import mp4_rotation
@@ -30,7 +31,9 @@ def probe_video(path: PathLike, *, fingerprint: bool = False) -> VideoMeta:
 
     Raises:
         VideoProbeError: The file is missing, empty, unreadable, not a video container, has no
-            video stream or no video frames. The message names the file and the reason.
+            video stream, no decoder for it or no video frames, two of its frames share a
+            timestamp, or (VP8/VP9) a keyframe is coded at another size than the stream
+            states. The message names the file and the reason.
     """
     path_str = os.path.abspath(os.fspath(path))
     try:
@@ -73,10 +76,20 @@ def probe_video(path: PathLike, *, fingerprint: bool = False) -> VideoMeta:
                 path_str, f"it is a still image ({image_format}), not a video", "still_image"
             )
         stream = container.streams.video[0]
+        if stream.codec_context is None:  # e.g. an MP4 whose sample description is lost
+            raise VideoProbeError(
+                path_str,
+                "FFmpeg has no decoder for its video stream (the codec is unknown or its "
+                "description in the container is damaged)",
+                "unsupported_codec",
+            )
         audio = container.streams.audio[0] if container.streams.audio else None
         # PyTorchVideo reads the last audio timestamp only when neither stream has a duration
         audio_pts = audio if audio and stream.duration is None and audio.duration is None else None
-        pts, keyframes, audio_last = _demux_timestamps(container, stream, path_str, audio_pts)
+        pts, keyframes, audio_last, coded = _demux_timestamps(
+            container, stream, path_str, audio_pts
+        )
+        _check_coded_size(stream, coded, path_str)
         time_base = stream.time_base
         if time_base is None:
             raise VideoProbeError(path_str, "its video stream has no time base", "not_a_video")
@@ -124,11 +137,17 @@ def _fingerprint(path: str) -> int:
         ) from None
 
 
+_CodedSizes = list[tuple[int, tuple[int, int]]]  # (pts, (width, height)) per keyframe
+
+
 def _demux_timestamps(
     container: Any, stream: Any, path: str, audio: Any = None
-) -> tuple[np.ndarray, np.ndarray, int | None]:
-    """Sorted pts of every video packet, the sorted positions of keyframes, and the largest
-    pts at or after the start of ``audio``'s packets (``None``: no ``audio`` or no packets)."""
+) -> tuple[np.ndarray, np.ndarray, int | None, _CodedSizes]:
+    """Sorted pts of every video packet, the sorted positions of keyframes, the largest pts at
+    or after the start of ``audio``'s packets (``None``: no ``audio`` or no packets), and
+    (VP8/VP9) the ``(pts, (width, height))`` each keyframe codes."""
+    read_size = stream.codec_context.name in ("vp8", "vp9")
+    coded: _CodedSizes = []
     timestamps: list[int] = []
     is_key: list[bool] = []
     cut: list[bool] = []
@@ -150,6 +169,10 @@ def _demux_timestamps(
                 continue
             timestamps.append(pts)
             is_key.append(packet.is_keyframe)
+            if read_size and packet.is_keyframe:
+                size = keyframe_size(stream.codec_context.name, bytes(packet)[:64])
+                if size is not None:
+                    coded.append((pts, size))
             cut.append(packet.is_corrupt)
     except av.FFmpegError as err:
         detail = getattr(err, "strerror", None) or str(err)
@@ -170,10 +193,35 @@ def _demux_timestamps(
     raw = np.asarray(timestamps, dtype=np.int64)
     order = np.argsort(raw, kind="stable")
     pts = raw[order]
+    repeated = np.flatnonzero(np.diff(pts) == 0)
+    if repeated.size:  # decoders and cuts find a frame by its pts: two frames cannot share one
+        raise VideoProbeError(
+            path,
+            f"{repeated.size} of its {len(pts)} video frames repeat another frame's timestamp "
+            f"(first: pts {int(pts[repeated[0]])}, time base {stream.time_base}): its timestamps "
+            "are damaged; remux or re-encode the file",
+            "timestamps",
+        )
     keyframes = np.flatnonzero(np.asarray(is_key, dtype=bool)[order]).astype(np.int32)
     pts.flags.writeable = False
     keyframes.flags.writeable = False
-    return pts, keyframes, audio_last
+    return pts, keyframes, audio_last, coded
+
+
+def _check_coded_size(stream: Any, coded: _CodedSizes, path: str) -> None:
+    """Refuse a VP8/VP9 file with a keyframe coded at another size than the stream states (a
+    damaged header or a size change mid-stream): DALI's decoder allocates frames of the stated
+    size and would return wrong pixels, silently."""
+    stated = (int(stream.codec_context.width), int(stream.codec_context.height))
+    for pts, size in coded:
+        if stated[0] > 0 and size != stated:
+            raise VideoProbeError(
+                path,
+                f"its header is damaged or its frame size changes: the stream states "
+                f"{stated[0]}x{stated[1]} frames but its keyframe at pts {pts} is coded at "
+                f"{size[0]}x{size[1]}; fastvid needs one frame size per file: re-encode it",
+                "damaged_header",
+            )
 
 
 def _still_image_format(format_name: str) -> str | None:

@@ -5,7 +5,7 @@ next one started as it ends: :mod:`fastvid.reader._epochs`) gets the same parts 
 :class:`RunParts`: the run configuration (the loader's options and its budget), what the engine
 sees of each video, the worker pool (started on first use, restarted after a worker died), one
 DALI graph per input kind (:mod:`fastvid.reader._graphs`), loader-wide task ids and the router
-(task id -> the run that sent it, so answers for the next epoch reach its run).
+(task id -> the run that sent it, so answers for the next epoch's tasks reach its run).
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from fastvid.errors import VideoErrorKind
@@ -91,26 +92,28 @@ class Skips:
     """A loader's bad videos and clips: raised (``on_error="raise"``) or logged and recorded.
 
     Args:
-        on_error: ``"skip"`` or ``"raise"``.
+        on_error: Returns the loader's ``on_error`` (``"skip"`` or ``"raise"``) when asked.
         report_path: Write the skip report here (``{epoch}`` replaced) at each epoch's end.
     """
 
     def __init__(
-        self, on_error: OnError, report_path: str | os.PathLike[str] | None = None
+        self,
+        on_error: Callable[[], OnError],
+        report_path: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.on_error: OnError = on_error
+        self._on_error = on_error
         self.log = SkipLog()
         self._report_path = report_path
 
     def unindexed(self, path: str, reason: str, kind: VideoErrorKind) -> None:
         """A video that could not be indexed: recorded, then raised with ``on_error="raise"``."""
         self.record(SkippedClip(path, reason, kind=kind))
-        if self.on_error == "raise":
+        if self._on_error() == "raise":
             raise VideoDecodeError(path, reason, kind)
 
     def fail(self, request: ClipRequest, reason: str, kind: VideoErrorKind, epoch: int) -> None:
         """A clip of ``epoch`` that could not be decoded: raised, or recorded."""
-        if self.on_error == "raise":
+        if self._on_error() == "raise":
             raise VideoDecodeError(request.path, reason, kind)
         self.record(SkippedClip(request.path, reason, epoch, request.clip_index, kind))
 

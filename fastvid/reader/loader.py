@@ -37,9 +37,10 @@ from fastvid.reader._inputs import (
     as_pairs,
     check_loader_options,
     distributed_rank_world,
+    lowered_transform,
     with_targets,
 )
-from fastvid.reader._resume import StreamPosition, fingerprint
+from fastvid.reader._resume import loader_position
 from fastvid.reader._run_parts import RunParts
 from fastvid.reader._setup import set_up
 from fastvid.reader._skips import OnError, Skips
@@ -49,7 +50,7 @@ from fastvid.reader.device import resolve_device
 from fastvid.reader.engine import EpochStats
 from fastvid.reader.epoch import EpochPlanner, shard_count
 from fastvid.reader.errors import SkippedClip, VideoDecodeError, WorkerDiedError
-from fastvid.reader.lowering import LoweredTransform, lower_sample_transform
+from fastvid.reader.lowering import LoweredTransform
 from fastvid.reader.plan import ClipRequest
 from fastvid.reader.routing import Routing
 
@@ -154,20 +155,15 @@ class ClipLoader:
         self._annotations = with_targets(videos, annotations)
         self._sampler_spec = clip_sampler
         as_clip_sampler(clip_sampler)  # validate early, with a clear error
-        self.lowered: LoweredTransform = lower_sample_transform(transform)
-        if self.lowered.residual_names:
-            logger.warning(
-                "fastvid: these transforms run in torch on each decoded clip (not lowered into "
-                "DALI): %s",
-                ", ".join(self.lowered.residual_names),
-            )
+        self.lowered: LoweredTransform = lowered_transform(transform)
         self.batch_transform = batch_transform
         self.batch_size = batch_size
         self._device_choice = device
         self.device = resolve_device(device)
         self.seed = seed
         self.drop_last = drop_last
-        self._skips = Skips(on_error, skip_report_path)
+        self.on_error: OnError = on_error
+        self._skips = Skips(lambda: self.on_error, skip_report_path)
         default_rank, default_world = distributed_rank_world()
         self.rank = default_rank if rank is None else rank
         self.world_size = default_world if world_size is None else world_size
@@ -195,20 +191,16 @@ class ClipLoader:
         )
         self._runs = EpochRuns(self.plan, self._parts.new_run)
         self.last_epoch_stats: EpochStats | None = None
-        self._position = StreamPosition(
-            fingerprint(
-                self._pairs,
-                clip_sampler=as_clip_sampler(clip_sampler),
-                video_sampler=video_sampler,
-                seed=seed,
-                batch_size=batch_size,
-                drop_last=drop_last,
-                world_size=self.world_size,
-            ),
+        self._position = loader_position(
+            self._pairs,
             self.plan,
-            rank=self.rank,
+            clip_sampler=as_clip_sampler(clip_sampler),
+            video_sampler=video_sampler,
+            seed=seed,
             batch_size=batch_size,
             drop_last=drop_last,
+            rank=self.rank,
+            world_size=self.world_size,
         )
 
     # -- set-up -----------------------------------------------------------------------------
@@ -242,15 +234,6 @@ class ClipLoader:
             rank=self.rank,
             world_size=self.world_size,
         )
-
-    @property
-    def on_error(self) -> OnError:
-        """``"skip"`` (record and warn) or ``"raise"`` on a bad video or clip."""
-        return self._skips.on_error
-
-    @on_error.setter
-    def on_error(self, value: OnError) -> None:
-        self._skips.on_error = value
 
     @property
     def routing(self) -> Routing:

@@ -69,7 +69,10 @@ class VideoClassificationData(TableConstructors, pl.LightningDataModule):
             for VP8/VP9/MJPEG, PyAV for the rest) or ``"auto"`` (fastvid picks). On a GPU,
             NVDEC still decodes every file it can. Default: ``"pyav"``.
         batch_size: Clips per batch. Default: 4.
-        num_workers: Worker processes preparing samples. Default: chosen per path.
+        num_workers: Worker processes preparing samples. ``0`` (torch's and Flash's "no
+            worker processes", e.g. for debugging) means fastvid's default, as in the drop-in
+            :class:`~fastvid.integrations.pytorchvideo_api.DataLoader`: fastvid always
+            decodes in worker processes. Default: chosen per path.
         device: ``"auto"``, ``"gpu"`` or ``"cpu"`` for decoding. Default: ``"auto"``.
         seed: Seed for video order, clips and augmentations. Default: 0.
         loader_kwargs: More :class:`~fastvid.reader.ClipLoader` options.
@@ -319,7 +322,7 @@ class VideoClassificationData(TableConstructors, pl.LightningDataModule):
             "batch_size": self.batch_size,
             "video_sampler": self.video_sampler if split == "train" else SequentialSampler,
             "device": self.device,
-            "num_workers": self.num_workers,
+            "num_workers": self.num_workers or None,  # 0: torch's "none", fastvid's default
             "seed": self.seed,
             "cpu_decoder": self.decoder,
             "decode_audio": self.decode_audio,

@@ -3,12 +3,12 @@
 When every task of the current epoch is out and a worker could take more, the next epoch's
 first tasks are sent (its plan is a pure function of seed and epoch), so workers are not idle
 at an epoch's end nor restarted at the next one's start. If ``set_epoch`` picks another epoch,
-the run started ahead is dropped.
+the run started ahead is dropped. What the runs share (worker pool, DALI graphs, task ids, the
+router) is :mod:`fastvid.reader._run_parts`'s.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 from fastvid.reader.engine import EpochRun
@@ -18,8 +18,7 @@ __all__ = ["EpochRuns"]
 
 
 class EpochRuns:
-    """The current and the next :class:`~fastvid.reader.engine.EpochRun` of a loader, and what
-    its runs share: loader-wide task ids and the router (task id -> the run that sent it).
+    """The current and the next :class:`~fastvid.reader.engine.EpochRun` of a loader.
 
     Args:
         plan: The clips of an epoch, in order.
@@ -36,12 +35,6 @@ class EpochRuns:
         self.current: EpochRun | None = None
         self.next: EpochRun | None = None  # the next epoch, started as this one ends
         self._no_next_epoch: int | None = None  # an epoch found to have no clips
-        self.router: dict[int, EpochRun] = {}
-        self._task_ids = itertools.count()
-
-    def next_task_id(self) -> int:
-        """A task id no run of this loader used before."""
-        return next(self._task_ids)
 
     def begin(self, plan: list[ClipRequest], epoch: int) -> EpochRun:
         """The run of ``epoch`` (the one started ahead if it is that epoch), now current."""

@@ -4,6 +4,7 @@ and world size."""
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import random
 from fractions import Fraction
@@ -14,6 +15,7 @@ import torch
 
 from fastvid._validate import check_choice
 from fastvid.data.samplers import as_clip_sampler
+from fastvid.reader.lowering import LoweredTransform, lower_sample_transform
 
 __all__ = [
     "CPU_DECODERS",
@@ -23,8 +25,11 @@ __all__ = [
     "as_pairs",
     "check_loader_options",
     "distributed_rank_world",
+    "lowered_transform",
     "with_targets",
 ]
+
+logger = logging.getLogger("fastvid.reader.loader")
 
 CpuDecoder = Literal["auto", "dali", "pyav"]
 CPU_DECODERS: tuple[str, ...] = ("pyav", "dali", "auto")
@@ -121,3 +126,16 @@ def with_targets(videos: Any, annotations: Any) -> list[dict[str, Any]] | None:
         {"label": torch.tensor(video.target, dtype=torch.float32), **dict(more)}
         for video, more in zip(items, extra, strict=True)
     ]
+
+
+def lowered_transform(transform: Any) -> LoweredTransform:
+    """``transform`` lowered (:func:`~fastvid.reader.lowering.lower_sample_transform`); says
+    once (a warning) which of its parts run in torch on each decoded clip."""
+    lowered = lower_sample_transform(transform)
+    if lowered.residual_names:
+        logger.warning(
+            "fastvid: these transforms run in torch on each decoded clip (not lowered into "
+            "DALI): %s",
+            ", ".join(lowered.residual_names),
+        )
+    return lowered

@@ -38,7 +38,7 @@ import torch
 from fastvid.reader.epoch import mix_seed, shard_count
 from fastvid.reader.plan import ClipRequest
 
-__all__ = ["STATE_FORMAT", "StreamPosition", "fingerprint", "seeded_rngs"]
+__all__ = ["STATE_FORMAT", "StreamPosition", "fingerprint", "loader_position", "seeded_rngs"]
 
 STATE_FORMAT = "fastvid.ClipLoader/1"
 """Tag and version of :meth:`ClipLoader.state_dict`'s dictionary."""
@@ -265,6 +265,37 @@ class StreamPosition:
                 del self._digests[min(self._digests)]
             self._digests[epoch] = plan_digest(self._plan(epoch))
         return self._digests[epoch]
+
+
+def loader_position(
+    pairs: Sequence[tuple[str, int]],
+    plan: Callable[[int], list[ClipRequest]],
+    *,
+    clip_sampler: Any,
+    video_sampler: Any,
+    seed: int,
+    batch_size: int,
+    drop_last: bool,
+    rank: int,
+    world_size: int,
+) -> StreamPosition:
+    """A new loader's position (the start of epoch 0), with the :func:`fingerprint` of its
+    data and options."""
+    return StreamPosition(
+        fingerprint(
+            pairs,
+            clip_sampler=clip_sampler,
+            video_sampler=video_sampler,
+            seed=seed,
+            batch_size=batch_size,
+            drop_last=drop_last,
+            world_size=world_size,
+        ),
+        plan,
+        rank=rank,
+        batch_size=batch_size,
+        drop_last=drop_last,
+    )
 
 
 @contextlib.contextmanager

@@ -1,16 +1,20 @@
 """A loader's one-time set-up: index its videos, route each to a decoder, describe each for
 the engine.
 
-:class:`~fastvid.reader.loader.ClipLoader.setup` calls these in order: :func:`build_index`
+:func:`set_up` (what :meth:`ClipLoader.setup <fastvid.reader.loader.ClipLoader.setup>` runs)
+calls these in order: :func:`build_index`
 (videos that could not be indexed are handed to ``skip``), :func:`planned_videos` (what the
 epoch planner sees of each video), :func:`route` (NVDEC on the GPU, proved at start-up; DALI's
-CPU decoder or PyAV on the CPU) and :func:`video_sources` (what the engine sees of each video).
+CPU decoder or PyAV on the CPU) and :func:`video_sources` (what the engine sees of each video),
+and picks the worker and thread counts (:func:`fastvid.reader.budget.choose_budget`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import torch
@@ -18,13 +22,24 @@ import torch
 from fastvid.errors import VideoErrorKind
 from fastvid.reader._inputs import NO_FRAMES, CpuDecoder
 from fastvid.reader._run_types import VideoSource
+from fastvid.reader.budget import Budget, choose_budget
 from fastvid.reader.epoch import PlannedVideo
 from fastvid.reader.routing import Decoder, Routing, route_videos
 
 if TYPE_CHECKING:
     from fastvid.data.index import VideoIndex
 
-__all__ = ["ROUTES", "build_index", "planned_videos", "route", "video_sources"]
+__all__ = [
+    "ROUTES",
+    "LoaderSetUp",
+    "build_index",
+    "planned_videos",
+    "route",
+    "set_up",
+    "video_sources",
+]
+
+logger = logging.getLogger("fastvid.reader.loader")  # the routing summary: the loader's logger
 
 ROUTES: dict[str, Literal["cut", "pyav"]] = {"nvdec": "cut", "dali_cpu": "cut", "pyav": "pyav"}
 """Decoder -> what a worker does for it: cut GOP ranges (DALI decodes) or decode with PyAV."""
@@ -145,3 +160,53 @@ def video_sources(
         VideoSource(v.path, v.timing, ROUTES[routing.decoders[v.path]]) if v.path in metas else None
         for v in planned
     ]
+
+
+@dataclass(frozen=True)
+class LoaderSetUp:
+    """What a loader's one-time set-up found: its videos as the planner and the engine see
+    them, the decoder of each, and its worker / thread counts."""
+
+    planned: list[PlannedVideo]
+    routing: Routing
+    budget: Budget
+    sources: list[VideoSource | None]
+
+
+def set_up(
+    pairs: Sequence[tuple[str, int]],
+    annotations: Sequence[dict[str, Any]] | None,
+    index: Any,
+    *,
+    cache_dir: str | os.PathLike[str] | None,
+    progress: bool,
+    skip: Callable[[str, str, VideoErrorKind], None],
+    fingerprint: bool,
+    decode_audio: bool,
+    device: Literal["gpu", "cpu"],
+    device_choice: str,
+    cpu_decoder: CpuDecoder,
+    requested: tuple[int | None, int | None, int | None, int | None],
+    batch_size: int,
+) -> LoaderSetUp:
+    """Index the videos (:func:`build_index`), plan (:func:`planned_videos`) and route
+    (:func:`route`) them, say the routing once (a warning when, on the GPU, files could not
+    have the decoder asked for), and pick the worker / thread counts for ``requested``
+    (``(num_workers, num_threads, decoder_threads, prefetch_batches)``, ``None``: chosen)."""
+    built = build_index(
+        pairs,
+        index,
+        cache_dir=cache_dir,
+        progress=progress,
+        skip=skip,
+        fingerprint=fingerprint,
+    )
+    planned, metas = planned_videos(pairs, annotations, built, decode_audio=decode_audio)
+    routing = route(metas, device=device, device_choice=device_choice, cpu_decoder=cpu_decoder)
+    # said once per loader; louder when files could not have the decoder asked for
+    log = logger.warning if routing.reasons and device == "gpu" else logger.info
+    log(routing.summary())
+    budget = choose_budget(
+        device, list(metas.values()), routing, requested=requested, batch_size=batch_size
+    )
+    return LoaderSetUp(planned, routing, budget, video_sources(planned, metas, routing))

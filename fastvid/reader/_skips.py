@@ -9,13 +9,32 @@ epoch, or an epoch iterated again, does not add entries), and answers three ques
   videos left out when indexing: this does not grow from epoch to epoch;
 * :meth:`SkipLog.files`: every file skipped so far, once (the cumulative, de-duplicated set);
 * :meth:`SkipLog.entries`: every entry of every epoch (or of one), for reports.
+
+:class:`Skips` is the loader's policy around its log: with ``on_error="raise"`` a bad video or
+clip raises :class:`~fastvid.reader.errors.VideoDecodeError` naming it; otherwise it is logged
+once (a warning on the ``fastvid.reader.loader`` logger) and recorded; an epoch's end writes
+the skip report where the loader's ``skip_report_path`` says.
 """
 
 from __future__ import annotations
 
-from fastvid.reader.errors import SkippedClip
+import logging
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
 
-__all__ = ["SkipLog"]
+from fastvid.errors import VideoErrorKind
+from fastvid.reader.errors import SkippedClip, VideoDecodeError
+from fastvid.reader.plan import ClipRequest
+
+if TYPE_CHECKING:
+    from fastvid.reader.report import SkipReport
+
+__all__ = ["OnError", "SkipLog", "Skips"]
+
+OnError = Literal["skip", "raise"]
+
+logger = logging.getLogger("fastvid.reader.loader")  # the logger docs/reliability.md names
 
 
 class SkipLog:
@@ -67,3 +86,50 @@ class SkipLog:
         """Every file skipped so far, once: ``{path: its latest entry}``, in the order first
         skipped."""
         return dict(self._files)
+
+
+class Skips:
+    """A loader's bad videos and clips: raised (``on_error="raise"``) or logged and recorded.
+
+    Args:
+        on_error: Returns the loader's ``on_error`` (``"skip"`` or ``"raise"``) when asked.
+        report_path: Write the skip report here (``{epoch}`` replaced) at each epoch's end.
+    """
+
+    def __init__(
+        self,
+        on_error: Callable[[], OnError],
+        report_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self._on_error = on_error
+        self.log = SkipLog()
+        self._report_path = report_path
+
+    def unindexed(self, path: str, reason: str, kind: VideoErrorKind) -> None:
+        """A video that could not be indexed: recorded, then raised with ``on_error="raise"``."""
+        self.record(SkippedClip(path, reason, kind=kind))
+        if self._on_error() == "raise":
+            raise VideoDecodeError(path, reason, kind)
+
+    def fail(self, request: ClipRequest, reason: str, kind: VideoErrorKind, epoch: int) -> None:
+        """A clip of ``epoch`` that could not be decoded: raised, or recorded."""
+        if self._on_error() == "raise":
+            raise VideoDecodeError(request.path, reason, kind)
+        self.record(SkippedClip(request.path, reason, epoch, request.clip_index, kind))
+
+    def record(self, skipped: SkippedClip) -> None:
+        """Record ``skipped``; warn the first time it is seen in its epoch."""
+        if self.log.add(skipped):
+            logger.warning("fastvid: skipped %s: %s", skipped.path, skipped.reason)
+
+    def report(self, epoch: int | None = None) -> SkipReport:
+        """The skip report of ``epoch`` (``None``: every epoch so far)."""
+        from fastvid.reader.report import SkipReport
+
+        return SkipReport.from_skipped(self.log.entries(epoch), epoch=epoch)
+
+    def epoch_done(self, epoch: int) -> None:
+        """``epoch`` was iterated to its end: write its report if the loader was asked to."""
+        if self._report_path is not None:
+            path = os.fspath(self._report_path)
+            self.report().write(path.replace("{epoch}", str(epoch)))

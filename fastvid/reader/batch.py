@@ -1,4 +1,9 @@
-"""Batch dicts: the clips of a batch plus PyTorchVideo's keys, built without a collate copy."""
+"""Batch dicts: the clips of a batch plus PyTorchVideo's keys, built without a collate copy.
+
+:func:`make_batch` builds one; :func:`loader_batch` is the loader's: the same, with the global
+RNGs its torch-side transforms draw from seeded from the batch's position in the stream
+(:func:`fastvid.reader._resume.seeded_rngs`), so a resumed loader draws the same.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,12 @@ import torch
 from torch.utils.data._utils.collate import default_collate
 
 from fastvid.reader._audio_batch import audio_batch, audio_sample
+from fastvid.reader._resume import seeded_rngs
 from fastvid.reader.audio import ClipAudio
 from fastvid.reader.lowering import LoweredTransform
 from fastvid.reader.plan import ClipRequest
 
-__all__ = ["make_batch"]
+__all__ = ["loader_batch", "make_batch"]
 
 
 def make_batch(
@@ -83,6 +89,28 @@ def make_batch(
     if batch_transform is not None:
         batch = batch_transform(batch)
     return batch
+
+
+def loader_batch(
+    requests: Sequence[ClipRequest],
+    clips: torch.Tensor | list[torch.Tensor],
+    videos: Sequence[Any],
+    lowered: LoweredTransform,
+    batch_transform: Callable[[dict[str, Any]], dict[str, Any]] | None,
+    audio: Sequence[ClipAudio | None] | None,
+    *,
+    seed: int,
+    epoch: int,
+    number: int,
+    cuda: bool,
+) -> dict[str, Any]:
+    """:func:`make_batch` for batch ``number`` of ``epoch``: any torch-side transform (the
+    residual of ``lowered``, ``batch_transform``) draws from the global RNGs seeded from
+    ``(seed, epoch, number)``, which are restored afterwards; ``cuda``: the current CUDA
+    device's generator too."""
+    torch_side = not lowered.fully_lowered or batch_transform is not None
+    with seeded_rngs(seed, epoch, number, cuda=cuda, active=torch_side):
+        return make_batch(requests, clips, videos, lowered, batch_transform, audio)
 
 
 def _rates(audio: Sequence[ClipAudio | None]) -> list[int]:

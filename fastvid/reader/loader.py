@@ -25,14 +25,11 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-import torch
 from torch.utils.data import Sampler
 
 from fastvid._validate import check_bool
 from fastvid.data.samplers import as_clip_sampler
-from fastvid.errors import VideoErrorKind
 from fastvid.reader._epochs import EpochRuns
-from fastvid.reader._graphs import build_pipeline, kinds_needed, leading_scale
 from fastvid.reader._inputs import (
     CPU_DECODERS,
     ClipSamplerFactory,
@@ -40,26 +37,24 @@ from fastvid.reader._inputs import (
     as_pairs,
     check_loader_options,
     distributed_rank_world,
+    lowered_transform,
     with_targets,
 )
-from fastvid.reader._resume import StreamPosition, fingerprint, seeded_rngs
-from fastvid.reader._setup import build_index, planned_videos, route, video_sources
-from fastvid.reader._skips import SkipLog
-from fastvid.reader.audio import ClipAudio
-from fastvid.reader.batch import make_batch
-from fastvid.reader.budget import Budget, choose_budget
+from fastvid.reader._resume import loader_position
+from fastvid.reader._run_parts import RunParts
+from fastvid.reader._setup import set_up
+from fastvid.reader._skips import OnError, Skips
+from fastvid.reader.batch import loader_batch
+from fastvid.reader.budget import Budget
 from fastvid.reader.device import resolve_device
-from fastvid.reader.engine import EpochRun, EpochStats, RunConfig, VideoSource
+from fastvid.reader.engine import EpochStats
 from fastvid.reader.epoch import EpochPlanner, shard_count
 from fastvid.reader.errors import SkippedClip, VideoDecodeError, WorkerDiedError
-from fastvid.reader.finish import finish_in_torch_possible
-from fastvid.reader.lowering import LoweredTransform, lower_sample_transform
+from fastvid.reader.lowering import LoweredTransform
 from fastvid.reader.plan import ClipRequest
 from fastvid.reader.routing import Routing
 
 if TYPE_CHECKING:
-    from fastvid.reader.dali import ClipPipeline
-    from fastvid.reader.pool import WorkerPool
     from fastvid.reader.report import SkipReport
 
 __all__ = [
@@ -72,8 +67,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-OnError = Literal["skip", "raise"]
 
 
 class ClipLoader:
@@ -162,13 +155,7 @@ class ClipLoader:
         self._annotations = with_targets(videos, annotations)
         self._sampler_spec = clip_sampler
         as_clip_sampler(clip_sampler)  # validate early, with a clear error
-        self.lowered: LoweredTransform = lower_sample_transform(transform)
-        if self.lowered.residual_names:
-            logger.warning(
-                "fastvid: these transforms run in torch on each decoded clip (not lowered into "
-                "DALI): %s",
-                ", ".join(self.lowered.residual_names),
-            )
+        self.lowered: LoweredTransform = lowered_transform(transform)
         self.batch_transform = batch_transform
         self.batch_size = batch_size
         self._device_choice = device
@@ -176,44 +163,44 @@ class ClipLoader:
         self.seed = seed
         self.drop_last = drop_last
         self.on_error: OnError = on_error
-        self._skips = SkipLog()
+        self._skips = Skips(lambda: self.on_error, skip_report_path)
         default_rank, default_world = distributed_rank_world()
         self.rank = default_rank if rank is None else rank
         self.world_size = default_world if world_size is None else world_size
         self._video_sampler = video_sampler
         self._cpu_decoder = cpu_decoder
-        self._scale_in_decoder = scale_in_decoder
         self._requested = (num_workers, num_threads, decoder_threads, prefetch_batches)
-        self._task_timeout = task_timeout
         self.decode_audio = check_bool("decode_audio", decode_audio)
         self._index = index
         self._cache_dir = cache_dir
         self._index_fingerprint = index_fingerprint
         self._progress = progress
-        self._skip_report_path = skip_report_path
         self._epoch = 0
         self._planner: EpochPlanner | None = None
-        self._sources: list[VideoSource | None] = []
         self._routing: Routing | None = None
         self._budget: Budget | None = None
-        self._pool: WorkerPool | None = None
-        self._pipelines: dict[str, ClipPipeline] = {}
-        self._runs = EpochRuns(self.plan, self._new_run)
+        self._parts = RunParts(
+            self.lowered.pipeline,
+            device=self.device,
+            batch_size=batch_size,
+            seed=seed,
+            scale_in_decoder=scale_in_decoder,
+            decode_audio=self.decode_audio,
+            task_timeout=task_timeout,
+            fail=self._skips.fail,
+        )
+        self._runs = EpochRuns(self.plan, self._parts.new_run)
         self.last_epoch_stats: EpochStats | None = None
-        self._position = StreamPosition(
-            fingerprint(
-                self._pairs,
-                clip_sampler=as_clip_sampler(clip_sampler),
-                video_sampler=video_sampler,
-                seed=seed,
-                batch_size=batch_size,
-                drop_last=drop_last,
-                world_size=self.world_size,
-            ),
+        self._position = loader_position(
+            self._pairs,
             self.plan,
-            rank=self.rank,
+            clip_sampler=as_clip_sampler(clip_sampler),
+            video_sampler=video_sampler,
+            seed=seed,
             batch_size=batch_size,
             drop_last=drop_last,
+            rank=self.rank,
+            world_size=self.world_size,
         )
 
     # -- set-up -----------------------------------------------------------------------------
@@ -221,36 +208,25 @@ class ClipLoader:
         """Index the videos, route each to a decoder, and plan epochs (runs once)."""
         if self._planner is not None:
             return
-        index = build_index(
+        done = set_up(
             self._pairs,
+            self._annotations,
             self._index,
             cache_dir=self._cache_dir,
             progress=self._progress,
-            skip=self._skip_unindexed,
+            skip=self._skips.unindexed,
             fingerprint=self._index_fingerprint,
-        )
-        planned, metas = planned_videos(
-            self._pairs, self._annotations, index, decode_audio=self.decode_audio
-        )
-        self._routing = route(
-            metas,
+            decode_audio=self.decode_audio,
             device=self.device,
             device_choice=self._device_choice,
             cpu_decoder=self._cpu_decoder,
-        )
-        # said once per loader; louder when files could not have the decoder asked for
-        log = logger.warning if self._routing.reasons and self.device == "gpu" else logger.info
-        log(self._routing.summary())
-        self._sources = video_sources(planned, metas, self._routing)
-        self._budget = choose_budget(
-            self.device,
-            [m for m in metas.values()],
-            self._routing,
             requested=self._requested,
             batch_size=self.batch_size,
         )
+        self._routing, self._budget = done.routing, done.budget
+        self._parts.set_up(done.budget, done.sources)
         self._planner = EpochPlanner(
-            planned,
+            done.planned,
             ClipSamplerFactory(self._sampler_spec),
             temporal_subsample=self.lowered.pipeline.temporal_subsample,
             video_sampler=self._video_sampler,
@@ -258,12 +234,6 @@ class ClipLoader:
             rank=self.rank,
             world_size=self.world_size,
         )
-
-    def _skip_unindexed(self, path: str, reason: str, kind: VideoErrorKind) -> None:
-        """A video that could not be indexed: recorded, or raised with ``on_error="raise"``."""
-        self._record(SkippedClip(path, reason, kind=kind))
-        if self.on_error == "raise":
-            raise VideoDecodeError(path, reason, kind)
 
     @property
     def routing(self) -> Routing:
@@ -333,7 +303,7 @@ class ClipLoader:
         if first:  # resumed mid-epoch: plan (and decode) only the batches not handed out
             self._runs.drop_next()
             plan = plan[first * self.batch_size :]
-        self._skips.begin(epoch)
+        self._skips.log.begin(epoch)
         if not plan:
             return
         run = self._runs.begin(plan, epoch)
@@ -345,120 +315,45 @@ class ClipLoader:
                     break
                 self._position.handed_out(number + 1)
                 if requests:
-                    yield self._batch(requests, clips, epoch, number, audio)
+                    assert self._planner is not None
+                    yield loader_batch(
+                        requests,
+                        clips,
+                        self._planner.videos,
+                        self.lowered,
+                        self.batch_transform,
+                        audio,
+                        seed=self.seed,
+                        epoch=epoch,
+                        number=number,
+                        cuda=self.device == "gpu",
+                    )
         except WorkerDiedError as exc:
             self._close_pool()
             raise WorkerDiedError(exc.dead, epoch) from None
         finally:
             self._runs.end(run)
             self.last_epoch_stats = run.stats
-        if self._skip_report_path is not None:
-            path = os.fspath(self._skip_report_path)
-            self.skip_report().write(path.replace("{epoch}", str(epoch)))
-
-    def _new_run(self, plan: list[ClipRequest], epoch: int) -> EpochRun:
-        return EpochRun(
-            plan,
-            epoch,
-            config=self._run_config(),
-            videos=self._source,
-            pool=self._worker_pool(),
-            pipeline=self._pipeline,
-            fail=lambda request, reason, kind: self._fail(request, reason, kind, epoch),
-            next_task_id=self._runs.next_task_id,
-            warm=lambda: self._warm_pipelines(plan),
-            router=self._runs.router,
-        )
-
-    def _run_config(self) -> RunConfig:
-        assert self._budget is not None
-        pipeline = self.lowered.pipeline
-        prescale = self._scale_in_decoder and leading_scale(pipeline.spatial_ops)
-        return RunConfig(
-            batch_size=self.batch_size,
-            seed=self.seed,
-            spatial_ops=pipeline.spatial_ops,
-            rearrange=bool(pipeline.temporal_subsample),
-            prescale=prescale,
-            # on the CPU the seed-like chains finish in torch (faster than FFmpeg's scaler and
-            # DALI's CPU ops here, and closer to PyTorchVideo); the GPU keeps the DALI graph
-            torch_finish=self.device == "cpu" and finish_in_torch_possible(pipeline.spatial_ops),
-            affine=pipeline.affine,
-            prefetch_batches=self._budget.prefetch_batches,
-            decode_audio=self.decode_audio,
-        )
-
-    def _source(self, video_index: int) -> VideoSource:
-        source = self._sources[video_index]
-        assert source is not None, "a video that could not be indexed was planned"
-        return source
-
-    def _worker_pool(self) -> WorkerPool:
-        if self._pool is None:
-            from fastvid.reader.pool import WorkerPool
-
-            assert self._budget is not None
-            self._pool = WorkerPool(
-                self._budget.workers,
-                threads=self._budget.decoder_threads,
-                task_timeout=self._task_timeout,
-            )
-        return self._pool
-
-    def _pipeline(self, kind: Literal["encoded", "frames"]) -> ClipPipeline:
-        pipe = self._pipelines.get(kind)
-        if pipe is None:
-            assert self._budget is not None
-            pipe = build_pipeline(
-                kind,
-                self.lowered.pipeline,
-                self._run_config(),
-                device=self.device,
-                batch_size=self.batch_size,
-                dali_threads=self._budget.dali_threads,
-            )
-            self._pipelines[kind] = pipe
-        return pipe
-
-    def _warm_pipelines(self, plan: Sequence[ClipRequest]) -> None:
-        """Build the DALI graphs this epoch needs (while the workers decode its first clips)."""
-        routes = {self._source(i).route for i in {r.video_index for r in plan}}
-        for kind in kinds_needed(routes, torch_finish=self._run_config().torch_finish):
-            self._pipeline(kind)
+        self._skips.epoch_done(epoch)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the worker processes (empty before the first epoch or after close)."""
-        return [] if self._pool is None else self._pool.pids()
+        return self._parts.worker_pids()
 
-    # -- one batch --------------------------------------------------------------------------
-    def _batch(
-        self,
-        requests: list[ClipRequest],
-        clips: torch.Tensor | list[torch.Tensor],
-        epoch: int,
-        number: int,
-        audio: list[ClipAudio | None] | None = None,
-    ) -> dict[str, Any]:
-        assert self._planner is not None
-        videos = self._planner.videos
-        # torch-side transforms draw from the global RNGs: seeded from the batch's position
-        torch_side = not self.lowered.fully_lowered or self.batch_transform is not None
-        with seeded_rngs(self.seed, epoch, number, cuda=self.device == "gpu", active=torch_side):
-            return make_batch(requests, clips, videos, self.lowered, self.batch_transform, audio)
-
+    # -- skips ----------------------------------------------------------------------------
     @property
     def skipped(self) -> list[SkippedClip]:
         """The videos left out when indexing (``epoch=None``), then the clips skipped in the
         epoch being iterated (or the last one), each once: it does not grow from epoch to
         epoch. All epochs: :meth:`skip_report`; every file ever skipped: :attr:`skipped_files`.
         """
-        return self._skips.current()
+        return self._skips.log.current()
 
     @property
     def skipped_files(self) -> dict[str, SkippedClip]:
         """Every file skipped so far (when indexing or in any epoch), once:
         ``{path: its latest SkippedClip}``, in the order first skipped."""
-        return self._skips.files()
+        return self._skips.log.files()
 
     def skip_report(self, epoch: int | None = None) -> SkipReport:
         """A summary of what was skipped: counts, each file's reasons, counts per kind.
@@ -470,25 +365,12 @@ class ClipLoader:
         Returns:
             A :class:`~fastvid.reader.report.SkipReport` (``.write(path)`` saves it as JSON).
         """
-        from fastvid.reader.report import SkipReport
-
-        return SkipReport.from_skipped(self._skips.entries(epoch), epoch=epoch)
-
-    def _fail(self, request: ClipRequest, reason: str, kind: VideoErrorKind, epoch: int) -> None:
-        if self.on_error == "raise":
-            raise VideoDecodeError(request.path, reason, kind)
-        self._record(SkippedClip(request.path, reason, epoch, request.clip_index, kind))
-
-    def _record(self, skipped: SkippedClip) -> None:
-        if self._skips.add(skipped):
-            logger.warning("fastvid: skipped %s: %s", skipped.path, skipped.reason)
+        return self._skips.report(epoch)
 
     # -- release ----------------------------------------------------------------------------
     def _close_pool(self) -> None:
         self._runs.drop_next()  # its tasks went to this pool
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.close()
+        self._parts.close_pool()
 
     def close(self) -> None:
         """Stop the worker processes and free the DALI pipelines and shared memory.
@@ -496,10 +378,7 @@ class ClipLoader:
         The loader stays usable: the next iteration starts them again.
         """
         self._runs.close()
-        self._close_pool()
-        pipelines, self._pipelines = self._pipelines, {}
-        for pipe in pipelines.values():
-            pipe.close()
+        self._parts.close()
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):

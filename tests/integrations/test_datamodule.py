@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 from torch.utils.data import SequentialSampler
 
 import fastvid  # noqa: F401
+from fastvid.data.samplers import make_clip_sampler
 from fastvid.data.transforms import default_transforms, validate_transform_dict
 from fastvid.integrations.datamodule import VideoClassificationData
+from fastvid.reader import ClipLoader
 from fastvid.testing import make_dataset, read_audio_segment
 
 
@@ -94,6 +97,26 @@ def test_default_train_batch_matches_flash_defaults(root: Path) -> None:
     assert float(normalized["video"].min()) < 0.0  # kornia Normalize(0.45, 0.225) ran
     val = next(iter(dm.val_dataloader()))
     assert val["video"].shape[-2:] == (244, 244)
+
+
+def test_num_workers_0_means_fastvids_default_worker_count(root: Path) -> None:
+    """torch/Flash users pass 0 for "no worker processes": fastvid's default, as the drop-in
+    DataLoader; ClipLoader itself still refuses 0."""
+
+    def train_loader(num_workers: int | None) -> Any:
+        dm = VideoClassificationData.from_folders(
+            train_folder=root / "train", clip_duration=1, device="cpu", num_workers=num_workers
+        )
+        dm.setup("fit")
+        return dm.train_dataloader()
+
+    default = train_loader(None).budget
+    zero = train_loader(0).budget
+    assert zero.workers == default.workers >= 1
+    assert zero.rule == default.rule
+    assert train_loader(2).budget.workers == 2
+    with pytest.raises(ValueError, match=r"num_workers \(0\) must be >= 1"):
+        ClipLoader([("a.mp4", 0)], clip_sampler=make_clip_sampler("random", 1), num_workers=0)
 
 
 def test_decode_audio_adds_each_clips_audio_to_the_batch(tmp_path: Path) -> None:

@@ -120,7 +120,7 @@ def test_an_abandoned_epoch_does_not_disturb_the_next_and_close_frees_everything
         del first  # abandoned with tasks in flight
         loader.set_epoch(0)
         batches = list(loader)
-        prefix = loader._pool.prefix if loader._pool is not None else ""
+        prefix = loader._parts.pool.prefix if loader._parts.pool is not None else ""
         assert prefix and glob.glob(prefix + "-*"), "the workers write into shared memory"
     finally:
         loader.close()
@@ -154,7 +154,7 @@ def test_the_cpu_torch_finish_matches_pytorchvideo_and_the_dali_graph(
     """On the CPU, seed-like chains finish in torch (uint8 resize, crop, flip, repeats, affine):
     clip by clip, the original transforms on PyAV's frames with the clip's seed give the same
     tensor up to the uint8 rounding of the resize; DALI's graph agrees within its resize error."""
-    import fastvid.reader.loader as loader_module
+    import fastvid.reader._run_parts as run_parts_module
     from fastvid.reader.epoch import mix_seed
     from fastvid.reader.pyav_source import decode_frames
 
@@ -168,11 +168,11 @@ def test_the_cpu_torch_finish_matches_pytorchvideo_and_the_dali_graph(
 
     def epoch(torch_finish: bool) -> tuple[list[Any], Any]:
         if not torch_finish:
-            monkeypatch.setattr(loader_module, "finish_in_torch_possible", lambda ops: False)
+            monkeypatch.setattr(run_parts_module, "finish_in_torch_possible", lambda ops: False)
         loader = loader_for(paths, **options)
         try:
             loader.setup()
-            assert loader._run_config().torch_finish is torch_finish
+            assert loader._parts.config().torch_finish is torch_finish
             return list(loader), loader
         finally:
             loader.close()

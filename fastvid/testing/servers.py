@@ -12,6 +12,7 @@ Neither mocks fsspec: s3fs, aiohttp and fsspec talk to them over TCP as to the r
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import os
 import threading
@@ -113,9 +114,9 @@ class RangeHTTPServer(_Faults):
 
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=0.1)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = self._runner.addresses[0][1]
 
@@ -139,15 +140,11 @@ class RangeHTTPServer(_Faults):
         self.stop()
 
     async def _handle(self, request: Any) -> Any:
-        from aiohttp import BasicAuth, hdrs, web
+        from aiohttp import hdrs, web
 
         if self.auth is not None:
-            given = request.headers.get(hdrs.AUTHORIZATION, "")
-            try:
-                ok = BasicAuth.decode(given) == BasicAuth(*self.auth)
-            except ValueError:
-                ok = False
-            if not ok:
+            token = base64.b64encode(":".join(self.auth).encode()).decode()
+            if request.headers.get(hdrs.AUTHORIZATION, "") != f"Basic {token}":
                 return web.Response(status=401, headers={"WWW-Authenticate": "Basic"})
         path = (self.root / request.match_info["tail"]).resolve()
         if self.root not in (path, *path.parents):

@@ -159,6 +159,8 @@ class RangeHTTPServer(_Faults):
                 self.gets += 1
             if self.delay:
                 await asyncio.sleep(self.delay)
+                if request.transport is None or request.transport.is_closing():
+                    return web.Response(status=499)  # the client gave up: send nothing
             if self.take("fail"):
                 return web.Response(status=self.fail_status, text="injected failure")
         stat = path.stat()

@@ -34,6 +34,7 @@ class _Faults:
         self.delay = 0.0
         self.bytes_sent = 0
         self.gets = 0
+        self.epoch = 0  # bumped by reset_counts: answers to older requests are not counted
 
     def fail_next(self, count: int, status: int = 503) -> None:
         """Answer the next ``count`` GETs with ``status``."""
@@ -51,9 +52,11 @@ class _Faults:
             self.delay = seconds
 
     def reset_counts(self) -> None:
+        """Zero the counters; requests already under way are not counted any more."""
         with self.lock:
             self.bytes_sent = 0
             self.gets = 0
+            self.epoch += 1
 
     def take(self, kind: str) -> bool:
         with self.lock:
@@ -63,9 +66,10 @@ class _Faults:
                 return True
             return False
 
-    def count(self, nbytes: int) -> None:
+    def count(self, nbytes: int, epoch: int) -> None:
         with self.lock:
-            self.bytes_sent += nbytes
+            if epoch == self.epoch:
+                self.bytes_sent += nbytes
 
 
 class RangeHTTPServer(_Faults):
@@ -154,6 +158,7 @@ class RangeHTTPServer(_Faults):
         if not path.is_file():
             return web.Response(status=404)
         data_request = request.method == "GET"
+        epoch = self.epoch
         if data_request:
             with self.lock:
                 self.gets += 1
@@ -188,11 +193,11 @@ class RangeHTTPServer(_Faults):
         if self.take("drop"):
             half = body[: len(body) // 2]
             await response.write(half)
-            self.count(len(half))
+            self.count(len(half), epoch)
             request.transport.close()
             return response
         await response.write(body)
-        self.count(len(body))
+        self.count(len(body), epoch)
         await response.write_eof()
         return response
 
@@ -305,6 +310,7 @@ class _WsgiFaults:
         is_get = environ.get("REQUEST_METHOD") == "GET" and "list-type" not in environ.get(
             "QUERY_STRING", ""
         )
+        epoch = self.faults.epoch
         if is_get:
             with self.faults.lock:
                 self.faults.gets += 1
@@ -316,5 +322,5 @@ class _WsgiFaults:
         if not is_get:
             return body
         chunks = list(body)
-        self.faults.count(sum(len(chunk) for chunk in chunks))
+        self.faults.count(sum(len(chunk) for chunk in chunks), epoch)
         return chunks

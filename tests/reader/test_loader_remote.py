@@ -193,3 +193,34 @@ def test_persistent_failure_raises_naming_the_url_without_credentials(own_server
     message = str(caught.value)
     assert "a_1.mp4" in message and "500" in message and "4 tries" in message
     assert "s3cr3t" not in message and "alice" not in message
+
+
+def test_stalled_server_skips_clips_instead_of_hanging(own_server, tmp_path):
+    import time
+
+    from fastvid.data.storage import Storage
+
+    server, _ = own_server
+    url = server.url.replace("http://", "http://alice:s3cr3t@") + "/data/a/a_1.mp4"
+    loader = ClipLoader(
+        [(url, 0)],
+        clip_sampler=make_clip_sampler("uniform", 0.5),
+        device="cpu",
+        num_workers=1,
+        progress=False,
+        cache_dir=tmp_path / "cache",
+        storage_options=Storage(timeout=0.5, attempts=2, backoff=0.01),
+    )
+    try:
+        loader.setup()
+        server.slow(3.0)  # every GET stalls past the 0.5 s read timeout
+        started = time.monotonic()
+        batches = list(loader)
+        elapsed = time.monotonic() - started
+    finally:
+        server.slow(0)
+        loader.close()
+    assert batches == [] and loader.skipped
+    assert elapsed < 30
+    reason = loader.skipped[0].reason
+    assert "a_1.mp4" in reason and "after 2 tries" in reason and "s3cr3t" not in reason

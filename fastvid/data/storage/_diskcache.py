@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -37,14 +38,15 @@ def parse_size(size: int | float | str) -> int:
     if isinstance(size, int | float):
         value = float(size)
     else:
-        text = str(size).strip().upper().replace(" ", "")
-        number = text.rstrip("KMGTIB")
-        unit = text[len(number) :]
-        if unit not in _UNITS or not number:
+        match = re.fullmatch(
+            r"(\d+(?:\.\d*)?(?:E[+-]?\d+)?)([KMGT]I?B|B)?",
+            str(size).strip().upper().replace(" ", ""),
+        )
+        if match is None:
             raise ValueError(
                 f"cache_size {size!r} is not a size; use bytes or a string like '20GB' or '512MiB'"
             )
-        value = float(number) * _UNITS[unit]
+        value = float(match.group(1)) * _UNITS[match.group(2) or ""]
     if value <= 0:
         raise ValueError(f"cache_size ({size!r}) must be > 0")
     return int(value)

@@ -55,8 +55,8 @@ class Storage:
         attempts: Tries per request when the error is transient (5xx, dropped connection,
             timeout).
         backoff: Seconds before the second try, doubled after each failure.
-        timeout: Seconds a connection or read may stall, for HTTP, S3 and GCS, unless
-            ``options`` sets its own.
+        timeout: Seconds a connection or read may stall, for HTTP(S) and S3, unless
+            ``options`` sets its own (other backends keep their own timeouts).
     """
 
     options: Mapping[str, Any] = field(default_factory=dict)

@@ -63,8 +63,7 @@ def _with_timeouts(url: str, options: Mapping[str, Any], timeout: float) -> dict
         config.setdefault("read_timeout", timeout)
         config.setdefault("retries", {"max_attempts": 1})  # fastvid retries, with backoff
         merged["config_kwargs"] = config
-    elif kind in ("gs", "gcs"):
-        merged.setdefault("timeout", timeout)
+    # other protocols (gcsfs, ...) keep their own timeouts: set them in storage_options
     return merged
 
 

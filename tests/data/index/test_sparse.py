@@ -16,13 +16,18 @@ from fastvid.testing.servers import RangeHTTPServer
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("sparse")
-    cases = [("h264", ".mp4", {}), ("h264", ".mov", {"vfr": True}), ("hevc", ".mp4", {}),
-             ("mpeg4", ".mp4", {"audio": True})]  # fmt: skip
+    small = {"size": (320, 240), "duration": 3.0, "bitrate": 12_000_000}
+    cases = [
+        ("h264", ".mp4", small),
+        ("h264", ".mov", {**small, "vfr": True}),
+        ("hevc", ".mp4", small),
+        ("mpeg4", ".mp4", {"size": (640, 480), "duration": 4.0, "bitrate": 6_000_000,
+                           "audio": True}),  # MPEG-4 Part 2 needs more pixels for 2 MiB
+    ]  # fmt: skip
     names = []
-    for i, (codec, ext, extra) in enumerate(cases):
+    for i, (codec, ext, options) in enumerate(cases):
         name = f"{codec}_{i}{ext}"
-        make_video(root / name, codec=codec, size=(640, 480), duration=4.0, gop=12,
-                   bitrate=6_000_000, seed=i, **extra)  # fmt: skip
+        make_video(root / name, codec=codec, gop=12, seed=i, **options)
         names.append(name)
     with RangeHTTPServer(root) as server:
         yield server, root, names
@@ -43,5 +48,5 @@ def test_sparse_probe_equals_the_full_probe_and_reads_a_fraction(served) -> None
             mine, theirs = getattr(remote, field), getattr(local, field)
             same = np.array_equal(mine, theirs) if field in ("pts", "keyframes") else mine == theirs
             assert same, (name, field)
-        assert len(local.keyframes) > 5
+        assert len(local.keyframes) >= 4  # keyframes past the real head come from the index
         assert server.bytes_sent < 0.6 * size, (name, server.bytes_sent, size)

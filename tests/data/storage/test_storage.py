@@ -153,3 +153,27 @@ def test_a_clip_fetches_under_3x_its_gop_bytes(tmp_path: Path) -> None:
     print(f"clip bytes {fetched}, GOP bytes {gop_bytes}, file {size}")
     assert fetched < 3 * gop_bytes
     assert fetched < size / 3
+
+
+def test_local_paths_never_go_through_fsspec(remote_tree: Path) -> None:
+    """The local fast path: listing, indexing and decoding local files import no fsspec."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+from fastvid.data import layout
+from fastvid.data.index import VideoIndex
+from fastvid.reader.pyav_source import PyAVFrameReader
+from fastvid.reader.gop import GopCutter
+videos = layout.from_folder({str(remote_tree)!r})
+index = VideoIndex.build([v.path for v in videos.videos], cache=False, num_workers=0,
+                         progress=False)
+meta = index.meta(videos.videos[0].path)
+PyAVFrameReader().decode_frames(meta.path, [0, 5], pts=meta.pts, keyframes=meta.keyframes)
+GopCutter().cut(meta.path, meta.keyframes[:1].astype("int64"), pts=meta.pts,
+                keyframes=meta.keyframes)
+assert "fsspec" not in sys.modules, "a local path went through fsspec"
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

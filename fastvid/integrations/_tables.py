@@ -237,7 +237,8 @@ class TableConstructors:
             (predict_file, predict_videos_root or root, predict_resolver),
         )
         if input_field is None:
-            lists = _path_label_lists(sources, target_fields, extensions)
+            storage_options = kwargs.get("storage_options")
+            lists = _path_label_lists(sources, target_fields, extensions, storage_options)
         else:
 
             def load(file: Any, fields: Any, *, name: str, **options: Any) -> Any:
@@ -272,8 +273,10 @@ def _path_label_lists(
     sources: Mapping[str, _Source],
     target_fields: Any,
     extensions: Sequence[str],
+    storage_options: Any = None,
 ) -> dict[str, layout.LabeledVideoList]:
-    """PyTorchVideo ``path label`` lists; the first stage's classes are every later stage's."""
+    """PyTorchVideo ``path label`` lists (local or URLs, read with ``storage_options``); the
+    first stage's classes are every later stage's."""
     given = [f"{stage}_resolver" for stage, (_, _, resolver) in sources.items() if resolver]
     if target_fields is not None or given:
         extra = ["target_fields"] * (target_fields is not None) + given
@@ -285,5 +288,11 @@ def _path_label_lists(
     for stage, (file, root, _) in sources.items():
         if file is not None:
             classes = next((v.classes for v in lists.values()), None)
-            lists[stage] = layout.from_csv(file, root=root, classes=classes, extensions=extensions)
+            lists[stage] = layout.from_csv(
+                file,
+                root=root,
+                classes=classes,
+                extensions=extensions,
+                storage_options=storage_options,
+            )
     return lists

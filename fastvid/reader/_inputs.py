@@ -15,6 +15,7 @@ import torch
 
 from fastvid._validate import check_choice
 from fastvid.data.samplers import as_clip_sampler
+from fastvid.data.storage import Storage, as_storage
 from fastvid.reader.lowering import LoweredTransform, lower_sample_transform
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "as_pairs",
     "check_loader_options",
     "distributed_rank_world",
+    "loader_storage",
     "lowered_transform",
     "with_targets",
 ]
@@ -139,3 +141,15 @@ def lowered_transform(transform: Any) -> LoweredTransform:
             ", ".join(lowered.residual_names),
         )
     return lowered
+
+
+def loader_storage(
+    options: Any, cache_dir: str | os.PathLike[str] | None, cache_size: int | float | str | None
+) -> Storage:
+    """The loader's :class:`Storage`; the block cache lives in ``cache_dir/bytes``."""
+    if cache_size is None:
+        return as_storage(options)
+    from fastvid.data.index import default_cache_dir
+
+    folder = os.path.join(cache_dir, "bytes") if cache_dir else default_cache_dir().parent / "bytes"
+    return as_storage(options, cache_dir=folder, cache_size=cache_size)

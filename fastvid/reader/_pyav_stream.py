@@ -21,6 +21,7 @@ from typing import Any, Literal
 import av
 import numpy as np
 
+from fastvid.data.storage import Storage, is_remote
 from fastvid.errors import VideoError, VideoErrorKind, exception_kind
 
 __all__ = [
@@ -42,6 +43,10 @@ _SEEK_GAP_FRAMES = 4
 # unrequested ones (AVDISCARD_NONREF) leaves every other frame bit-exact. HEVC is not here: its
 # NONREF skips sub-layer non-reference pictures, which higher temporal layers may still use.
 _SKIP_NONREF_CODECS = frozenset({"h264", "mpeg4", "mpeg2video", "mpeg1video"})
+
+# A remote object's stat from the task's start (``changed_since_indexed``) is reused this long
+# when the reader opens or reuses the object: one request per task, not two.
+_STAT_REUSE = 2.0
 
 # FFmpeg threading: "AUTO" lets the codec pick frame and/or slice threading.
 _THREAD_TYPE = "AUTO"
@@ -78,16 +83,27 @@ class OpenVideo:
     packet was already sent to the decoder with non-reference skipping on (``_skipped``).
     """
 
-    def __init__(self, path: str, threads: int) -> None:
+    def __init__(self, path: str, threads: int, storage: Storage | None = None) -> None:
         self.path = path
+        self._file: Any = None
+        self.stat = stat_key(path, storage)
         try:
-            self.container = av.open(path, metadata_errors="ignore")  # as the index does
+            if is_remote(path):  # ranged reads through fsspec; local files keep av.open(path)
+                self._file = (storage or Storage()).open(path)
+                self.container = av.open(self._file, metadata_errors="ignore")
+            else:
+                self.container = av.open(path, metadata_errors="ignore")  # as the index does
         except av.FFmpegError as error:
+            self._close_file()
             # the OS's errors (missing, permission) keep their kind; FFmpeg's mean "no container"
             kind = exception_kind(error) if isinstance(error, OSError) else "not_a_video"
             raise FrameDecodeError(path, f"FFmpeg cannot open it ({error})", kind) from error
+        except BaseException:
+            self._close_file()
+            raise
         if not self.container.streams.video:
             self.container.close()
+            self._close_file()
             raise FrameDecodeError(path, "it has no video stream", "no_video_stream")
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = _THREAD_TYPE
@@ -96,7 +112,6 @@ class OpenVideo:
         # Intra-only codecs (MJPEG, ...): an unwanted packet is not decoded at all.
         self.intra_only = bool(codec.intra_only)
         self.skip_nonref = codec.name in _SKIP_NONREF_CODECS
-        self.stat = stat_key(path)
         self._pts = np.zeros(0, dtype=np.int64)
         self._pts_to_index: dict[int, int] = {}
         self._frames: Generator[av.VideoFrame, None, None] | None = None
@@ -136,6 +151,12 @@ class OpenVideo:
     def close(self) -> None:
         self._drop_decoder()
         self.container.close()
+        self._close_file()
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     # -- decoding
 
@@ -276,9 +297,14 @@ class OpenVideo:
         return [t for t in targets if t not in done]
 
 
-def stat_key(path: str) -> tuple[int, int]:
-    stat = os.stat(path)
-    return stat.st_size, stat.st_mtime_ns
+def stat_key(path: str, storage: Storage | None = None) -> tuple[int, int]:
+    """``(size, mtime_ns)`` of a local file; ``(size, version key)`` of a remote object (what
+    the index stores as ``VideoMeta.size``, ``VideoMeta.mtime_ns``)."""
+    if not is_remote(path):
+        stat = os.stat(path)
+        return stat.st_size, stat.st_mtime_ns
+    info = (storage or Storage()).stat(path, max_age=_STAT_REUSE)
+    return info.size, info.version_key
 
 
 def damaged_reason(damaged: list[int]) -> str:

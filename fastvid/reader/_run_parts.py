@@ -24,6 +24,7 @@ from fastvid.reader.lowering import LoweredPipeline
 from fastvid.reader.plan import ClipRequest
 
 if TYPE_CHECKING:
+    from fastvid.data.storage import Storage
     from fastvid.reader.dali import ClipPipeline
     from fastvid.reader.pool import WorkerPool
 
@@ -44,6 +45,7 @@ class RunParts:
         decode_audio: Also decode each clip's audio.
         task_timeout: Seconds one worker may spend on one task (``None``: no limit).
         fail: ``fail(request, reason, kind, epoch)``: a clip that could not be prepared.
+        storage: How the workers read URLs. Default: ``None``, local defaults.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class RunParts:
         decode_audio: bool,
         task_timeout: float | None,
         fail: Fail,
+        storage: Storage | None = None,
     ) -> None:
         self._lowered = lowered
         self._device = device
@@ -66,6 +69,7 @@ class RunParts:
         self._decode_audio = decode_audio
         self._task_timeout = task_timeout
         self._fail = fail
+        self._storage = storage
         self._budget: Budget | None = None
         self._sources: list[VideoSource | None] = []
         self.pool: WorkerPool | None = None
@@ -130,6 +134,7 @@ class RunParts:
                 self._budget.workers,
                 threads=self._budget.decoder_threads,
                 task_timeout=self._task_timeout,
+                storage=self._storage,
             )
         return self.pool
 

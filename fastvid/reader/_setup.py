@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
+from fastvid.data.storage import Storage, normalize
 from fastvid.errors import VideoErrorKind
 from fastvid.reader._inputs import NO_FRAMES, CpuDecoder
 from fastvid.reader._run_types import VideoSource
@@ -53,6 +54,7 @@ def build_index(
     progress: bool,
     skip: Callable[[str, str, VideoErrorKind], None],
     fingerprint: bool = False,
+    storage: Storage | None = None,
 ) -> VideoIndex:
     """The index of ``pairs``' videos: ``index`` if given, else built here.
 
@@ -65,6 +67,7 @@ def build_index(
             path order (may raise).
         fingerprint: Key the index cache on a head-and-tail hash of each file too (when built
             here; see ``VideoIndex.build``).
+        storage: How URLs are read. Default: ``None``, local defaults.
 
     Returns:
         The index.
@@ -73,9 +76,13 @@ def build_index(
 
     paths = [p for p, _ in pairs]
     index = index or VideoIndex.build(
-        paths, cache_dir=cache_dir, progress=progress, fingerprint=fingerprint
+        paths,
+        cache_dir=cache_dir,
+        progress=progress,
+        fingerprint=fingerprint,
+        storage_options=storage,
     )
-    mine = {os.path.abspath(path) for path in paths}  # a shared index= holds other files
+    mine = {normalize(path) for path in paths}  # a shared index= holds other files
     failed: dict[str, tuple[str, VideoErrorKind]] = {
         path: (error.reason, error.kind) for path, error in index.failures.items() if path in mine
     }
@@ -183,6 +190,7 @@ def set_up(
     skip: Callable[[str, str, VideoErrorKind], None],
     fingerprint: bool,
     decode_audio: bool,
+    storage: Storage | None,
     device: Literal["gpu", "cpu"],
     device_choice: str,
     cpu_decoder: CpuDecoder,
@@ -200,6 +208,7 @@ def set_up(
         progress=progress,
         skip=skip,
         fingerprint=fingerprint,
+        storage=storage,
     )
     planned, metas = planned_videos(pairs, annotations, built, decode_audio=decode_audio)
     routing = route(metas, device=device, device_choice=device_choice, cpu_decoder=cpu_decoder)

@@ -18,11 +18,13 @@ the skip report where the loader's ``skip_report_path`` says.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
+from fastvid.data.storage import redact
 from fastvid.errors import VideoErrorKind
 from fastvid.reader.errors import SkippedClip, VideoDecodeError
 from fastvid.reader.plan import ClipRequest
@@ -109,16 +111,20 @@ class Skips:
         """A video that could not be indexed: recorded, then raised with ``on_error="raise"``."""
         self.record(SkippedClip(path, reason, kind=kind))
         if self._on_error() == "raise":
-            raise VideoDecodeError(path, reason, kind)
+            raise VideoDecodeError(redact(path), redact(reason), kind)
 
     def fail(self, request: ClipRequest, reason: str, kind: VideoErrorKind, epoch: int) -> None:
         """A clip of ``epoch`` that could not be decoded: raised, or recorded."""
         if self._on_error() == "raise":
-            raise VideoDecodeError(request.path, reason, kind)
+            raise VideoDecodeError(redact(request.path), redact(reason), kind)
         self.record(SkippedClip(request.path, reason, epoch, request.clip_index, kind))
 
     def record(self, skipped: SkippedClip) -> None:
         """Record ``skipped``; warn the first time it is seen in its epoch."""
+        # credentials in a URL (user:password@, signed queries) are never kept nor printed
+        skipped = dataclasses.replace(
+            skipped, path=redact(skipped.path), reason=redact(skipped.reason)
+        )
         if self.log.add(skipped):
             logger.warning("fastvid: skipped %s: %s", skipped.path, skipped.reason)
 

@@ -31,6 +31,8 @@ from typing import Any
 import av
 import numpy as np
 
+from fastvid.data.storage import Storage, is_remote
+
 __all__ = [
     "AudioReader",
     "ClipAudio",
@@ -119,9 +121,18 @@ def audio_window_pts(
 class _OpenFile:
     """One file's container and audio stream, as ``EncodedVideoPyAV.__init__`` sets them up."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, storage: Storage | None = None) -> None:
         self.path = path
-        self.container = av.open(path)
+        self._file: Any = None
+        if is_remote(path):  # ranged reads through fsspec; local files keep av.open(path)
+            self._file = (storage or Storage()).open(path)
+            try:
+                self.container = av.open(self._file, metadata_errors="ignore")
+            except BaseException:
+                self._file.close()
+                raise
+        else:
+            self.container = av.open(path, metadata_errors="ignore")
         streams = self.container.streams
         self.stream = streams.audio[0] if streams.audio else None
         self.decoded: list[tuple[np.ndarray, int]] | None = None
@@ -173,6 +184,9 @@ class _OpenFile:
 
     def close(self) -> None:
         self.container.close()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 class AudioReader:
@@ -191,7 +205,8 @@ class AudioReader:
         audio = reader.clip("video.mp4", Fraction(1), Fraction(2))  # ClipAudio or None
     """
 
-    def __init__(self) -> None:
+    def __init__(self, storage: Storage | None = None) -> None:
+        self.storage = storage
         self._open: _OpenFile | None = None
         self._windows: list[Window] = []  # decoded from the open file, in order
         self._last: ClipAudio | None = None  # the last window's audio
@@ -241,7 +256,7 @@ class AudioReader:
 
     def _reopen(self, path: str) -> None:
         self.close()
-        self._open = _OpenFile(path)
+        self._open = _OpenFile(path, self.storage)
 
     def forget(self, path: str) -> None:
         """Close ``path`` if it is open (it failed, or changed)."""

@@ -37,6 +37,7 @@ from fastvid.reader._inputs import (
     as_pairs,
     check_loader_options,
     distributed_rank_world,
+    loader_storage,
     lowered_transform,
     with_targets,
 )
@@ -118,6 +119,13 @@ class ClipLoader:
             longer of video and audio); batches get ``"audio"`` (zero-padded ``(B, N)``),
             ``"audio_lengths"`` and ``"audio_sample_rate"`` (see :mod:`fastvid.reader.audio`).
             ``False`` decodes no audio at all. Default: ``False``.
+        storage_options: fsspec options for videos given as URLs (``s3://``, ``gs://``,
+            ``https://``, any fsspec URL): credentials, ``client_kwargs={"endpoint_url":
+            ...}``, as in Flash and pandas; sent to the worker processes. Or a
+            :class:`~fastvid.data.storage.Storage`. Default: ``None``.
+        cache_size: Keep remote bytes read in a local block cache of at most this size
+            (bytes, or a string such as ``"20GB"``), in ``cache_dir/bytes`` (least recently
+            used blocks evicted first). ``None``: no disk cache. Default: ``None``.
     """
 
     def __init__(
@@ -149,6 +157,8 @@ class ClipLoader:
         prefetch_batches: int | None = None,
         task_timeout: float | None = 600.0,
         decode_audio: bool = False,
+        storage_options: Any = None,
+        cache_size: int | float | str | None = None,
     ) -> None:
         check_loader_options(batch_size, on_error, cpu_decoder, num_workers, prefetch_batches)
         self._pairs = as_pairs(videos)
@@ -171,6 +181,7 @@ class ClipLoader:
         self._cpu_decoder = cpu_decoder
         self._requested = (num_workers, num_threads, decoder_threads, prefetch_batches)
         self.decode_audio = check_bool("decode_audio", decode_audio)
+        self.storage = loader_storage(storage_options, cache_dir, cache_size)
         self._index = index
         self._cache_dir = cache_dir
         self._index_fingerprint = index_fingerprint
@@ -188,6 +199,7 @@ class ClipLoader:
             decode_audio=self.decode_audio,
             task_timeout=task_timeout,
             fail=self._skips.fail,
+            storage=self.storage,
         )
         self._runs = EpochRuns(self.plan, self._parts.new_run)
         self.last_epoch_stats: EpochStats | None = None
@@ -217,6 +229,7 @@ class ClipLoader:
             skip=self._skips.unindexed,
             fingerprint=self._index_fingerprint,
             decode_audio=self.decode_audio,
+            storage=self.storage,
             device=self.device,
             device_choice=self._device_choice,
             cpu_decoder=self._cpu_decoder,

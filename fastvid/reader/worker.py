@@ -20,6 +20,7 @@ from typing import Any
 import av
 import numpy as np
 
+from fastvid.data.storage import Storage, is_remote, redact
 from fastvid.errors import VideoError, exception_kind
 from fastvid.reader._pyav_stream import FrameDecodeError
 from fastvid.reader.audio import AudioReader, TaskAudio
@@ -43,10 +44,12 @@ DECODE_ERRORS: tuple[type[BaseException], ...] = (
 its reason. Everything else is a bug and stops the epoch (``WorkerTaskError``)."""
 
 
-def worker_main(conn: Connection, worker_id: int, prefix: str, threads: int) -> None:
+def worker_main(
+    conn: Connection, worker_id: int, prefix: str, threads: int, storage: Storage | None = None
+) -> None:
     """Serve tasks from ``conn`` until it sends ``None`` or closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the loader's to handle
-    runner = TaskRunner(SegmentPool(prefix, worker_id), threads=threads)
+    runner = TaskRunner(SegmentPool(prefix, worker_id), threads=threads, storage=storage)
     try:
         while True:
             try:
@@ -74,14 +77,18 @@ class TaskRunner:
     Args:
         segments: Where outputs go.
         threads: FFmpeg decoder threads per file (0: FFmpeg chooses).
+        storage: How URLs are read (fsspec options, block cache). Default: ``None``.
     """
 
-    def __init__(self, segments: SegmentPool, *, threads: int = 1) -> None:
+    def __init__(
+        self, segments: SegmentPool, *, threads: int = 1, storage: Storage | None = None
+    ) -> None:
         self.segments = segments
         self.threads = threads
-        self._reader = PyAVFrameReader()
-        self._cutter = GopCutter()
-        self._audio = AudioReader()
+        self.storage = storage
+        self._reader = PyAVFrameReader(storage=storage)
+        self._cutter = GopCutter(storage=storage)
+        self._audio = AudioReader(storage=storage)
 
     def run(self, task: Task, partial: Callable[[TaskResult], None] | None = None) -> TaskResult:
         """Prepare every clip of ``task``.
@@ -98,7 +105,7 @@ class TaskRunner:
             The final answer: the clips not already handed to ``partial``.
         """
         started = time.perf_counter()
-        changed = changed_since_indexed(task.video)
+        changed = changed_since_indexed(task.video, self.storage)
         if changed is not None:
             return _failed(task, changed, started)
         try:
@@ -107,7 +114,8 @@ class TaskRunner:
                 return self._decode(task, started, partial, audio)
             return self._cut(task, started, audio)
         except DECODE_ERRORS as exc:  # a bad file must not end the worker: report it
-            error = VideoError(task.video.path, f"{type(exc).__name__}: {exc}", exception_kind(exc))
+            reason = redact(f"{type(exc).__name__}: {exc}")
+            error = VideoError(task.video.path, reason, exception_kind(exc))
             return _failed(task, error, started)
 
     def _decode_audio(self, task: Task) -> TaskAudio:
@@ -188,7 +196,7 @@ class TaskRunner:
                 )
             except DECODE_ERRORS as exc:
                 self._cutter.forget(video.path)
-                reason = f"cannot cut its GOP range ({type(exc).__name__}: {exc})"
+                reason = redact(f"cannot cut its GOP range ({type(exc).__name__}: {exc})")
                 cuts.append(VideoError(video.path, reason, exception_kind(exc)))
         decode_seconds = time.perf_counter() - cutting + audio.seconds
         sizes = [0 if isinstance(cut, VideoError) else len(cut.data) for cut in cuts]
@@ -229,8 +237,9 @@ def _failed(task: Task, error: VideoError, started: float) -> TaskResult:
     return TaskResult(task.task_id, None, clips, 0, time.perf_counter() - started)
 
 
-def changed_since_indexed(video: VideoWindow) -> VideoError | None:
-    """Why ``video.path`` no longer matches its index entry (size, mtime), or ``None``.
+def changed_since_indexed(video: VideoWindow, storage: Storage | None = None) -> VideoError | None:
+    """Why ``video.path`` no longer matches its index entry (size, mtime or, for a remote
+    object, version), or ``None``.
 
     The plan's frame positions come from the index; decoding a file that was replaced since
     would return other frames. The error's kind is ``"missing"``, ``"changed"`` or that of
@@ -240,19 +249,22 @@ def changed_since_indexed(video: VideoWindow) -> VideoError | None:
         return None
     path = video.path
     try:
-        stat = os.stat(path)
+        if is_remote(path):
+            info = (storage or Storage()).stat(path)
+            size, version = info.size, info.version_key
+        else:
+            stat = os.stat(path)
+            size, version = stat.st_size, stat.st_mtime_ns
     except FileNotFoundError:
         return VideoError(
-            path, f"the file was deleted or moved after it was indexed: {path}", "missing"
+            path,
+            f"the file was deleted or moved after it was indexed: {redact(path)}",
+            "missing",
         )
     except OSError as exc:
-        return VideoError(path, f"cannot read video {path}: {exc}", exception_kind(exc))
-    if (stat.st_size, stat.st_mtime_ns) != (video.size, video.mtime_ns):
-        how = (
-            f"size {video.size} -> {stat.st_size} bytes"
-            if stat.st_size != video.size
-            else "rewritten"
-        )
+        return VideoError(path, redact(f"cannot read video {path}: {exc}"), exception_kind(exc))
+    if (size, version) != (video.size, video.mtime_ns):
+        how = f"size {video.size} -> {size} bytes" if size != video.size else "rewritten"
         reason = (
             f"the file changed since it was indexed ({how}); build the index again "
             f"(a new ClipLoader re-probes changed files)"

@@ -13,6 +13,7 @@ from fastvid._validate import check_optional_int
 from fastvid.data.index import _cache, _pool
 from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
 from fastvid.data.index._table import Table
+from fastvid.data.storage import StorageLike, as_storage, normalize
 
 __all__ = ["VideoIndex"]
 
@@ -53,15 +54,16 @@ class VideoIndex:
         num_workers: int | None = None,
         progress: bool = True,
         fingerprint: bool = False,
+        storage_options: StorageLike = None,
     ) -> VideoIndex:
         """Probe every video (in parallel), reusing cached probes of unchanged files.
 
-        A cached probe is reused when the file's absolute path, size and modification time are
-        unchanged (and, with ``fingerprint=True``, a hash of its first and last 64 KiB);
-        other files are probed and the cache is updated (entries of deleted or changed files
-        are dropped). Files that cannot be read never stop the build: they are collected in
-        :attr:`errors` (with their kinds in :attr:`failures`) and summarised in one logged
-        warning.
+        A cached probe is reused when the file's absolute path, size and modification time
+        (for a URL: the object's version id or ETag) are unchanged (and, with
+        ``fingerprint=True``, a hash of a local file's first and last 64 KiB); other files are
+        probed and the cache is updated (entries of deleted or changed files are dropped).
+        Files that cannot be read never stop the build: they are collected in :attr:`errors`
+        (with their kinds in :attr:`failures`) and summarised in one logged warning.
 
         Args:
             paths: Video files. Duplicates are indexed once.
@@ -77,6 +79,8 @@ class VideoIndex:
                 hash per file on every build, cache hits included (~0.2 ms against ~3 us for
                 the size/mtime check). Entries cached without a fingerprint are probed again
                 once. Default: ``False``.
+            storage_options: fsspec options for URLs among ``paths`` (or a
+                :class:`~fastvid.data.storage.Storage`). Default: ``None``.
 
         Returns:
             The index, in the order of ``paths`` (failed files left out).
@@ -98,21 +102,19 @@ class VideoIndex:
             cache_file = folder / f"{_cache.dataset_key(unique)}.npz"
         cached = _cache.load_cache(cache_file) if cache_file is not None else None
 
+        storage = as_storage(storage_options)
         hits: dict[str, int] = {}
-        to_probe: list[str] = []
-        for path in unique:
-            row = cached.rows.get(path) if cached is not None else None
-            if (
-                cached is not None
-                and row is not None
-                and _cache.unchanged(path, cached.ints[row], fingerprint=fingerprint)
-            ):
-                hits[path] = row
-            else:
-                to_probe.append(path)
+        known = [p for p in unique if cached is not None and p in cached.rows]
+        if cached is not None:
+            rows = [cached.rows[path] for path in known]
+            same = _cache.unchanged_many(
+                known, [cached.ints[row] for row in rows], storage, fingerprint=fingerprint
+            )
+            hits = {path: row for path, row, ok in zip(known, rows, same, strict=True) if ok}
+        to_probe = [path for path in unique if path not in hits]
 
         probed, errors = _pool.probe_all(
-            to_probe, workers=workers, progress=progress, fingerprint=fingerprint
+            to_probe, workers=workers, progress=progress, storage=storage, fingerprint=fingerprint
         )
         if errors:
             first = next(iter(errors.items()))
@@ -169,7 +171,7 @@ class VideoIndex:
             VideoProbeError: The file was in the build but could not be read.
             KeyError: The file is not in this index.
         """
-        key = os.path.abspath(os.fspath(path))
+        key = normalize(path)
         row = self._table.rows.get(key)
         if row is not None:
             return self._table.meta(row)
@@ -180,13 +182,13 @@ class VideoIndex:
 
     @property
     def paths(self) -> list[str]:
-        """The indexed paths (absolute), in build order."""
+        """The indexed paths (absolute; URLs as given), in build order."""
         return list(self._table.paths)
 
     def __contains__(self, path: object) -> bool:
         if not isinstance(path, str | os.PathLike):
             return False
-        return os.path.abspath(os.fspath(path)) in self._table.rows
+        return normalize(path) in self._table.rows
 
     def __len__(self) -> int:
         return len(self._table)
@@ -214,7 +216,7 @@ def _validate_paths(paths: Sequence[PathLike]) -> list[str]:
     for path in paths:
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"every path must be a str or os.PathLike, got {path!r}")
-        unique[os.path.abspath(os.fspath(path))] = None
+        unique[normalize(path)] = None
     return list(unique)
 
 

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from fastvid.data.index import _probe
 from fastvid.data.index._meta import VideoMeta, VideoProbeError
+from fastvid.data.storage import Storage
 
 __all__ = ["INLINE_BELOW", "probe_all"]
 
@@ -24,7 +25,12 @@ INLINE_BELOW = 64
 
 
 def probe_all(
-    paths: list[str], *, workers: int, progress: bool, fingerprint: bool = False
+    paths: list[str],
+    *,
+    workers: int,
+    progress: bool,
+    storage: Storage | None = None,
+    fingerprint: bool = False,
 ) -> tuple[dict[str, VideoMeta], dict[str, VideoProbeError]]:
     """Probe ``paths``; never raises for a bad file.
 
@@ -32,6 +38,7 @@ def probe_all(
         paths: Absolute paths, each once.
         workers: Pool processes; 0 probes in this process.
         progress: Show a progress bar (only on a terminal).
+        storage: How URLs are read (fsspec options). Default: ``None``, local defaults.
         fingerprint: Hash each file's head and tail too (``VideoMeta.fingerprint``).
 
     Returns:
@@ -42,7 +49,7 @@ def probe_all(
     errors: dict[str, VideoProbeError] = {}
     if not paths:
         return probed, errors
-    probe = functools.partial(_probe.probe_or_error, fingerprint=fingerprint)
+    probe = functools.partial(_probe.probe_or_error, storage=storage, fingerprint=fingerprint)
     show = progress and sys.stderr.isatty()
     with tqdm(total=len(paths), desc="probing videos", unit="video", disable=not show) as bar:
         if workers > 0 and len(paths) >= INLINE_BELOW:

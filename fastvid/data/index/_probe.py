@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
 import numpy as np
@@ -12,19 +15,28 @@ import numpy as np
 from fastvid.data.index._coded_size import keyframe_size
 from fastvid.data.index._fingerprint import head_tail_fingerprint
 from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
-from fastvid.data.index._mp4 import mp4_rotation
+from fastvid.data.index._mp4 import mp4_rotation_of
+from fastvid.data.index._sparse import SPARSE_CODECS, SparseFile, mdat_holes
+from fastvid.data.storage import Storage, StorageLike, as_storage, is_remote, normalize, redact
 from fastvid.errors import exception_kind
+
+Opener = Callable[[], BinaryIO]
 
 __all__ = ["probe_or_error", "probe_video"]
 
 
-def probe_video(path: PathLike, *, fingerprint: bool = False) -> VideoMeta:
+def probe_video(
+    path: PathLike, *, fingerprint: bool = False, storage_options: StorageLike = None
+) -> VideoMeta:
     """Read a video's metadata and every frame timestamp by demuxing it (no decoding).
 
     Args:
-        path: The video file.
-        fingerprint: Also hash the file's first and last 64 KiB into
-            :attr:`VideoMeta.fingerprint`. Default: ``False`` (0).
+        path: The video file: a path or any fsspec URL (``s3://``, ``https://``, ...).
+        fingerprint: Also hash a local file's first and last 64 KiB into
+            :attr:`VideoMeta.fingerprint` (for a URL the object's version id or ETag plays
+            that part). Default: ``False`` (0).
+        storage_options: fsspec options for a URL (or a
+            :class:`~fastvid.data.storage.Storage`). Default: ``None``.
 
     Returns:
         The file's :class:`VideoMeta`.
@@ -35,7 +47,9 @@ def probe_video(path: PathLike, *, fingerprint: bool = False) -> VideoMeta:
             timestamp, or (VP8/VP9) a keyframe is coded at another size than the stream
             states. The message names the file and the reason.
     """
-    path_str = os.path.abspath(os.fspath(path))
+    path_str = normalize(path)
+    if is_remote(path_str):
+        return _probe_remote(path_str, as_storage(storage_options))
     try:
         stat = os.stat(path_str)
     except FileNotFoundError:
@@ -65,67 +79,146 @@ def probe_video(path: PathLike, *, fingerprint: bool = False) -> VideoMeta:
             "not_a_video",
         ) from None
     with container:
-        if not container.streams.video:
-            kinds = [stream.type for stream in container.streams]
-            raise VideoProbeError(
-                path_str, f"it has no video stream (streams: {kinds or 'none'})", "no_video_stream"
-            )
-        image_format = _still_image_format(container.format.name)
-        if image_format is not None:
-            raise VideoProbeError(
-                path_str, f"it is a still image ({image_format}), not a video", "still_image"
-            )
-        stream = container.streams.video[0]
-        if stream.codec_context is None:  # e.g. an MP4 whose sample description is lost
-            raise VideoProbeError(
-                path_str,
-                "FFmpeg has no decoder for its video stream (the codec is unknown or its "
-                "description in the container is damaged)",
-                "unsupported_codec",
-            )
-        audio = container.streams.audio[0] if container.streams.audio else None
-        # PyTorchVideo reads the last audio timestamp only when neither stream has a duration
-        audio_pts = audio if audio and stream.duration is None and audio.duration is None else None
-        pts, keyframes, audio_last, coded = _demux_timestamps(
-            container, stream, path_str, audio_pts
+        meta = _meta(
+            container,
+            path_str,
+            stat.st_size,
+            stat.st_mtime_ns,
+            lambda: open(path_str, "rb"),  # noqa: SIM115
         )
-        _check_coded_size(stream, coded, path_str)
-        time_base = stream.time_base
-        if time_base is None:
-            raise VideoProbeError(path_str, "its video stream has no time base", "not_a_video")
-        start_pts = int(stream.start_time) if stream.start_time is not None else 0
-        duration = _pytorchvideo_duration(stream.duration, pts, time_base, start_pts)
-        return VideoMeta(
-            path=path_str,
-            size=stat.st_size,
-            mtime_ns=stat.st_mtime_ns,
-            codec=stream.codec_context.name,
-            width=int(stream.codec_context.width),
-            height=int(stream.codec_context.height),
-            rotation=_rotation(container, stream, path_str),
-            time_base=Fraction(time_base),
-            start_pts=start_pts,
-            pts=pts,
-            keyframes=keyframes,
-            avg_fps=_avg_fps(stream, pts, time_base),
-            num_frames=len(pts),
-            duration=duration,
-            has_audio=audio is not None,
-            pix_fmt=_pix_fmt(stream),
-            fingerprint=_fingerprint(path_str) if fingerprint else 0,
-            duration_with_audio=_duration_with_audio(duration, stream, audio, audio_last),
+    if fingerprint:
+        meta = dataclasses.replace(meta, fingerprint=_fingerprint(path_str))
+    return meta
+
+
+def _probe_remote(url: str, storage: Storage) -> VideoMeta:
+    """Probe an object through ranged reads (credentials never appear in the reasons)."""
+    try:
+        info = storage.stat(url)
+    except FileNotFoundError:
+        raise VideoProbeError(url, "the object does not exist", "missing") from None
+    except OSError as err:
+        raise VideoProbeError(
+            url, f"cannot stat it ({redact(str(err))})", exception_kind(err, "unreadable")
+        ) from None
+    if info.size == 0:
+        raise VideoProbeError(url, "the object is empty (0 bytes); re-upload or remove it", "empty")
+    with contextlib.ExitStack() as stack:
+        try:
+            handle = stack.enter_context(storage.open(url, known=info))
+            holes = mdat_holes(handle, info.size)
+            container = None
+            if holes:  # MP4/MOV: read the boxes and the first frames, not the samples
+                container = av.open(SparseFile(handle, info.size, holes), metadata_errors="ignore")
+                stream = container.streams.video[0] if container.streams.video else None
+                if stream is None or stream.codec_context.name not in SPARSE_CODECS:
+                    container.close()
+                    container, holes = None, []
+            if container is None:
+                container = av.open(handle, metadata_errors="ignore")
+            stack.enter_context(container)
+        except OSError as err:
+            reason = redact(str(err))
+            raise VideoProbeError(url, reason, exception_kind(err, "unreadable")) from None
+        except (av.FFmpegError, UnicodeDecodeError) as err:
+            raise VideoProbeError(
+                url,
+                f"FFmpeg cannot open it as a video container ({redact(str(err))}); is it "
+                f"truncated or not a video?",
+                "not_a_video",
+            ) from None
+        return _meta(
+            container,
+            url,
+            info.size,
+            info.version_key,
+            lambda: storage.open(url, known=info),
+            index_keyframes=bool(holes),
         )
 
 
-def probe_or_error(path: str, fingerprint: bool = False) -> VideoMeta | VideoProbeError:
+def _meta(
+    container: Any,
+    path_str: str,
+    size: int,
+    version: int,
+    opener: Opener,
+    *,
+    index_keyframes: bool = False,
+) -> VideoMeta:
+    """The :class:`VideoMeta` of an open container (keyframes from the demuxer's index when
+    the sample data was not read)."""
+    if not container.streams.video:
+        kinds = [stream.type for stream in container.streams]
+        raise VideoProbeError(
+            path_str, f"it has no video stream (streams: {kinds or 'none'})", "no_video_stream"
+        )
+    image_format = _still_image_format(container.format.name)
+    if image_format is not None:
+        raise VideoProbeError(
+            path_str, f"it is a still image ({image_format}), not a video", "still_image"
+        )
+    stream = container.streams.video[0]
+    if stream.codec_context is None:  # e.g. an MP4 whose sample description is lost
+        raise VideoProbeError(
+            path_str,
+            "FFmpeg has no decoder for its video stream (the codec is unknown or its "
+            "description in the container is damaged)",
+            "unsupported_codec",
+        )
+    key_positions = (
+        {entry.pos for entry in stream.index_entries if entry.is_keyframe}
+        if index_keyframes
+        else None
+    )
+    audio = container.streams.audio[0] if container.streams.audio else None
+    # PyTorchVideo reads the last audio timestamp only when neither stream has a duration
+    audio_pts = audio if audio and stream.duration is None and audio.duration is None else None
+    pts, keyframes, audio_last, coded = _demux_timestamps(
+        container, stream, path_str, audio_pts, key_positions
+    )
+    _check_coded_size(stream, coded, path_str)
+    time_base = stream.time_base
+    if time_base is None:
+        raise VideoProbeError(path_str, "its video stream has no time base", "not_a_video")
+    start_pts = int(stream.start_time) if stream.start_time is not None else 0
+    duration = _pytorchvideo_duration(stream.duration, pts, time_base, start_pts)
+    return VideoMeta(
+        path=path_str,
+        size=size,
+        mtime_ns=version,
+        codec=stream.codec_context.name,
+        width=int(stream.codec_context.width),
+        height=int(stream.codec_context.height),
+        rotation=_rotation(container, stream, opener, size),
+        time_base=Fraction(time_base),
+        start_pts=start_pts,
+        pts=pts,
+        keyframes=keyframes,
+        avg_fps=_avg_fps(stream, pts, time_base),
+        num_frames=len(pts),
+        duration=duration,
+        has_audio=audio is not None,
+        pix_fmt=_pix_fmt(stream),
+        duration_with_audio=_duration_with_audio(duration, stream, audio, audio_last),
+    )
+
+
+def probe_or_error(
+    path: str, fingerprint: bool = False, storage: StorageLike = None
+) -> VideoMeta | VideoProbeError:
     """Worker entry point: the meta, or the error saying why the file cannot be read (with its
     kind; it pickles back to the parent). Never raises."""
     try:
-        return probe_video(path, fingerprint=fingerprint)
+        if not is_remote(path):
+            return probe_video(path, fingerprint=fingerprint)
+        return probe_video(path, storage_options=storage)
     except VideoProbeError as err:
         return err
     except Exception as err:  # a bug or an FFmpeg surprise must not stop a 100k-file build
-        return VideoProbeError(path, f"unexpected {type(err).__name__} while probing: {err}")
+        return VideoProbeError(
+            path, f"unexpected {type(err).__name__} while probing: {redact(str(err))}"
+        )
 
 
 def _fingerprint(path: str) -> int:
@@ -141,11 +234,16 @@ _CodedSizes = list[tuple[int, tuple[int, int]]]  # (pts, (width, height)) per ke
 
 
 def _demux_timestamps(
-    container: Any, stream: Any, path: str, audio: Any = None
+    container: Any,
+    stream: Any,
+    path: str,
+    audio: Any = None,
+    key_positions: set[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int | None, _CodedSizes]:
-    """Sorted pts of every video packet, the sorted positions of keyframes, the largest pts at
-    or after the start of ``audio``'s packets (``None``: no ``audio`` or no packets), and
-    (VP8/VP9) the ``(pts, (width, height))`` each keyframe codes."""
+    """Sorted pts of every video packet, the sorted positions of keyframes (packets whose byte
+    position is in ``key_positions``, when given), the largest pts at or after the start of
+    ``audio``'s packets (``None``: no ``audio`` or no packets), and (VP8/VP9) the
+    ``(pts, (width, height))`` each keyframe codes."""
     read_size = stream.codec_context.name in ("vp8", "vp9")
     coded: _CodedSizes = []
     timestamps: list[int] = []
@@ -168,7 +266,9 @@ def _demux_timestamps(
             if packet.is_discard:  # e.g. before an MP4 edit list's start: never decoded
                 continue
             timestamps.append(pts)
-            is_key.append(packet.is_keyframe)
+            is_key.append(
+                packet.is_keyframe if key_positions is None else packet.pos in key_positions
+            )
             if read_size and packet.is_keyframe:
                 size = keyframe_size(stream.codec_context.name, bytes(packet)[:64])
                 if size is not None:
@@ -289,7 +389,7 @@ def _pix_fmt(stream: Any) -> str:
     return ""
 
 
-def _rotation(container: Any, stream: Any, path: str) -> int:
+def _rotation(container: Any, stream: Any, opener: Opener, size: int) -> int:
     tag = stream.metadata.get("rotate")
     if tag is not None:
         try:
@@ -297,9 +397,9 @@ def _rotation(container: Any, stream: Any, path: str) -> int:
         except ValueError:
             return 0
     if "mp4" in container.format.name or "mov" in container.format.name:
-        return mp4_rotation(path)
+        return mp4_rotation_of(opener, size)
     if "matroska" in container.format.name:  # also WebM
-        return _first_frame_rotation(path)
+        return _first_frame_rotation(opener)
     return 0
 
 
@@ -308,11 +408,11 @@ _MKV_PROJECTION = b"\x76\x70"
 _MKV_HEAD_BYTES = 1 << 20
 
 
-def _matroska_has_projection(path: str) -> bool:
+def _matroska_has_projection(opener: Opener) -> bool:
     """Whether a Projection element ID occurs before the first cluster (may be a false hit)."""
     head = b""
     try:
-        with open(path, "rb") as handle:
+        with opener() as handle:
             while len(head) < _MKV_HEAD_BYTES:  # 64 KiB at a time: the header is small
                 chunk = handle.read(1 << 16)
                 head += chunk
@@ -326,7 +426,7 @@ def _matroska_has_projection(path: str) -> bool:
     return _MKV_PROJECTION in head
 
 
-def _first_frame_rotation(path: str) -> int:
+def _first_frame_rotation(opener: Opener) -> int:
     """The display rotation FFmpeg attaches to the first decoded frame (0 if none or unreadable).
 
     Matroska keeps a rotation in its track's projection element, which PyAV does not expose
@@ -335,10 +435,10 @@ def _first_frame_rotation(path: str) -> int:
     fresh single-threaded open, and only when the file's header (before its first cluster)
     holds a Projection element: most files have none and cost one small read.
     """
-    if not _matroska_has_projection(path):
+    if not _matroska_has_projection(opener):
         return 0
     try:
-        with av.open(path, metadata_errors="ignore") as container:
+        with opener() as handle, av.open(handle, "r", metadata_errors="ignore") as container:
             stream = container.streams.video[0]
             stream.codec_context.thread_count = 1
             for frame in container.decode(stream):

@@ -23,6 +23,7 @@ __all__ = [
     "as_pairs",
     "check_loader_options",
     "distributed_rank_world",
+    "resolve_rank_world",
 ]
 
 CpuDecoder = Literal["auto", "dali", "pyav"]
@@ -48,11 +49,23 @@ def check_loader_options(
 
 
 def distributed_rank_world() -> tuple[int, int]:
+    """This process's rank and the world size: from ``torch.distributed`` when its process group
+    is initialised, else from ``RANK`` (``LOCAL_RANK`` on a single node) and ``WORLD_SIZE``."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     rank = int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")))
     world = int(os.environ.get("WORLD_SIZE", "1"))
     return rank, world
+
+
+def resolve_rank_world(rank: int | None, world_size: int | None) -> tuple[int, int]:
+    """The given rank and world size, each one not given taken from
+    :func:`distributed_rank_world`."""
+    default_rank, default_world = distributed_rank_world()
+    return (
+        default_rank if rank is None else rank,
+        default_world if world_size is None else world_size,
+    )
 
 
 class ClipSamplerFactory:

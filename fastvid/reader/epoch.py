@@ -139,6 +139,18 @@ class EpochPlanner:
         self.world_size = world_size
         self._cache: dict[int, list[ClipRequest]] = {}
 
+    def for_rank(self, rank: int, world_size: int) -> EpochPlanner:
+        """The same planner for another rank / world size."""
+        return EpochPlanner(
+            self.videos,
+            self._clip_sampler_factory,
+            temporal_subsample=self._temporal,
+            video_sampler=self._video_sampler,
+            seed=self.seed,
+            rank=rank,
+            world_size=world_size,
+        )
+
     def clips_for_video(self, video_index: int, *, epoch: int) -> list[ClipRequest]:
         """The clips PyTorchVideo would draw from one video (empty clips dropped, as it does)."""
         video = self.videos[video_index]

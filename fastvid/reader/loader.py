@@ -28,7 +28,7 @@ import torch
 from torch.utils.data import Sampler
 
 from fastvid.data.samplers import as_clip_sampler
-from fastvid.reader._epochs import EpochRuns
+from fastvid.reader._epochs import EpochRuns, EpochSetter
 from fastvid.reader._graphs import build_pipeline, kinds_needed, leading_scale
 from fastvid.reader._inputs import (
     CPU_DECODERS,
@@ -36,7 +36,7 @@ from fastvid.reader._inputs import (
     CpuDecoder,
     as_pairs,
     check_loader_options,
-    distributed_rank_world,
+    resolve_rank_world,
 )
 from fastvid.reader._setup import build_index, planned_videos, route, video_sources
 from fastvid.reader.batch import make_batch
@@ -159,9 +159,8 @@ class ClipLoader:
         self.drop_last = drop_last
         self.on_error: OnError = on_error
         self.skipped: list[SkippedClip] = []
-        default_rank, default_world = distributed_rank_world()
-        self.rank = default_rank if rank is None else rank
-        self.world_size = default_world if world_size is None else world_size
+        self._rank_given = (rank, world_size)
+        self.rank, self.world_size = resolve_rank_world(rank, world_size)
         self._video_sampler = video_sampler
         self._cpu_decoder = cpu_decoder
         self._scale_in_decoder = scale_in_decoder
@@ -258,8 +257,25 @@ class ClipLoader:
     def plan(self, epoch: int | None = None) -> list[ClipRequest]:
         """The clips of an epoch on this rank, in order (no decoding)."""
         self.setup()
+        self._follow_rank()
         assert self._planner is not None
         return self._planner.plan(self._epoch if epoch is None else epoch)
+
+    def _follow_rank(self) -> None:
+        """Rank and world size not given: take them from the process group once it exists
+        (Lightning starts it after the DataModule may have made this loader)."""
+        rank, world = resolve_rank_world(*self._rank_given)
+        if (rank, world) != (self.rank, self.world_size):
+            assert self._planner is not None
+            self.rank, self.world_size = rank, world
+            self._planner = self._planner.for_rank(rank, world)
+            self._runs.drop_next()  # planned for the old rank
+
+    @property
+    def sampler(self) -> EpochSetter:
+        """``loader.sampler.set_epoch(e)`` is :meth:`set_epoch`: Lightning and Fabric call it at
+        each epoch start (as on a ``DataLoader``'s sampler), with the trainer's epoch."""
+        return EpochSetter(self.set_epoch)
 
     def __len__(self) -> int:
         return shard_count(self.plan(), self.batch_size, drop_last=self.drop_last)

@@ -71,6 +71,10 @@ def _video_order(
     world_size: int,
 ) -> tuple[list[int], bool]:
     """Video positions in visiting order, and whether the sampler already sharded them."""
+    order_for = getattr(video_sampler, "order_for", None)
+    if callable(order_for):  # shares out the videos itself, for any rank (ShardSampler)
+        order = order_for(seed=seed, epoch=epoch, rank=rank, world_size=world_size)
+        return [int(i) for i in order], True
     if isinstance(video_sampler, Sampler):
         if hasattr(video_sampler, "set_epoch"):
             video_sampler.set_epoch(epoch)
@@ -108,8 +112,10 @@ class EpochPlanner:
         clip_sampler_factory: Returns a fresh clip sampler (PyTorchVideo protocol:
             ``sampler(last_clip_end_time, video_duration, annotation)`` and ``reset()``).
         temporal_subsample: ``UniformTemporalSubsample`` sizes applied to each clip's frames.
-        video_sampler: torch ``Sampler`` class or instance giving the video order.
-            Default: ``RandomSampler`` (PyTorchVideo's default).
+        video_sampler: torch ``Sampler`` class or instance giving the video order, or an
+            object whose ``order_for(seed=, epoch=, rank=, world_size=)`` gives each rank's
+            share itself (:class:`fastvid.data.shards.ShardSampler`). Default:
+            ``RandomSampler`` (PyTorchVideo's default).
         seed: Seed for the video order and random clip samplers.
         rank: This process's rank. Default: 0.
         world_size: Number of ranks; each gets a disjoint share of the videos and the same

@@ -1,0 +1,27 @@
+"""WebDataset tar shards: write them (``fastvid shard``), expand their brace patterns, and
+decide which of their videos each rank reads in each epoch.
+
+===========  ==================================================================================
+``_names``   brace patterns → shard URLs; ``"1GB"`` → bytes
+``_write``   a class-per-folder tree → shards (``webdataset.ShardWriter``) + ``classes.json``
+``_order``   shard-level shuffling split across ranks: a pure function of (shard sizes, seed,
+             epoch, rank, world size), and :class:`ShardSampler` that gives it to the loader
+===========  ==================================================================================
+"""
+
+from __future__ import annotations
+
+from fastvid.data.shards._names import brace_pattern, expand_urls, parse_size
+from fastvid.data.shards._order import ShardSampler, shard_video_order
+from fastvid.data.shards._write import CLASSES_FILE, ShardSummary, write_shards
+
+__all__ = [
+    "CLASSES_FILE",
+    "ShardSampler",
+    "ShardSummary",
+    "brace_pattern",
+    "expand_urls",
+    "parse_size",
+    "shard_video_order",
+    "write_shards",
+]

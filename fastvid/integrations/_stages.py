@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastvid.data import layout
+from fastvid.data.storage import as_storage, basename, is_remote
 
 __all__ = [
     "STAGES",
@@ -64,9 +65,24 @@ def load_stages(
 
 
 def predict_list(
-    folder: PathLike, extensions: Sequence[str], classes: tuple[str, ...] | None
+    folder: PathLike,
+    extensions: Sequence[str],
+    classes: tuple[str, ...] | None,
+    storage_options: dict[str, Any] | None = None,
 ) -> layout.LabeledVideoList:
     """A predict folder: class-per-folder if it has class folders, else the videos in it."""
+    if is_remote(folder):
+        storage = as_storage(storage_options)
+        exts = tuple("." + ext.lower().lstrip(".") for ext in extensions)
+        entries = storage.list_dir(os.fspath(folder))
+        videos = [
+            url
+            for url, is_dir in entries
+            if not is_dir and not basename(url).startswith(".") and url.lower().endswith(exts)
+        ]
+        if videos:
+            return layout.from_pairs([(v, 0) for v in videos], classes=classes or ("unknown",))
+        return layout.from_folder(folder, extensions=extensions, storage_options=storage_options)
     root = Path(folder)
     if not root.exists():
         raise FileNotFoundError(f"predict folder {root} does not exist")

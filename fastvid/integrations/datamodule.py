@@ -67,7 +67,11 @@ class VideoClassificationData(pl.LightningDataModule):
         num_workers: Worker processes preparing samples. Default: chosen per path.
         device: ``"auto"``, ``"gpu"`` or ``"cpu"`` for decoding. Default: ``"auto"``.
         seed: Seed for video order, clips and augmentations. Default: 0.
-        loader_kwargs: More :class:`~fastvid.reader.ClipLoader` options.
+        storage_options: fsspec options for data given as URLs (``s3://``, ``gs://``,
+            ``https://``, ...): credentials, ``client_kwargs={"endpoint_url": ...}``, as in
+            Flash and pandas. Default: ``None``.
+        loader_kwargs: More :class:`~fastvid.reader.ClipLoader` options (``cache_size=``
+            for a local block cache of remote bytes, ...).
     """
 
     def __init__(
@@ -84,6 +88,7 @@ class VideoClassificationData(pl.LightningDataModule):
         num_workers: int | None = None,
         device: str = "auto",
         seed: int = 0,
+        storage_options: dict[str, Any] | None = None,
         loader_kwargs: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -106,6 +111,7 @@ class VideoClassificationData(pl.LightningDataModule):
         self.num_workers = num_workers
         self.device = device
         self.seed = seed
+        self.storage_options = storage_options
         self.loader_kwargs = dict(loader_kwargs or {})
         if "cpu_decoder" in self.loader_kwargs and self.loader_kwargs["cpu_decoder"] != decoder:
             raise ValueError(
@@ -131,9 +137,10 @@ class VideoClassificationData(pl.LightningDataModule):
         test_transform: Mapping[str, Any] | None = None,
         predict_transform: Mapping[str, Any] | None = None,
         extensions: Sequence[str] = layout.VIDEO_EXTENSIONS,
+        storage_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> VideoClassificationData:
-        """Class-per-folder trees, one per stage::
+        """Class-per-folder trees, one per stage (local folders or URLs: ``s3://b/train``)::
 
             train_folder
             ├── class_1
@@ -157,18 +164,21 @@ class VideoClassificationData(pl.LightningDataModule):
             test_transform: Same, test. Default: Flash's defaults.
             predict_transform: Same, prediction. Default: Flash's defaults.
             extensions: Video file extensions to pick up. Default: common video extensions.
+            storage_options: fsspec options for URLs (credentials, endpoint). Default: none.
             **kwargs: The constructor's options (``clip_sampler``, ``clip_duration``, ...).
         """
         lists = load_stages(
             per_stage(train_folder, val_folder, test_folder),
             lambda folder, classes: layout.from_folder(
-                folder, extensions=extensions, classes=classes
+                folder, extensions=extensions, classes=classes, storage_options=storage_options
             ),
         )
         if predict_folder is not None:
-            lists["predict"] = predict_list(predict_folder, extensions, classes_of(lists))
+            lists["predict"] = predict_list(
+                predict_folder, extensions, classes_of(lists), storage_options
+            )
         transforms = per_stage(train_transform, val_transform, test_transform, predict_transform)
-        return cls._from_lists(lists, transforms, **kwargs)
+        return cls._from_lists(lists, transforms, storage_options=storage_options, **kwargs)
 
     @classmethod
     def from_paths(
@@ -248,10 +258,16 @@ class VideoClassificationData(pl.LightningDataModule):
         predict_transform: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> VideoClassificationData:
-        """CSV / text files of ``path label`` lines (PyTorchVideo's format), per stage."""
+        """CSV / text files of ``path label`` lines (PyTorchVideo's format), per stage.
+
+        The files, ``root`` and the listed videos may be URLs; ``storage_options`` (a keyword)
+        holds the fsspec options for them."""
+        storage_options = kwargs.get("storage_options")
         lists = load_stages(
             per_stage(train_file, val_file, test_file, predict_file),
-            lambda file, classes: layout.from_csv(file, root=root, classes=classes),
+            lambda file, classes: layout.from_csv(
+                file, root=root, classes=classes, storage_options=storage_options
+            ),
         )
         transforms = per_stage(train_transform, val_transform, test_transform, predict_transform)
         return cls._from_lists(lists, transforms, **kwargs)
@@ -345,6 +361,7 @@ class VideoClassificationData(pl.LightningDataModule):
             "num_workers": self.num_workers,
             "seed": self.seed,
             "cpu_decoder": self.decoder,
+            "storage_options": self.storage_options,
             **self.loader_kwargs,
         }
         return ClipLoader(data.videos, **options)
@@ -410,6 +427,7 @@ _OPTION_NAMES = frozenset(
         "num_workers",
         "device",
         "seed",
+        "storage_options",
         "loader_kwargs",
     }
 )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch.utils.data
@@ -22,6 +21,7 @@ from torch.utils.data import RandomSampler, Sampler
 
 from fastvid._validate import check_choice
 from fastvid.data import layout
+from fastvid.data.storage import as_storage, redact
 from fastvid.reader import ClipLoader
 from fastvid.reader.loader import CPU_DECODERS
 
@@ -117,30 +117,37 @@ def labeled_video_dataset(
     video_path_prefix: str = "",
     decode_audio: bool = True,
     decoder: str = "pyav",
+    storage_options: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> LabeledVideoDataset:
     """PyTorchVideo's ``labeled_video_dataset``: a class-per-folder tree or a ``path label`` file.
 
     Args:
-        data_path: A folder (class-per-folder) or a CSV / text file of ``path label`` lines.
+        data_path: A folder (class-per-folder) or a CSV / text file of ``path label`` lines;
+            a local path or a URL (``s3://b/train``, ``https://host/train.csv``, ...).
         clip_sampler: A clip sampler.
         video_sampler: torch ``Sampler`` class. Default: ``RandomSampler``.
         transform: Applied to each sample dict. Default: none.
         video_path_prefix: Prepended to relative paths in a file. Default: ``""``.
         decode_audio: Must be ``False``. Default: ``True`` (raises, see above).
         decoder: The CPU decoder, as in :class:`LabeledVideoDataset`. Default: ``"pyav"``.
+        storage_options: fsspec options for URLs (fastvid option). Default: ``None``.
         **kwargs: fastvid options (``device``, ...).
     """
     if decode_audio:
         raise NotImplementedError(_AUDIO_MESSAGE)
     check_choice("decoder", decoder, CPU_DECODERS)  # before listing a large folder
-    path = Path(data_path)
-    if path.is_dir():
-        videos = layout.from_folder(path)
-    elif path.is_file():
-        videos = layout.from_csv(path, root=video_path_prefix or None)
+    storage = as_storage(storage_options)
+    kind = storage.kind(os.fspath(data_path))
+    if kind == "directory":
+        videos = layout.from_folder(data_path, storage_options=storage)
+    elif kind == "file":
+        prefix = video_path_prefix or None
+        videos = layout.from_csv(data_path, root=prefix, storage_options=storage)
     else:
-        raise FileNotFoundError(f"data_path {data_path} is neither a folder nor a file")
+        raise FileNotFoundError(
+            f"data_path {redact(os.fspath(data_path))} is neither a folder nor a file"
+        )
     return LabeledVideoDataset(
         videos.as_pytorchvideo(),
         clip_sampler,
@@ -148,6 +155,7 @@ def labeled_video_dataset(
         transform,
         decode_audio=False,
         decoder=decoder,
+        storage_options=storage,
         **kwargs,
     )
 

@@ -14,6 +14,7 @@ import torch
 
 from fastvid._validate import check_choice
 from fastvid.data.samplers import as_clip_sampler
+from fastvid.data.storage import Storage, as_storage
 
 __all__ = [
     "CPU_DECODERS",
@@ -23,6 +24,7 @@ __all__ = [
     "as_pairs",
     "check_loader_options",
     "distributed_rank_world",
+    "loader_storage",
     "resolve_rank_world",
 ]
 
@@ -113,3 +115,15 @@ def as_pairs(videos: Any) -> list[tuple[str, int]]:
     if not pairs:
         raise ValueError("no videos to load: the video list is empty")
     return pairs
+
+
+def loader_storage(
+    options: Any, cache_dir: str | os.PathLike[str] | None, cache_size: int | float | str | None
+) -> Storage:
+    """The loader's :class:`Storage`; the block cache lives in ``cache_dir/bytes``."""
+    if cache_size is None:
+        return as_storage(options)
+    from fastvid.data.index import default_cache_dir
+
+    folder = os.path.join(cache_dir, "bytes") if cache_dir else default_cache_dir().parent / "bytes"
+    return as_storage(options, cache_dir=folder, cache_size=cache_size)

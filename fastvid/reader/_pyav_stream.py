@@ -15,6 +15,8 @@ from typing import Any, Literal
 import av
 import numpy as np
 
+from fastvid.data.storage import Storage, is_remote
+
 __all__ = ["FrameDecodeError", "OpenVideo", "damaged_reason", "missing_reason", "stat_key"]
 
 # Seek instead of decoding through when the seek skips more than this many frames. A seek costs a
@@ -61,14 +63,25 @@ class OpenVideo:
     packet was already sent to the decoder with non-reference skipping on (``_skipped``).
     """
 
-    def __init__(self, path: str, threads: int) -> None:
+    def __init__(self, path: str, threads: int, storage: Storage | None = None) -> None:
         self.path = path
+        self._file: Any = None
+        self.stat = stat_key(path, storage)
         try:
-            self.container = av.open(path)
+            if is_remote(path):  # ranged reads through fsspec; local files keep av.open(path)
+                self._file = (storage or Storage()).open(path)
+                self.container = av.open(self._file)
+            else:
+                self.container = av.open(path)
         except av.FFmpegError as error:
+            self._close_file()
             raise FrameDecodeError(path, f"FFmpeg cannot open it ({error})") from error
+        except BaseException:
+            self._close_file()
+            raise
         if not self.container.streams.video:
             self.container.close()
+            self._close_file()
             raise FrameDecodeError(path, "it has no video stream")
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = _THREAD_TYPE
@@ -77,7 +90,6 @@ class OpenVideo:
         # Intra-only codecs (MJPEG, ...): an unwanted packet is not decoded at all.
         self.intra_only = bool(codec.intra_only)
         self.skip_nonref = codec.name in _SKIP_NONREF_CODECS
-        self.stat = stat_key(path)
         self._pts = np.zeros(0, dtype=np.int64)
         self._pts_to_index: dict[int, int] = {}
         self._frames: Generator[av.VideoFrame, None, None] | None = None
@@ -116,6 +128,12 @@ class OpenVideo:
     def close(self) -> None:
         self._drop_decoder()
         self.container.close()
+        self._close_file()
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     # -- decoding
 
@@ -247,9 +265,14 @@ class OpenVideo:
         return [t for t in targets if t not in done]
 
 
-def stat_key(path: str) -> tuple[int, int]:
-    stat = os.stat(path)
-    return stat.st_size, stat.st_mtime_ns
+def stat_key(path: str, storage: Storage | None = None) -> tuple[int, int]:
+    """``(size, mtime_ns)`` of a local file; ``(size, version key)`` of a remote object (what
+    the index stores as ``VideoMeta.size``, ``VideoMeta.mtime_ns``)."""
+    if not is_remote(path):
+        stat = os.stat(path)
+        return stat.st_size, stat.st_mtime_ns
+    info = (storage or Storage()).stat(path)
+    return info.size, info.version_key
 
 
 def damaged_reason(damaged: list[int]) -> str:

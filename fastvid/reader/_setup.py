@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
+from fastvid.data.storage import Storage, normalize
 from fastvid.reader._inputs import NO_FRAMES, CpuDecoder
 from fastvid.reader._run_types import VideoSource
 from fastvid.reader.epoch import PlannedVideo
@@ -36,6 +37,7 @@ def build_index(
     cache_dir: str | os.PathLike[str] | None,
     progress: bool,
     skip: Callable[[str, str], None],
+    storage: Storage | None = None,
 ) -> VideoIndex:
     """The index of ``pairs``' videos: ``index`` if given, else built here.
 
@@ -46,6 +48,7 @@ def build_index(
         progress: Show a progress bar while indexing.
         skip: Called with ``(path, reason)`` for each video that could not be indexed, in path
             order (may raise).
+        storage: How URLs are read. Default: ``None``, local defaults.
 
     Returns:
         The index.
@@ -53,8 +56,10 @@ def build_index(
     from fastvid.data.index import VideoIndex
 
     paths = [p for p, _ in pairs]
-    index = index or VideoIndex.build(paths, cache_dir=cache_dir, progress=progress)
-    mine = {os.path.abspath(path) for path in paths}  # a shared index= holds other files
+    index = index or VideoIndex.build(
+        paths, cache_dir=cache_dir, progress=progress, storage_options=storage
+    )
+    mine = {normalize(path) for path in paths}  # a shared index= holds other files
     failed = {path: reason for path, reason in index.errors.items() if path in mine}
     for path in mine.difference(failed):
         if path not in index:

@@ -35,6 +35,8 @@ from typing import Any
 import av
 import numpy as np
 
+from fastvid.data.storage import Storage, is_remote
+
 __all__ = ["GopCut", "GopCutError", "GopCutter", "gop_spans"]
 
 _CONTAINER = "matroska"  # carries every codec DALI decodes; DALI applies the Annex-B filter
@@ -83,10 +85,12 @@ class GopCutter:
 
     Args:
         max_open: Files kept open (least recently used closed first). Default: 4.
+        storage: How URLs are read (fsspec options, block cache). Default: ``None``.
     """
 
-    def __init__(self, *, max_open: int = 4) -> None:
+    def __init__(self, *, max_open: int = 4, storage: Storage | None = None) -> None:
         self.max_open = max_open
+        self.storage = storage
         self._open: OrderedDict[str, Any] = OrderedDict()
 
     def cut(
@@ -156,17 +160,31 @@ class GopCutter:
         return GopCut(buffer.getvalue(), positions.astype(np.int32), len(packets))
 
     def _container(self, path: str) -> Any:
-        stat = os.stat(path)
+        remote = is_remote(path)
+        if remote:
+            info = (self.storage or Storage()).stat(path)
+            key = (info.size, info.version_key)
+        else:
+            stat = os.stat(path)
+            key = (stat.st_size, stat.st_mtime_ns)
         entry = self._open.get(path)
-        if entry is not None and entry[1] != (stat.st_size, stat.st_mtime_ns):
-            entry[0].close()
+        if entry is not None and entry[1] != key:
+            self.forget(path)
             entry = None
         if entry is None:
-            entry = (av.open(path), (stat.st_size, stat.st_mtime_ns))
+            if remote:  # ranged reads through fsspec; local files keep av.open(path)
+                handle = (self.storage or Storage()).open(path, known=info)
+                try:
+                    entry = (av.open(handle), key, handle)
+                except BaseException:
+                    handle.close()
+                    raise
+            else:
+                entry = (av.open(path), key, None)
             self._open[path] = entry
             while len(self._open) > self.max_open:
-                _, (oldest, _) = self._open.popitem(last=False)
-                oldest.close()
+                _, oldest = self._open.popitem(last=False)
+                _close(oldest)
         self._open.move_to_end(path)
         return entry[0]
 
@@ -174,19 +192,26 @@ class GopCutter:
         """Close ``path`` if it is open (after an error, say)."""
         entry = self._open.pop(path, None)
         if entry is not None:
-            entry[0].close()
+            _close(entry)
 
     def close(self) -> None:
         """Close every open file."""
         while self._open:
-            _, (container, _) = self._open.popitem(last=False)
-            container.close()
+            _, entry = self._open.popitem(last=False)
+            _close(entry)
 
     def __enter__(self) -> GopCutter:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _close(entry: tuple[Any, Any, Any]) -> None:
+    container, _, handle = entry
+    container.close()
+    if handle is not None:
+        handle.close()
 
 
 def _decode_order(packet: Any) -> int:

@@ -36,6 +36,7 @@ from fastvid.reader._inputs import (
     CpuDecoder,
     as_pairs,
     check_loader_options,
+    loader_storage,
     resolve_rank_world,
 )
 from fastvid.reader._setup import build_index, planned_videos, route, video_sources
@@ -109,6 +110,13 @@ class ClipLoader:
             from the number of workers.
         task_timeout: Seconds one worker may spend on one task (a few clips of one video)
             before its clips fail and it is replaced. ``None``: no limit. Default: 600.
+        storage_options: fsspec options for videos given as URLs (``s3://``, ``gs://``,
+            ``https://``, any fsspec URL): credentials, ``client_kwargs={"endpoint_url":
+            ...}``, as in Flash and pandas; sent to the worker processes. Or a
+            :class:`~fastvid.data.storage.Storage`. Default: ``None``.
+        cache_size: Keep remote bytes read in a local block cache of at most this size
+            (bytes, or a string such as ``"20GB"``), in ``cache_dir/bytes`` (least recently
+            used blocks evicted first). ``None``: no disk cache. Default: ``None``.
     """
 
     def __init__(
@@ -138,6 +146,8 @@ class ClipLoader:
         skip_report_path: str | os.PathLike[str] | None = None,
         prefetch_batches: int | None = None,
         task_timeout: float | None = 600.0,
+        storage_options: Any = None,
+        cache_size: int | float | str | None = None,
     ) -> None:
         check_loader_options(batch_size, on_error, cpu_decoder, num_workers, prefetch_batches)
         self._pairs = as_pairs(videos)
@@ -166,6 +176,7 @@ class ClipLoader:
         self._scale_in_decoder = scale_in_decoder
         self._requested = (num_workers, num_threads, decoder_threads, prefetch_batches)
         self._task_timeout = task_timeout
+        self.storage = loader_storage(storage_options, cache_dir, cache_size)
         self._index = index
         self._cache_dir = cache_dir
         self._progress = progress
@@ -191,6 +202,7 @@ class ClipLoader:
             cache_dir=self._cache_dir,
             progress=self._progress,
             skip=self._skip_unindexed,
+            storage=self.storage,
         )
         planned, metas = planned_videos(self._pairs, self._annotations, index)
         self._routing = route(
@@ -350,6 +362,7 @@ class ClipLoader:
                 self._budget.workers,
                 threads=self._budget.decoder_threads,
                 task_timeout=self._task_timeout,
+                storage=self.storage,
             )
         return self._pool
 

@@ -27,6 +27,7 @@ import weakref
 from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 
+from fastvid.data.storage import Storage
 from fastvid.reader.errors import WorkerDiedError, WorkerTaskError
 from fastvid.reader.shm import new_prefix, remove_segments
 from fastvid.reader.tasks import ClipOutput, Task, TaskResult
@@ -38,7 +39,9 @@ _live_lock = threading.Lock()
 
 
 class _Worker:
-    def __init__(self, worker_id: int, prefix: str, threads: int) -> None:
+    def __init__(
+        self, worker_id: int, prefix: str, threads: int, storage: Storage | None = None
+    ) -> None:
         from fastvid.reader.worker import worker_main
 
         context = multiprocessing.get_context("spawn")
@@ -47,7 +50,7 @@ class _Worker:
         self.conn: Connection = parent
         self.process = context.Process(
             target=worker_main,
-            args=(child, worker_id, prefix, threads),
+            args=(child, worker_id, prefix, threads, storage),
             name=f"fastvid-worker-{worker_id}",
             daemon=True,
         )
@@ -78,16 +81,26 @@ class WorkerPool:
         threads: FFmpeg decoder threads per worker.
         task_timeout: Seconds a worker may spend on one task before it is replaced and the
             task's clips fail. ``None``: no limit. Default: 600.
+        storage: How the workers read URLs (picklable: sent to each spawned worker).
+            Default: ``None``, local defaults.
     """
 
-    def __init__(self, num_workers: int, *, threads: int, task_timeout: float | None = 600.0):
+    def __init__(
+        self,
+        num_workers: int,
+        *,
+        threads: int,
+        task_timeout: float | None = 600.0,
+        storage: Storage | None = None,
+    ):
         if num_workers < 1:
             raise ValueError(f"num_workers ({num_workers}) must be >= 1")
         self.threads = threads
         self.task_timeout = task_timeout
+        self.storage = storage
         self.prefix = new_prefix()
         self._owner_pid = os.getpid()
-        self._workers = [_Worker(i, self.prefix, threads) for i in range(num_workers)]
+        self._workers = [_Worker(i, self.prefix, threads, storage) for i in range(num_workers)]
         self._timed_out: list[TaskResult] = []
         with _live_lock:
             _live.add(self)
@@ -178,7 +191,7 @@ class WorkerPool:
             stuck = list(w.inflight.values())
             w.process.kill()
             w.stop(timeout=1.0)
-            self._workers[i] = _Worker(i, self.prefix, self.threads)
+            self._workers[i] = _Worker(i, self.prefix, self.threads, self.storage)
             reason = (
                 f"preparing this clip took more than {self.task_timeout:g} s (task_timeout); "
                 "the worker was restarted. The file may send FFmpeg into a loop: re-encode it"

@@ -36,6 +36,7 @@ import av
 import numpy as np
 
 from fastvid._validate import check_choice, check_int, check_int_pair
+from fastvid.data.storage import Storage, is_remote
 from fastvid.reader._pyav_convert import ClipsConverter, Converter
 from fastvid.reader._pyav_stream import FrameDecodeError, OpenVideo, stat_key
 
@@ -165,8 +166,11 @@ class PyAVFrameReader:
                                         keyframes=meta.keyframes, size=(455, 256))
     """
 
-    def __init__(self, *, max_open: int = _DEFAULT_MAX_OPEN) -> None:
+    def __init__(
+        self, *, max_open: int = _DEFAULT_MAX_OPEN, storage: Storage | None = None
+    ) -> None:
         self.max_open = check_int("max_open", max_open, minimum=1)
+        self.storage = storage
         self._open: OrderedDict[tuple[str, int], OpenVideo] = OrderedDict()
         self._pid = os.getpid()
 
@@ -271,15 +275,15 @@ class PyAVFrameReader:
         if self._pid != os.getpid():  # forked: the parent's decoders are not ours to close
             self._open.clear()
             self._pid = os.getpid()
-        if not os.path.exists(path):
+        if not is_remote(path) and not os.path.exists(path):
             raise FileNotFoundError(f"video file {path!r} does not exist")
         key = (path, threads)
         video = self._open.get(key)
-        if video is not None and video.stat != stat_key(path):  # the file changed on disk
+        if video is not None and video.stat != stat_key(path, self.storage):  # it changed
             self._discard(path, threads)
             video = None
         if video is None:
-            video = OpenVideo(path, threads)
+            video = OpenVideo(path, threads, self.storage)
             self._open[key] = video
             while len(self._open) > self.max_open:
                 _, oldest = self._open.popitem(last=False)
@@ -343,10 +347,10 @@ class PyAVFrameReader:
         self.close()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"max_open": self.max_open}
+        return {"max_open": self.max_open, "storage": self.storage}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(max_open=state["max_open"])  # type: ignore[misc]
+        self.__init__(max_open=state["max_open"], storage=state.get("storage"))  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"PyAVFrameReader(max_open={self.max_open}, open={len(self._open)})"

@@ -20,6 +20,7 @@ from typing import Any
 import av
 import numpy as np
 
+from fastvid.data.storage import Storage, is_remote, redact
 from fastvid.reader._pyav_stream import FrameDecodeError
 from fastvid.reader.gop import GopCutError, GopCutter
 from fastvid.reader.pyav_source import PyAVFrameReader
@@ -41,10 +42,12 @@ DECODE_ERRORS: tuple[type[BaseException], ...] = (
 its reason. Everything else is a bug and stops the epoch (``WorkerTaskError``)."""
 
 
-def worker_main(conn: Connection, worker_id: int, prefix: str, threads: int) -> None:
+def worker_main(
+    conn: Connection, worker_id: int, prefix: str, threads: int, storage: Storage | None = None
+) -> None:
     """Serve tasks from ``conn`` until it sends ``None`` or closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the loader's to handle
-    runner = TaskRunner(SegmentPool(prefix, worker_id), threads=threads)
+    runner = TaskRunner(SegmentPool(prefix, worker_id), threads=threads, storage=storage)
     try:
         while True:
             try:
@@ -72,13 +75,17 @@ class TaskRunner:
     Args:
         segments: Where outputs go.
         threads: FFmpeg decoder threads per file (0: FFmpeg chooses).
+        storage: How URLs are read (fsspec options, block cache). Default: ``None``.
     """
 
-    def __init__(self, segments: SegmentPool, *, threads: int = 1) -> None:
+    def __init__(
+        self, segments: SegmentPool, *, threads: int = 1, storage: Storage | None = None
+    ) -> None:
         self.segments = segments
         self.threads = threads
-        self._reader = PyAVFrameReader()
-        self._cutter = GopCutter()
+        self.storage = storage
+        self._reader = PyAVFrameReader(storage=storage)
+        self._cutter = GopCutter(storage=storage)
 
     def run(self, task: Task, partial: Callable[[TaskResult], None] | None = None) -> TaskResult:
         """Prepare every clip of ``task``.
@@ -95,7 +102,7 @@ class TaskRunner:
             The final answer: the clips not already handed to ``partial``.
         """
         started = time.perf_counter()
-        reason = changed_since_indexed(task.video)
+        reason = changed_since_indexed(task.video, self.storage)
         if reason:
             return _failed(task, reason, started)
         try:
@@ -103,7 +110,7 @@ class TaskRunner:
                 return self._decode(task, started, partial)
             return self._cut(task, started)
         except DECODE_ERRORS as exc:  # a bad file must not end the worker: report it
-            return _failed(task, f"{type(exc).__name__}: {exc}", started)
+            return _failed(task, redact(f"{type(exc).__name__}: {exc}"), started)
 
     def _decode(
         self, task: Task, started: float, partial: Callable[[TaskResult], None] | None
@@ -160,7 +167,7 @@ class TaskRunner:
                 )
             except DECODE_ERRORS as exc:
                 self._cutter.forget(video.path)
-                cuts.append(f"cannot cut its GOP range ({type(exc).__name__}: {exc})")
+                cuts.append(redact(f"cannot cut its GOP range ({type(exc).__name__}: {exc})"))
         decode_seconds = time.perf_counter() - cutting
         sizes = [0 if isinstance(cut, str) else len(cut.data) for cut in cuts]
         offsets, total = _layout(sizes)
@@ -198,8 +205,9 @@ def _failed(task: Task, reason: str, started: float) -> TaskResult:
     return TaskResult(task.task_id, None, clips, 0, time.perf_counter() - started)
 
 
-def changed_since_indexed(video: VideoWindow) -> str:
-    """Why ``video.path`` no longer matches its index entry (size, mtime), or ``""``.
+def changed_since_indexed(video: VideoWindow, storage: Storage | None = None) -> str:
+    """Why ``video.path`` no longer matches its index entry (size, mtime or, for a remote
+    object, version), or ``""``.
 
     The plan's frame positions come from the index; decoding a file that was replaced since
     would return other frames.
@@ -207,17 +215,18 @@ def changed_since_indexed(video: VideoWindow) -> str:
     if video.size is None or video.mtime_ns is None:
         return ""
     try:
-        stat = os.stat(video.path)
+        if is_remote(video.path):
+            info = (storage or Storage()).stat(video.path)
+            size, version = info.size, info.version_key
+        else:
+            stat = os.stat(video.path)
+            size, version = stat.st_size, stat.st_mtime_ns
     except FileNotFoundError:
-        return f"the file was deleted or moved after it was indexed: {video.path}"
+        return f"the file was deleted or moved after it was indexed: {redact(video.path)}"
     except OSError as exc:
-        return f"cannot read video {video.path}: {exc}"
-    if (stat.st_size, stat.st_mtime_ns) != (video.size, video.mtime_ns):
-        how = (
-            f"size {video.size} -> {stat.st_size} bytes"
-            if stat.st_size != video.size
-            else "rewritten"
-        )
+        return redact(f"cannot read video {video.path}: {exc}")
+    if (size, version) != (video.size, video.mtime_ns):
+        how = f"size {video.size} -> {size} bytes" if size != video.size else "rewritten"
         return (
             f"the file changed since it was indexed ({how}); build the index again "
             f"(a new ClipLoader re-probes changed files)"

@@ -1,5 +1,8 @@
 """The on-disk probe cache: one ``.npz`` per dataset folder, keyed by (path, size, mtime).
 
+A remote object (any fsspec URL) is keyed by (URL, size, version): its version id or ETag,
+hashed into the ``mtime_ns`` column (:func:`fastvid.data.storage.version_key`).
+
 A cache file is a :class:`~fastvid.data.index._table.Table` saved with ``np.savez`` (no
 pickles), a format version and the column names. A file in another version of the format, or
 a damaged one, is ignored with a warning and rebuilt. Writes are atomic.
@@ -13,6 +16,8 @@ import os
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,7 @@ import numpy as np
 
 from fastvid.data.index._meta import VideoMeta
 from fastvid.data.index._table import COLUMN, COLUMNS, DELTA_DTYPES, Table
+from fastvid.data.storage import Storage, is_remote
 
 __all__ = [
     "CACHE_VERSION",
@@ -29,6 +35,7 @@ __all__ = [
     "load_table",
     "save_table",
     "unchanged",
+    "unchanged_many",
     "update_cache",
 ]
 
@@ -55,18 +62,39 @@ def dataset_key(paths: list[str]) -> str:
         root = ""
     elif len(paths) == 1:
         root = os.path.dirname(paths[0])
+    elif any(is_remote(path) for path in paths):  # URLs: the common prefix of the strings
+        root = os.path.commonprefix(paths)  # noqa: RUF071 - strings, not local paths
     else:
         root = os.path.commonpath(paths)
     return hashlib.sha1(root.encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
-def unchanged(path: str, row: np.ndarray) -> bool:
-    """Whether the file still has the size and modification time of its table row."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return False
-    return stat.st_size == row[COLUMN["size"]] and stat.st_mtime_ns == row[COLUMN["mtime_ns"]]
+def unchanged(path: str, row: np.ndarray, storage: Storage | None = None) -> bool:
+    """Whether the file still has the size and modification time (remote: version) of its
+    table row."""
+    if is_remote(path):
+        try:
+            info = (storage or Storage()).stat(path)
+        except (OSError, ValueError):
+            return False
+        size, version = info.size, info.version_key
+    else:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return False
+        size, version = stat.st_size, stat.st_mtime_ns
+    return size == row[COLUMN["size"]] and version == row[COLUMN["mtime_ns"]]
+
+
+def unchanged_many(
+    paths: Sequence[str], rows: Sequence[np.ndarray], storage: Storage | None = None
+) -> list[bool]:
+    """:func:`unchanged` of each path; remote objects are asked about 32 at a time."""
+    if not any(is_remote(path) for path in paths):
+        return [unchanged(path, row) for path, row in zip(paths, rows, strict=True)]
+    with ThreadPoolExecutor(32) as threads:
+        return list(threads.map(lambda p, r: unchanged(p, r, storage), paths, rows))
 
 
 def save_table(table: Table, file: Path) -> None:
@@ -157,8 +185,8 @@ def update_cache(
         for path, row in old.rows.items():
             if path in wanted:
                 stale = stale or path not in table.rows  # changed and now unreadable
-            elif unchanged(path, old.ints[row]):
-                others.append(row)
+            elif is_remote(path) or unchanged(path, old.ints[row]):
+                others.append(row)  # a remote one is checked when it is next requested
             else:
                 stale = True  # deleted or changed: drop it
     if not probed and not stale:

@@ -13,6 +13,7 @@ from fastvid._validate import check_optional_int
 from fastvid.data.index import _cache, _pool
 from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
 from fastvid.data.index._table import Table
+from fastvid.data.storage import StorageLike, as_storage, normalize
 
 __all__ = ["VideoIndex"]
 
@@ -43,13 +44,15 @@ class VideoIndex:
         cache: bool = True,
         num_workers: int | None = None,
         progress: bool = True,
+        storage_options: StorageLike = None,
     ) -> VideoIndex:
         """Probe every video (in parallel), reusing cached probes of unchanged files.
 
-        A cached probe is reused when the file's absolute path, size and modification time are
-        unchanged; other files are probed and the cache is updated (entries of deleted or
-        changed files are dropped). Files that cannot be read never stop the build: they are
-        collected in :attr:`errors` and summarised in one logged warning.
+        A cached probe is reused when the file's absolute path, size and modification time
+        (for a URL: the object's version id or ETag) are unchanged; other files are probed and
+        the cache is updated (entries of deleted or changed files are dropped). Files that
+        cannot be read never stop the build: they are collected in :attr:`errors` and
+        summarised in one logged warning.
 
         Args:
             paths: Video files. Duplicates are indexed once.
@@ -59,6 +62,8 @@ class VideoIndex:
             num_workers: Processes that probe in parallel; 0 probes in this process.
                 Default: ``None``, ``min(8, os.cpu_count())``.
             progress: Show a progress bar (only on a terminal). Default: ``True``.
+            storage_options: fsspec options for URLs among ``paths`` (or a
+                :class:`~fastvid.data.storage.Storage`). Default: ``None``.
 
         Returns:
             The index, in the order of ``paths`` (failed files left out).
@@ -80,16 +85,18 @@ class VideoIndex:
             cache_file = folder / f"{_cache.dataset_key(unique)}.npz"
         cached = _cache.load_cache(cache_file) if cache_file is not None else None
 
+        storage = as_storage(storage_options)
         hits: dict[str, int] = {}
-        to_probe: list[str] = []
-        for path in unique:
-            row = cached.rows.get(path) if cached is not None else None
-            if cached is not None and row is not None and _cache.unchanged(path, cached.ints[row]):
-                hits[path] = row
-            else:
-                to_probe.append(path)
+        known = [p for p in unique if cached is not None and p in cached.rows]
+        if cached is not None:
+            rows = [cached.rows[path] for path in known]
+            same = _cache.unchanged_many(known, [cached.ints[row] for row in rows], storage)
+            hits = {path: row for path, row, ok in zip(known, rows, same, strict=True) if ok}
+        to_probe = [path for path in unique if path not in hits]
 
-        probed, errors = _pool.probe_all(to_probe, workers=workers, progress=progress)
+        probed, errors = _pool.probe_all(
+            to_probe, workers=workers, progress=progress, storage=storage
+        )
         if errors:
             first = next(iter(errors.items()))
             logger.warning(
@@ -140,7 +147,7 @@ class VideoIndex:
             VideoProbeError: The file was in the build but could not be read.
             KeyError: The file is not in this index.
         """
-        key = os.path.abspath(os.fspath(path))
+        key = normalize(path)
         row = self._table.rows.get(key)
         if row is not None:
             return self._table.meta(row)
@@ -150,13 +157,13 @@ class VideoIndex:
 
     @property
     def paths(self) -> list[str]:
-        """The indexed paths (absolute), in build order."""
+        """The indexed paths (absolute; URLs as given), in build order."""
         return list(self._table.paths)
 
     def __contains__(self, path: object) -> bool:
         if not isinstance(path, str | os.PathLike):
             return False
-        return os.path.abspath(os.fspath(path)) in self._table.rows
+        return normalize(path) in self._table.rows
 
     def __len__(self) -> int:
         return len(self._table)
@@ -184,7 +191,7 @@ def _validate_paths(paths: Sequence[PathLike]) -> list[str]:
     for path in paths:
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"every path must be a str or os.PathLike, got {path!r}")
-        unique[os.path.abspath(os.fspath(path))] = None
+        unique[normalize(path)] = None
     return list(unique)
 
 

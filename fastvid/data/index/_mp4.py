@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-__all__ = ["mp4_rotation"]
+__all__ = ["mp4_rotation", "mp4_rotation_of"]
 
 
 def mp4_rotation(path: str) -> int:
@@ -29,6 +29,16 @@ def mp4_rotation(path: str) -> int:
         with open(path, "rb") as handle:
             matrix = video_matrix(handle, os.fstat(handle.fileno()).st_size)
     except (OSError, struct.error, IndexError):  # a damaged header: no rotation
+        return 0
+    return 0 if matrix is None else matrix_rotation(matrix)
+
+
+def mp4_rotation_of(opener: Callable[[], BinaryIO], size: int) -> int:
+    """:func:`mp4_rotation` of a file that ``opener`` opens (a remote object, say)."""
+    try:
+        with opener() as handle:
+            matrix = video_matrix(handle, size)
+    except (OSError, struct.error, IndexError):
         return 0
     return 0 if matrix is None else matrix_rotation(matrix)
 

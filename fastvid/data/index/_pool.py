@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import sys
 import warnings
@@ -14,6 +15,7 @@ from tqdm.auto import tqdm
 
 from fastvid.data.index import _probe
 from fastvid.data.index._meta import VideoMeta
+from fastvid.data.storage import Storage
 
 __all__ = ["INLINE_BELOW", "probe_all"]
 
@@ -23,7 +25,7 @@ INLINE_BELOW = 64
 
 
 def probe_all(
-    paths: list[str], *, workers: int, progress: bool
+    paths: list[str], *, workers: int, progress: bool, storage: Storage | None = None
 ) -> tuple[dict[str, VideoMeta], dict[str, str]]:
     """Probe ``paths``; never raises for a bad file.
 
@@ -31,6 +33,7 @@ def probe_all(
         paths: Absolute paths, each once.
         workers: Pool processes; 0 probes in this process.
         progress: Show a progress bar (only on a terminal).
+        storage: How URLs are read (fsspec options). Default: ``None``, local defaults.
 
     Returns:
         ``({path: meta}, {path: reason})``: every path is in exactly one of them.
@@ -39,11 +42,12 @@ def probe_all(
     errors: dict[str, str] = {}
     if not paths:
         return probed, errors
+    probe = functools.partial(_probe.probe_or_reason, storage=storage)
     show = progress and sys.stderr.isatty()
     with tqdm(total=len(paths), desc="probing videos", unit="video", disable=not show) as bar:
         if workers > 0 and len(paths) >= INLINE_BELOW:
             try:
-                _probe_in_pool(paths, workers, probed, errors, bar)
+                _probe_in_pool(paths, workers, probe, probed, errors, bar)
             except (BrokenProcessPool, OSError, RuntimeError) as err:
                 warnings.warn(
                     f"parallel probing failed ({type(err).__name__}: {err}); probing the "
@@ -52,13 +56,14 @@ def probe_all(
                     stacklevel=3,
                 )
         remaining = [path for path in paths if path not in probed and path not in errors]
-        _collect(remaining, map(_probe.probe_or_reason, remaining), probed, errors, bar)
+        _collect(remaining, map(probe, remaining), probed, errors, bar)
     return probed, errors
 
 
 def _probe_in_pool(
     paths: list[str],
     workers: int,
+    probe: Any,
     probed: dict[str, VideoMeta],
     errors: dict[str, str],
     bar: Any,
@@ -69,7 +74,7 @@ def _probe_in_pool(
         # workers only demux with FFmpeg and never touch the parent's threads' state.
         warnings.filterwarnings("ignore", ".*fork.*", DeprecationWarning)
         with ProcessPoolExecutor(workers, mp_context=_pool_context()) as pool:
-            results = pool.map(_probe.probe_or_reason, paths, chunksize=chunk)
+            results = pool.map(probe, paths, chunksize=chunk)
             _collect(paths, results, probed, errors, bar)
 
 

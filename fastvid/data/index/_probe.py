@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
 import numpy as np
 
 from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
-from fastvid.data.index._mp4 import mp4_rotation
+from fastvid.data.index._mp4 import mp4_rotation_of
+from fastvid.data.storage import Storage, StorageLike, as_storage, is_remote, normalize, redact
+
+Opener = Callable[[], BinaryIO]
 
 __all__ = ["probe_or_reason", "probe_video"]
 
 
-def probe_video(path: PathLike) -> VideoMeta:
+def probe_video(path: PathLike, *, storage_options: StorageLike = None) -> VideoMeta:
     """Read a video's metadata and every frame timestamp by demuxing it (no decoding).
 
     Args:
-        path: The video file.
+        path: The video file: a path or any fsspec URL (``s3://``, ``https://``, ...).
+        storage_options: fsspec options for a URL (or a
+            :class:`~fastvid.data.storage.Storage`). Default: ``None``.
 
     Returns:
         The file's :class:`VideoMeta`.
@@ -28,7 +35,9 @@ def probe_video(path: PathLike) -> VideoMeta:
         VideoProbeError: The file is missing, empty, unreadable, not a video container, has no
             video stream or no video frames. The message names the file and the reason.
     """
-    path_str = os.path.abspath(os.fspath(path))
+    path_str = normalize(path)
+    if is_remote(path_str):
+        return _probe_remote(path_str, as_storage(storage_options))
     try:
         stat = os.stat(path_str)
     except FileNotFoundError:
@@ -51,42 +60,78 @@ def probe_video(path: PathLike) -> VideoMeta:
             f"is it truncated or not a video?",
         ) from None
     with container:
-        if not container.streams.video:
-            kinds = [stream.type for stream in container.streams]
-            raise VideoProbeError(path_str, f"it has no video stream (streams: {kinds or 'none'})")
-        image_format = _still_image_format(container.format.name)
-        if image_format is not None:
-            raise VideoProbeError(path_str, f"it is a still image ({image_format}), not a video")
-        stream = container.streams.video[0]
-        pts, keyframes = _demux_timestamps(container, stream, path_str)
-        time_base = stream.time_base
-        if time_base is None:
-            raise VideoProbeError(path_str, "its video stream has no time base")
-        start_pts = int(stream.start_time) if stream.start_time is not None else 0
-        return VideoMeta(
-            path=path_str,
-            size=stat.st_size,
-            mtime_ns=stat.st_mtime_ns,
-            codec=stream.codec_context.name,
-            width=int(stream.codec_context.width),
-            height=int(stream.codec_context.height),
-            rotation=_rotation(container, stream, path_str),
-            time_base=Fraction(time_base),
-            start_pts=start_pts,
-            pts=pts,
-            keyframes=keyframes,
-            avg_fps=_avg_fps(stream, pts, time_base),
-            num_frames=len(pts),
-            duration=_pytorchvideo_duration(stream.duration, pts, time_base, start_pts),
-            has_audio=bool(container.streams.audio),
-            pix_fmt=_pix_fmt(stream),
+        return _meta(
+            container, path_str, stat.st_size, stat.st_mtime_ns, lambda: open(path_str, "rb")
         )
 
 
-def probe_or_reason(path: str) -> VideoMeta | str:
+def _probe_remote(url: str, storage: Storage) -> VideoMeta:
+    """Probe an object through ranged reads (credentials never appear in the reasons)."""
+    try:
+        info = storage.stat(url)
+    except FileNotFoundError:
+        raise VideoProbeError(url, "the object does not exist") from None
+    except OSError as err:
+        raise VideoProbeError(url, f"cannot stat it ({redact(str(err))})") from None
+    if info.size == 0:
+        raise VideoProbeError(url, "the object is empty (0 bytes); re-upload or remove it")
+    with contextlib.ExitStack() as stack:
+        try:
+            handle = stack.enter_context(storage.open(url, known=info))
+            container = stack.enter_context(av.open(handle, metadata_errors="ignore"))
+        except OSError as err:
+            raise VideoProbeError(url, redact(str(err))) from None
+        except (av.FFmpegError, UnicodeDecodeError) as err:
+            raise VideoProbeError(
+                url,
+                f"FFmpeg cannot open it as a video container ({redact(str(err))}); is it "
+                f"truncated or not a video?",
+            ) from None
+        return _meta(
+            container, url, info.size, info.version_key, lambda: storage.open(url, known=info)
+        )
+
+
+def _meta(container: Any, path_str: str, size: int, version: int, opener: Opener) -> VideoMeta:
+    """The :class:`VideoMeta` of an open container."""
+    if not container.streams.video:
+        kinds = [stream.type for stream in container.streams]
+        raise VideoProbeError(path_str, f"it has no video stream (streams: {kinds or 'none'})")
+    image_format = _still_image_format(container.format.name)
+    if image_format is not None:
+        raise VideoProbeError(path_str, f"it is a still image ({image_format}), not a video")
+    stream = container.streams.video[0]
+    pts, keyframes = _demux_timestamps(container, stream, path_str)
+    time_base = stream.time_base
+    if time_base is None:
+        raise VideoProbeError(path_str, "its video stream has no time base")
+    start_pts = int(stream.start_time) if stream.start_time is not None else 0
+    return VideoMeta(
+        path=path_str,
+        size=size,
+        mtime_ns=version,
+        codec=stream.codec_context.name,
+        width=int(stream.codec_context.width),
+        height=int(stream.codec_context.height),
+        rotation=_rotation(container, stream, opener, size),
+        time_base=Fraction(time_base),
+        start_pts=start_pts,
+        pts=pts,
+        keyframes=keyframes,
+        avg_fps=_avg_fps(stream, pts, time_base),
+        num_frames=len(pts),
+        duration=_pytorchvideo_duration(stream.duration, pts, time_base, start_pts),
+        has_audio=bool(container.streams.audio),
+        pix_fmt=_pix_fmt(stream),
+    )
+
+
+def probe_or_reason(path: str, storage: StorageLike = None) -> VideoMeta | str:
     """Worker entry point: the meta, or why the file cannot be read. Never raises."""
     try:
-        return probe_video(path)
+        if not is_remote(path):
+            return probe_video(path)
+        return probe_video(path, storage_options=storage)
     except VideoProbeError as err:
         return err.reason
     except Exception as err:  # a bug or an FFmpeg surprise must not stop a 100k-file build
@@ -176,7 +221,7 @@ def _pix_fmt(stream: Any) -> str:
     return ""
 
 
-def _rotation(container: Any, stream: Any, path: str) -> int:
+def _rotation(container: Any, stream: Any, opener: Opener, size: int) -> int:
     tag = stream.metadata.get("rotate")
     if tag is not None:
         try:
@@ -184,9 +229,9 @@ def _rotation(container: Any, stream: Any, path: str) -> int:
         except ValueError:
             return 0
     if "mp4" in container.format.name or "mov" in container.format.name:
-        return mp4_rotation(path)
+        return mp4_rotation_of(opener, size)
     if "matroska" in container.format.name:  # also WebM
-        return _first_frame_rotation(path)
+        return _first_frame_rotation(opener)
     return 0
 
 
@@ -195,11 +240,11 @@ _MKV_PROJECTION = b"\x76\x70"
 _MKV_HEAD_BYTES = 1 << 20
 
 
-def _matroska_has_projection(path: str) -> bool:
+def _matroska_has_projection(opener: Opener) -> bool:
     """Whether a Projection element ID occurs before the first cluster (may be a false hit)."""
     head = b""
     try:
-        with open(path, "rb") as handle:
+        with opener() as handle:
             while len(head) < _MKV_HEAD_BYTES:  # 64 KiB at a time: the header is small
                 chunk = handle.read(1 << 16)
                 head += chunk
@@ -213,7 +258,7 @@ def _matroska_has_projection(path: str) -> bool:
     return _MKV_PROJECTION in head
 
 
-def _first_frame_rotation(path: str) -> int:
+def _first_frame_rotation(opener: Opener) -> int:
     """The display rotation FFmpeg attaches to the first decoded frame (0 if none or unreadable).
 
     Matroska keeps a rotation in its track's projection element, which PyAV does not expose
@@ -222,10 +267,10 @@ def _first_frame_rotation(path: str) -> int:
     fresh single-threaded open, and only when the file's header (before its first cluster)
     holds a Projection element: most files have none and cost one small read.
     """
-    if not _matroska_has_projection(path):
+    if not _matroska_has_projection(opener):
         return 0
     try:
-        with av.open(path, metadata_errors="ignore") as container:
+        with opener() as handle, av.open(handle, "r", metadata_errors="ignore") as container:
             stream = container.streams.video[0]
             stream.codec_context.thread_count = 1
             for frame in container.decode(stream):

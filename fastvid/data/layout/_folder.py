@@ -7,12 +7,14 @@ import warnings
 from collections.abc import Sequence
 
 from fastvid.data.layout._checks import check_classes, has_extension, normalize_extensions
+from fastvid.data.layout._remote import remote_folder
 from fastvid.data.layout._types import (
     VIDEO_EXTENSIONS,
     LabeledVideo,
     LabeledVideoList,
     PathLike,
 )
+from fastvid.data.storage import StorageLike, as_storage, is_remote, normalize
 
 __all__ = ["from_folder"]
 
@@ -23,6 +25,7 @@ def from_folder(
     extensions: Sequence[str] = VIDEO_EXTENSIONS,
     classes: Sequence[str] | None = None,
     follow_symlinks: bool = True,
+    storage_options: StorageLike = None,
 ) -> LabeledVideoList:
     """List a class-per-folder dataset.
 
@@ -39,7 +42,9 @@ def from_folder(
         │   └── .b02.mp4          # hidden files and folders (".*") are ignored
         └── notes.txt             # files directly in root are ignored
 
-    gives ``classes == ("archery", "bowling")`` with labels 0 and 1. The order is deterministic
+    gives ``classes == ("archery", "bowling")`` with labels 0 and 1. ``root`` may be a URL
+    (``s3://bucket/kinetics/train``, ``gs://...``, ``https://...`` with HTML listings, any
+    fsspec URL): the tree is listed the same way and the videos are URLs. The order is deterministic
     and matches PyTorchVideo's ``LabeledVideoPaths.from_directory`` (torchvision's
     ``make_dataset``): class by class, folders in sorted path order, files sorted by name.
 
@@ -52,6 +57,8 @@ def from_folder(
             sorted order.
         follow_symlinks: Descend into symlinked folders. A symlink that points back to one of
             its own parent folders (a loop) is skipped with a warning. Default: ``True``.
+        storage_options: fsspec options for a remote ``root`` (credentials, endpoint), as in
+            Flash and pandas. Default: ``None``.
 
     Returns:
         The videos with labels ``0 .. len(classes) - 1``.
@@ -63,7 +70,9 @@ def from_folder(
     """
     exts = normalize_extensions(extensions)
     wanted = check_classes(classes)
-    root_str = os.path.abspath(os.fspath(root))
+    if is_remote(root):
+        return remote_folder(os.fspath(root), exts, wanted, as_storage(storage_options))
+    root_str = normalize(root)
     if not os.path.exists(root_str):
         raise FileNotFoundError(f"dataset folder {root_str} does not exist")
     if not os.path.isdir(root_str):

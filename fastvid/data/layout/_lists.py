@@ -21,6 +21,7 @@ from fastvid.data.layout._types import (
     LabeledVideoList,
     PathLike,
 )
+from fastvid.data.storage import StorageLike, as_storage, is_remote, join, normalize, parent, redact
 
 __all__ = ["from_csv", "from_pairs"]
 
@@ -36,6 +37,7 @@ def from_csv(
     classes: Sequence[str] | None = None,
     delimiter: str | None = None,
     extensions: Sequence[str] = VIDEO_EXTENSIONS,
+    storage_options: StorageLike = None,
 ) -> LabeledVideoList:
     """Read a list file of ``path label`` lines (PyTorchVideo's format, CSV or TSV).
 
@@ -45,6 +47,11 @@ def from_csv(
         archery/a01.mp4 0
         archery/a02.mkv,0
         bowling/b 01.mp4\tbowling
+
+    The list file, ``root`` and the listed videos may be URLs (``s3://...``, ``https://...``,
+    any fsspec URL); relative video paths in a remote list resolve against its folder. Listed
+    remote videos are not checked one by one here (that would cost a request each): one that
+    does not exist is reported when the index is built.
 
     Labels are integers or class names (one kind per file). A line with only a path gets label
     ``-1`` (PyTorchVideo's unlabeled test split). A first line such as ``path,label`` (a label
@@ -61,6 +68,8 @@ def from_csv(
             taken after its last occurrence. Default: ``None``, any of the three (paths may
             contain spaces or commas; labels may not).
         extensions: Extensions accepted for listed files. Default: :data:`VIDEO_EXTENSIONS`.
+        storage_options: fsspec options for remote files (credentials, endpoint), as in
+            Flash and pandas. Default: ``None``.
 
     Returns:
         The videos in file order.
@@ -75,28 +84,30 @@ def from_csv(
     wanted = check_classes(classes)
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
         raise ValueError(f"delimiter must be one character such as ',' or None, got {delimiter!r}")
-    list_path = os.path.abspath(os.fspath(path))
-    if not os.path.isfile(list_path):
-        raise FileNotFoundError(f"video list file {list_path} does not exist")
-    base = os.path.abspath(os.fspath(root)) if root is not None else os.path.dirname(list_path)
+    list_path = normalize(path)
+    storage = as_storage(storage_options)
+    if storage.kind(list_path) != "file":
+        raise FileNotFoundError(f"video list file {redact(list_path)} does not exist")
+    base = normalize(root) if root is not None else parent(list_path)
 
     pairs: list[tuple[str, int | str]] = []
     where: list[str] = []
-    with open(list_path, encoding="utf-8") as handle:
-        for line_number, raw in enumerate(handle, start=1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            location = f" (line {line_number} of {list_path})"
-            video, label = _split_line(line, delimiter, exts, location)
-            is_header = not pairs and isinstance(label, str) and _looks_like_header(video)
-            if is_header:
-                continue
-            full = os.path.normpath(os.path.join(base, os.path.expanduser(video)))
-            check_extension(full, exts, location)
+    lines = storage.read_text(list_path).splitlines()
+    for line_number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        location = f" (line {line_number} of {redact(list_path)})"
+        video, label = _split_line(line, delimiter, exts, location)
+        is_header = not pairs and isinstance(label, str) and _looks_like_header(video)
+        if is_header:
+            continue
+        full = join(base, video)
+        check_extension(full, exts, location)
+        if not is_remote(full):
             check_exists(full, location)
-            pairs.append((full, label))
-            where.append(location)
+        pairs.append((full, label))
+        where.append(location)
     if not pairs:
         raise ValueError(f"video list file {list_path} lists no videos")
     return _label_pairs(pairs, where, wanted)
@@ -133,7 +144,8 @@ def from_pairs(
     """Build a list from ``(path, label)`` pairs.
 
     Args:
-        pairs: Video paths (made absolute) and labels, all integers or all class names.
+        pairs: Video paths (local ones made absolute; URLs kept) and labels, all integers or
+            all class names.
         classes: Class names in label order. Default: ``None``, the sorted unique class names,
             or ``"0" .. str(max_label)`` for integer labels.
         extensions: Extensions accepted for the files. Default: :data:`VIDEO_EXTENSIONS`.
@@ -158,9 +170,10 @@ def from_pairs(
         video, label = pair
         if not isinstance(video, str | os.PathLike):
             raise TypeError(f"video path {video!r}{location} must be a str or os.PathLike")
-        full = os.path.abspath(os.fspath(video))
+        full = normalize(video)
         check_extension(full, exts, location)
-        check_exists(full, location)
+        if not is_remote(full):  # a remote one is checked when the index is built
+            check_exists(full, location)
         checked.append((full, check_label(label, location)))
         where.append(location)
     if not checked:

@@ -117,7 +117,7 @@ def write_shards(
         maxsize=float(cap),
         verbose=0,
         post=written.append,
-        mtime=0,  # the same tree gives the same bytes (an int: a float adds PAX headers)
+        mtime=0,
     )
     try:
         for key, position in enumerate(order):
@@ -139,6 +139,10 @@ def write_shards(
                 writer.next_stream()
                 shard_bytes = 0
             shard_bytes += size
+            # members carry the source file's mtime (whole seconds: a float adds PAX headers),
+            # so the same tree gives the same bytes and readers see a re-sharded video change
+            assert writer.tarstream is not None
+            writer.tarstream.mtime = int(os.stat(video.path).st_mtime)
             writer.write(
                 {
                     "__key__": f"{key:08d}",

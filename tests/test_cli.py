@@ -206,7 +206,9 @@ def test_shard_writes_shards_and_says_their_pattern(
     assert sorted(p.name for p in out.iterdir()) == [
         "classes.json",
         "shard-000000.tar",
+        "shard-000000.tar.idx.json",
         "shard-000001.tar",
+        "shard-000001.tar.idx.json",
     ]
     assert main(["shard", str(root / "train"), str(out)]) == 2
     assert "already holds shards" in capsys.readouterr().err

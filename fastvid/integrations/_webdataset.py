@@ -9,12 +9,12 @@ from typing import Any
 
 from fastvid.data import layout
 from fastvid.data.shards import ShardSampler, expand_urls, list_shards
-from fastvid.data.storage import StorageLike, as_storage
+from fastvid.data.storage import SCAN_BLOCK, StorageLike, as_storage
 from fastvid.integrations._stages import classes_of
 
 __all__ = ["LISTING_BLOCK", "webdataset_stages"]
 
-LISTING_BLOCK = 64 * 1024
+LISTING_BLOCK = SCAN_BLOCK
 """Bytes per ranged read while listing a remote shard: a sample's headers and its ``.cls`` /
 ``.json`` sit in its first few KiB, so one small read per sample, not the videos."""
 

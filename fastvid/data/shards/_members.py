@@ -1,8 +1,9 @@
-"""What is in WebDataset shards: each sample's video member and label, read from tar headers.
+"""What is in WebDataset shards: each sample's video member and label.
 
-A shard is read like ``tarfile`` reads any seekable file: a 512-byte header per member, the
-data skipped by seeking, so listing a remote shard costs a request per header block (fewer
-with the file object's read-ahead), plus the small ``.cls`` / ``.json`` members; the videos
+From the shard's ``.idx.json`` when ``fastvid shard`` wrote one (one small request per shard),
+else from its tar headers: a shard is read like ``tarfile`` reads any seekable file, a
+512-byte header per member, the data skipped by seeking, so listing a remote shard costs a
+small request or two per sample (a header and its ``.cls`` / ``.json`` members); the videos
 are not read. A sample is the members sharing a key (WebDataset's rule: the name up to the
 first dot of its base name). Its video (``.mp4``, ``.webm``, ``.mkv``, ... one per sample) is
 addressed as an fsspec chained URL, ``tar://<member>::<shard url>``, which opens seekably: a
@@ -22,6 +23,7 @@ from typing import IO, Any
 from fastvid.data.layout import VIDEO_EXTENSIONS, LabeledVideo, LabeledVideoList
 from fastvid.data.layout._types import NO_LABEL
 from fastvid.data.shards._write import CLASSES_FILE
+from fastvid.data.storage import read_index
 
 __all__ = ["ShardSample", "list_shards", "member_url", "read_shard"]
 
@@ -61,14 +63,42 @@ def _read(tar: tarfile.TarFile, info: tarfile.TarInfo) -> bytes:
 
 
 def read_shard(url: str, open_file: Opener) -> list[ShardSample]:
-    """The samples of one shard, in tar order.
+    """The samples of one shard, in tar order: from its ``.idx.json`` when there is one for a
+    shard of its size (one small request), else from its tar headers.
 
     Raises:
         ValueError: A sample with two videos, or with a ``.cls`` / ``.json`` that does not
             parse (the message names the shard and the key).
     """
+    with open_file(url) as raw:
+        size = raw.seek(0, 2)
+        raw.seek(0)
+        index = read_index(url, size, open_file)
+        if index is not None:
+            return _from_index(index)
+        return _scan(url, raw)
+
+
+def _from_index(index: dict[str, Any]) -> list[ShardSample]:
+    """The samples an ``.idx.json`` lists (``fastvid shard`` writes it next to each shard)."""
+    ranges = {str(m): (int(o), int(n)) for m, o, n in index["members"]}
+    return [
+        ShardSample(
+            key=str(s["key"]),
+            member=str(s["video"]),
+            offset=ranges[s["video"]][0],
+            size=ranges[s["video"]][1],
+            label=None if s.get("label") is None else int(s["label"]),
+            class_name=s.get("class"),
+        )
+        for s in index["samples"]
+    ]
+
+
+def _scan(url: str, raw: IO[bytes]) -> list[ShardSample]:
+    """The samples of a shard from its tar headers (and its small label members)."""
     samples: dict[str, dict[str, Any]] = {}
-    with open_file(url) as raw, tarfile.open(fileobj=raw, mode="r:") as tar:
+    with tarfile.open(fileobj=raw, mode="r:") as tar:
         for info in tar:
             match = _KEY.match(info.name)
             if not info.isfile() or match is None:

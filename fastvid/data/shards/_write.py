@@ -2,10 +2,11 @@
 
 A sample is one video and its label: ``<key>.mp4`` (the file's own bytes and extension),
 ``<key>.cls`` (the class index as text) and ``<key>.json`` (``{"label", "class", "path"}``);
-``classes.json`` next to the shards lists the classes in label order. Keys are the video's
-position in the written order, 8 digits (a file's name may hold dots, which WebDataset would
-read as extensions). Shards are plain (uncompressed) tar, so each video is one contiguous byte
-range a reader can seek in.
+``classes.json`` next to the shards lists the classes in label order, and ``<shard>.idx.json``
+each member's byte range and each sample's label (readers need not scan the tar headers).
+Keys are the video's position in the written order, 8 digits (a file's name may hold dots,
+which WebDataset would read as extensions). Shards are plain (uncompressed) tar, so each video
+is one contiguous byte range a reader can seek in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from webdataset import ShardWriter
 
 from fastvid.data.layout import VIDEO_EXTENSIONS, from_folder
 from fastvid.data.shards._names import brace_pattern, parse_size
+from fastvid.data.storage import INDEX_SUFFIX, scan_members
 
 __all__ = ["CLASSES_FILE", "ShardSummary", "write_shards"]
 
@@ -61,6 +63,20 @@ def _file_bytes(member_bytes: int) -> int:
     return -(-(member_bytes + 2 * _BLOCK) // _RECORD) * _RECORD
 
 
+def _write_index(shard: Path, labels: dict[str, tuple[int, str]]) -> None:
+    """``<shard>.idx.json``: each member's byte range and each sample's label, so readers
+    locate a video with one small request instead of scanning the tar's headers."""
+    with open(shard, "rb") as raw:
+        members = scan_members(raw, str(shard))
+    samples = [
+        {"key": key, "video": name, "label": labels[key][0], "class": labels[key][1]}
+        for name, _, _ in members
+        if (key := name.split(".", 1)[0]) in labels and Path(name).suffix in VIDEO_EXTENSIONS
+    ]
+    index = {"format": 1, "size": shard.stat().st_size, "members": members, "samples": samples}
+    Path(f"{shard}{INDEX_SUFFIX}").write_text(json.dumps(index, separators=(",", ":")))
+
+
 def write_shards(
     src: str | os.PathLike[str],
     dest: str | os.PathLike[str],
@@ -75,7 +91,8 @@ def write_shards(
 
     Args:
         src: A class-per-folder tree (as ``from_folders`` reads it).
-        dest: Folder for ``<prefix>-000000.tar``, ... and ``classes.json`` (created).
+        dest: Folder for ``<prefix>-000000.tar``, ... (each with its ``.idx.json``) and
+            ``classes.json`` (created).
         max_size: Cap on a shard file's size, ``"1GB"``, ``"512MiB"`` or a number of bytes.
             A shard is closed before a video would take it past the cap; a video larger than
             the cap gets a shard of its own. Default: ``"1GB"``.
@@ -110,11 +127,12 @@ def write_shards(
     root = Path(src)
     members: list[int] = []
     written: list[str] = []
+    labels: list[dict[str, tuple[int, str]]] = [{}]  # per shard: key -> (label, class)
     shard_bytes = 0  # tar blocks of the samples in the open shard
-    writer = ShardWriter(
+    writer = ShardWriter(  # it never starts a shard itself: the loop below does (exact cap)
         str(out / f"{prefix}-%06d.tar"),
-        maxcount=max_count,
-        maxsize=float(cap),
+        maxcount=max_count + 1,
+        maxsize=float("inf"),
         verbose=0,
         post=written.append,
         mtime=0,
@@ -137,12 +155,14 @@ def write_shards(
             ):
                 members.append(writer.count)
                 writer.next_stream()
+                labels.append({})
                 shard_bytes = 0
             shard_bytes += size
             # members carry the source file's mtime (whole seconds: a float adds PAX headers),
             # so the same tree gives the same bytes and readers see a re-sharded video change
             assert writer.tarstream is not None
             writer.tarstream.mtime = int(os.stat(video.path).st_mtime)
+            labels[-1][f"{key:08d}"] = (video.label, videos.classes[video.label])
             writer.write(
                 {
                     "__key__": f"{key:08d}",
@@ -154,6 +174,8 @@ def write_shards(
         members.append(writer.count)
     finally:
         writer.close()
+    for shard, shard_labels in zip(written, labels, strict=True):
+        _write_index(Path(shard), shard_labels)
     (out / CLASSES_FILE).write_text(json.dumps({"classes": list(videos.classes)}, indent=1))
     return ShardSummary(
         shards=tuple(written),

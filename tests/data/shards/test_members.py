@@ -119,3 +119,17 @@ def test_bad_samples_name_the_shard_and_key(tmp_path: Path) -> None:
     empty = _tar(tmp_path / "e.tar", [{"__key__": "k4", "txt": b"t"}])
     with pytest.raises(ValueError, match="no sample has a video"):
         list_shards([empty], _open)
+
+
+def test_the_index_and_the_header_scan_agree(shards: tuple[Path, Any], tmp_path: Path) -> None:
+    _, summary = shards
+    copy = tmp_path / "copy.tar"
+    copy.write_bytes(Path(summary.shards[0]).read_bytes())  # no .idx.json next to it
+    assert read_shard(summary.shards[0], _open) == read_shard(str(copy), _open)
+    counting = _Counting()
+    read_shard(summary.shards[0], counting)
+    assert counting.read == Path(f"{summary.shards[0]}.idx.json").stat().st_size
+    stale = tmp_path / "stale.tar"  # an index for another file size is not used
+    stale.write_bytes(Path(summary.shards[0]).read_bytes() + bytes(10240))
+    Path(f"{stale}.idx.json").write_text(Path(f"{summary.shards[0]}.idx.json").read_text())
+    assert read_shard(str(stale), _open) == read_shard(str(copy), _open)

@@ -10,6 +10,7 @@ process rebuilds the same plan on its own, and two runs with one seed see the sa
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -102,6 +103,17 @@ def _video_order(
     raise TypeError(
         f"video_sampler must be a torch Sampler class or instance, got {video_sampler!r}"
     )
+
+
+def _for_rank(
+    video_sampler: type[Sampler[int]] | Sampler[int] | None, rank: int
+) -> type[Sampler[int]] | Sampler[int] | None:
+    """A ``DistributedSampler`` instance as another rank's (a copy); anything else as is."""
+    if isinstance(video_sampler, DistributedSampler) and video_sampler.rank != rank:
+        other = copy.copy(video_sampler)
+        other.rank = rank
+        return other
+    return video_sampler
 
 
 class EpochPlanner:
@@ -219,7 +231,7 @@ class EpochPlanner:
         if sharded:  # the sampler shares out the videos: plan the other ranks' shares too
             orders = [
                 _video_order(
-                    self._video_sampler,
+                    _for_rank(self._video_sampler, r),
                     len(self.videos),
                     seed=self.seed,
                     epoch=epoch,

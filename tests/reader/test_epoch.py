@@ -326,3 +326,19 @@ def test_a_shard_sampler_gives_each_rank_its_shards_with_equal_clip_counts() -> 
     assert video_order(planner_for(videos, sampler).plan(0)) == shard_video_order(
         members, seed=3, epoch=0, rank=0, world_size=1
     )
+
+
+def test_a_distributed_sampler_instance_keeps_clip_counts_equal() -> None:
+    # each rank's planner must see the other ranks' shares, not its own one again
+    videos = fake_videos()[:8]  # an even count: DistributedSampler pads no video twice
+    plans = [
+        planner_for(
+            videos,
+            DistributedSampler(range(len(videos)), num_replicas=2, rank=r, shuffle=True, seed=3),
+            rank=r,
+            world_size=2,
+        ).plan(0)
+        for r in range(2)
+    ]
+    assert len(plans[0]) == len(plans[1])
+    assert not set(video_order(plans[0])) & set(video_order(plans[1]))

@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="generate the selected datasets' videos (in parallel) and exit",
     )
     parser.add_argument(
+        "--remote",
+        action="store_true",
+        help="only the remote row: S3 on loopback (moto) vs local files on a small generated "
+        "set, clips/s and bytes read per clip vs file size (needs moto[server] and s3fs)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=None,

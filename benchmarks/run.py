@@ -261,6 +261,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     validate_args(parser, args)
+    if args.remote:
+        from benchmarks.remote import run_remote
+
+        run_remote(args.out)
+        return 0
     if args.generate_only:
         start = time.perf_counter()
         datasets = _generate(args)

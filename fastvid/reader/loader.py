@@ -28,6 +28,7 @@ import torch
 from torch.utils.data import Sampler
 
 from fastvid.data.samplers import as_clip_sampler
+from fastvid.data.storage import redact
 from fastvid.reader._epochs import EpochRuns, EpochSetter
 from fastvid.reader._graphs import build_pipeline, kinds_needed, leading_scale
 from fastvid.reader._inputs import (
@@ -236,7 +237,7 @@ class ClipLoader:
         """A video that could not be indexed: recorded, or raised with ``on_error="raise"``."""
         self._record(SkippedClip(path, reason))
         if self.on_error == "raise":
-            raise VideoDecodeError(path, reason)
+            raise VideoDecodeError(redact(path), redact(reason))
 
     @property
     def routing(self) -> Routing:
@@ -415,10 +416,14 @@ class ClipLoader:
 
     def _fail(self, request: ClipRequest, reason: str, epoch: int) -> None:
         if self.on_error == "raise":
-            raise VideoDecodeError(request.path, reason)
+            raise VideoDecodeError(redact(request.path), redact(reason))
         self._record(SkippedClip(request.path, reason, epoch, request.clip_index))
 
     def _record(self, skipped: SkippedClip) -> None:
+        # credentials in a URL (user:password@, signed queries) are never kept nor printed
+        skipped = SkippedClip(
+            redact(skipped.path), redact(skipped.reason), skipped.epoch, skipped.clip_index
+        )
         self.skipped.append(skipped)
         logger.warning("fastvid: skipped %s: %s", skipped.path, skipped.reason)
 

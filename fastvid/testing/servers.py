@@ -12,6 +12,7 @@ Neither mocks fsspec: s3fs, aiohttp and fsspec talk to them over TCP as to the r
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import os
 import threading
@@ -33,6 +34,7 @@ class _Faults:
         self.delay = 0.0
         self.bytes_sent = 0
         self.gets = 0
+        self.epoch = 0  # bumped by reset_counts: answers to older requests are not counted
 
     def fail_next(self, count: int, status: int = 503) -> None:
         """Answer the next ``count`` GETs with ``status``."""
@@ -50,9 +52,11 @@ class _Faults:
             self.delay = seconds
 
     def reset_counts(self) -> None:
+        """Zero the counters; requests already under way are not counted any more."""
         with self.lock:
             self.bytes_sent = 0
             self.gets = 0
+            self.epoch += 1
 
     def take(self, kind: str) -> bool:
         with self.lock:
@@ -62,9 +66,10 @@ class _Faults:
                 return True
             return False
 
-    def count(self, nbytes: int) -> None:
+    def count(self, nbytes: int, epoch: int) -> None:
         with self.lock:
-            self.bytes_sent += nbytes
+            if epoch == self.epoch:
+                self.bytes_sent += nbytes
 
 
 class RangeHTTPServer(_Faults):
@@ -113,9 +118,9 @@ class RangeHTTPServer(_Faults):
 
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=0.1)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = self._runner.addresses[0][1]
 
@@ -139,15 +144,11 @@ class RangeHTTPServer(_Faults):
         self.stop()
 
     async def _handle(self, request: Any) -> Any:
-        from aiohttp import BasicAuth, hdrs, web
+        from aiohttp import hdrs, web
 
         if self.auth is not None:
-            given = request.headers.get(hdrs.AUTHORIZATION, "")
-            try:
-                ok = BasicAuth.decode(given) == BasicAuth(*self.auth)
-            except ValueError:
-                ok = False
-            if not ok:
+            token = base64.b64encode(":".join(self.auth).encode()).decode()
+            if request.headers.get(hdrs.AUTHORIZATION, "") != f"Basic {token}":
                 return web.Response(status=401, headers={"WWW-Authenticate": "Basic"})
         path = (self.root / request.match_info["tail"]).resolve()
         if self.root not in (path, *path.parents):
@@ -157,11 +158,14 @@ class RangeHTTPServer(_Faults):
         if not path.is_file():
             return web.Response(status=404)
         data_request = request.method == "GET"
+        epoch = self.epoch
         if data_request:
             with self.lock:
                 self.gets += 1
             if self.delay:
                 await asyncio.sleep(self.delay)
+                if request.transport is None or request.transport.is_closing():
+                    return web.Response(status=499)  # the client gave up: send nothing
             if self.take("fail"):
                 return web.Response(status=self.fail_status, text="injected failure")
         stat = path.stat()
@@ -189,11 +193,11 @@ class RangeHTTPServer(_Faults):
         if self.take("drop"):
             half = body[: len(body) // 2]
             await response.write(half)
-            self.count(len(half))
+            self.count(len(half), epoch)
             request.transport.close()
             return response
         await response.write(body)
-        self.count(len(body))
+        self.count(len(body), epoch)
         await response.write_eof()
         return response
 
@@ -306,6 +310,7 @@ class _WsgiFaults:
         is_get = environ.get("REQUEST_METHOD") == "GET" and "list-type" not in environ.get(
             "QUERY_STRING", ""
         )
+        epoch = self.faults.epoch
         if is_get:
             with self.faults.lock:
                 self.faults.gets += 1
@@ -317,5 +322,5 @@ class _WsgiFaults:
         if not is_get:
             return body
         chunks = list(body)
-        self.faults.count(sum(len(chunk) for chunk in chunks))
+        self.faults.count(sum(len(chunk) for chunk in chunks), epoch)
         return chunks

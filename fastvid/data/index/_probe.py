@@ -13,6 +13,7 @@ import numpy as np
 
 from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
 from fastvid.data.index._mp4 import mp4_rotation_of
+from fastvid.data.index._sparse import SPARSE_CODECS, SparseFile, mdat_holes
 from fastvid.data.storage import Storage, StorageLike, as_storage, is_remote, normalize, redact
 
 Opener = Callable[[], BinaryIO]
@@ -78,7 +79,17 @@ def _probe_remote(url: str, storage: Storage) -> VideoMeta:
     with contextlib.ExitStack() as stack:
         try:
             handle = stack.enter_context(storage.open(url, known=info))
-            container = stack.enter_context(av.open(handle, metadata_errors="ignore"))
+            holes = mdat_holes(handle, info.size)
+            container = None
+            if holes:  # MP4/MOV: read the boxes and the first frames, not the samples
+                container = av.open(SparseFile(handle, info.size, holes), metadata_errors="ignore")
+                stream = container.streams.video[0] if container.streams.video else None
+                if stream is None or stream.codec_context.name not in SPARSE_CODECS:
+                    container.close()
+                    container, holes = None, []
+            if container is None:
+                container = av.open(handle, metadata_errors="ignore")
+            stack.enter_context(container)
         except OSError as err:
             raise VideoProbeError(url, redact(str(err))) from None
         except (av.FFmpegError, UnicodeDecodeError) as err:
@@ -88,12 +99,26 @@ def _probe_remote(url: str, storage: Storage) -> VideoMeta:
                 f"truncated or not a video?",
             ) from None
         return _meta(
-            container, url, info.size, info.version_key, lambda: storage.open(url, known=info)
+            container,
+            url,
+            info.size,
+            info.version_key,
+            lambda: storage.open(url, known=info),
+            index_keyframes=bool(holes),
         )
 
 
-def _meta(container: Any, path_str: str, size: int, version: int, opener: Opener) -> VideoMeta:
-    """The :class:`VideoMeta` of an open container."""
+def _meta(
+    container: Any,
+    path_str: str,
+    size: int,
+    version: int,
+    opener: Opener,
+    *,
+    index_keyframes: bool = False,
+) -> VideoMeta:
+    """The :class:`VideoMeta` of an open container (keyframes from the demuxer's index when
+    the sample data was not read)."""
     if not container.streams.video:
         kinds = [stream.type for stream in container.streams]
         raise VideoProbeError(path_str, f"it has no video stream (streams: {kinds or 'none'})")
@@ -101,7 +126,12 @@ def _meta(container: Any, path_str: str, size: int, version: int, opener: Opener
     if image_format is not None:
         raise VideoProbeError(path_str, f"it is a still image ({image_format}), not a video")
     stream = container.streams.video[0]
-    pts, keyframes = _demux_timestamps(container, stream, path_str)
+    key_positions = (
+        {entry.pos for entry in stream.index_entries if entry.is_keyframe}
+        if index_keyframes
+        else None
+    )
+    pts, keyframes = _demux_timestamps(container, stream, path_str, key_positions)
     time_base = stream.time_base
     if time_base is None:
         raise VideoProbeError(path_str, "its video stream has no time base")
@@ -138,8 +168,11 @@ def probe_or_reason(path: str, storage: StorageLike = None) -> VideoMeta | str:
         return f"unexpected {type(err).__name__} while probing: {err}"
 
 
-def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted pts of every video packet and the sorted positions of keyframes."""
+def _demux_timestamps(
+    container: Any, stream: Any, path: str, key_positions: set[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted pts of every video packet and the sorted positions of keyframes (packets whose
+    byte position is in ``key_positions``, when given)."""
     timestamps: list[int] = []
     is_key: list[bool] = []
     cut: list[bool] = []
@@ -153,7 +186,9 @@ def _demux_timestamps(container: Any, stream: Any, path: str) -> tuple[np.ndarra
             if packet.is_discard:  # e.g. before an MP4 edit list's start: never decoded
                 continue
             timestamps.append(pts)
-            is_key.append(packet.is_keyframe)
+            is_key.append(
+                packet.is_keyframe if key_positions is None else packet.pos in key_positions
+            )
             cut.append(packet.is_corrupt)
     except av.FFmpegError as err:
         detail = getattr(err, "strerror", None) or str(err)

@@ -131,7 +131,10 @@ def remote_info(fs: Any, path: str) -> tuple[str, int, str]:
     """``(type, size, version)`` of ``path``: type ``"file"``, ``"directory"`` or other."""
     info = fs.info(path)
     size = info.get("size")
-    return str(info.get("type", "file")), int(size) if size is not None else -1, version_of(info)
+    kind = str(info.get("type", "file"))
+    if info.get("mimetype") == "text/html":  # a web server's folder listing
+        kind = "directory"
+    return kind, int(size) if size is not None else -1, version_of(info)
 
 
 def remote_list(fs: Any, path: str) -> list[tuple[str, bool]]:

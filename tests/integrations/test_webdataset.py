@@ -1,6 +1,6 @@
-"""``VideoClassificationData.from_webdataset``: clips read from tar shards (local, and S3 on
-loopback through moto) equal the same videos' clips read from the folder they were written
-from; the training order is the shards'."""
+"""``VideoClassificationData.from_webdataset``: clips read from tar shards (local, S3 on
+loopback through moto, HTTP with Range on loopback) equal the same videos' clips read from the
+folder they were written from; the training order is the shards'."""
 
 from __future__ import annotations
 
@@ -137,6 +137,23 @@ def test_s3_shards_give_the_folders_clips(
     assert dm.videos("train").videos[0].path.startswith("tar://")
     _assert_same_clips(_clips(dm, _source_paths(summary).__getitem__), folder_clips)
     assert server.gets > 0
+
+
+def test_http_shards_give_the_folders_clips(
+    data: tuple[Path, Path, Any], folder_clips: dict[Any, Any], tmp_path: Path
+) -> None:
+    pytest.importorskip("aiohttp")
+    from fastvid.testing.servers import RangeHTTPServer
+
+    root, _, summary = data
+    with RangeHTTPServer(root) as server:
+        dm = VideoClassificationData.from_webdataset(
+            train_shards=f"{server.url}/shards/shard-{{000000..000001}}.tar",
+            loader_kwargs={"progress": False, "cache_dir": tmp_path},
+            **OPTIONS,
+        )
+        assert dm.labels == ["cat", "dog"]
+        _assert_same_clips(_clips(dm, _source_paths(summary).__getitem__), folder_clips)
 
 
 def test_video_sampler_is_refused(data: tuple[Path, Path, Any]) -> None:

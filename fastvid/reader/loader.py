@@ -290,6 +290,10 @@ class ClipLoader:
         each epoch start (as on a ``DataLoader``'s sampler), with the trainer's epoch."""
         return EpochSetter(self.set_epoch)
 
+    batch_sampler = None
+    """``None``, as on a ``DataLoader`` that batches itself (Lightning reads it next to
+    :attr:`sampler`)."""
+
     def __len__(self) -> int:
         return shard_count(self.plan(), self.batch_size, drop_last=self.drop_last)
 

@@ -29,6 +29,7 @@ class Recorder(pl.LightningModule):
         self.head = torch.nn.Linear(3, num_classes)
         self.seen: dict[int, list[list[list[Any]]]] = {}
         self.loader_epochs: dict[int, int] = {}
+        self.val_batches: dict[int, int] = {}
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
         clips = [
@@ -45,6 +46,9 @@ class Recorder(pl.LightningModule):
         logits = self.head(batch["video"].mean(dim=(2, 3, 4)))
         return torch.nn.functional.cross_entropy(logits, batch["label"])
 
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self.val_batches[self.current_epoch] = self.val_batches.get(self.current_epoch, 0) + 1
+
     def on_train_epoch_end(self) -> None:
         loader = self.trainer.datamodule._loaders["train"]  # type: ignore[attr-defined]
         # the epoch the loader iterated last (it counts up after each iteration)
@@ -60,6 +64,7 @@ def main() -> None:
     torch.set_num_threads(1)
     datamodule = VideoClassificationData.from_paths(
         train_folder=train_folder,
+        val_folder=train_folder,  # the val loop runs under DDP too (Lightning checks its sampler)
         clip_sampler="uniform",
         clip_duration=0.5,
         batch_size=2,
@@ -75,7 +80,7 @@ def main() -> None:
         devices=2,
         strategy="ddp",
         max_epochs=epochs,
-        num_sanity_val_steps=0,
+        num_sanity_val_steps=1,
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
@@ -91,6 +96,7 @@ def main() -> None:
         "len": len(loader),
         "loader_epochs": {str(k): v for k, v in model.loader_epochs.items()},
         "epochs": {str(k): v for k, v in model.seen.items()},
+        "val_batches": {str(k): v for k, v in model.val_batches.items()},
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"rank{trainer.global_rank}.json").write_text(json.dumps(record))

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from lightning_fabric.utilities.data import _set_sampler_epoch
+from pytorch_lightning.utilities.data import _is_dataloader_shuffled
 
 from fastvid.integrations.datamodule import VideoClassificationData
 from fastvid.testing import make_dataset
@@ -105,6 +106,8 @@ def test_ddp_ranks_get_disjoint_equal_shares_of_one_reshuffled_order(
     # equal batch counts on every rank, every epoch (DDP would hang otherwise)
     counts = {(e, len(rec["epochs"][str(e)])) for rec in ranks for e in range(EPOCHS)}
     assert counts == {(e, ranks[0]["len"]) for e in range(EPOCHS)}
+    val = [rec["val_batches"] for rec in ranks]  # the validation loop ran (same counts) too
+    assert val[0] == val[1] and set(val[0]) == {str(e) for e in range(EPOCHS)}
 
     global_videos = {}
     for e in range(EPOCHS):
@@ -141,6 +144,8 @@ def test_lightning_set_epoch_reaches_the_loader(tmp_path: Path) -> None:
     loader = dm.train_dataloader()
     _set_sampler_epoch(loader, 5)  # what Lightning's fit loop calls at each epoch start
     assert _keys(loader.plan()) == _keys(loader.plan(5)) != _keys(loader.plan(0))
+    # what Lightning asks of a val/test loader with a `sampler` (not a shuffling one)
+    assert _is_dataloader_shuffled(loader) is False
 
 
 def test_loader_made_before_the_process_group_follows_it(

@@ -30,6 +30,10 @@ _SEEK_GAP_FRAMES = 4
 # NONREF skips sub-layer non-reference pictures, which higher temporal layers may still use.
 _SKIP_NONREF_CODECS = frozenset({"h264", "mpeg4", "mpeg2video", "mpeg1video"})
 
+# A remote object's stat from the task's start (``changed_since_indexed``) is reused this long
+# when the reader opens or reuses the object: one request per task, not two.
+_STAT_REUSE = 2.0
+
 # FFmpeg threading: "AUTO" lets the codec pick frame and/or slice threading.
 _THREAD_TYPE = "AUTO"
 
@@ -271,7 +275,7 @@ def stat_key(path: str, storage: Storage | None = None) -> tuple[int, int]:
     if not is_remote(path):
         stat = os.stat(path)
         return stat.st_size, stat.st_mtime_ns
-    info = (storage or Storage()).stat(path)
+    info = (storage or Storage()).stat(path, max_age=_STAT_REUSE)
     return info.size, info.version_key
 
 

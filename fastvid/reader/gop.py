@@ -162,7 +162,8 @@ class GopCutter:
     def _container(self, path: str) -> Any:
         remote = is_remote(path)
         if remote:
-            info = (self.storage or Storage()).stat(path)
+            # the task's stat (changed_since_indexed) from moments ago: one request per task
+            info = (self.storage or Storage()).stat(path, max_age=2.0)
             key = (info.size, info.version_key)
         else:
             stat = os.stat(path)

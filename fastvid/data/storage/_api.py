@@ -9,6 +9,7 @@ started with ``spawn`` get the same view of the data as the loader.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, cast
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 _DISKS: dict[tuple[str, int], DiskBlockCache] = {}  # one per folder and cap, per process
+_STATS: dict[tuple[int, str], tuple[float, FileStat]] = {}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -84,8 +86,14 @@ class Storage:
         return f"Storage(options={redact_options(self.options)}{cache})"
 
     # -- files
-    def stat(self, url: str) -> FileStat:
+    def stat(self, url: str, *, max_age: float = 0.0) -> FileStat:
         """Size and version of a file: ``st_mtime_ns`` locally, version id / ETag remotely.
+
+        Args:
+            url: The file.
+            max_age: Seconds an answer this process got for the same URL may be reused (a
+                worker checks a video before a task, then again when it opens or reuses it:
+                one request serves both). Default: 0, always ask.
 
         Raises:
             FileNotFoundError: It does not exist (the message names it).
@@ -98,6 +106,11 @@ class Storage:
         in_tar = split_tar_url(url)
         if in_tar is not None:
             return self._locate(*in_tar)[1]
+        key = (id(self), url)
+        now = time.monotonic()
+        held = _STATS.get(key)
+        if held is not None and now - held[0] < max_age:
+            return held[1]
         fs, path = filesystem(url, self.options, timeout=self.timeout)
         kind, size, version = with_retries(
             lambda: remote_info(fs, path), url, attempts=self.attempts,
@@ -107,7 +120,10 @@ class Storage:
             raise IsADirectoryError(f"{redact(url)} is a folder, not a file")
         if size < 0:
             raise ValueError(f"{redact(url)}: the store does not report its size")
-        return FileStat(size, version)
+        if len(_STATS) > 10_000:
+            _STATS.clear()
+        _STATS[key] = (now, FileStat(size, version))
+        return _STATS[key][1]
 
     def open(self, url: str, *, known: FileStat | None = None) -> BinaryIO:
         """A seekable binary file; remote objects are read in blocks, by range requests.

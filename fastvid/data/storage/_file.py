@@ -24,7 +24,8 @@ __all__ = ["RemoteFile", "choose_block_size"]
 
 MIN_BLOCK = 64 << 10
 MAX_BLOCK = 4 << 20
-_MEMORY_BLOCKS = 64
+MEMORY_BYTES = 16 << 20
+"""Blocks kept in memory per open file (at least 4 blocks): a worker keeps a few files open."""
 
 
 def choose_block_size(size: int) -> int:
@@ -74,6 +75,7 @@ class RemoteFile(io.RawIOBase):
         self._attempts = attempts
         self._backoff = backoff
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
+        self._max_blocks = max(4, MEMORY_BYTES // self.block_size)
         self._position = 0
         self.bytes_fetched = 0  # from the store (not the disk cache), for tests and benchmarks
         self.requests = 0
@@ -195,5 +197,5 @@ class RemoteFile(io.RawIOBase):
     def _keep(self, block: int, data: bytes) -> None:
         self._blocks[block] = data
         self._blocks.move_to_end(block)
-        while len(self._blocks) > _MEMORY_BLOCKS:
+        while len(self._blocks) > self._max_blocks:
             self._blocks.popitem(last=False)

@@ -5,9 +5,9 @@ shuffled per ``(seed, epoch)``, then dealt to the ranks one by one, each shard t
 with the fewest videos so far (ties: the lowest rank), so a rank reads whole shards (few, long
 sequential reads) and the ranks' loads differ by at most the largest shard. A shard's own
 videos are shuffled too (per ``(seed, epoch, shard)``): a video in an uncompressed tar is one
-byte range, so reading them out of order costs nothing more. With fewer non-empty shards than ranks, the
-videos themselves are dealt out (rank *r* takes positions *r*, *r + W*, ... of the shuffled
-list). Every rank gets the same number of videos: a short share repeats its own first videos,
+byte range, so reading them out of order costs nothing more. With fewer non-empty shards than
+ranks, the videos themselves are dealt out (rank *r* takes positions *r*, *r + W*, ... of the
+shuffled list). Every rank gets the same number of videos: a short share repeats its own first videos,
 as ``DistributedSampler`` pads.
 """
 

@@ -7,8 +7,8 @@ sequential reads) and the ranks' loads differ by at most the largest shard. A sh
 videos are shuffled too (per ``(seed, epoch, shard)``): a video in an uncompressed tar is one
 byte range, so reading them out of order costs nothing more. With fewer non-empty shards than
 ranks, the videos themselves are dealt out (rank *r* takes positions *r*, *r + W*, ... of the
-shuffled list). Every rank gets the same number of videos: a short share repeats its own first videos,
-as ``DistributedSampler`` pads.
+shuffled list). Every rank gets the same number of videos: a short share repeats its own first
+videos, as ``DistributedSampler`` pads.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The ``fastvid`` command: ``train``, ``predict``, ``models``, ``demo``, ``bench``, ``gpu-check``.
+"""The ``fastvid`` command: ``train``, ``predict``, ``models``, ``demo``, ``bench``, ``gpu-check``,
+``shard``.
 
 Each subcommand is a thin layer over the Python API; ``fastvid <command> --help`` lists its
 options. ``train`` is Lightning's ``LightningCLI`` over ``VideoClassifier``,
@@ -173,6 +174,46 @@ def _bench(argv: Sequence[str]) -> int:
     return run_benchmarks(argv)
 
 
+def _shard(argv: Sequence[str]) -> int:
+    """``fastvid shard SRC DEST``: a class-per-folder tree as WebDataset tar shards."""
+    parser = argparse.ArgumentParser(
+        prog="fastvid shard",
+        description="Write a class-per-folder tree of videos as WebDataset tar shards "
+        "(<key>.mp4/.webm/.mkv + <key>.cls + <key>.json per video, DEST/classes.json), for "
+        "VideoClassificationData.from_webdataset.",
+    )
+    parser.add_argument("src", help="class-per-folder tree (SRC/<class>/<video>)")
+    parser.add_argument("dest", help="folder for the shards (created)")
+    parser.add_argument("--max-size", default="1GB", help="cap on a shard's size (default 1GB)")
+    parser.add_argument("--max-count", type=int, default=100_000, help="cap on videos per shard")
+    parser.add_argument("--prefix", default="shard", help="shard name prefix (default shard)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the video order")
+    parser.add_argument(
+        "--no-shuffle", action="store_true", help="keep the folder order (class by class)"
+    )
+    args = parser.parse_args(list(argv))
+    from fastvid.data.shards import write_shards
+
+    try:
+        summary = write_shards(
+            args.src,
+            args.dest,
+            max_size=args.max_size,
+            max_count=args.max_count,
+            prefix=args.prefix,
+            shuffle=not args.no_shuffle,
+            seed=args.seed,
+        )
+    except (FileExistsError, FileNotFoundError, ValueError) as error:
+        print(f"fastvid shard: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {summary.videos} videos of {len(summary.classes)} classes in "
+        f"{len(summary.shards)} shards: {summary.pattern}"
+    )
+    return 0
+
+
 def _gpu_check(argv: Sequence[str]) -> int:
     from fastvid.gpu_check import main as gpu_check_main
 
@@ -186,6 +227,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], int], str]] = {
     "demo": (_demo, "generate a motion dataset, train on it, predict (the README's main job)"),
     "bench": (_bench, "run the loader benchmarks (see benchmarks/README.md)"),
     "gpu-check": (_gpu_check, "check NVDEC decoding and GPU ops against the CPU path"),
+    "shard": (_shard, "write a class-per-folder tree as WebDataset tar shards"),
 }
 
 

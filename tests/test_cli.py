@@ -191,3 +191,26 @@ def test_bench_without_the_source_tree_says_where_it_runs(tmp_path: Path) -> Non
         "fastvid bench: the benchmark suite runs from a source checkout"
     )
     assert "git clone" in result.stderr and "make bench" in result.stderr
+
+
+def test_shard_writes_shards_and_says_their_pattern(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_dataset(
+        tmp_path / "ds", per_class=2, splits=("train",), size=(64, 48), duration=1.0, fps=10
+    )
+    out = tmp_path / "shards"
+    assert main(["shard", str(root / "train"), str(out), "--max-count", "3"]) == 0
+    said = capsys.readouterr().out
+    assert f"wrote 4 videos of 2 classes in 2 shards: {out}/shard-{{000000..000001}}.tar" in said
+    assert sorted(p.name for p in out.iterdir()) == [
+        "classes.json",
+        "shard-000000.tar",
+        "shard-000000.tar.idx.json",
+        "shard-000001.tar",
+        "shard-000001.tar.idx.json",
+    ]
+    assert main(["shard", str(root / "train"), str(out)]) == 2
+    assert "already holds shards" in capsys.readouterr().err
+    assert main(["shard", str(root / "train"), str(tmp_path / "x"), "--max-size", "1 GX"]) == 2
+    assert "max_size '1 GX' is not a size" in capsys.readouterr().err

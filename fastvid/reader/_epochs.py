@@ -14,7 +14,19 @@ from collections.abc import Callable
 from fastvid.reader.engine import EpochRun
 from fastvid.reader.plan import ClipRequest
 
-__all__ = ["EpochRuns"]
+__all__ = ["EpochRuns", "EpochSetter"]
+
+
+class EpochSetter:
+    """What Lightning and Fabric look for on a data loader at each epoch start:
+    ``loader.sampler.set_epoch(epoch)`` (``lightning_fabric.utilities.data._set_sampler_epoch``).
+
+    Args:
+        set_epoch: The loader's ``set_epoch``.
+    """
+
+    def __init__(self, set_epoch: Callable[[int], None]) -> None:
+        self.set_epoch = set_epoch
 
 
 class EpochRuns:

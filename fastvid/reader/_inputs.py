@@ -28,6 +28,7 @@ __all__ = [
     "distributed_rank_world",
     "loader_storage",
     "lowered_transform",
+    "resolve_rank_world",
     "with_targets",
 ]
 
@@ -56,11 +57,31 @@ def check_loader_options(
 
 
 def distributed_rank_world() -> tuple[int, int]:
+    """This process's rank and the world size: from ``torch.distributed`` when its process group
+    is initialised, else from ``RANK`` and ``WORLD_SIZE`` (torchrun's, Lightning's). Without
+    ``RANK``, ``LOCAL_RANK`` stands for it only on a single node (``LOCAL_WORLD_SIZE`` equal to
+    ``WORLD_SIZE``): on several nodes a local rank is not the global one. Anything else:
+    ``(0, 1)``."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    rank = int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")))
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    return rank, world
+    env = os.environ
+    world = int(env.get("WORLD_SIZE", "1"))
+    if "RANK" in env:
+        return int(env["RANK"]), world
+    one_node = "WORLD_SIZE" in env and env.get("LOCAL_WORLD_SIZE") == env["WORLD_SIZE"]
+    if "LOCAL_RANK" in env and one_node:
+        return int(env["LOCAL_RANK"]), world
+    return 0, 1
+
+
+def resolve_rank_world(rank: int | None, world_size: int | None) -> tuple[int, int]:
+    """The given rank and world size, each one not given taken from
+    :func:`distributed_rank_world`."""
+    default_rank, default_world = distributed_rank_world()
+    return (
+        default_rank if rank is None else rank,
+        default_world if world_size is None else world_size,
+    )
 
 
 class ClipSamplerFactory:

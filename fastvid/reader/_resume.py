@@ -174,6 +174,11 @@ class StreamPosition:
         self._live: _Live | None = None
         self._digests: dict[int, str] = {}
 
+    def follow_rank(self, rank: int, world_size: int) -> None:
+        """The loader learnt its rank late (the process group started after it was made)."""
+        self._rank = rank
+        self.fingerprint = {**self.fingerprint, "world_size": int(world_size)}
+
     def select(self, epoch: int) -> None:
         """``set_epoch(epoch)``: forget the last iteration, and a loaded state of another
         epoch (one of ``epoch`` still resumes: ``load_state_dict`` then ``set_epoch``)."""

@@ -8,12 +8,12 @@ RNGs its torch-side transforms draw from seeded from the batch's position in the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch.utils.data._utils.collate import default_collate
 
+from fastvid.data.storage import basename
 from fastvid.reader._audio_batch import audio_batch, audio_sample
 from fastvid.reader._resume import seeded_rngs
 from fastvid.reader.audio import ClipAudio
@@ -48,7 +48,7 @@ def make_batch(
     if lowered.fully_lowered and isinstance(clips, torch.Tensor):
         batch: dict[str, Any] = {
             "video": clips,
-            "video_name": [Path(r.path).name for r in requests],
+            "video_name": [basename(r.path) for r in requests],
             "video_index": torch.tensor([r.video_index for r in requests]),
             "clip_index": torch.tensor([r.clip_index for r in requests]),
             "aug_index": torch.tensor([r.aug_index for r in requests]),
@@ -67,7 +67,7 @@ def make_batch(
         for request, clip, sound in zip(requests, clips, heard, strict=True):
             sample: dict[str, Any] | None = {
                 "video": clip,
-                "video_name": Path(request.path).name,
+                "video_name": basename(request.path),
                 "video_index": request.video_index,
                 "clip_index": request.clip_index,
                 "aug_index": request.aug_index,

@@ -10,6 +10,7 @@ process rebuilds the same plan on its own, and two runs with one seed see the sa
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,10 @@ def _video_order(
     world_size: int,
 ) -> tuple[list[int], bool]:
     """Video positions in visiting order, and whether the sampler already sharded them."""
+    order_for = getattr(video_sampler, "order_for", None)
+    if callable(order_for):  # shares out the videos itself, for any rank (ShardSampler)
+        order = order_for(seed=seed, epoch=epoch, rank=rank, world_size=world_size)
+        return [int(i) for i in order], True
     if isinstance(video_sampler, Sampler):
         if hasattr(video_sampler, "set_epoch"):
             video_sampler.set_epoch(epoch)
@@ -100,6 +105,17 @@ def _video_order(
     )
 
 
+def _for_rank(
+    video_sampler: type[Sampler[int]] | Sampler[int] | None, rank: int
+) -> type[Sampler[int]] | Sampler[int] | None:
+    """A ``DistributedSampler`` instance as another rank's (a copy); anything else as is."""
+    if isinstance(video_sampler, DistributedSampler) and video_sampler.rank != rank:
+        other = copy.copy(video_sampler)
+        other.rank = rank
+        return other
+    return video_sampler
+
+
 class EpochPlanner:
     """Builds the list of :class:`ClipRequest` for an epoch.
 
@@ -108,8 +124,10 @@ class EpochPlanner:
         clip_sampler_factory: Returns a fresh clip sampler (PyTorchVideo protocol:
             ``sampler(last_clip_end_time, video_duration, annotation)`` and ``reset()``).
         temporal_subsample: ``UniformTemporalSubsample`` sizes applied to each clip's frames.
-        video_sampler: torch ``Sampler`` class or instance giving the video order.
-            Default: ``RandomSampler`` (PyTorchVideo's default).
+        video_sampler: torch ``Sampler`` class or instance giving the video order, or an
+            object whose ``order_for(seed=, epoch=, rank=, world_size=)`` gives each rank's
+            share itself (:class:`fastvid.data.shards.ShardSampler`). Default:
+            ``RandomSampler`` (PyTorchVideo's default).
         seed: Seed for the video order and random clip samplers.
         rank: This process's rank. Default: 0.
         world_size: Number of ranks; each gets a disjoint share of the videos and the same
@@ -138,6 +156,18 @@ class EpochPlanner:
         self.rank = rank
         self.world_size = world_size
         self._cache: dict[int, list[ClipRequest]] = {}
+
+    def for_rank(self, rank: int, world_size: int) -> EpochPlanner:
+        """The same planner for another rank / world size."""
+        return EpochPlanner(
+            self.videos,
+            self._clip_sampler_factory,
+            temporal_subsample=self._temporal,
+            video_sampler=self._video_sampler,
+            seed=self.seed,
+            rank=rank,
+            world_size=world_size,
+        )
 
     def clips_for_video(self, video_index: int, *, epoch: int) -> list[ClipRequest]:
         """The clips PyTorchVideo would draw from one video (empty clips dropped, as it does)."""
@@ -201,7 +231,7 @@ class EpochPlanner:
         if sharded:  # the sampler shares out the videos: plan the other ranks' shares too
             orders = [
                 _video_order(
-                    self._video_sampler,
+                    _for_rank(self._video_sampler, r),
                     len(self.videos),
                     seed=self.seed,
                     epoch=epoch,

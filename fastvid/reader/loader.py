@@ -29,16 +29,16 @@ from torch.utils.data import Sampler
 
 from fastvid._validate import check_bool
 from fastvid.data.samplers import as_clip_sampler
-from fastvid.reader._epochs import EpochRuns
+from fastvid.reader._epochs import EpochRuns, EpochSetter
 from fastvid.reader._inputs import (
     CPU_DECODERS,
     ClipSamplerFactory,
     CpuDecoder,
     as_pairs,
     check_loader_options,
-    distributed_rank_world,
     loader_storage,
     lowered_transform,
+    resolve_rank_world,
     with_targets,
 )
 from fastvid.reader._resume import loader_position
@@ -174,9 +174,8 @@ class ClipLoader:
         self.drop_last = drop_last
         self.on_error: OnError = on_error
         self._skips = Skips(lambda: self.on_error, skip_report_path)
-        default_rank, default_world = distributed_rank_world()
-        self.rank = default_rank if rank is None else rank
-        self.world_size = default_world if world_size is None else world_size
+        self._rank_given = (rank, world_size)
+        self.rank, self.world_size = resolve_rank_world(rank, world_size)
         self._video_sampler = video_sampler
         self._cpu_decoder = cpu_decoder
         self._requested = (num_workers, num_threads, decoder_threads, prefetch_batches)
@@ -285,6 +284,7 @@ class ClipLoader:
 
         After an epoch's last batch it points at the next epoch's start.
         """
+        self._follow_rank()
         return self._position.state_dict(self._epoch)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -297,13 +297,36 @@ class ClipLoader:
                 other videos, seed, samplers, batch size, ``drop_last`` or world size (any
                 rank may load any rank's state: under DDP Lightning saves rank 0's).
         """
+        self._follow_rank()
         self._epoch = self._position.load_state_dict(state_dict)
 
     def plan(self, epoch: int | None = None) -> list[ClipRequest]:
         """The clips of an epoch on this rank, in order (no decoding)."""
         self.setup()
+        self._follow_rank()
         assert self._planner is not None
         return self._planner.plan(self._epoch if epoch is None else epoch)
+
+    def _follow_rank(self) -> None:
+        """Rank and world size not given: take them from the process group once it exists
+        (Lightning starts it after the DataModule may have made this loader)."""
+        rank, world = resolve_rank_world(*self._rank_given)
+        if (rank, world) != (self.rank, self.world_size):
+            self.rank, self.world_size = rank, world
+            self._position.follow_rank(rank, world)
+            if self._planner is not None:
+                self._planner = self._planner.for_rank(rank, world)
+                self._runs.drop_next()  # planned for the old rank
+
+    @property
+    def sampler(self) -> EpochSetter:
+        """``loader.sampler.set_epoch(e)`` is :meth:`set_epoch`: Lightning and Fabric call it at
+        each epoch start (as on a ``DataLoader``'s sampler), with the trainer's epoch."""
+        return EpochSetter(self.set_epoch)
+
+    batch_sampler = None
+    """``None``, as on a ``DataLoader`` that batches itself (Lightning reads it next to
+    :attr:`sampler`)."""
 
     def __len__(self) -> int:
         return shard_count(self.plan(), self.batch_size, drop_last=self.drop_last)

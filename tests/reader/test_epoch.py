@@ -308,3 +308,37 @@ def test_shard_count(n: int, batch: int, drop_last: bool, expected: int) -> None
     assert shard_count(plan, batch, drop_last=drop_last) == len(
         list(torch.utils.data.DataLoader(range(n), batch_size=batch, drop_last=drop_last))
     )
+
+
+def test_a_shard_sampler_gives_each_rank_its_shards_with_equal_clip_counts() -> None:
+    from fastvid.data.shards import ShardSampler, shard_video_order
+
+    videos = fake_videos()  # 9 videos of 1..6 s: 1..6 clips each
+    members = [4, 2, 3]
+    sampler = ShardSampler(members)
+    for epoch in (0, 1):
+        plans = [planner_for(videos, sampler, rank=r, world_size=2).plan(epoch) for r in range(2)]
+        assert len(plans[0]) == len(plans[1])  # clip counts differ per video: padded
+        for r, plan in enumerate(plans):
+            order = shard_video_order(members, seed=3, epoch=epoch, rank=r, world_size=2)
+            assert video_order(plan) == list(dict.fromkeys(order))
+        assert not set(video_order(plans[0])) & set(video_order(plans[1]))
+    assert video_order(planner_for(videos, sampler).plan(0)) == shard_video_order(
+        members, seed=3, epoch=0, rank=0, world_size=1
+    )
+
+
+def test_a_distributed_sampler_instance_keeps_clip_counts_equal() -> None:
+    # each rank's planner must see the other ranks' shares, not its own one again
+    videos = fake_videos()[:8]  # an even count: DistributedSampler pads no video twice
+    plans = [
+        planner_for(
+            videos,
+            DistributedSampler(range(len(videos)), num_replicas=2, rank=r, shuffle=True, seed=3),
+            rank=r,
+            world_size=2,
+        ).plan(0)
+        for r in range(2)
+    ]
+    assert len(plans[0]) == len(plans[1])
+    assert not set(video_order(plans[0])) & set(video_order(plans[1]))

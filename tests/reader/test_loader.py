@@ -316,3 +316,26 @@ def test_seed_and_epoch_reshuffle_deterministically(videos, index: VideoIndex) -
     loader.set_epoch(1)
     assert clips(loader) == order(5, 1)
     assert sorted({v for v, _, _ in order(6, 0)}) == list(range(len(MIXED_VIDEOS)))
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, (0, 1)),
+        ({"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}, (3, 4)),
+        ({"LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2", "WORLD_SIZE": "2"}, (1, 2)),
+        # several nodes: a local rank is not the global one, and no world size: not a rank
+        ({"LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2", "WORLD_SIZE": "4"}, (0, 1)),
+        ({"LOCAL_RANK": "1"}, (0, 1)),
+    ],
+)
+def test_rank_and_world_size_from_the_environment(
+    env: dict[str, str], expected: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastvid.reader._inputs import distributed_rank_world
+
+    for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert distributed_rank_world() == expected

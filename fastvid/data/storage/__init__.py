@@ -14,6 +14,8 @@ One job per module:
 ``_retry``       bounded retries with backoff; which errors are transient
 ``_file``        :class:`RemoteFile`: a seekable file over ranged requests, blocks in memory
 ``_diskcache``   a local block cache capped in bytes (least recently used evicted)
+``_tar``         ``tar://<member>::<archive>``: a member of an uncompressed tar read as a byte
+                 range of the archive (its ``.idx.json`` or its headers read once per process)
 ``_api``         :class:`Storage` (picklable), :func:`open_video`, :func:`stat`, listing
 ===============  ============================================================================
 """
@@ -34,6 +36,13 @@ from fastvid.data.storage._diskcache import DiskBlockCache, parse_size
 from fastvid.data.storage._file import RemoteFile, choose_block_size
 from fastvid.data.storage._fs import FileStat, version_key
 from fastvid.data.storage._retry import RemoteReadError, is_transient
+from fastvid.data.storage._tar import (
+    INDEX_SUFFIX,
+    SCAN_BLOCK,
+    read_index,
+    scan_members,
+    split_tar_url,
+)
 from fastvid.data.storage._urls import (
     basename,
     is_remote,
@@ -46,6 +55,8 @@ from fastvid.data.storage._urls import (
 )
 
 __all__ = [
+    "INDEX_SUFFIX",
+    "SCAN_BLOCK",
     "DiskBlockCache",
     "FileStat",
     "RemoteFile",
@@ -65,8 +76,11 @@ __all__ = [
     "parent",
     "parse_size",
     "protocol",
+    "read_index",
     "redact",
     "redact_options",
+    "scan_members",
+    "split_tar_url",
     "stat",
     "version_key",
     "walk_files",

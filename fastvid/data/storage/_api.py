@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, cast
 
 from fastvid.data.storage._diskcache import DiskBlockCache, parse_size
@@ -24,6 +24,7 @@ from fastvid.data.storage._fs import (
     remote_list,
 )
 from fastvid.data.storage._retry import with_retries
+from fastvid.data.storage._tar import SCAN_BLOCK, locate_member, split_tar_url
 from fastvid.data.storage._urls import is_remote, normalize, redact, redact_options
 
 __all__ = [
@@ -102,6 +103,9 @@ class Storage:
         if not is_remote(url):
             st = os.stat(normalize(url))
             return FileStat(st.st_size, st.st_mtime_ns)
+        in_tar = split_tar_url(url)
+        if in_tar is not None:
+            return self._locate(*in_tar)[1]
         key = (id(self), url)
         now = time.monotonic()
         held = _STATS.get(key)
@@ -130,13 +134,26 @@ class Storage:
         """
         if not is_remote(url):
             return open(normalize(url), "rb")
-        info = known or self.stat(url)
-        fs, path = filesystem(url, self.options, timeout=self.timeout)
+        in_tar = split_tar_url(url)
+        if in_tar is not None:  # a byte range of the archive
+            offset, info, _ = self._locate(*in_tar)
+            base, path = filesystem(in_tar[1], self.options, timeout=self.timeout)
+
+            def fetch(start: int, end: int) -> bytes:
+                return bytes(base.cat_file(path, start=offset + start, end=offset + end))
+
+        else:
+            info = known or self.stat(url)
+            fs, path = filesystem(url, self.options, timeout=self.timeout)
+
+            def fetch(start: int, end: int) -> bytes:
+                return bytes(fs.cat_file(path, start=start, end=end))
+
         return cast(
             BinaryIO,
             RemoteFile(
                 url,
-                lambda start, end: fs.cat_file(path, start=start, end=end),
+                fetch,
                 info.size,
                 str(info.version),
                 block_size=self.block_size,
@@ -145,6 +162,11 @@ class Storage:
                 backoff=self.backoff,
             ),
         )
+
+    def _locate(self, member: str, archive: str) -> tuple[int, FileStat, FileStat]:
+        """A ``tar://`` member's offset, its stat and the archive's (see :mod:`._tar`)."""
+        scanner = replace(self, block_size=SCAN_BLOCK, cache_dir=None, cache_size=0)
+        return locate_member(member, archive, stat=self.stat, open_for_scan=scanner.open)
 
     def read_text(self, url: str, encoding: str = "utf-8") -> str:
         """A small text file (a CSV list), whole."""

@@ -67,6 +67,22 @@ def _with_timeouts(url: str, options: Mapping[str, Any], timeout: float) -> dict
     return merged
 
 
+def _chained_options(url: str, options: Mapping[str, Any], timeout: float) -> dict[str, Any]:
+    """Options for a chained URL (``tar://m.mp4::s3://b/s.tar``): the user's options (given as
+    for the inner URL) and the timeouts go to the innermost layer, where the bytes come from.
+
+    fsspec gives un-keyed options to the outermost layer (``tar``), which takes none of them;
+    options already keyed by a layer's protocol (``{"s3": {...}}``) are kept as given.
+    """
+    layers = [protocol(part) for part in url.split("::")]
+    inner = url.rsplit("::", 1)[1]
+    merged = dict(options)
+    if not any(name in merged for name in layers):
+        merged = {layers[-1]: merged}
+    merged[layers[-1]] = _with_timeouts(inner, merged.get(layers[-1]) or {}, timeout)
+    return merged
+
+
 def filesystem(
     url: str, options: Mapping[str, Any] | None, *, timeout: float = DEFAULT_TIMEOUT
 ) -> tuple[Any, str]:
@@ -81,8 +97,13 @@ def filesystem(
     """
     import fsspec.core
 
+    options = options or {}
+    if "::" in url:
+        kwargs = _chained_options(url, options, timeout)
+    else:
+        kwargs = _with_timeouts(url, options, timeout)
     try:
-        return fsspec.core.url_to_fs(url, **_with_timeouts(url, options or {}, timeout))
+        return fsspec.core.url_to_fs(url, **kwargs)
     except ImportError as err:
         raise ValueError(
             f"cannot open {redact(url)}: {err}. Install the fsspec backend for "

@@ -170,6 +170,12 @@ def exception_kind(
     if isinstance(error, VideoError):
         return error.kind
     names = {cls.__name__ for cls in type(error).__mro__}
+    if "FFmpegError" in names and getattr(error, "filename", None) is None:
+        # raised while demuxing or decoding, not opening a file: FFmpeg's errno-style codes
+        # (EPERM "Operation not permitted", ENOENT...) then describe the data, not the file
+        if "InvalidDataError" in names:
+            return "corrupt"
+        return "truncated" if "EOFError" in names else default
     for name, kind in _EXCEPTION_KINDS:
         if name in names:
             return kind

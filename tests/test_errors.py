@@ -102,6 +102,11 @@ def test_exception_kinds_come_from_the_exception_type(tmp_path: Path) -> None:
     assert isinstance(ffmpeg_missing, av.FFmpegError)  # PyAV's, not the built-in
     assert exception_kind(ffmpeg_missing) == "missing"
     assert exception_kind(ffmpeg_invalid) == "corrupt"
+    # while decoding (no file name), FFmpeg's errno codes describe the data, not the file:
+    # h264 answers damaged packets with EPERM ("Operation not permitted")
+    decoding_eperm = av.error.PermissionError(1, "Operation not permitted")
+    assert exception_kind(decoding_eperm) == "decode_error"
+    assert exception_kind(av.error.EOFError(541478725, "End of file")) == "truncated"
     assert exception_kind(IsADirectoryError(21, "Is a directory")) == "not_a_file"
     assert exception_kind(PermissionError(13, "Permission denied")) == "permission"
     assert exception_kind(EOFError()) == "truncated"

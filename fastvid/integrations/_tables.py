@@ -100,6 +100,10 @@ class TableConstructors:
         Lightning Flash's ``from_data_frame``. A row's video is
         ``resolver(<stage>_videos_root, row[input_field])``; the default resolver gives
         ``root/id`` (or ``id`` with no root), trying the video extensions for ids that have none.
+        Roots and ids may be URLs (``s3://bucket/videos``, ``https://host/videos``, any fsspec
+        URL; ``storage_options=`` in ``**kwargs``): each remote video is checked with one stat
+        (32 at a time); an id with no extension whose plain URL is missing costs one stat per
+        extension tried.
         Targets may be in any of Flash's formats: a class name, a class index, comma- or
         space-separated names (multi-label), a list of names or indices (multi-label), or
         several ``target_fields`` columns of one-hot (single-label) / multi-hot (multi-label)
@@ -115,8 +119,8 @@ class TableConstructors:
             target_fields: The target column, or a list of one-hot / multi-hot columns.
                 Needed for train / val / test. Default: ``None``.
             train_data_frame: Training rows. Default: none.
-            train_videos_root: Folder the training ids are resolved against. Default: ``None``
-                (ids are paths).
+            train_videos_root: Folder (or URL) the training ids are resolved against.
+                Default: ``None`` (ids are paths or URLs).
             train_resolver: ``resolver(root, id) -> path``. Default: ``root/id`` (see above).
             val_data_frame: Same for validation. Default: none.
             val_videos_root: Default: ``None``.
@@ -133,12 +137,14 @@ class TableConstructors:
             val_transform: Same, validation. Default: Flash's defaults.
             test_transform: Same, test. Default: Flash's defaults.
             predict_transform: Same, prediction. Default: Flash's defaults.
-            **kwargs: The constructor's options (``clip_sampler``, ``clip_duration``, ...).
+            **kwargs: The constructor's options (``clip_sampler``, ``clip_duration``, ...,
+                ``storage_options`` for URLs: used to resolve the videos and to read them).
 
         Raises:
             ValueError: A missing column (named with the table's columns), an empty cell,
                 targets in mixed formats, a class the first stage does not have.
-            FileNotFoundError: A video that does not exist (naming the resolved path and row).
+            FileNotFoundError: A video that does not exist (naming the resolved path or URL,
+                credentials hidden, and the row).
         """
         sources = per_stage(
             (train_data_frame, train_videos_root, train_resolver),
@@ -147,9 +153,16 @@ class TableConstructors:
             (predict_data_frame, predict_videos_root, predict_resolver),
         )
 
+        storage_options = kwargs.get("storage_options")
+
         def load(frame: Any, fields: Any, **options: Any) -> layout.LabeledVideoList:
             return layout.from_data_frame(
-                frame, input_field, fields, extensions=extensions, **options
+                frame,
+                input_field,
+                fields,
+                extensions=extensions,
+                storage_options=storage_options,
+                **options,
             )
 
         lists = load_table_stages(sources, target_fields, load, "data_frame")
@@ -189,7 +202,9 @@ class TableConstructors:
         comma-separated, ``.tsv`` tab-separated); ids resolve against ``<stage>_videos_root``,
         by default the CSV file's folder. The standard library reads the files (pandas is not
         needed); numeric columns are typed as pandas types them, the ``input_field`` column is
-        kept as text.
+        kept as text. Files and videos roots may be URLs (``s3://bucket/train.csv``,
+        ``https://host/videos``, any fsspec URL) read with ``storage_options=`` (in
+        ``**kwargs``); resolving remote ids costs what :meth:`from_data_frame` says.
 
         Without ``input_field``: ``<stage>_file`` lists ``path label`` lines (PyTorchVideo's
         format, see :func:`fastvid.data.layout.from_csv`), paths relative to
@@ -200,9 +215,9 @@ class TableConstructors:
             input_field: The column of video ids. Default: ``None`` (``path label`` lists).
             target_fields: The target column, or a list of one-hot / multi-hot columns.
                 Needed for train / val / test files with ``input_field``. Default: ``None``.
-            train_file: Training CSV. Default: none.
-            train_videos_root: Folder the training ids are resolved against. Default: the
-                CSV file's folder.
+            train_file: Training CSV (a path or URL). Default: none.
+            train_videos_root: Folder (or URL) the training ids are resolved against.
+                Default: the CSV file's folder.
             train_resolver: ``resolver(root, id) -> path``. Default: ``root/id`` (trying the
                 video extensions for ids with none).
             val_file: Validation CSV. Default: none.
@@ -221,13 +236,16 @@ class TableConstructors:
             val_transform: Same, validation. Default: Flash's defaults.
             test_transform: Same, test. Default: Flash's defaults.
             predict_transform: Same, prediction. Default: Flash's defaults.
-            **kwargs: The constructor's options (``clip_sampler``, ``clip_duration``, ...).
+            **kwargs: The constructor's options (``clip_sampler``, ``clip_duration``, ...,
+                ``storage_options`` for URLs: used to read the files, resolve the videos and
+                read them).
 
         Raises:
             TypeError: A CSV file passed as the first argument (the old positional form).
             ValueError: A missing column (naming the column and the file), an unsupported
                 extension, an empty cell, targets in mixed formats.
-            FileNotFoundError: A missing CSV file or video (naming the resolved path and line).
+            FileNotFoundError: A missing CSV file or video (naming the resolved path or URL,
+                credentials hidden, and the line).
         """
         _check_input_field(input_field, train_file)
         sources = per_stage(
@@ -236,14 +254,19 @@ class TableConstructors:
             (test_file, test_videos_root or root, test_resolver),
             (predict_file, predict_videos_root or root, predict_resolver),
         )
+        storage_options = kwargs.get("storage_options")
         if input_field is None:
-            storage_options = kwargs.get("storage_options")
             lists = _path_label_lists(sources, target_fields, extensions, storage_options)
         else:
 
             def load(file: Any, fields: Any, *, name: str, **options: Any) -> Any:
                 return layout.from_csv_fields(
-                    file, input_field, fields, extensions=extensions, **options
+                    file,
+                    input_field,
+                    fields,
+                    extensions=extensions,
+                    storage_options=storage_options,
+                    **options,
                 )
 
             lists = load_table_stages(sources, target_fields, load, "file")

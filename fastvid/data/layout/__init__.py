@@ -8,7 +8,8 @@ target vector with one value per class. Nothing here opens a video: probing is t
 
 One job per module: ``_types`` (the lists), ``_checks`` (argument checks), ``_folder``
 (class-per-folder trees), ``_lists`` (CSV/text files and in-memory pairs), ``_frame`` (tables:
-data frames, CSV files with a header, resolvers), ``_targets`` (Flash's target formats).
+data frames, CSV files with a header), ``_resolve`` (a row's id → its video, local or remote,
+checked), ``_targets`` (Flash's target formats).
 """
 
 from __future__ import annotations

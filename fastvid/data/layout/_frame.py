@@ -9,22 +9,22 @@ CSV files are read with the standard library's ``csv`` module (no pandas needed)
 names the columns; a column whose cells are all integers (or all numbers) is read as numbers, as
 pandas does; only empty cells are missing (pandas also reads ``NA``, ``null``... as missing); the
 ``input_field`` column is kept as text (pandas would turn a file id ``007`` into ``7``).
+
+The file and the videos root may be URLs (any fsspec URL, with ``storage_options``): a remote
+file is read whole in one request; ids are resolved by :mod:`fastvid.data.layout._resolve`.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from fastvid.data.layout._checks import (
-    check_exists,
-    check_extension,
-    has_extension,
-    normalize_extensions,
-)
+from fastvid.data.layout._checks import normalize_extensions
+from fastvid.data.layout._resolve import Resolver, default_resolver, resolve_videos
 from fastvid.data.layout._targets import TargetFormat, infer_target_format
 from fastvid.data.layout._types import (
     NO_LABEL,
@@ -33,87 +33,84 @@ from fastvid.data.layout._types import (
     LabeledVideoList,
     PathLike,
 )
+from fastvid.data.storage import (
+    Storage,
+    StorageLike,
+    as_storage,
+    basename,
+    is_remote,
+    parent,
+    redact,
+)
 
 __all__ = ["Resolver", "default_resolver", "from_csv_fields", "from_data_frame", "read_table"]
-
-Resolver = Callable[[Any, Any], Any]
-"""``resolver(root, file_id) -> path``: turns a row's ``input_field`` value into a video file."""
 
 TABLE_DELIMITERS: dict[str, str] = {".csv": ",", ".txt": ",", ".tsv": "\t"}
 _INT = re.compile(r"[+-]?\d+")
 
 
-def default_resolver(root: PathLike | None, file_id: Any) -> str:
-    """``root/file_id`` (or ``file_id`` with no root); an id with no video extension may also
-    name ``root/file_id.<ext>`` for the first of :data:`VIDEO_EXTENSIONS` that exists.
-
-    Flash's ``default_resolver`` (plus the extensions, for lists of ids such as Kinetics').
-
-    Raises:
-        FileNotFoundError: No such file; the error names the path tried.
-    """
-    return _resolve(root, file_id, VIDEO_EXTENSIONS)
-
-
-def _resolve(root: PathLike | None, file_id: Any, extensions: tuple[str, ...]) -> str:
-    name = os.fspath(file_id) if isinstance(file_id, os.PathLike) else str(file_id)
-    path = os.path.join(os.fspath(root), name) if root is not None else name
-    if os.path.isfile(path):
-        return path
-    if not has_extension(path, extensions):
-        for ext in extensions:
-            if os.path.isfile(path + ext):
-                return path + ext
-        tried = f" (nor {path}{{{','.join(extensions)}}})"
-    else:
-        tried = ""
-    raise FileNotFoundError(
-        f"video {file_id!r} resolved to {path}, which does not exist{tried}; check the "
-        "videos root, or pass a resolver(root, file_id) that returns the file's path"
-    )
-
-
-def read_table(path: PathLike) -> tuple[dict[str, list[Any]], list[str]]:
+def read_table(
+    path: PathLike, storage_options: StorageLike = None
+) -> tuple[dict[str, list[Any]], list[str]]:
     """Read a CSV / TSV file into columns, typed as the module doc says.
+
+    Args:
+        path: The file: a local path, or any fsspec URL (``s3://b/train.csv``,
+            ``https://host/train.tsv``), read whole in one request.
+        storage_options: fsspec options for a URL (credentials, endpoint). Default: ``None``.
 
     Returns:
         ``({column: values}, locations)``: one location per row for error messages, such as
-        ``" (line 3 of /data/train.csv)"``.
+        ``" (line 3 of /data/train.csv)"`` (URLs with their credentials hidden).
 
     Raises:
         FileNotFoundError: The file does not exist.
         ValueError: An extension other than ``.csv`` / ``.txt`` / ``.tsv``, no header, a
             repeated column name, or a row with more cells than the header has columns.
     """
-    file = os.path.abspath(os.fspath(path))
-    ext = os.path.splitext(file)[1].lower()
+    remote = is_remote(path)
+    file = os.fspath(path) if remote else os.path.abspath(os.fspath(path))
+    name = redact(file) if remote else file
+    ext = os.path.splitext(basename(file).split("?", 1)[0] if remote else file)[1].lower()
     if ext not in TABLE_DELIMITERS:
         raise ValueError(
-            f"{file} has an unsupported extension {ext!r}; supported: "
+            f"{name} has an unsupported extension {ext!r}; supported: "
             f"{', '.join(TABLE_DELIMITERS)} (comma-separated, tab-separated for .tsv)"
         )
+    if remote:
+        try:
+            text = as_storage(storage_options).read_text(file, encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise FileNotFoundError(f"CSV file {name} does not exist") from None
+        return _parse(io.StringIO(text, newline=""), name, TABLE_DELIMITERS[ext])
     if not os.path.isfile(file):
         raise FileNotFoundError(f"CSV file {file} does not exist")
     with open(file, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, delimiter=TABLE_DELIMITERS[ext])
-        header = next(reader, None)
-        if not header or not any(name.strip() for name in header):
-            raise ValueError(f"CSV file {file} is empty: its first line must name the columns")
-        repeated = sorted({name for name in header if header.count(name) > 1})
-        if repeated:
-            raise ValueError(f"CSV file {file} names the column(s) {repeated} more than once")
-        rows: list[list[str]] = []
-        where: list[str] = []
-        for cells in reader:
-            location = f" (line {reader.line_num} of {file})"
-            if not any(cell.strip() for cell in cells):
-                continue  # blank lines are skipped, as pandas does
-            if len(cells) > len(header):
-                raise ValueError(
-                    f"{len(cells)} cells{location}, but the header names {len(header)} columns"
-                )
-            rows.append(cells + [""] * (len(header) - len(cells)))
-            where.append(location)
+        return _parse(handle, file, TABLE_DELIMITERS[ext])
+
+
+def _parse(
+    lines: Iterable[str], file: str, delimiter: str
+) -> tuple[dict[str, list[Any]], list[str]]:
+    reader = csv.reader(lines, delimiter=delimiter)
+    header = next(reader, None)
+    if not header or not any(name.strip() for name in header):
+        raise ValueError(f"CSV file {file} is empty: its first line must name the columns")
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise ValueError(f"CSV file {file} names the column(s) {repeated} more than once")
+    rows: list[list[str]] = []
+    where: list[str] = []
+    for cells in reader:
+        location = f" (line {reader.line_num} of {file})"
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines are skipped, as pandas does
+        if len(cells) > len(header):
+            raise ValueError(
+                f"{len(cells)} cells{location}, but the header names {len(header)} columns"
+            )
+        rows.append(cells + [""] * (len(header) - len(cells)))
+        where.append(location)
     columns = {name: [row[i] for row in rows] for i, name in enumerate(header)}
     return columns, where
 
@@ -138,37 +135,45 @@ def from_csv_fields(
     resolver: Resolver | None = None,
     target_format: TargetFormat | None = None,
     extensions: Sequence[str] = VIDEO_EXTENSIONS,
+    storage_options: StorageLike = None,
 ) -> LabeledVideoList:
     """Videos and targets from a CSV / TSV file with a header (Flash's ``from_csv`` columns).
 
     Args:
-        file: The ``.csv`` / ``.txt`` (comma-separated) or ``.tsv`` file.
+        file: The ``.csv`` / ``.txt`` (comma-separated) or ``.tsv`` file: a path or any
+            fsspec URL.
         input_field: The column of video file ids.
         target_fields: The target column, or several columns of one-hot / multi-hot values.
             Default: ``None`` (unlabeled videos).
-        root: Folder the ids are resolved against. Default: the file's folder (Flash's).
+        root: Folder (or URL) the ids are resolved against. Default: the file's folder
+            (Flash's), a URL's for a remote file.
         resolver: ``resolver(root, file_id) -> path``. Default: :func:`default_resolver`.
         target_format: Read the targets in this format (another stage's). Default: inferred.
         extensions: Extensions accepted for the resolved files. Default: :data:`VIDEO_EXTENSIONS`.
+        storage_options: fsspec options for URLs (the file's and the videos'), as in Flash and
+            pandas. Default: ``None``.
 
     Returns:
         See :func:`from_data_frame`.
     """
-    columns, where = read_table(file)
+    storage = as_storage(storage_options)
+    url = os.fspath(file) if is_remote(file) else os.path.abspath(os.fspath(file))
+    columns, where = read_table(url, storage)
     typed = {
         name: values if name == input_field else _typed(values) for name, values in columns.items()
     }
-    base = root if root is not None else os.path.dirname(os.path.abspath(os.fspath(file)))
+    base = root if root is not None else (parent(url) if is_remote(url) else os.path.dirname(url))
     return _from_columns(
         typed,
         where,
-        f"CSV file {os.path.abspath(os.fspath(file))}",
+        f"CSV file {redact(url)}",
         input_field,
         target_fields,
         root=base,
         resolver=resolver,
         target_format=target_format,
         extensions=extensions,
+        storage=storage,
     )
 
 
@@ -182,6 +187,7 @@ def from_data_frame(
     target_format: TargetFormat | None = None,
     extensions: Sequence[str] = VIDEO_EXTENSIONS,
     name: str = "data frame",
+    storage_options: StorageLike = None,
 ) -> LabeledVideoList:
     """Videos and targets from a pandas ``DataFrame`` (or a ``{column: values}`` mapping).
 
@@ -190,12 +196,16 @@ def from_data_frame(
         input_field: The column of video file ids.
         target_fields: The target column, or several columns of one-hot / multi-hot values
             (their names are the classes). Default: ``None`` (unlabeled videos, label ``-1``).
-        root: Folder the ids are resolved against. Default: ``None`` (ids are paths).
+        root: Folder the ids are resolved against, or a URL (``s3://bucket/videos``: ids are
+            joined to it and each video is checked with one stat, see
+            :mod:`fastvid.data.layout._resolve`). Default: ``None`` (ids are paths or URLs).
         resolver: ``resolver(root, file_id) -> path``. Default: :func:`default_resolver`.
         target_format: Read the targets in this format (another stage's: same classes, same
             format). Default: ``None``, inferred from the targets (Flash's rules).
         extensions: Extensions accepted for the resolved files. Default: :data:`VIDEO_EXTENSIONS`.
         name: What the table is called in error messages. Default: ``"data frame"``.
+        storage_options: fsspec options for remote videos (credentials, endpoint), as in
+            Flash and pandas. Default: ``None``.
 
     Returns:
         The videos in row order with their :attr:`~LabeledVideoList.target_format`: single-label
@@ -204,7 +214,8 @@ def from_data_frame(
     Raises:
         ValueError: A missing column (named, with the table's columns), an empty table or
             cell, an unknown class name, targets in mixed formats, an unknown extension.
-        FileNotFoundError: A video that does not exist (the error names the resolved path).
+        FileNotFoundError: A video that does not exist (the error names the resolved path or
+            URL, credentials hidden).
     """
     names = [str(c) for c in (data_frame.columns if hasattr(data_frame, "columns") else data_frame)]
     wanted = [input_field, *_field_list(target_fields)]
@@ -223,6 +234,7 @@ def from_data_frame(
         resolver=resolver,
         target_format=target_format,
         extensions=extensions,
+        storage=as_storage(storage_options),
     )
 
 
@@ -261,6 +273,7 @@ def _from_columns(
     resolver: Resolver | None,
     target_format: TargetFormat | None,
     extensions: Sequence[str],
+    storage: Storage,
 ) -> LabeledVideoList:
     exts = normalize_extensions(extensions)
     fields = _field_list(target_fields)
@@ -268,10 +281,7 @@ def _from_columns(
     ids = columns[input_field]
     if not ids:
         raise ValueError(f"{source} has no rows: there are no videos")
-    paths = [
-        _video_path(file_id, place, input_field, root, resolver, exts)
-        for file_id, place in zip(ids, where, strict=True)
-    ]
+    paths = resolve_videos(ids, where, input_field, root, resolver, exts, storage)
     if not fields:
         classes = target_format.classes if target_format is not None else ()
         videos = tuple(LabeledVideo(path, NO_LABEL) for path in paths)
@@ -291,27 +301,3 @@ def _from_columns(
         else:
             labeled.append(LabeledVideo(path, value))
     return LabeledVideoList(tuple(labeled), fmt.classes, fmt)
-
-
-def _video_path(
-    file_id: Any,
-    where: str,
-    input_field: str,
-    root: PathLike | None,
-    resolver: Resolver | None,
-    extensions: tuple[str, ...],
-) -> str:
-    if file_id is None or (isinstance(file_id, float) and file_id != file_id) or file_id == "":
-        raise ValueError(f"the {input_field!r} cell{where} is empty; give every row a video")
-    try:
-        found = _resolve(root, file_id, extensions) if resolver is None else resolver(root, file_id)
-    except FileNotFoundError as error:
-        raise FileNotFoundError(f"{error}{where}") from None
-    if not isinstance(found, str | os.PathLike):
-        raise TypeError(
-            f"the resolver returned {found!r} for {file_id!r}{where}; it must return a path"
-        )
-    path = os.path.abspath(os.fspath(found))
-    check_extension(path, extensions, where)
-    check_exists(path, f"{where} (resolved from {input_field} {file_id!r})")
-    return path

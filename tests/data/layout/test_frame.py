@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -17,6 +19,7 @@ from fastvid.data.layout import (
     from_folder,
     read_table,
 )
+from fastvid.testing.servers import RangeHTTPServer
 
 
 @pytest.fixture
@@ -190,3 +193,92 @@ def test_a_list_is_single_or_multi_label() -> None:
         LabeledVideoList((LabeledVideo("/a.mp4", -1, (1.0,)), LabeledVideo("/b.mp4", 0)), ("x",))
     with pytest.raises(ValueError, match="has 2 values but there are 1 classes"):
         LabeledVideoList((LabeledVideo("/a.mp4", -1, (1.0, 0.0)),), ("x",))
+
+
+# -- remote tables and videos roots (real servers on loopback: tests/conftest.py) ----------
+
+
+class _LoggingServer(RangeHTTPServer):
+    """The test HTTP server, logging the path of every request (HEADs included)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.paths: list[str] = []
+
+    async def _handle(self, request: Any) -> Any:
+        self.paths.append(request.path)
+        return await super()._handle(request)
+
+
+def test_default_resolver_joins_and_stats_urls(s3_server, http_server) -> None:
+    options = s3_server.storage_options
+    root = "s3://fastvid-test/data"
+    assert default_resolver(root, "a/a_0.mp4", storage_options=options) == f"{root}/a/a_0.mp4"
+    assert default_resolver(root, "b/b_0", storage_options=options) == f"{root}/b/b_0.webm"
+    assert default_resolver(None, f"{root}/a/a_1", storage_options=options) == f"{root}/a/a_1.mp4"
+    web = f"{http_server.url}/data"
+    assert default_resolver(web + "/", "b/deeper/b_1") == f"{web}/b/deeper/b_1.webm"
+    with pytest.raises(FileNotFoundError, match=rf"'a/zz.mp4' resolved to {root}/a/zz.mp4, which"):
+        default_resolver(root, "a/zz.mp4", storage_options=options)
+
+
+def test_remote_rows_cost_one_stat_and_extensions_only_when_missing(remote_tree: Path) -> None:
+    ids = ["a/a_0.mp4", "a/a_1", "b/b_0.webm", "b/deeper/b_1"]
+    with _LoggingServer(remote_tree.parent) as server:
+        root = f"{server.url}/data"
+        got = from_data_frame({"video": ids, "y": [0, 0, 1, 1]}, "video", "y", root=root)
+    found = ["a/a_0.mp4", "a/a_1.mp4", "b/b_0.webm", "b/deeper/b_1.webm"]
+    assert got.paths == [f"{root}/{name}" for name in found]
+    assert got.paths == [
+        default_resolver(remote_tree, i).replace(str(remote_tree), root) for i in ids
+    ]
+    asked = Counter(server.paths)
+    assert all(asked[f"/data/{name}"] == 1 for name in found)  # one stat per video
+    tried = {path for path in asked if path.startswith("/data/b/deeper/b_1.")}
+    assert tried == {
+        f"/data/b/deeper/b_1{ext}" for ext in (".mp4", ".avi", ".mkv", ".mov", ".webm")
+    }
+    assert not any(p.startswith(("/data/a/a_0.mp4.", "/data/b/b_0.webm.")) for p in asked)
+    assert "/data/a/a_1.avi" not in asked  # extensions stop at the first that exists
+
+
+def test_remote_csv_reads_like_the_local_one(s3_server, remote_tree: Path, tmp_path: Path) -> None:
+    """A BOM, CRLF line ends, a blank line and quotes, read from S3 as from disk."""
+    table = tmp_path / "t.csv"
+    table.write_text('\ufeffvideo,label,score\r\na/a_0.mp4,a,1\r\n\r\n"b/b_0",b,2.5\r\n')
+    url = s3_server.upload(tmp_path, "fastvid-test", "frame-tables") + "/t.csv"
+    options = s3_server.storage_options
+    columns, where = read_table(url, options)
+    assert columns == read_table(table)[0] == {
+        "video": ["a/a_0.mp4", "b/b_0"], "label": ["a", "b"], "score": ["1", "2.5"]
+    }  # fmt: skip
+    assert where == [f" (line 2 of {url})", f" (line 4 of {url})"]
+    data = "s3://fastvid-test/data"
+    remote = from_csv_fields(url, "video", "label", root=data, storage_options=options)
+    local = from_csv_fields(table, "video", "label", root=remote_tree)
+    assert remote.paths == [f"{data}/a/a_0.mp4", f"{data}/b/b_0.webm"]
+    assert remote.paths == [p.replace(str(remote_tree), data) for p in local.paths]
+    assert [v.label for v in remote] == [v.label for v in local] == [0, 1]
+    assert remote.classes == local.classes and remote.target_format == local.target_format
+    with pytest.raises(FileNotFoundError, match=rf"CSV file {url[:-5]}gone.csv does not exist"):
+        read_table(url[:-5] + "gone.csv", options)
+
+
+def test_a_custom_resolvers_urls_are_checked_and_redacted(remote_tree: Path) -> None:
+    with RangeHTTPServer(remote_tree.parent, auth=("bob", "hunter2")) as server:
+        root = server.url.replace("http://", "http://bob:hunter2@") + "/data"
+
+        def resolver(base: object, file_id: object) -> str:
+            return f"{base}/{file_id}.mp4"
+
+        frame = {"video": ["a/a_0", "a/a_9"], "y": [0, 0]}
+        with pytest.raises(FileNotFoundError) as caught:
+            from_data_frame(frame, "video", "y", root=root, resolver=resolver)
+        ok = from_data_frame({"video": ["a/a_1"], "y": [0]}, "video", "y", root=root,
+                             resolver=resolver)  # fmt: skip
+    assert ok.paths == [f"{root}/a/a_1.mp4"]
+    shown = f"{server.url.replace('http://', 'http://***@')}/data/a/a_9.mp4"
+    message = str(caught.value)
+    assert message == (
+        f"video file {shown} (row 1 of the data frame) (resolved from video 'a/a_9') does not exist"
+    )

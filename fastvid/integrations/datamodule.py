@@ -35,13 +35,14 @@ from fastvid.integrations._stages import (
     predict_list,
 )
 from fastvid.integrations._tables import TableConstructors
+from fastvid.integrations._webdataset import WebDatasetConstructor
 from fastvid.reader import ClipLoader
 from fastvid.reader.loader import CPU_DECODERS
 
 __all__ = ["VideoClassificationData"]
 
 
-class VideoClassificationData(TableConstructors, pl.LightningDataModule):
+class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.LightningDataModule):
     """Labelled videos for classification, as a LightningDataModule.
 
     Batches are dicts like PyTorchVideo's: ``video`` (B, C, T, H, W) float32, ``label`` (B,)
@@ -245,63 +246,6 @@ class VideoClassificationData(TableConstructors, pl.LightningDataModule):
             )
         transforms = per_stage(train_transform, val_transform, test_transform, predict_transform)
         return cls._from_lists(lists, transforms, **kwargs)
-
-    @classmethod
-    def from_webdataset(
-        cls,
-        train_shards: str | Sequence[str] | None = None,
-        val_shards: str | Sequence[str] | None = None,
-        test_shards: str | Sequence[str] | None = None,
-        predict_shards: str | Sequence[str] | None = None,
-        *,
-        classes: Sequence[str] | None = None,
-        storage_options: dict[str, Any] | None = None,
-        train_transform: Mapping[str, Any] | None = None,
-        val_transform: Mapping[str, Any] | None = None,
-        test_transform: Mapping[str, Any] | None = None,
-        predict_transform: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> VideoClassificationData:
-        """WebDataset tar shards (``fastvid shard`` writes them), one set per stage.
-
-        Each stage takes shard URLs or brace patterns (``"s3://b/train-{000000..000099}.tar"``,
-        local paths, ``https://``...). A sample is one video (``<key>.mp4`` / ``.webm`` /
-        ``.mkv``...) and its label (``<key>.cls``, or ``"label"`` in ``<key>.json``); videos are
-        read in place by range requests (``tar://<member>::<shard>``), the clip samplers behave
-        as on files. Training shards are shuffled per epoch at shard level and dealt out to the
-        ranks (:class:`~fastvid.data.shards.ShardSampler`), with equal batch counts per rank.
-
-        Args:
-            train_shards: Training shards. Default: none.
-            val_shards: Validation shards. Default: none.
-            test_shards: Test shards. Default: none.
-            predict_shards: Shards to predict (labels optional). Default: none.
-            classes: Class names in label order. Default: ``classes.json`` next to the first
-                stage's shards, else their ``.json`` class names.
-            storage_options: fsspec options for remote shards. Default: none.
-            train_transform: Flash-style transform dict for training. Default: Flash's.
-            val_transform: Same, validation. Default: Flash's defaults.
-            test_transform: Same, test. Default: Flash's defaults.
-            predict_transform: Same, prediction. Default: Flash's defaults.
-            **kwargs: The constructor's options (``clip_sampler``, ``clip_duration``, ...);
-                not ``video_sampler`` (the shards give the order).
-        """
-        from fastvid.integrations._webdataset import webdataset_stages
-
-        if "video_sampler" in kwargs:
-            raise TypeError(
-                "from_webdataset takes no video_sampler: the training order is the shards', "
-                "shuffled per epoch and split across ranks (fastvid.data.shards.ShardSampler)"
-            )
-        lists, sampler = webdataset_stages(
-            per_stage(train_shards, val_shards, test_shards, predict_shards),
-            classes=classes,
-            storage_options=storage_options,
-        )
-        if sampler is not None:
-            kwargs["video_sampler"] = sampler
-        transforms = per_stage(train_transform, val_transform, test_transform, predict_transform)
-        return cls._from_lists(lists, transforms, storage_options=storage_options, **kwargs)
 
     @classmethod
     def _from_lists(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, BinaryIO
+from typing import Any
 
 import av
 import numpy as np
@@ -15,12 +14,10 @@ import numpy as np
 from fastvid.data.index._coded_size import keyframe_size
 from fastvid.data.index._fingerprint import head_tail_fingerprint
 from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
-from fastvid.data.index._mp4 import mp4_rotation_of
+from fastvid.data.index._rotation import Opener, rotation
 from fastvid.data.index._sparse import SPARSE_CODECS, SparseFile, mdat_holes
 from fastvid.data.storage import Storage, StorageLike, as_storage, is_remote, normalize, redact
 from fastvid.errors import exception_kind
-
-Opener = Callable[[], BinaryIO]
 
 __all__ = ["probe_or_error", "probe_video"]
 
@@ -190,7 +187,7 @@ def _meta(
         codec=stream.codec_context.name,
         width=int(stream.codec_context.width),
         height=int(stream.codec_context.height),
-        rotation=_rotation(container, stream, opener, size),
+        rotation=rotation(container, stream, opener, size),
         time_base=Fraction(time_base),
         start_pts=start_pts,
         pts=pts,
@@ -387,62 +384,3 @@ def _pix_fmt(stream: Any) -> str:
         if name:
             return str(name)
     return ""
-
-
-def _rotation(container: Any, stream: Any, opener: Opener, size: int) -> int:
-    tag = stream.metadata.get("rotate")
-    if tag is not None:
-        try:
-            return round(-float(tag)) % 360  # the old tag is clockwise
-        except ValueError:
-            return 0
-    if "mp4" in container.format.name or "mov" in container.format.name:
-        return mp4_rotation_of(opener, size)
-    if "matroska" in container.format.name:  # also WebM
-        return _first_frame_rotation(opener)
-    return 0
-
-
-_MKV_CLUSTER = b"\x1f\x43\xb6\x75"  # EBML IDs (Matroska specification)
-_MKV_PROJECTION = b"\x76\x70"
-_MKV_HEAD_BYTES = 1 << 20
-
-
-def _matroska_has_projection(opener: Opener) -> bool:
-    """Whether a Projection element ID occurs before the first cluster (may be a false hit)."""
-    head = b""
-    try:
-        with opener() as handle:
-            while len(head) < _MKV_HEAD_BYTES:  # 64 KiB at a time: the header is small
-                chunk = handle.read(1 << 16)
-                head += chunk
-                cluster = head.find(_MKV_CLUSTER)
-                if cluster >= 0:
-                    return _MKV_PROJECTION in head[:cluster]
-                if not chunk:
-                    break
-    except OSError:
-        return False
-    return _MKV_PROJECTION in head
-
-
-def _first_frame_rotation(opener: Opener) -> int:
-    """The display rotation FFmpeg attaches to the first decoded frame (0 if none or unreadable).
-
-    Matroska keeps a rotation in its track's projection element, which PyAV does not expose
-    on the stream; FFmpeg hands it to every decoded frame as a display matrix
-    (``frame.rotation``). One frame is decoded, once per file (the index caches it), from a
-    fresh single-threaded open, and only when the file's header (before its first cluster)
-    holds a Projection element: most files have none and cost one small read.
-    """
-    if not _matroska_has_projection(opener):
-        return 0
-    try:
-        with opener() as handle, av.open(handle, "r", metadata_errors="ignore") as container:
-            stream = container.streams.video[0]
-            stream.codec_context.thread_count = 1
-            for frame in container.decode(stream):
-                return round(float(frame.rotation)) % 360
-    except (av.FFmpegError, OSError, ValueError, IndexError):
-        pass  # a damaged file: its frames are the decoder's problem, not the probe's
-    return 0

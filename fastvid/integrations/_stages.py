@@ -6,13 +6,14 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastvid.data import layout
 from fastvid.data.storage import as_storage, basename, is_remote
 
 __all__ = [
     "STAGES",
+    "ListsConstructor",
     "PathLike",
     "Split",
     "classes_of",
@@ -94,3 +95,20 @@ def predict_list(
     if flat:
         return layout.from_pairs([(p, 0) for p in flat], classes=classes or ("unknown",))
     return layout.from_folder(root, extensions=extensions)
+
+
+L = TypeVar("L", bound="ListsConstructor")
+
+
+class ListsConstructor:
+    """The base of ``VideoClassificationData``'s constructor mixins (tables, WebDataset): they
+    build per-stage video lists and hand them to ``_from_lists``, which the DataModule defines."""
+
+    @classmethod
+    def _from_lists(
+        cls: type[L],
+        lists: Mapping[str, layout.LabeledVideoList],
+        transforms: Mapping[str, Mapping[str, Any] | None],
+        **kwargs: Any,
+    ) -> L:
+        raise NotImplementedError  # VideoClassificationData's

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from fastvid.data import layout
-from fastvid.integrations._stages import STAGES, PathLike, per_stage
+from fastvid.integrations._stages import STAGES, ListsConstructor, PathLike, per_stage
 
 __all__ = ["TableConstructors"]
 
@@ -58,17 +58,8 @@ def load_table_stages(
     return lists
 
 
-class TableConstructors:
+class TableConstructors(ListsConstructor):
     """The table constructors of ``VideoClassificationData`` (mixed in; see its docs)."""
-
-    @classmethod
-    def _from_lists(
-        cls: type[T],
-        lists: Mapping[str, layout.LabeledVideoList],
-        transforms: Mapping[str, Mapping[str, Any] | None],
-        **kwargs: Any,
-    ) -> T:
-        raise NotImplementedError  # VideoClassificationData's
 
     @classmethod
     def from_data_frame(

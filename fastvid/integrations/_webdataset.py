@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from fastvid.data import layout
 from fastvid.data.shards import ShardSampler, expand_urls, list_shards
 from fastvid.data.storage import SCAN_BLOCK, StorageLike, as_storage
-from fastvid.integrations._stages import classes_of, per_stage
+from fastvid.integrations._stages import ListsConstructor, classes_of, per_stage
 
 __all__ = ["LISTING_BLOCK", "WebDatasetConstructor", "webdataset_stages"]
 
@@ -54,17 +54,8 @@ def webdataset_stages(
 W = TypeVar("W", bound="WebDatasetConstructor")
 
 
-class WebDatasetConstructor:
+class WebDatasetConstructor(ListsConstructor):
     """``VideoClassificationData.from_webdataset`` (mixed in; see its docs)."""
-
-    @classmethod
-    def _from_lists(
-        cls: type[W],
-        lists: Mapping[str, layout.LabeledVideoList],
-        transforms: Mapping[str, Mapping[str, Any] | None],
-        **kwargs: Any,
-    ) -> W:
-        raise NotImplementedError  # VideoClassificationData's
 
     @classmethod
     def from_webdataset(

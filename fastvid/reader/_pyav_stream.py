@@ -23,6 +23,7 @@ import numpy as np
 
 from fastvid.data.storage import Storage, is_remote
 from fastvid.errors import VideoError, VideoErrorKind, exception_kind
+from fastvid.reader._open import OpenContainer
 
 __all__ = [
     "FrameDecodeError",
@@ -85,25 +86,16 @@ class OpenVideo:
 
     def __init__(self, path: str, threads: int, storage: Storage | None = None) -> None:
         self.path = path
-        self._file: Any = None
         self.stat = stat_key(path, storage)
         try:
-            if is_remote(path):  # ranged reads through fsspec; local files keep av.open(path)
-                self._file = (storage or Storage()).open(path)
-                self.container = av.open(self._file, metadata_errors="ignore")
-            else:
-                self.container = av.open(path, metadata_errors="ignore")  # as the index does
+            self._opened = OpenContainer(path, storage)
         except av.FFmpegError as error:
-            self._close_file()
             # the OS's errors (missing, permission) keep their kind; FFmpeg's mean "no container"
             kind = exception_kind(error) if isinstance(error, OSError) else "not_a_video"
             raise FrameDecodeError(path, f"FFmpeg cannot open it ({error})", kind) from error
-        except BaseException:
-            self._close_file()
-            raise
+        self.container = self._opened.container
         if not self.container.streams.video:
-            self.container.close()
-            self._close_file()
+            self._opened.close()
             raise FrameDecodeError(path, "it has no video stream", "no_video_stream")
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = _THREAD_TYPE
@@ -150,13 +142,7 @@ class OpenVideo:
 
     def close(self) -> None:
         self._drop_decoder()
-        self.container.close()
-        self._close_file()
-
-    def _close_file(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._opened.close()
 
     # -- decoding
 

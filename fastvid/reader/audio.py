@@ -31,7 +31,8 @@ from typing import Any
 import av
 import numpy as np
 
-from fastvid.data.storage import Storage, is_remote
+from fastvid.data.storage import Storage
+from fastvid.reader._open import OpenContainer
 
 __all__ = [
     "AudioReader",
@@ -123,16 +124,8 @@ class _OpenFile:
 
     def __init__(self, path: str, storage: Storage | None = None) -> None:
         self.path = path
-        self._file: Any = None
-        if is_remote(path):  # ranged reads through fsspec; local files keep av.open(path)
-            self._file = (storage or Storage()).open(path)
-            try:
-                self.container = av.open(self._file, metadata_errors="ignore")
-            except BaseException:
-                self._file.close()
-                raise
-        else:
-            self.container = av.open(path, metadata_errors="ignore")
+        self._opened = OpenContainer(path, storage)
+        self.container = self._opened.container
         streams = self.container.streams
         self.stream = streams.audio[0] if streams.audio else None
         self.decoded: list[tuple[np.ndarray, int]] | None = None
@@ -183,10 +176,7 @@ class _OpenFile:
         return [(np.mean(frames[pts].to_ndarray(), axis=0), pts) for pts in sorted(frames)]
 
     def close(self) -> None:
-        self.container.close()
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._opened.close()
 
 
 class AudioReader:

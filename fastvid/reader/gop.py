@@ -38,8 +38,9 @@ from typing import Any
 import av
 import numpy as np
 
-from fastvid.data.storage import Storage, is_remote
+from fastvid.data.storage import FileStat, Storage, is_remote
 from fastvid.errors import VideoError
+from fastvid.reader._open import OpenContainer
 
 __all__ = ["GopCut", "GopCutError", "GopCutter", "gop_spans"]
 
@@ -189,11 +190,11 @@ class GopCutter:
         return GopCut(buffer.getvalue(), positions.astype(np.int32), len(packets))
 
     def _container(self, path: str) -> Any:
-        remote = is_remote(path)
-        if remote:
+        known: FileStat | None = None
+        if is_remote(path):
             # the task's stat (changed_since_indexed) from moments ago: one request per task
-            info = (self.storage or Storage()).stat(path, max_age=2.0)
-            key = (info.size, info.version_key)
+            known = (self.storage or Storage()).stat(path, max_age=2.0)
+            key = (known.size, known.version_key)
         else:
             stat = os.stat(path)
             key = (stat.st_size, stat.st_mtime_ns)
@@ -202,21 +203,13 @@ class GopCutter:
             self.forget(path)
             entry = None
         if entry is None:
-            if remote:  # ranged reads through fsspec; local files keep av.open(path)
-                handle = (self.storage or Storage()).open(path, known=info)
-                try:
-                    entry = (av.open(handle, metadata_errors="ignore"), key, handle)
-                except BaseException:
-                    handle.close()
-                    raise
-            else:
-                entry = (av.open(path, metadata_errors="ignore"), key, None)
+            entry = (OpenContainer(path, self.storage, known=known), key)
             self._open[path] = entry
             while len(self._open) > self.max_open:
                 _, oldest = self._open.popitem(last=False)
                 _close(oldest)
         self._open.move_to_end(path)
-        return entry[0]
+        return entry[0].container
 
     def forget(self, path: str) -> None:
         """Close ``path`` if it is open (after an error, say)."""
@@ -237,11 +230,8 @@ class GopCutter:
         self.close()
 
 
-def _close(entry: tuple[Any, Any, Any]) -> None:
-    container, _, handle = entry
-    container.close()
-    if handle is not None:
-        handle.close()
+def _close(entry: tuple[OpenContainer, Any]) -> None:
+    entry[0].close()
 
 
 def _decode_order(packet: Any) -> int:

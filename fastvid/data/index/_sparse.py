@@ -12,12 +12,11 @@ in zeroed samples. Used only for codecs whose metas were proved equal to a full 
 
 from __future__ import annotations
 
-import io
-import os
 import struct
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from fastvid.data.index._mp4 import iter_boxes
+from fastvid.data.storage import SizedReader
 
 __all__ = ["HEAD", "SPARSE_CODECS", "SparseFile", "mdat_holes"]
 
@@ -47,7 +46,7 @@ def mdat_holes(handle: BinaryIO, size: int) -> list[tuple[int, int]]:
     ]
 
 
-class SparseFile(io.RawIOBase):
+class SparseFile(SizedReader):
     """``inner`` with the ``holes`` read as zeros (never fetched). Read-only, seekable."""
 
     def __init__(self, inner: BinaryIO, size: int, holes: list[tuple[int, int]]) -> None:
@@ -56,26 +55,6 @@ class SparseFile(io.RawIOBase):
         self.size = size
         self.holes = sorted(holes)
         self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self.size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self.read(len(view))
-        view[: len(data)] = data
-        return len(data)
 
     def read(self, size: int | None = -1) -> bytes:
         end = self.size if size is None or size < 0 else min(self.size, self._position + size)

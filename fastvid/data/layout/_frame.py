@@ -39,6 +39,7 @@ from fastvid.data.storage import (
     as_storage,
     basename,
     is_remote,
+    normalize,
     parent,
     redact,
 )
@@ -157,12 +158,12 @@ def from_csv_fields(
         See :func:`from_data_frame`.
     """
     storage = as_storage(storage_options)
-    url = os.fspath(file) if is_remote(file) else os.path.abspath(os.fspath(file))
+    url = normalize(file)
     columns, where = read_table(url, storage)
     typed = {
         name: values if name == input_field else _typed(values) for name, values in columns.items()
     }
-    base = root if root is not None else (parent(url) if is_remote(url) else os.path.dirname(url))
+    base = root if root is not None else parent(url)
     return _from_columns(
         typed,
         where,

@@ -33,7 +33,7 @@ from fastvid.data.storage._api import (
     walk_files,
 )
 from fastvid.data.storage._diskcache import DiskBlockCache, parse_size
-from fastvid.data.storage._file import RemoteFile, choose_block_size
+from fastvid.data.storage._file import RemoteFile, SizedReader, choose_block_size
 from fastvid.data.storage._fs import FileStat, version_key
 from fastvid.data.storage._retry import RemoteReadError, is_transient
 from fastvid.data.storage._tar import (
@@ -61,6 +61,7 @@ __all__ = [
     "FileStat",
     "RemoteFile",
     "RemoteReadError",
+    "SizedReader",
     "Storage",
     "StorageLike",
     "as_storage",

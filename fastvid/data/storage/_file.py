@@ -20,7 +20,7 @@ from fastvid.data.storage._diskcache import DiskBlockCache
 from fastvid.data.storage._retry import RemoteReadError, with_retries
 from fastvid.data.storage._urls import redact
 
-__all__ = ["RemoteFile", "choose_block_size"]
+__all__ = ["RemoteFile", "SizedReader", "choose_block_size"]
 
 MIN_BLOCK = 64 << 10
 MAX_BLOCK = 4 << 20
@@ -39,7 +39,41 @@ def choose_block_size(size: int) -> int:
     return 1 << (target.bit_length() - 1)
 
 
-class RemoteFile(io.RawIOBase):
+class SizedReader(io.RawIOBase):
+    """A read-only, seekable raw file of ``size`` bytes; subclasses define :meth:`read`.
+
+    ``seek`` takes the three ``whence`` values; a position before 0 goes to
+    :meth:`_valid_position`, which clamps it to 0 (a subclass may raise instead).
+    """
+
+    size: int
+    _position: int = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self.size}[whence]
+        self._position = self._valid_position(base + offset)
+        return self._position
+
+    def _valid_position(self, position: int) -> int:
+        return max(0, position)
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+class RemoteFile(SizedReader):
     """Read-only random access to one remote object of known size and version.
 
     Args:
@@ -81,28 +115,10 @@ class RemoteFile(io.RawIOBase):
         self.requests = 0
 
     # -- io.RawIOBase
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self.size}[whence]
-        position = base + offset
+    def _valid_position(self, position: int) -> int:
         if position < 0:
             raise ValueError(f"negative seek position {position} in {redact(self.url)}")
-        self._position = position
         return position
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self.read(len(view))
-        view[: len(data)] = data
-        return len(data)
 
     def read(self, size: int | None = -1) -> bytes:
         if self.closed:

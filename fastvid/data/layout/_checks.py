@@ -12,6 +12,7 @@ __all__ = [
     "check_exists",
     "check_extension",
     "check_label",
+    "choose_class_folders",
     "has_extension",
     "normalize_extensions",
 ]
@@ -65,6 +66,26 @@ def check_classes(classes: Sequence[str] | None) -> tuple[str, ...] | None:
     if duplicates:
         raise ValueError(f"classes must be unique, got duplicates {duplicates}")
     return result
+
+
+def choose_class_folders(
+    found: Sequence[str], wanted: tuple[str, ...] | None, root: str
+) -> tuple[str, ...]:
+    """The class folders to use, in label order: ``wanted`` (each must be among ``found``),
+    else every one ``found`` (sorted, at least one). ``root`` names the dataset in errors."""
+    if wanted is None:
+        if not found:
+            raise ValueError(
+                f"dataset folder {root} has no class sub-folders; expected "
+                f"root/<class>/<video> with one folder per class"
+            )
+        return tuple(found)
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        raise FileNotFoundError(
+            f"class folders {missing} not found in {root}; its class folders are {list(found)}"
+        )
+    return wanted
 
 
 def check_label(label: object, where: str) -> int | str:

@@ -6,7 +6,12 @@ import os
 import warnings
 from collections.abc import Sequence
 
-from fastvid.data.layout._checks import check_classes, has_extension, normalize_extensions
+from fastvid.data.layout._checks import (
+    check_classes,
+    choose_class_folders,
+    has_extension,
+    normalize_extensions,
+)
 from fastvid.data.layout._remote import remote_folder
 from fastvid.data.layout._types import (
     VIDEO_EXTENSIONS,
@@ -86,20 +91,7 @@ def from_folder(
         for entry in os.scandir(root_str)
         if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=follow_symlinks)
     )
-    if wanted is None:
-        class_names = tuple(found)
-        if not class_names:
-            raise ValueError(
-                f"dataset folder {root_str} has no class sub-folders; expected "
-                f"root/<class>/<video> with one folder per class"
-            )
-    else:
-        missing = [name for name in wanted if name not in found]
-        if missing:
-            raise FileNotFoundError(
-                f"class folders {missing} not found in {root_str}; its class folders are {found}"
-            )
-        class_names = wanted
+    class_names = choose_class_folders(found, wanted, root_str)
 
     videos: list[LabeledVideo] = []
     for label, name in enumerate(class_names):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 
-from fastvid.data.layout._checks import has_extension
+from fastvid.data.layout._checks import choose_class_folders, has_extension
 from fastvid.data.layout._types import LabeledVideo, LabeledVideoList
 from fastvid.data.storage import Storage, basename, redact
 
@@ -31,21 +31,7 @@ def remote_folder(
         )
     folders = {basename(url): url for url, is_dir in storage.list_dir(root) if is_dir}
     found = sorted(name for name in folders if not name.startswith("."))
-    if wanted is None:
-        class_names = tuple(found)
-        if not class_names:
-            raise ValueError(
-                f"dataset folder {redact(root)} has no class sub-folders; expected "
-                f"root/<class>/<video> with one folder per class"
-            )
-    else:
-        missing = [name for name in wanted if name not in found]
-        if missing:
-            raise FileNotFoundError(
-                f"class folders {missing} not found in {redact(root)}; its class folders are "
-                f"{found}"
-            )
-        class_names = wanted
+    class_names = choose_class_folders(found, wanted, redact(root))
 
     videos: list[LabeledVideo] = []
     for label, name in enumerate(class_names):

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import av
 import numpy as np
 
+from fastvid.data.index import invents_timestamps
 from fastvid.data.storage import Storage, is_remote
 from fastvid.errors import VideoError, VideoErrorKind, exception_kind
 from fastvid.reader._open import OpenContainer
@@ -52,6 +53,10 @@ _STAT_REUSE = 2.0
 # FFmpeg threading: "AUTO" lets the codec pick frame and/or slice threading.
 _THREAD_TYPE = "AUTO"
 
+# How far (in frames) a frame may come out of the decoder after frames with later timestamps,
+# in files whose timestamps FFmpeg invents (AVI with B-frames): H.264 reorders at most 16.
+_REORDER_LOOKAHEAD = 16
+
 
 class FrameDecodeError(VideoError):
     """A video file could not be decoded into the requested frames.
@@ -82,6 +87,10 @@ class OpenVideo:
     ``position`` is the index of the last frame the decoder output since the last seek (frames
     come out in presentation order), so any later frame can be reached by decoding on, unless its
     packet was already sent to the decoder with non-reference skipping on (``_skipped``).
+
+    In an AVI file with B-frames, timestamps come out of order (..., 97, 96, 98, 100, 99, ...;
+    see :mod:`fastvid.data.index._order`): a frame up to ``_lookahead`` positions before
+    ``position`` may still come, unless it already did (``_seen``).
     """
 
     def __init__(self, path: str, threads: int, storage: Storage | None = None) -> None:
@@ -104,6 +113,9 @@ class OpenVideo:
         # Intra-only codecs (MJPEG, ...): an unwanted packet is not decoded at all.
         self.intra_only = bool(codec.intra_only)
         self.skip_nonref = codec.name in _SKIP_NONREF_CODECS
+        reorders = invents_timestamps(self.container, self.stream)
+        self._lookahead = _REORDER_LOOKAHEAD if reorders else 0
+        self._seen: set[int] = set()  # indices output since the last seek
         self._pts = np.zeros(0, dtype=np.int64)
         self._pts_to_index: dict[int, int] = {}
         self._frames: Generator[av.VideoFrame, None, None] | None = None
@@ -214,13 +226,16 @@ class OpenVideo:
             start = 0
         self._floor = start
         self._skipped = set()
+        self._seen = set()
         self.eof = False
         self.tainted = False
         self._frames = self._decoded_frames()
         return self._frames
 
     def _must_seek(self, target: int, keyframes: np.ndarray) -> bool:
-        if self._frames is None or target <= self.position:
+        if self._frames is None or target <= self.position - self._lookahead:
+            return True
+        if target in self._seen or (target <= self.position and not self._lookahead):
             return True
         if int(self._pts[target]) in self._skipped:
             return True
@@ -253,11 +268,16 @@ class OpenVideo:
             keyframes = np.zeros(0, dtype=np.int64)  # seek to the start, never seek again
             self._drop_decoder()
         done: set[int] = set()
+        sought: set[int] = set()  # targets a seek was made for
         i = 0
         while i < len(targets):
             target = targets[i]
             frames = self._frames
             if frames is None or (not safe and self._must_seek(target, keyframes)):
+                if target in sought:  # the seek did not bring it: missing
+                    i += 1
+                    continue
+                sought.add(target)
                 frames = self._seek(target, keyframes)
             reached = False
             for frame in frames:
@@ -269,16 +289,19 @@ class OpenVideo:
                 if index is None:
                     continue
                 self.position = index
+                self._seen.add(index)
                 if index in wanted and index not in done:
                     deliver(index, frame, self.tainted)
                     done.add(index)
-                if index >= target:
+                if index >= target and (target in done or index - target >= self._lookahead):
                     reached = True
                     break
             if not reached:  # end of stream
                 self._drop_decoder()
                 break
-            while i < len(targets) and targets[i] <= self.position:
+            while i < len(targets) and (
+                targets[i] in self._seen or targets[i] <= self.position - self._lookahead
+            ):
                 i += 1
         return [t for t in targets if t not in done]
 

@@ -31,7 +31,7 @@ from fastvid.reader.augment import sample_steps
 from fastvid.reader.dali import ClipPipeline, DaliRunError, param_arrays
 from fastvid.reader.epoch import mix_seed
 from fastvid.reader.finish import ClipFinish, finish_clip, normalise, one_torch_thread
-from fastvid.reader.plan import ClipRequest
+from fastvid.reader.plan import REORDER_MARGIN, ClipRequest, output_ranks
 from fastvid.reader.pool import WorkerPool
 from fastvid.reader.schedule import TaskPlan, group_clips
 from fastvid.reader.shm import SegmentViews
@@ -181,6 +181,9 @@ class EpochRun:
         k = int(np.searchsorted(keyframes, union[0], side="right")) - 1
         first = int(keyframes[k]) if k >= 0 else 0
         last = int(union[-1]) + 1
+        ranks = output_ranks(meta)
+        if ranks is not None:  # a cut may hold a few frames shown after the last one needed
+            last = min(len(meta.pts), last + REORDER_MARGIN)
         window = VideoWindow(
             path=source.path,
             size=getattr(meta, "size", None),
@@ -190,6 +193,7 @@ class EpochRun:
             keyframes=keyframes[(keyframes >= first) & (keyframes < last)] - first,
             height=int(meta.height),
             width=int(meta.width),
+            order=None if ranks is None else ranks[first:last],
         )
         task_id = self._next_task_id()
         jobs = []

@@ -20,7 +20,11 @@ The cut is exact by construction:
   the reference of the frames after it, so the cut is refused (:class:`GopCutError`) instead;
 * a needed frame's position in the cut is the number of cut packets shown before it, counting
   every packet (MP4 edit-list "discard" packets lose their discard flag in the cut, so every
-  decoder outputs them and counts them);
+  decoder outputs them and counts them); in AVI files with B-frames, whose frames come out of
+  the decoder with timestamps out of order, "before" follows the index's output order
+  (``VideoMeta.output_order``), the order the frame plan was made in. Such a file is cut
+  from its first packet: a keyframe's chunk can pack a B-frame shown before the keyframe,
+  and Xvid's packed chunks decode only in sequence;
 * timestamps are shifted so the cut starts at 0 (DALI keeps GPU timestamps in an ``int``).
 
 DALI's decoder runs with ``pad_mode="none"``, so a cut that holds fewer frames than planned
@@ -112,9 +116,20 @@ class GopCutter:
         self._open: OrderedDict[str, Any] = OrderedDict()
 
     def cut(
-        self, path: str, needed: np.ndarray, *, pts: np.ndarray, keyframes: np.ndarray
+        self,
+        path: str,
+        needed: np.ndarray,
+        *,
+        pts: np.ndarray,
+        keyframes: np.ndarray,
+        order: np.ndarray | None = None,
     ) -> GopCut:
         """Cut the packets that frames ``needed`` (sorted unique positions in ``pts``) need.
+
+        ``order``: each position's place in the decoder's output order when that is not
+        ``pts`` order (AVI with B-frames: :func:`fastvid.reader.plan.output_ranks`); a frame's
+        number in the cut is then its place in that order among the cut's frames. Default:
+        ``None`` (``pts`` order).
 
         Raises:
             av.FFmpegError: If the file cannot be read.
@@ -128,7 +143,10 @@ class GopCutter:
         in_order = not stream.codec_context.codec.reorder  # frames shown in decode order
         needed_pts = pts[needed]
         chosen: dict[int, Any] = {}  # pts -> packet, for every packet of the cut
-        for key, last in gop_spans(needed, keyframes):
+        # AVI with B-frames: a keyframe's chunk may pack a B-frame shown before it, and
+        # Xvid's packed chunks only decode in sequence: such files are cut from the start.
+        spans = gop_spans(needed, keyframes) if order is None else [(None, int(needed[-1]))]
+        for key, last in spans:
             last_pts = int(pts[last])
             first_pts = None if key is None else int(pts[key])
             seek_to = int(pts[0]) if first_pts is None else first_pts
@@ -159,16 +177,19 @@ class GopCutter:
                 if first_pts is not None and packet_pts < first_pts:
                     continue  # a leading picture of an open GOP
                 chosen.setdefault(int(packet_pts), packet)
-        return self._mux(path, stream, chosen, needed_pts)
+        return self._mux(path, stream, chosen, needed_pts, _shown_order(chosen, pts, order))
 
     def _mux(
-        self, path: str, stream: Any, chosen: dict[int, Any], needed_pts: np.ndarray
+        self,
+        path: str,
+        stream: Any,
+        chosen: dict[int, Any],
+        needed_pts: np.ndarray,
+        shown: np.ndarray,
     ) -> GopCut:
-        shown = np.array(sorted(chosen), dtype=np.int64)
-        positions = np.searchsorted(shown, needed_pts)
-        found = positions < len(shown)
-        found[found] = shown[positions[found]] == needed_pts[found]
-        missing = needed_pts[~found]
+        number = {stamp: i for i, stamp in enumerate(shown.tolist())}
+        positions = np.array([number.get(stamp, -1) for stamp in needed_pts.tolist()], np.int64)
+        missing = needed_pts[positions < 0]
         if missing.size:
             raise GopCutError(
                 path,
@@ -232,6 +253,18 @@ class GopCutter:
 
 def _close(entry: tuple[OpenContainer, Any]) -> None:
     entry[0].close()
+
+
+def _shown_order(chosen: dict[int, Any], pts: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """The cut's frame timestamps in the order a decoder outputs them: ``pts`` order, or the
+    file's output ``order`` (frames outside the window it covers last, in ``pts`` order)."""
+    stamps = np.array(sorted(chosen), dtype=np.int64)
+    if order is None or not len(pts):
+        return stamps
+    at = np.minimum(np.searchsorted(pts, stamps), len(pts) - 1)
+    known = pts[at] == stamps
+    keys = np.where(known, order[at], int(order.max()) + 1).astype(np.int64)
+    return stamps[np.argsort(keys, kind="stable")]
 
 
 def _decode_order(packet: Any) -> int:

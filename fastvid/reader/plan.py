@@ -7,6 +7,14 @@ distinct pts, in pts order; ``UniformTemporalSubsample(n)`` then keeps
 ``linspace(0, t - 1, n).clamp(0, t - 1).long()`` of those ``t`` frames. fastvid computes both
 from the metadata index *before* decoding, so only the ``n`` frames a clip needs are decoded.
 
+Precisely, PyTorchVideo (``_pyav_decode_stream``) seeks to a keyframe well before the clip
+(1024 timestamp units), decodes forward, keeps each frame whose pts lies in the clip (keyed by
+pts, the last of equal ones wins) and *stops at the first decoded frame whose pts reaches the
+clip's end*; it sorts what it kept by pts. Where the decoder outputs frames in pts order (every
+container that stores timestamps) that is exactly the frames in ``[start, end)``. In AVI files
+with B-frames it is not (:attr:`VideoMeta.output_order`): frames with a pts below the end that
+come out after the stopping frame are never collected, and the plan leaves them out too.
+
 Frame indices are positions in :attr:`VideoMeta.pts` (presentation order), the numbering DALI's
 ``fn.decoders.video(frames=...)`` and :mod:`fastvid.reader.pyav_source` use.
 """
@@ -21,7 +29,15 @@ from typing import Protocol
 import numpy as np
 import torch
 
-__all__ = ["ClipRequest", "TimedVideo", "clip_frame_indices", "temporal_subsample"]
+__all__ = [
+    "REORDER_MARGIN",
+    "ClipRequest",
+    "TimedVideo",
+    "clip_frame_indices",
+    "output_order",
+    "output_ranks",
+    "temporal_subsample",
+]
 
 
 class TimedVideo(Protocol):
@@ -35,6 +51,32 @@ class TimedVideo(Protocol):
 
     @property
     def start_pts(self) -> int: ...
+
+
+# Frames a decoder may output after frames with later timestamps (H.264 reorders at most 16):
+# a GOP cut for frames up to position p may also hold frames up to p + REORDER_MARGIN.
+REORDER_MARGIN = 32
+
+
+def output_order(video: object) -> np.ndarray | None:
+    """The video's decoder output order (positions in ``pts``), or ``None`` when frames come
+    out in ``pts`` order (``VideoMeta.output_order`` empty or absent)."""
+    order = getattr(video, "output_order", None)
+    if order is None or len(order) == 0:
+        return None
+    return np.asarray(order, dtype=np.int64)
+
+
+def output_ranks(video: object) -> np.ndarray | None:
+    """For each position in ``pts``, its place in the decoder's output order (the frame number
+    a decoder that counts output frames, like DALI's, uses); ``None`` when that is the
+    position itself."""
+    order = output_order(video)
+    if order is None:
+        return None
+    ranks = np.empty_like(order)
+    ranks[order] = np.arange(order.size)
+    return ranks
 
 
 @dataclass(frozen=True)
@@ -76,7 +118,8 @@ def clip_frame_indices(
     """Positions in ``video.pts`` of the frames PyTorchVideo returns for ``get_clip(start, end)``.
 
     Args:
-        video: The video's metadata (``pts`` sorted ascending, ``time_base``, ``start_pts``).
+        video: The video's metadata (``pts`` sorted ascending, ``time_base``, ``start_pts``,
+            and ``output_order`` when the decoder outputs frames out of ``pts`` order).
         start_sec: Clip start in seconds, inclusive. Pass the sampler's ``Fraction`` values to
             reproduce PyTorchVideo's exact arithmetic.
         end_sec: Clip end in seconds, exclusive.
@@ -89,6 +132,13 @@ def clip_frame_indices(
     start_pts = _secs_to_pts_ceil(start_sec, video.time_base, video.start_pts)
     end_pts = _secs_to_pts_ceil(end_sec, video.time_base, video.start_pts)
     in_clip = (pts >= start_pts) & (pts < end_pts)
+    order = output_order(video)
+    if order is not None:
+        # PyTorchVideo stops at the first frame *output* at or past the end: frames output
+        # after it are never collected, even with a pts inside the clip.
+        past_end = np.flatnonzero(pts[order] >= end_pts)
+        if past_end.size:
+            in_clip[order[past_end[0] :]] = False
     positions = np.flatnonzero(in_clip)
     if positions.size > 1:
         # PyTorchVideo keys decoded frames by pts: of frames sharing a pts the last one wins.

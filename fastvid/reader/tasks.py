@@ -34,6 +34,9 @@ class VideoWindow:
         keyframes: Keyframe positions within the window (int64, relative to ``first``).
         height: Coded frame height.
         width: Coded frame width.
+        order: Each window frame's place in the decoder's output order, when that is not
+            ``pts`` order (AVI with B-frames; :func:`fastvid.reader.plan.output_ranks`), for
+            the frame numbers of GOP cuts. ``None``: ``pts`` order.
     """
 
     path: str
@@ -44,6 +47,7 @@ class VideoWindow:
     keyframes: np.ndarray
     height: int
     width: int
+    order: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

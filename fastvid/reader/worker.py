@@ -191,7 +191,11 @@ class TaskRunner:
             try:
                 cuts.append(
                     self._cutter.cut(
-                        video.path, job.frames, pts=video.pts, keyframes=video.keyframes
+                        video.path,
+                        job.frames,
+                        pts=video.pts,
+                        keyframes=video.keyframes,
+                        order=video.order,
                     )
                 )
             except DECODE_ERRORS as exc:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import av
 import numpy as np
@@ -31,6 +31,7 @@ from fastvid.testing._formats import (
     codec_spec,
     container_extension,
 )
+from fastvid.testing._packed import BFramePacker
 from fastvid.testing._stamp import MAX_INDEX, stamp_band_height, stamp_frame_index
 
 __all__ = ["available_codecs", "container_extension", "make_video"]
@@ -39,7 +40,13 @@ Content = Literal["textured", "flat", "motion"]
 
 
 _AUDIO_LAYOUTS = {1: "mono", 2: "stereo"}
-_AUDIO_CODECS = {"aac": "aac", "opus": "libopus", "vorbis": "vorbis", "pcm": "pcm_s16le"}
+_AUDIO_CODECS = {
+    "aac": "aac",
+    "opus": "libopus",
+    "vorbis": "vorbis",
+    "pcm": "pcm_s16le",
+    "mp3": "libmp3lame",
+}
 _AUDIO_OPTIONS = {"vorbis": {"strict": "experimental"}}  # FFmpeg's own Vorbis encoder
 _ROTATIONS = (0, 90, 180, 270, -90, -180, -270)
 _MIN_SIZE = (64, 48)
@@ -141,6 +148,15 @@ def _frame_times(
 # --------------------------------------------------------------------------- encoding
 
 
+def _samples(wave: np.ndarray, sample_format: str) -> np.ndarray:
+    """``wave`` (-1..1) in an encoder's sample format: 16- or 32-bit integers, else float."""
+    if sample_format.startswith("s16"):
+        return (wave * 32767).astype(np.int16)
+    if sample_format.startswith("s32"):  # libmp3lame
+        return (wave * 2147483647).astype(np.int32)
+    return wave.astype(np.float32)
+
+
 def _audio_frames(
     codec_context: av.AudioCodecContext, duration: float, channels: int
 ) -> Iterator[av.AudioFrame]:
@@ -149,12 +165,11 @@ def _audio_frames(
     fmt = codec_context.format
     for start in range(0, total, frame_size):
         wave = audio_wave(start, min(frame_size, total - start), channels)  # (channels, n)
-        pcm = fmt.name.startswith("s16")
-        samples = (wave * 32767).astype(np.int16) if pcm else wave.astype(np.float32)
+        samples = _samples(wave, fmt.name)
         if not fmt.is_planar:  # packed: one row, channels interleaved
             samples = samples.T.reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples),  # type: ignore[arg-type]  # int16 or float32
+            np.ascontiguousarray(samples),
             format=fmt.name,
             layout=_AUDIO_LAYOUTS[channels],
         )
@@ -190,8 +205,11 @@ def make_video(
     Args:
         path: Output file; its extension picks the container (``.mp4``, ``.mov``, ``.mkv``,
             ``.webm``, ``.avi``). Parent folders are created.
-        codec: ``"h264"``, ``"hevc"``, ``"mpeg4"``, ``"vp9"``, ``"vp8"`` or ``"mjpeg"``.
-            Default: ``"vp9"``.
+        codec: ``"h264"``, ``"hevc"``, ``"mpeg4"``, ``"xvid"``, ``"vp9"``, ``"vp8"`` or
+            ``"mjpeg"``. ``"xvid"`` is UCF101's and HMDB51's format: MPEG-4 Part 2 with two
+            B-frames per reference frame in Xvid's packed bitstream, FourCC ``XVID``, for
+            ``.avi`` (FFmpeg's decoder then outputs timestamps out of order, as on those
+            datasets; H.264 with B-frames in ``.avi`` does too). Default: ``"vp9"``.
         size: ``(width, height)`` in pixels, even, at least ``(64, 48)``. Default: ``(160, 120)``.
         fps: Frame rate (the nominal rate when ``vfr``). Default: ``30``.
         duration: Length in seconds; a constant-rate video has ``round(duration * fps)`` frames
@@ -219,9 +237,9 @@ def make_video(
             read back (:func:`~fastvid.testing.read_audio_segment`). Default: ``False``.
         audio_channels: 1 (mono) or 2 (stereo: the right channel is ``-1/3`` of the left, so
             averaging the channels differs from taking one). Default: ``1``.
-        audio_codec: ``"aac"``, ``"opus"``, ``"vorbis"`` (stereo only) or ``"pcm"`` (16-bit),
-            if the container holds it; ``None``: the container's usual one (above).
-            Default: ``None``.
+        audio_codec: ``"aac"``, ``"opus"``, ``"vorbis"`` (stereo only), ``"pcm"`` (16-bit)
+            or ``"mp3"`` (UCF101's), if the container holds it; ``None``: the container's
+            usual one (above). Default: ``None``.
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -320,6 +338,10 @@ def _encode(path: Path, plan: _EncodePlan, render: Render) -> None:
             ),
         )
         stream.width, stream.height = plan.width, plan.height
+        if plan.codec.tag is not None:
+            stream.codec_tag = plan.codec.tag
+        if plan.codec.b_frames is not None:
+            stream.codec_context.max_b_frames = plan.codec.b_frames
         stream.pix_fmt = plan.codec.pix_fmt
         stream.bit_rate = plan.bitrate
         stream.codec_context.thread_count = 1  # deterministic output
@@ -333,6 +355,8 @@ def _encode(path: Path, plan: _EncodePlan, render: Render) -> None:
             stream.time_base = plan.container.time_base
         if plan.rotation:
             stream.set_display_rotation(plan.rotation)
+        packer = BFramePacker(container.mux, stream, codec_time_base) if plan.codec.packed else None
+        mux: Callable[[Any], object] = container.mux if packer is None else packer
         audio = _AudioTrack(
             container,
             plan.audio_encoder or plan.container.audio_codec,
@@ -349,9 +373,11 @@ def _encode(path: Path, plan: _EncodePlan, render: Render) -> None:
             )
             frame.pts = int(t / codec_time_base)
             frame.time_base = codec_time_base
-            container.mux(stream.encode(frame))
+            mux(stream.encode(frame))
             audio.write_until(t)
-        container.mux(stream.encode(None))
+        mux(stream.encode(None))
+        if packer is not None:
+            packer.close()
         audio.close()
 
 

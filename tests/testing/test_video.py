@@ -59,6 +59,7 @@ def test_expected_codecs_are_available() -> None:
         ("vp9", ".webm"),
         ("vp8", ".webm"),
         ("mjpeg", ".avi"),
+        ("xvid", ".avi"),
     ],
 )
 def test_container_extension(codec: Codec, ext: str) -> None:
@@ -77,7 +78,11 @@ def test_every_codec_reads_back_every_frame(codec: Codec, tmp_path: Path) -> Non
     assert len(frames) == 30
     assert frames[0].shape == (120, 160, 3)
     assert [read_frame_index(f) for f in frames] == list(range(30))
-    assert times == [Fraction(i, 20) for i in range(30)]
+    if codec == "xvid":  # AVI has no timestamps: FFmpeg's come one frame late, out of order
+        assert sorted(times) == [Fraction(i + 1, 20) for i in range(30)]
+        assert times != sorted(times)
+    else:
+        assert times == [Fraction(i, 20) for i in range(30)]
 
 
 @pytest.mark.parametrize(
@@ -228,7 +233,7 @@ def test_audio_channels_must_be_one_or_two(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="audio_channels"):
         make_video(tmp_path / "v.mp4", codec="h264", audio=True, audio_channels=3)
     with pytest.raises(ValueError, match="audio_codec"):
-        make_video(tmp_path / "v.mp4", codec="h264", audio=True, audio_codec="mp3")
+        make_video(tmp_path / "v.mp4", codec="h264", audio=True, audio_codec="flac")
     with pytest.raises(ValueError, match="needs audio_channels=2"):
         make_video(tmp_path / "v.webm", audio=True, audio_codec="vorbis")
 

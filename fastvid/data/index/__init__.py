@@ -11,6 +11,7 @@ One job per module:
 ================  ===========================================================================
 ``_meta``         :class:`VideoMeta`, :class:`VideoProbeError`
 ``_probe``        one file → :class:`VideoMeta` (PyAV demux only)
+``_order``        decoder output order of AVI files with B-frames (decoded once, cached)
 ``_mp4``          MP4/MOV display rotation from the ISO-BMFF ``tkhd`` box
 ``_table``        compact columnar storage of many metas
 ``_cache``        the on-disk cache format and its update rules
@@ -25,6 +26,14 @@ from __future__ import annotations
 from fastvid.data.index._cache import default_cache_dir
 from fastvid.data.index._index import VideoIndex
 from fastvid.data.index._meta import VideoMeta, VideoProbeError
+from fastvid.data.index._order import invents_timestamps
 from fastvid.data.index._probe import probe_video
 
-__all__ = ["VideoIndex", "VideoMeta", "VideoProbeError", "default_cache_dir", "probe_video"]
+__all__ = [
+    "VideoIndex",
+    "VideoMeta",
+    "VideoProbeError",
+    "default_cache_dir",
+    "invents_timestamps",
+    "probe_video",
+]

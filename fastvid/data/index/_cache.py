@@ -45,7 +45,8 @@ __all__ = [
 # 3: Matroska/WebM rotation read from the first frame (format 2 stored 0 for them).
 # 4: a "fingerprint" column (VideoMeta.fingerprint; 0 when built without fingerprint=True).
 # 5: VideoMeta.duration_with_audio (PyTorchVideo's duration with decode_audio=True).
-CACHE_VERSION = 5
+# 6: VideoMeta.output_order (AVI with B-frames: decoder output order; "orders" + 2 columns).
+CACHE_VERSION = 6
 
 
 def default_cache_dir() -> Path:
@@ -131,6 +132,7 @@ def save_table(table: Table, file: Path) -> None:
         "ints": table.ints,
         "avg_fps": table.avg_fps,
         "keyframes": table.keyframes,
+        "orders": table.orders,
         **{f"deltas{kind}": values for kind, values in table.deltas.items()},
     }
     fd, temp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
@@ -166,6 +168,7 @@ def load_table(file: Path) -> Table:
             _split_strings(data["pix_fmts"]),
             {kind: data[f"deltas{kind}"] for kind in DELTA_DTYPES},
             data["keyframes"],
+            data["orders"],
         )
     table.check()
     return table

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -13,6 +13,9 @@ from fastvid.errors import VideoError
 __all__ = ["PathLike", "VideoMeta", "VideoProbeError"]
 
 PathLike = str | os.PathLike[str]
+
+_NO_ORDER = np.zeros(0, dtype=np.int32)
+_NO_ORDER.flags.writeable = False
 
 
 class VideoProbeError(VideoError):
@@ -65,6 +68,13 @@ class VideoMeta:
             durations as PyTorchVideo reads them (header durations; when neither stream states
             one, the last frame's timestamp of each). Equal to ``duration`` for a file without
             audio. Clips are planned on it when audio is decoded. ``None`` if unknown.
+        output_order: int32 positions in ``pts`` in the order FFmpeg's decoder outputs the
+            frames, when that is not ``pts`` order; empty (the usual case) when it is. AVI
+            stores no presentation timestamps: with B-frames (Xvid's packed B-frames in
+            UCF101/HMDB51, H.264) each frame carries the timestamp of the packet it was decoded
+            from, so timestamps come out of order (..., 97, 96, 98, 100, 99, ...). PyTorchVideo
+            stops a clip at the first frame *output* at or past its end
+            (:func:`fastvid.reader.plan.clip_frame_indices` needs this order to match it).
     """
 
     path: str
@@ -85,11 +95,12 @@ class VideoMeta:
     pix_fmt: str = ""
     fingerprint: int = 0
     duration_with_audio: Fraction | None = None
+    output_order: np.ndarray = field(default_factory=lambda: _NO_ORDER)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, VideoMeta):
             return NotImplemented
-        arrays = ("pts", "keyframes")
+        arrays = ("pts", "keyframes", "output_order")
         return all(
             np.array_equal(getattr(self, name), getattr(other, name))
             if name in arrays

@@ -14,6 +14,7 @@ import numpy as np
 from fastvid.data.index._coded_size import keyframe_size
 from fastvid.data.index._fingerprint import head_tail_fingerprint
 from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
+from fastvid.data.index._order import decoder_order, invents_timestamps
 from fastvid.data.index._rotation import Opener, rotation
 from fastvid.data.index._sparse import SPARSE_CODECS, SparseFile, mdat_holes
 from fastvid.data.storage import Storage, StorageLike, as_storage, is_remote, normalize, redact
@@ -175,6 +176,9 @@ def _meta(
         container, stream, path_str, audio_pts, key_positions
     )
     _check_coded_size(stream, coded, path_str)
+    order = np.zeros(0, dtype=np.int32)  # decoder output order = pts order
+    if invents_timestamps(container, stream):  # AVI with B-frames: decoded once (_order.py)
+        pts, keyframes, order = decoder_order(container, stream, pts, keyframes)
     time_base = stream.time_base
     if time_base is None:
         raise VideoProbeError(path_str, "its video stream has no time base", "not_a_video")
@@ -198,6 +202,7 @@ def _meta(
         has_audio=audio is not None,
         pix_fmt=_pix_fmt(stream),
         duration_with_audio=_duration_with_audio(duration, stream, audio, audio_last),
+        output_order=order,
     )
 
 

@@ -45,6 +45,8 @@ COLUMNS = (
     "kf_offset",  # into Table.keyframes
     "kf_count",
     "fingerprint",  # VideoMeta.fingerprint (0: none)
+    "order_offset",  # into Table.orders (VideoMeta.output_order)
+    "order_count",  # 0: frames are output in pts order (all but AVI files with B-frames)
 )
 COLUMN = {name: index for index, name in enumerate(COLUMNS)}
 DELTA_DTYPES: dict[int, type[np.unsignedinteger[Any]]] = {
@@ -69,6 +71,7 @@ class Table:
         pix_fmts: list[str],
         deltas: dict[int, np.ndarray],
         keyframes: np.ndarray,
+        orders: np.ndarray | None = None,
     ) -> None:
         self.paths = paths
         self.ints = ints
@@ -79,6 +82,7 @@ class Table:
             kind: deltas.get(kind, np.empty(0, dtype)) for kind, dtype in DELTA_DTYPES.items()
         }
         self.keyframes = keyframes
+        self.orders = np.empty(0, np.int32) if orders is None else orders
         self.rows = {path: row for row, path in enumerate(paths)}
 
     def __len__(self) -> int:
@@ -96,6 +100,7 @@ class Table:
         pix_fmts: dict[str, int] = {}
         deltas = {kind: array.array(code) for kind, code in _DELTA_TYPECODES.items()}
         keyframes = array.array("i")
+        orders = array.array("i")
         for meta in metas:
             pts = np.asarray(meta.pts, dtype=np.int64)
             kind, step, encoded = _encode_pts(pts)
@@ -133,9 +138,12 @@ class Table:
                     len(keyframes),
                     len(meta.keyframes),
                     meta.fingerprint,
+                    len(orders),
+                    len(meta.output_order),
                 )
             )
             keyframes.frombytes(np.asarray(meta.keyframes, dtype=np.int32).tobytes())
+            orders.frombytes(np.asarray(meta.output_order, dtype=np.int32).tobytes())
         return cls(
             paths,
             np.frombuffer(ints, np.int64).reshape(len(paths), len(COLUMNS)),
@@ -144,6 +152,7 @@ class Table:
             list(pix_fmts),
             {kind: np.frombuffer(buf, DELTA_DTYPES[kind]) for kind, buf in deltas.items()},
             np.frombuffer(keyframes, np.int32),
+            np.frombuffer(orders, np.int32),
         )
 
     def meta(self, row: int) -> VideoMeta:
@@ -172,6 +181,8 @@ class Table:
             kf_offset,
             kf_count,
             fingerprint,
+            order_offset,
+            order_count,
         ) = self.ints[row].tolist()
         if pts_kind == 0:
             pts = pts_first + pts_step * np.arange(num_frames, dtype=np.int64)
@@ -201,6 +212,7 @@ class Table:
             pix_fmt=self.pix_fmts[pix_fmt],
             fingerprint=fingerprint,
             duration_with_audio=None if adur_den == 0 else Fraction(adur_num, adur_den),
+            output_order=_read_only(self.orders[order_offset : order_offset + order_count].copy()),
         )
 
     def select(self, rows: Sequence[int] | np.ndarray) -> Table:
@@ -217,8 +229,14 @@ class Table:
             self.keyframes, ints[:, COLUMN["kf_offset"]], ints[:, COLUMN["kf_count"]]
         )
         ints[:, COLUMN["kf_offset"]] = starts
+        orders, starts = _gather(
+            self.orders, ints[:, COLUMN["order_offset"]], ints[:, COLUMN["order_count"]]
+        )
+        ints[:, COLUMN["order_offset"]] = starts
         paths = [self.paths[row] for row in rows.tolist()]
-        return Table(paths, ints, self.avg_fps[rows], self.codecs, self.pix_fmts, deltas, keyframes)
+        return Table(
+            paths, ints, self.avg_fps[rows], self.codecs, self.pix_fmts, deltas, keyframes, orders
+        )
 
     @classmethod
     def concat(cls, first: Table, second: Table) -> Table:
@@ -230,6 +248,7 @@ class Table:
             mine = ints[:, COLUMN["pts_kind"]] == kind
             ints[mine, COLUMN["pts_offset"]] += len(first.deltas[kind])
         ints[:, COLUMN["kf_offset"]] += len(first.keyframes)
+        ints[:, COLUMN["order_offset"]] += len(first.orders)
         return cls(
             [*first.paths, *second.paths],
             np.concatenate([first.ints, ints]),
@@ -238,6 +257,7 @@ class Table:
             pix_fmts,
             {k: np.concatenate([first.deltas[k], second.deltas[k]]) for k in DELTA_DTYPES},
             np.concatenate([first.keyframes, second.keyframes]),
+            np.concatenate([first.orders, second.orders]),
         )
 
     def metas(self) -> Iterator[VideoMeta]:
@@ -246,7 +266,7 @@ class Table:
 
     def nbytes(self) -> int:
         """Estimated memory in bytes: the arrays, the path strings and the lookup dict."""
-        arrays = [self.ints, self.avg_fps, self.keyframes, *self.deltas.values()]
+        arrays = [self.ints, self.avg_fps, self.keyframes, self.orders, *self.deltas.values()]
         # a str object (49 B + text) and a list slot (8 B) and a dict slot (~100 B) per path
         path_bytes = sum(sys.getsizeof(path) + 8 for path in self.paths)
         return sum(a.nbytes for a in arrays) + path_bytes + sys.getsizeof(self.rows)
@@ -256,7 +276,11 @@ class Table:
         rows = len(self.paths)
         if self.ints.shape != (rows, len(COLUMNS)) or self.avg_fps.shape != (rows,):
             raise ValueError("cache arrays have inconsistent shapes")
-        if self.ints.dtype != np.int64 or self.keyframes.dtype != np.int32:
+        if (
+            self.ints.dtype != np.int64
+            or self.keyframes.dtype != np.int32
+            or self.orders.dtype != np.int32
+        ):
             raise ValueError("cache arrays have unexpected dtypes")
         column = {name: self.ints[:, index] for name, index in COLUMN.items()}
         if ((column["codec"] < 0) | (column["codec"] >= len(self.codecs))).any():
@@ -266,6 +290,12 @@ class Table:
         kf_end = column["kf_offset"] + column["kf_count"]
         if ((column["kf_offset"] < 0) | (kf_end > len(self.keyframes))).any():
             raise ValueError("cache keyframe offsets are out of range")
+        order_end = column["order_offset"] + column["order_count"]
+        if ((column["order_offset"] < 0) | (order_end > len(self.orders))).any():
+            raise ValueError("cache output-order offsets are out of range")
+        counts = column["order_count"]
+        if ((counts != 0) & (counts != column["num_frames"])).any():
+            raise ValueError("cache output orders do not cover their videos' frames")
         kinds = column["pts_kind"]
         if ((kinds < 0) | (kinds > max(DELTA_DTYPES))).any():
             raise ValueError("cache rows have unknown timestamp encodings")

@@ -1,0 +1,85 @@
+"""The order FFmpeg's decoder outputs frames in, for files whose timestamps it invents (AVI).
+
+An AVI file stores no presentation timestamps. With B-frames FFmpeg's AVI demuxer derives a
+packet's pts from its position, and the decoder gives each frame the pts of the packet it was
+decoded *from*: H.264 frames carry their decode-order timestamps, and Xvid's packed B-frames
+(UCF101, HMDB51) carry the timestamp of the packet that released them. Frames come out in
+display order with timestamps out of order (..., 97, 96, 98, 100, 99, 101, ...).
+PyTorchVideo keys frames by these timestamps and stops collecting a clip at the first frame
+*output* at or past the clip's end, so the plan needs that output order
+(:func:`fastvid.reader.plan.clip_frame_indices`).
+
+No demux-only rule gives it exactly (it depends on the decoder's reorder delay and on how
+the packed-B-frame filter shuffles packets), so such files are decoded once when they are
+indexed (loop filter and IDCT skipped: timestamps do not depend on pixels; ~10 ms for a 7 s
+UCF101 clip on one core) and the result is cached with the index. Other files, and AVI files
+whose codec never reorders frames (MJPEG, ...), are not decoded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import av
+import numpy as np
+
+__all__ = ["decoder_order", "invents_timestamps"]
+
+# Containers whose demuxer derives video timestamps from packet positions (no stored pts).
+_POSITIONAL_CONTAINERS = frozenset({"avi"})
+
+# Decoding options that save work without changing which frames come out, or their timestamps.
+_CHEAP_DECODE = {"skip_loop_filter": "all", "skip_idct": "all"}
+
+
+def invents_timestamps(container: Any, stream: Any) -> bool:
+    """Whether the decoder may output ``stream``'s frames with timestamps out of order: a
+    container without stored pts and a codec that reorders frames."""
+    names = set(container.format.name.split(","))
+    codec = stream.codec_context.codec if stream.codec_context is not None else None
+    return bool(names & _POSITIONAL_CONTAINERS) and bool(codec is not None and codec.reorder)
+
+
+def decoder_order(
+    container: Any, stream: Any, pts: np.ndarray, keyframes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Decode ``stream`` once and return ``(pts, keyframes, output_order)``.
+
+    ``pts`` becomes the timestamps of the frames the decoder actually outputs, sorted (a Xvid
+    "N-VOP" placeholder packet, say, yields no frame of its own), ``keyframes`` the positions
+    in it of the demuxer's keyframes, and ``output_order`` the positions in decoder output
+    order; empty when that is ``pts`` order. Frames the decoder never reached (a decoding
+    error) keep the demuxer's timestamps and follow in ``pts`` order.
+
+    Args:
+        container: The open container (any position: it is rewound).
+        stream: Its first video stream.
+        pts: The demuxer's sorted packet timestamps.
+        keyframes: Positions in ``pts`` of the demuxer's keyframes.
+    """
+    output: list[int] = []
+    try:
+        container.seek(0)
+        stream.codec_context.thread_count = 1
+        stream.codec_context.options = dict(_CHEAP_DECODE)
+        for frame in container.decode(stream):
+            stamp = frame.pts if frame.pts is not None else frame.dts
+            if stamp is not None:
+                output.append(int(stamp))
+    except av.FFmpegError:
+        pass  # keep what was decoded; the rest follows in pts order
+    emitted = np.asarray(output, dtype=np.int64)
+    if emitted.size and np.unique(emitted).size == emitted.size:
+        rest = np.setdiff1d(pts, emitted) if emitted.size < pts.size else pts[:0]
+        emitted = np.concatenate([emitted, rest[rest > emitted.max()]])
+    else:  # nothing decoded, or repeated timestamps: keep the demuxer's view
+        emitted = pts
+    new_pts = np.sort(emitted)
+    order = np.searchsorted(new_pts, emitted).astype(np.int32)
+    if np.array_equal(order, np.arange(order.size)):
+        order = order[:0]
+    kept = np.isin(pts[keyframes], new_pts)
+    new_keyframes = np.searchsorted(new_pts, pts[keyframes][kept]).astype(np.int32)
+    for array in (new_pts, new_keyframes, order):
+        array.flags.writeable = False
+    return new_pts, new_keyframes, order

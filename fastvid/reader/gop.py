@@ -22,9 +22,9 @@ The cut is exact by construction:
   every packet (MP4 edit-list "discard" packets lose their discard flag in the cut, so every
   decoder outputs them and counts them); in AVI files with B-frames, whose frames come out of
   the decoder with timestamps out of order, "before" follows the index's output order
-  (``VideoMeta.output_order``), the order the frame plan was made in. Such a file is cut
-  from its first packet: a keyframe's chunk can pack a B-frame shown before the keyframe,
-  and Xvid's packed chunks decode only in sequence;
+  (``VideoMeta.output_order``), the order the frame plan was made in, and the index keeps
+  only the keyframes that split that order cleanly (an open GOP's keyframe chunk can pack a
+  B-frame shown before the keyframe);
 * timestamps are shifted so the cut starts at 0 (DALI keeps GPU timestamps in an ``int``).
 
 DALI's decoder runs with ``pad_mode="none"``, so a cut that holds fewer frames than planned
@@ -143,10 +143,7 @@ class GopCutter:
         in_order = not stream.codec_context.codec.reorder  # frames shown in decode order
         needed_pts = pts[needed]
         chosen: dict[int, Any] = {}  # pts -> packet, for every packet of the cut
-        # AVI with B-frames: a keyframe's chunk may pack a B-frame shown before it, and
-        # Xvid's packed chunks only decode in sequence: such files are cut from the start.
-        spans = gop_spans(needed, keyframes) if order is None else [(None, int(needed[-1]))]
-        for key, last in spans:
+        for key, last in gop_spans(needed, keyframes):
             last_pts = int(pts[last])
             first_pts = None if key is None else int(pts[key])
             seek_to = int(pts[0]) if first_pts is None else first_pts

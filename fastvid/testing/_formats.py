@@ -50,8 +50,18 @@ CODECS: dict[str, CodecSpec] = {
         {"preset": "fast", "x265-params": "log-level=error:pools=none:frame-threads=1"},
     ),
     "mpeg4": CodecSpec("mpeg4", ".mp4", "yuv420p", 0.15),
-    # UCF101/HMDB51's format: MPEG-4 Part 2 with 2 B-frames in Xvid's packed bitstream, in AVI.
-    "xvid": CodecSpec("mpeg4", ".avi", "yuv420p", 0.15, tag="XVID", b_frames=2, packed=True),
+    # UCF101/HMDB51's format: MPEG-4 Part 2 with 2 B-frames in Xvid's packed bitstream, in AVI,
+    # closed GOPs (Xvid's default; FFmpeg's encoder needs scene-cut detection off for them).
+    "xvid": CodecSpec(
+        "mpeg4",
+        ".avi",
+        "yuv420p",
+        0.15,
+        {"flags": "+cgop", "sc_threshold": "1000000000"},
+        tag="XVID",
+        b_frames=2,
+        packed=True,
+    ),
     # realtime/8: 7x faster than good/5 at 720p. qmax 63 (FFmpeg's default caps it at 31)
     # lets the rate control go lower on noisy content; it still overshoots ~2x at 720p, hence
     # the low bits per pixel (0.035 → ~4 Mbit/s at 720p30).

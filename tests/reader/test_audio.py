@@ -24,12 +24,14 @@ from fastvid.reader.worker import TaskRunner
 from fastvid.testing import AUDIO_RATE, make_video, read_audio_segment
 
 # AAC in MP4 (header durations: PyTorchVideo seeks per clip), Opus and Vorbis in WebM (no
-# durations: one decode of the whole track), 16-bit PCM in AVI (packed samples).
+# durations: one decode of the whole track), 16-bit PCM in AVI (packed samples), MP3 in AVI.
 FILES: dict[str, dict[str, Any]] = {
     "aac_stereo.mp4": {"codec": "h264", "audio_channels": 2},
     "opus_stereo.webm": {"codec": "vp9", "audio_channels": 2},
     "vorbis_stereo.webm": {"codec": "vp9", "audio_channels": 2, "audio_codec": "vorbis"},
     "pcm_mono.avi": {"codec": "mjpeg", "audio_channels": 1},
+    # UCF101's: MP3 beside Xvid packed B-frames in AVI
+    "mp3_stereo.avi": {"codec": "xvid", "audio_channels": 2, "audio_codec": "mp3"},
 }
 WINDOWS = [
     (0, 0.5),

@@ -89,7 +89,9 @@ def _unbatch(batches: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             yield {key: value[j] for key, value in batch.items()}
 
 
-def _loader(paths: list[str], index: VideoIndex, sampler: Any) -> ClipLoader:
+def _loader(
+    paths: list[str], index: VideoIndex, sampler: Any, decode_audio: bool = False
+) -> ClipLoader:
     return ClipLoader(
         [(p, i) for i, p in enumerate(paths)],
         device="cpu",
@@ -102,6 +104,7 @@ def _loader(paths: list[str], index: VideoIndex, sampler: Any) -> ClipLoader:
         video_sampler=SequentialSampler,
         batch_size=2,
         cpu_decoder="pyav",
+        decode_audio=decode_audio,
     )
 
 
@@ -180,11 +183,12 @@ def test_plan_holds_the_frames_pytorchvideo_collects(
 # PyAV route end to end
 
 
+@pytest.mark.parametrize("decode_audio", [False, True], ids=["video", "with-mp3-audio"])
 def test_uniform_clips_equal_labeled_video_dataset(
-    avi_files: dict[str, Path], index: VideoIndex
+    avi_files: dict[str, Path], index: VideoIndex, decode_audio: bool
 ) -> None:
     paths = [str(avi_files[n]) for n in NAMES]
-    loader = _loader(paths, index, make_clip_sampler("uniform", UNIFORM))
+    loader = _loader(paths, index, make_clip_sampler("uniform", UNIFORM), decode_audio)
     try:
         mine = list(_unbatch(list(loader)))
     finally:
@@ -195,7 +199,7 @@ def test_uniform_clips_equal_labeled_video_dataset(
             pv_make_clip_sampler("uniform", UNIFORM),
             video_sampler=SequentialSampler,
             transform=_temporal(),
-            decode_audio=False,
+            decode_audio=decode_audio,
             decoder="pyav",
         )
     )
@@ -207,6 +211,9 @@ def test_uniform_clips_equal_labeled_video_dataset(
             expected["video_name"],
             expected["clip_index"],
         )
+        if decode_audio:
+            samples = got["audio"][: int(got["audio_lengths"])]
+            assert torch.equal(samples, expected["audio"]), expected["video_name"]
 
 
 def test_random_clips_equal_encoded_video(avi_files: dict[str, Path], index: VideoIndex) -> None:

@@ -47,7 +47,7 @@ def decoder_order(
 
     ``pts`` becomes the timestamps of the frames the decoder actually outputs, sorted (a Xvid
     "N-VOP" placeholder packet, say, yields no frame of its own), ``keyframes`` the positions
-    in it of the demuxer's keyframes, and ``output_order`` the positions in decoder output
+    in it of the demuxer's keyframes that are exact seek points (:func:`_clean_cuts`), and ``output_order`` the positions in decoder output
     order; empty when that is ``pts`` order. Frames the decoder never reached (a decoding
     error) keep the demuxer's timestamps and follow in ``pts`` order.
 
@@ -80,6 +80,24 @@ def decoder_order(
         order = order[:0]
     kept = np.isin(pts[keyframes], new_pts)
     new_keyframes = np.searchsorted(new_pts, pts[keyframes][kept]).astype(np.int32)
+    if order.size:
+        new_keyframes = new_keyframes[_clean_cuts(order, new_keyframes)]
     for array in (new_pts, new_keyframes, order):
         array.flags.writeable = False
     return new_pts, new_keyframes, order
+
+
+def _clean_cuts(order: np.ndarray, keyframes: np.ndarray) -> np.ndarray:
+    """Which keyframes split the output order cleanly: every frame before the keyframe (in
+    ``pts`` order) is output before it and every later one after it.
+
+    A keyframe of an open GOP fails this: a B-frame packed into its chunk (Xvid) is shown
+    before it yet carries a later timestamp, and it predicts from the previous GOP. Decoding
+    from such a keyframe (a seek, a GOP cut) cannot reproduce a sequential decode, so it is
+    not kept as a seek point; the first frame always is one.
+    """
+    prefix_max = np.maximum.accumulate(order)
+    keep = []
+    for k in keyframes.tolist():
+        keep.append(k == 0 or (order[k] == k and prefix_max[k - 1] == k - 1))
+    return np.asarray(keep, dtype=bool)

@@ -48,8 +48,9 @@ def decoder_order(
     ``pts`` becomes the timestamps of the frames the decoder actually outputs, sorted (a Xvid
     "N-VOP" placeholder packet, say, yields no frame of its own), ``keyframes`` the positions
     in it of the demuxer's keyframes that are exact seek points (:func:`_clean_cuts`), and
-    ``output_order`` the positions in decoder output order; empty when that is ``pts`` order. Frames the decoder never reached (a decoding
-    error) keep the demuxer's timestamps and follow in ``pts`` order.
+    ``output_order`` the positions in decoder output order; empty when that is ``pts``
+    order. Frames the decoder never reached (a decoding error) keep the demuxer's timestamps
+    and follow in ``pts`` order.
 
     Args:
         container: The open container (any position: it is rewound).

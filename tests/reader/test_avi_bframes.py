@@ -32,9 +32,10 @@ from torch.utils.data import SequentialSampler
 
 from fastvid.data.index import VideoIndex, VideoMeta, probe_video
 from fastvid.data.samplers import make_clip_sampler
+from fastvid.reader import plan as frame_plan
 from fastvid.reader.gop import GopCutter
 from fastvid.reader.loader import ClipLoader
-from fastvid.reader.plan import clip_frame_indices, output_ranks, temporal_subsample
+from fastvid.reader.plan import clip_frame_indices, temporal_subsample
 from fastvid.testing import make_video, read_frame_index
 
 NAMES = ("xvid.avi", "h264.avi")
@@ -253,7 +254,7 @@ def test_gop_cut_numbers_the_planned_frames_like_pytorchvideo(
 ) -> None:
     path = avi_files[name]
     meta = index.meta(path)
-    ranks = output_ranks(meta)
+    ranks = frame_plan.output_ranks(meta)
     assert ranks is not None
     video = EncodedVideo.from_path(str(path), decode_audio=False)
     with GopCutter() as cutter:

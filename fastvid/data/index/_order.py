@@ -13,7 +13,8 @@ No demux-only rule gives it exactly (it depends on the decoder's reorder delay a
 the packed-B-frame filter shuffles packets), so such files are decoded once when they are
 indexed (loop filter and IDCT skipped: timestamps do not depend on pixels; ~10 ms for a 7 s
 UCF101 clip on one core) and the result is cached with the index. Other files, and AVI files
-whose codec never reorders frames (MJPEG, ...), are not decoded.
+whose codec never reorders frames (MJPEG, ...) or whose stream has no B-frames, are not
+decoded.
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ _CHEAP_DECODE = {"skip_loop_filter": "all", "skip_idct": "all"}
 
 def invents_timestamps(container: Any, stream: Any) -> bool:
     """Whether the decoder may output ``stream``'s frames with timestamps out of order: a
-    container without stored pts and a codec that reorders frames."""
+    container without stored pts, a codec that reorders frames, and a stream that may use
+    that (FFmpeg's ``has_b_frames``: MPEG-4's VOL ``low_delay`` flag, H.264's reorder depth;
+    0 for streams without B-frames)."""
     names = set(container.format.name.split(","))
-    codec = stream.codec_context.codec if stream.codec_context is not None else None
-    return bool(names & _POSITIONAL_CONTAINERS) and bool(codec is not None and codec.reorder)
+    context = stream.codec_context
+    if context is None or not names & _POSITIONAL_CONTAINERS:
+        return False
+    return bool(context.codec.reorder) and int(context.has_b_frames) > 0
 
 
 def decoder_order(

@@ -159,8 +159,7 @@ def _pytorchvideo_clip_stamps(path: Path, start: Any, end: Any) -> list[int]:
     return [read_frame_index(clip[:, t], layout="CHW") for t in range(clip.shape[1])]
 
 
-def _plan_stamps(path: Path, meta: VideoMeta, start: Any, end: Any) -> list[int]:
-    by_pts = {pts: stamp for pts, _, stamp in _decoded(path)}
+def _plan_stamps(by_pts: dict[int, int], meta: VideoMeta, start: Any, end: Any) -> list[int]:
     return [by_pts[int(meta.pts[i])] for i in clip_frame_indices(meta, start, end)]
 
 
@@ -170,11 +169,12 @@ def test_plan_holds_the_frames_pytorchvideo_collects(
 ) -> None:
     path = avi_files[name]
     meta = index.meta(path)
+    by_pts = {pts: stamp for pts, _, stamp in _decoded(path)}
     shorter = 0
-    for tenths in range(0, 20, 3):
+    for tenths in range(0, 20, 4):
         start, end = Fraction(tenths, 10), Fraction(tenths, 10) + 1
         expected = _pytorchvideo_clip_stamps(path, start, end)
-        assert _plan_stamps(path, meta, start, end) == expected, (start, end)
+        assert _plan_stamps(by_pts, meta, start, end) == expected, (start, end)
         first, stop = (math.ceil(t / meta.time_base) + meta.start_pts for t in (start, end))
         shorter += len(expected) < np.count_nonzero((meta.pts >= first) & (meta.pts < stop))
     assert shorter, "no clip end cut a B-frame run: the test would not see the difference"
@@ -271,3 +271,48 @@ def test_gop_cut_numbers_the_planned_frames_like_pytorchvideo(
                     t,
                 )
     video.close()
+
+
+def test_worker_cut_task_carries_the_output_order(
+    avi_files: dict[str, Path], index: VideoIndex
+) -> None:
+    """The worker's ``"cut"`` route (what the loader sends DALI) with the engine's window."""
+    from fastvid.reader.shm import SegmentPool, new_prefix, remove_segments
+    from fastvid.reader.tasks import ClipJob, Task, VideoWindow
+    from fastvid.reader.worker import TaskRunner
+
+    path = avi_files["xvid.avi"]
+    meta = index.meta(path)
+    window = VideoWindow(
+        str(path),
+        None,
+        None,
+        0,
+        np.asarray(meta.pts),
+        np.asarray(meta.keyframes, dtype=np.int64),
+        240,
+        320,
+        order=frame_plan.output_ranks(meta),
+    )
+    clips = [(Fraction(s), Fraction(s) + 1) for s in (0, 1, 2)]
+    planned = [temporal_subsample(clip_frame_indices(meta, *clip), 8) for clip in clips]
+    jobs = tuple(ClipJob(k, np.unique(p), None) for k, p in enumerate(planned))
+    prefix = new_prefix()
+    runner = TaskRunner(SegmentPool(prefix, 0))
+    video = EncodedVideo.from_path(str(path), decode_audio=False)
+    try:
+        result = runner.run(Task(0, "cut", window, jobs))
+        assert result.segment is not None
+        data = np.fromfile(result.segment, dtype=np.uint8)
+        for clip, wanted, output in zip(clips, planned, result.clips, strict=True):
+            assert not output.error
+            cut = data[output.offset : output.offset + output.shape[0]].tobytes()
+            back = np.searchsorted(np.unique(wanted), wanted)
+            got = _cut_frames(cut, np.asarray(output.frames)[back])
+            expected = UniformTemporalSubsample(8)(video.get_clip(*clip)["video"])
+            for t, frame in enumerate(got):
+                assert np.array_equal(frame, expected[:, t].permute(1, 2, 0).byte().numpy())
+    finally:
+        video.close()
+        runner.close()
+        remove_segments(prefix)

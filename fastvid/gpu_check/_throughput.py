@@ -166,6 +166,7 @@ def ceiling_row(
     from fastvid.reader.augment import ChannelAffine
     from fastvid.reader.dali import ClipPipeline, GraphSpec
     from fastvid.reader.gop import GopCutter
+    from fastvid.reader.plan import output_ranks
 
     cutter = GopCutter()
     cuts = []
@@ -174,7 +175,15 @@ def ceiling_row(
         for request in plan:
             meta = index.meta(request.path)
             needed = np.unique(np.asarray(request.frame_indices))
-            cuts.append(cutter.cut(request.path, needed, pts=meta.pts, keyframes=meta.keyframes))
+            cuts.append(
+                cutter.cut(
+                    request.path,
+                    needed,
+                    pts=meta.pts,
+                    keyframes=meta.keyframes,
+                    order=output_ranks(meta),
+                )
+            )
     finally:
         cutter.close()
     cut_seconds = time.perf_counter() - began

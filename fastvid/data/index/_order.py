@@ -9,10 +9,10 @@ PyTorchVideo keys frames by these timestamps and stops collecting a clip at the 
 *output* at or past the clip's end, so the plan needs that output order
 (:func:`fastvid.reader.plan.clip_frame_indices`).
 
-No demux-only rule gives it exactly (it depends on the decoder's reorder delay and on how
-the packed-B-frame filter shuffles packets), so such files are decoded once when they are
-indexed (loop filter and IDCT skipped: timestamps do not depend on pixels; ~10 ms for a 7 s
-UCF101 clip on one core) and the result is cached with the index. Other files, and AVI files
+No demux-only rule gives it exactly (it depends on the decoder's reorder delay and on how it
+unpacks packed B-frames), so such files are decoded once when they are indexed (loop filter
+and IDCT skipped: timestamps do not depend on pixels; ~12-16 ms of CPU for a 7 s 320x240
+UCF101 clip) and the result is cached with the index. Other files, and AVI files
 whose codec never reorders frames (MJPEG, ...) or whose stream has no B-frames, are not
 decoded.
 """

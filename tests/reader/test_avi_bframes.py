@@ -143,6 +143,26 @@ def test_probe_records_the_decoder_output_order(avi_files: dict[str, Path], name
     assert meta.pts[meta.output_order].tolist() == timestamps
 
 
+def test_output_order_survives_the_cache_and_table_operations(
+    avi_files: dict[str, Path], index: VideoIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastvid.data.index._table import Table
+
+    paths = [str(avi_files[n]) for n in NAMES]
+    VideoIndex.build(paths, cache_dir=tmp_path, num_workers=0, progress=False)
+    probes: list[Any] = []
+    monkeypatch.setattr(
+        "fastvid.data.index._probe.probe_or_error", lambda *a, **k: probes.append(a)
+    )
+    cached = VideoIndex.build(paths, cache_dir=tmp_path, num_workers=0, progress=False)
+    assert not probes  # read back from the cache file
+    metas = [index.meta(p) for p in paths]
+    assert all(m.output_order.size == m.num_frames for m in metas)
+    assert [cached.meta(p) for p in paths] == metas
+    table = Table.from_metas(metas)
+    assert list(Table.concat(table.select([1]), table.select([0])).metas()) == metas[::-1]
+
+
 def test_files_that_store_timestamps_record_no_order(tmp_path: Path) -> None:
     mp4 = make_video(tmp_path / "b.mp4", codec="h264", size=(96, 72), duration=1.0)
     mjpeg = make_video(tmp_path / "m.avi", codec="mjpeg", size=(96, 72), duration=1.0)

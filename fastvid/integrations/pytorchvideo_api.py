@@ -19,6 +19,7 @@ default collate, which PyTorchVideo uses, fails on clips of different lengths).
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -70,7 +71,13 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         self._annotations: list[dict[str, Any]] = []
         for path, info in labeled_video_paths:
             info = dict(info or {})
-            label = info.pop("label", -1)
+            label = info.get("label", -1)
+            if isinstance(label, numbers.Integral) or (
+                torch.is_tensor(label) and label.numel() == 1
+            ):
+                info.pop("label", None)
+            else:  # e.g. Hmdb51's action names: passed through to the samples as they are
+                label = -1
             self._pairs.append((os.fspath(path), int(label)))
             self._annotations.append(info)
         if not self._pairs:
@@ -143,6 +150,14 @@ def labeled_video_dataset(
         storage_options: fsspec options for URLs (fastvid option). Default: ``None``.
         **kwargs: fastvid options (``device``, ...).
     """
+    from fastvid.integrations.pytorchvideo_data import frame_video_dataset
+
+    frames = frame_video_dataset(
+        data_path, clip_sampler, video_sampler, transform, video_path_prefix, decode_audio,
+        decoder, storage_options=storage_options,
+    )  # fmt: skip
+    if frames is not None:  # a list of frame folders: PyTorchVideo's FrameVideo datasets
+        return frames  # type: ignore[return-value]
     check_choice("decoder", decoder, CPU_DECODERS)  # before listing a large folder
     storage = as_storage(storage_options)
     kind = storage.kind(os.fspath(data_path))

@@ -142,16 +142,21 @@ def frame_video_dataset(
     name = os.fspath(data_path)
     if storage.kind(name) != "file":
         return None
+    if decoder != "frame":  # look at the first listed video only (cheap; any label format)
+        lines = [line for line in storage.read_text(name).splitlines() if line.strip()]
+        if not lines:
+            return None
+        first = os.path.join(os.fspath(video_path_prefix), lines[0].rsplit(None, 1)[0])
+        if storage.kind(first) != "directory":
+            return None
     paths = LabeledVideoPaths.from_csv(name, storage_options=storage)
     paths.path_prefix = os.fspath(video_path_prefix)
-    if decoder != "frame" and storage.kind(paths[0][0]) != "directory":
-        return None
     return VideoPathsDataset(
         paths,  # type: ignore[arg-type]
         clip_sampler,
         video_sampler,
         transform,
-        decode_audio=decode_audio if decoder != "frame" else False,
+        decode_audio=False,  # frame folders have no audio (PyTorchVideo refuses it for them)
         decoder=decoder,
     )
 

@@ -121,3 +121,13 @@ def test_folders_in_a_list_are_frame_videos_whatever_the_decoder(
     sample = next(iter(dataset))
     assert sample["label"] == 3 and sample["video_name"] == "jpg_video"
     assert sample["video"].shape == (3, 7, 24, 32)
+
+
+def test_lists_of_video_files_stay_with_the_loader(tmp_path: Path) -> None:
+    from fastvid.data import LabeledVideoDataset
+
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    listing = tmp_path / "named.csv"
+    listing.write_text(f"{tmp_path / 'clip.mp4'} cat\n")  # class-name labels: fastvid's format
+    dataset = labeled_video_dataset(str(listing), make_clip_sampler("uniform", 1.0))
+    assert isinstance(dataset, LabeledVideoDataset)

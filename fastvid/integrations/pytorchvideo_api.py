@@ -117,12 +117,25 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
 
 def _first_of_batch(batch: dict[str, Any]) -> dict[str, Any]:
     """The one sample of a one-clip batch; its audio as PyTorchVideo's (no key without audio)."""
-    sample = {key: value[0] for key, value in batch.items() if key not in AUDIO_KEYS}
+    sample = {key: _first(value) for key, value in batch.items() if key not in AUDIO_KEYS}
     if "audio_lengths" in batch:
         length = int(batch["audio_lengths"][0])
         if length > 0:
             sample["audio"] = batch["audio"][0, :length]
     return sample
+
+
+def _first(value: Any) -> Any:
+    """Undo ``default_collate`` for a batch of one: a collated list (e.g. Hmdb51's
+    ``meta_tags``, collated into one list per element) becomes the sample's list again."""
+    collated_list = (
+        isinstance(value, list | tuple)
+        and bool(value)
+        and all(isinstance(item, list | tuple) or torch.is_tensor(item) for item in value)
+    )
+    if collated_list:
+        return type(value)(_first(item) for item in value)
+    return value[0]
 
 
 def labeled_video_dataset(

@@ -96,9 +96,8 @@ def Hmdb51(
         **kwargs: More fastvid dataset options (``device``, ...).
 
     Returns:
-        A ``LabeledVideoDataset``; each sample's ``"label"`` is the action's name, as in
-        PyTorchVideo, and ``"meta_tags"`` holds its five tags (per-video annotations are
-        collated like a batch's in single samples for now: see the CHANGELOG).
+        A ``LabeledVideoDataset``; each sample's ``"label"`` is the action's name and
+        ``"meta_tags"`` its five tags, as in PyTorchVideo.
     """
     from fastvid.integrations.pytorchvideo_api import LabeledVideoDataset
 

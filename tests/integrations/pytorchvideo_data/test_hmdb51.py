@@ -68,10 +68,13 @@ def test_split_files_pick_the_fold(hmdb: Path, split_id: int, split_type: str) -
         assert paths[i][1]["meta_tags"] == name.split("_")[-6:-1]
 
 
-def _samples(dataset: Any) -> list[tuple[str, str, int, torch.Tensor]]:
+def _samples(dataset: Any) -> list[tuple[str, str, list[str], int, torch.Tensor]]:
     return sorted(
-        ((s["video_name"], s["label"], int(s["clip_index"]), s["video"]) for s in dataset),
-        key=lambda item: item[:3],
+        (
+            (s["video_name"], s["label"], list(s["meta_tags"]), int(s["clip_index"]), s["video"])
+            for s in dataset
+        ),
+        key=lambda item: (item[0], item[3]),
     )
 
 
@@ -95,10 +98,11 @@ def test_samples_equal_pytorchvideo(hmdb: Path) -> None:
     theirs = _samples(
         PtvHmdb51(hmdb / "splits", clip_sampler=ptv_clip_sampler("uniform", 0.5), **kwargs)
     )
-    assert [s[:3] for s in ours] == [s[:3] for s in theirs]
-    assert {label for _, label, _, _ in ours} == {"brush_hair", "run"}
+    assert [s[:4] for s in ours] == [s[:4] for s in theirs]
+    assert {s[1] for s in ours} == {"brush_hair", "run"}
+    assert all(len(s[2]) == 5 for s in ours)
     for got, want in zip(ours, theirs, strict=True):
-        assert torch.equal(got[3], want[3])
+        assert torch.equal(got[4], want[4])
 
 
 def test_bad_arguments(hmdb: Path, tmp_path: Path) -> None:

@@ -24,44 +24,48 @@ __all__ = ["Hmdb51", "Kinetics", "Ucf101", "frame_video_dataset"]
 Transform = Callable[[dict[str, Any]], Any]
 
 
-def Kinetics(
-    data_path: str | os.PathLike[str],
-    clip_sampler: Any,
-    video_sampler: type[Sampler[int]] = RandomSampler,
-    transform: Transform | None = None,
-    video_path_prefix: str = "",
-    decode_audio: bool = True,
-    decoder: str = "pyav",
-    **kwargs: Any,
-) -> Any:
-    """Kinetics-400/600/700: PyTorchVideo 0.1.5's ``Kinetics``, decoded by fastvid.
+def _named_labeled_video_dataset(name: str, doc: str) -> Callable[..., Any]:
+    """``labeled_video_dataset`` under a dataset's name (PyTorchVideo's ``Kinetics`` and
+    ``Ucf101`` are exactly that)."""
+
+    def dataset(
+        data_path: str | os.PathLike[str],
+        clip_sampler: Any,
+        video_sampler: type[Sampler[int]] = RandomSampler,
+        transform: Transform | None = None,
+        video_path_prefix: str = "",
+        decode_audio: bool = True,
+        decoder: str = "pyav",
+        **kwargs: Any,
+    ) -> Any:
+        from fastvid.integrations.pytorchvideo_api import labeled_video_dataset
+
+        return labeled_video_dataset(
+            os.fspath(data_path), clip_sampler, video_sampler, transform, video_path_prefix,
+            decode_audio, decoder, **kwargs,
+        )  # fmt: skip
+
+    dataset.__name__ = dataset.__qualname__ = name
+    dataset.__doc__ = doc
+    return dataset
+
+
+_ARGUMENTS_DOC = """
 
     ``data_path`` is a class-per-folder tree (``train/<class>/<video>.mp4``) or a
-    ``<path> <label>`` list file. The arguments are ``labeled_video_dataset``'s (fastvid
-    options such as ``device`` or ``storage_options`` pass through ``**kwargs``).
+    ``<path> <label>`` list file. The arguments are ``labeled_video_dataset``'s, in its order
+    (``clip_sampler``, ``video_sampler``, ``transform``, ``video_path_prefix``,
+    ``decode_audio``, ``decoder``); fastvid options such as ``device`` or ``storage_options``
+    pass through ``**kwargs``.
     """
-    return _labeled_video_dataset(
-        data_path, clip_sampler, video_sampler, transform, video_path_prefix, decode_audio,
-        decoder, **kwargs,
-    )  # fmt: skip
 
-
-def Ucf101(
-    data_path: str | os.PathLike[str],
-    clip_sampler: Any,
-    video_sampler: type[Sampler[int]] = RandomSampler,
-    transform: Transform | None = None,
-    video_path_prefix: str = "",
-    decode_audio: bool = True,
-    decoder: str = "pyav",
-    **kwargs: Any,
-) -> Any:
-    """UCF101: PyTorchVideo 0.1.5's ``Ucf101``, decoded by fastvid (arguments as
-    :func:`Kinetics`)."""
-    return _labeled_video_dataset(
-        data_path, clip_sampler, video_sampler, transform, video_path_prefix, decode_audio,
-        decoder, **kwargs,
-    )  # fmt: skip
+Kinetics = _named_labeled_video_dataset(
+    "Kinetics",
+    "Kinetics-400/600/700: PyTorchVideo 0.1.5's ``Kinetics``, decoded by fastvid." + _ARGUMENTS_DOC,
+)
+Ucf101 = _named_labeled_video_dataset(
+    "Ucf101", "UCF101: PyTorchVideo 0.1.5's ``Ucf101``, decoded by fastvid." + _ARGUMENTS_DOC
+)
 
 
 def Hmdb51(
@@ -158,9 +162,3 @@ def frame_video_dataset(
         decode_audio=False,  # frame folders have no audio (PyTorchVideo refuses it for them)
         decoder=decoder,
     )
-
-
-def _labeled_video_dataset(*args: Any, **kwargs: Any) -> Any:
-    from fastvid.integrations.pytorchvideo_api import labeled_video_dataset
-
-    return labeled_video_dataset(*args, **kwargs)

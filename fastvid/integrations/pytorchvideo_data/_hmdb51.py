@@ -9,7 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastvid.data.storage import StorageLike, as_storage, basename, redact
-from fastvid.integrations.pytorchvideo_data._paths import PyTorchVideoAssertionError
+from fastvid.integrations.pytorchvideo_data._paths import (
+    LabeledVideoPaths,
+    PyTorchVideoAssertionError,
+)
 
 __all__ = ["SPLIT_IDS", "SPLIT_TYPES", "Hmdb51LabeledVideoPaths"]
 
@@ -18,7 +21,7 @@ SPLIT_IDS = (1, 2, 3)
 SPLIT_TYPES = {"train": 1, "test": 2, "unused": 0}
 
 
-class Hmdb51LabeledVideoPaths:
+class Hmdb51LabeledVideoPaths(LabeledVideoPaths):
     """HMDB51's videos of one fold and split type; PyTorchVideo 0.1.5's class.
 
     The videos live in ``<videos>/<action>/<name>.avi``; the split folder holds, per action
@@ -37,11 +40,8 @@ class Hmdb51LabeledVideoPaths:
         path_prefix: Joined before every path when an item is read. Default: ``""``.
     """
 
-    def __init__(
-        self, paths_and_labels: Sequence[tuple[str, dict[str, Any]]], path_prefix: str = ""
-    ) -> None:
-        self._paths_and_labels = list(paths_and_labels)
-        self._path_prefix = os.fspath(path_prefix)
+    # from_path / from_csv / from_directory are LabeledVideoPaths' (integer labels); HMDB51's
+    # split files are read by from_dir / from_csvs.
 
     @classmethod
     def from_dir(
@@ -133,21 +133,9 @@ class Hmdb51LabeledVideoPaths:
             )
         return cls(pairs)
 
-    @property
-    def path_prefix(self) -> str:
-        """Joined before every path when an item is read (settable, as in PyTorchVideo)."""
-        return self._path_prefix
-
-    @path_prefix.setter
-    def path_prefix(self, prefix: str | os.PathLike[str]) -> None:
-        self._path_prefix = os.fspath(prefix)
-
     def __getitem__(self, index: int) -> tuple[str, dict[str, Any]]:
         path, info = self._paths_and_labels[index]
         return (os.path.join(self._path_prefix, path), info)
-
-    def __len__(self) -> int:
-        return len(self._paths_and_labels)
 
 
 def _check_split_type(split_type: str) -> str:

@@ -3,7 +3,9 @@
 The DataModule and the PyTorchVideo drop-ins live in :mod:`fastvid.integrations` (a layer
 above the reader); their names are re-exported here, loaded on first use, so that
 ``from fastvid.data import VideoClassificationData, labeled_video_dataset, DataLoader`` keeps
-working.
+working. PyTorchVideo 0.1.5's ``pytorchvideo.data`` names are all here: its datasets
+(``Kinetics``, ``Ucf101``, ``Hmdb51``, ``LabeledVideoDataset``), ``LabeledVideoPaths``,
+``EncodedVideo``, ``FrameVideo``, the clip samplers and ``MultiProcessSampler``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,18 @@ from fastvid.data.layout import (
     from_folder,
     from_pairs,
 )
-from fastvid.data.samplers import ClipInfo, ClipInfoList, as_clip_sampler, make_clip_sampler
+from fastvid.data.samplers import (
+    ClipInfo,
+    ClipInfoList,
+    ClipSampler,
+    ConstantClipsPerVideoSampler,
+    MultiProcessSampler,
+    RandomClipSampler,
+    RandomMultiClipSampler,
+    UniformClipSampler,
+    as_clip_sampler,
+    make_clip_sampler,
+)
 from fastvid.data.utils import download_data
 
 if TYPE_CHECKING:
@@ -28,14 +41,38 @@ if TYPE_CHECKING:
         LabeledVideoDataset,
         labeled_video_dataset,
     )
+    from fastvid.integrations.pytorchvideo_data import (
+        EncodedVideo,
+        FrameVideo,
+        Hmdb51,
+        Hmdb51LabeledVideoPaths,
+        Kinetics,
+        LabeledVideoPaths,
+        Ucf101,
+        Video,
+    )
 
 __all__ = [
     "ClipInfo",
     "ClipInfoList",
+    "ClipSampler",
+    "ConstantClipsPerVideoSampler",
     "DataLoader",
+    "EncodedVideo",
+    "FrameVideo",
+    "Hmdb51",
+    "Hmdb51LabeledVideoPaths",
+    "Kinetics",
     "LabeledVideo",
     "LabeledVideoDataset",
     "LabeledVideoList",
+    "LabeledVideoPaths",
+    "MultiProcessSampler",
+    "RandomClipSampler",
+    "RandomMultiClipSampler",
+    "Ucf101",
+    "UniformClipSampler",
+    "Video",
     "VideoClassificationData",
     "as_clip_sampler",
     "download_data",
@@ -53,6 +90,19 @@ _LAZY = {
     "LabeledVideoDataset": "fastvid.integrations.pytorchvideo_api",
     "labeled_video_dataset": "fastvid.integrations.pytorchvideo_api",
     "DataLoader": "fastvid.integrations.pytorchvideo_api",
+    **dict.fromkeys(
+        (
+            "EncodedVideo",
+            "FrameVideo",
+            "Hmdb51",
+            "Hmdb51LabeledVideoPaths",
+            "Kinetics",
+            "LabeledVideoPaths",
+            "Ucf101",
+            "Video",
+        ),
+        "fastvid.integrations.pytorchvideo_data",
+    ),
 }
 
 

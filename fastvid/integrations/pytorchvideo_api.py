@@ -19,6 +19,7 @@ default collate, which PyTorchVideo uses, fails on clips of different lengths).
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -70,7 +71,13 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         self._annotations: list[dict[str, Any]] = []
         for path, info in labeled_video_paths:
             info = dict(info or {})
-            label = info.pop("label", -1)
+            label = info.get("label", -1)
+            if isinstance(label, numbers.Integral) or (
+                torch.is_tensor(label) and label.numel() == 1
+            ):
+                info.pop("label", None)
+            else:  # e.g. Hmdb51's action names: passed through to the samples as they are
+                label = -1
             self._pairs.append((os.fspath(path), int(label)))
             self._annotations.append(info)
         if not self._pairs:
@@ -110,12 +117,25 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
 
 def _first_of_batch(batch: dict[str, Any]) -> dict[str, Any]:
     """The one sample of a one-clip batch; its audio as PyTorchVideo's (no key without audio)."""
-    sample = {key: value[0] for key, value in batch.items() if key not in AUDIO_KEYS}
+    sample = {key: _first(value) for key, value in batch.items() if key not in AUDIO_KEYS}
     if "audio_lengths" in batch:
         length = int(batch["audio_lengths"][0])
         if length > 0:
             sample["audio"] = batch["audio"][0, :length]
     return sample
+
+
+def _first(value: Any) -> Any:
+    """Undo ``default_collate`` for a batch of one: a collated list (e.g. Hmdb51's
+    ``meta_tags``, collated into one list per element) becomes the sample's list again."""
+    collated_list = (
+        isinstance(value, list | tuple)
+        and bool(value)
+        and all(isinstance(item, list | tuple) or torch.is_tensor(item) for item in value)
+    )
+    if collated_list:
+        return type(value)(_first(item) for item in value)
+    return value[0]
 
 
 def labeled_video_dataset(
@@ -143,6 +163,14 @@ def labeled_video_dataset(
         storage_options: fsspec options for URLs (fastvid option). Default: ``None``.
         **kwargs: fastvid options (``device``, ...).
     """
+    from fastvid.integrations.pytorchvideo_data import frame_video_dataset
+
+    frames = frame_video_dataset(
+        data_path, clip_sampler, video_sampler, transform, video_path_prefix, decode_audio,
+        decoder, storage_options=storage_options,
+    )  # fmt: skip
+    if frames is not None:  # a list of frame folders: PyTorchVideo's FrameVideo datasets
+        return frames  # type: ignore[return-value]
     check_choice("decoder", decoder, CPU_DECODERS)  # before listing a large folder
     storage = as_storage(storage_options)
     kind = storage.kind(os.fspath(data_path))

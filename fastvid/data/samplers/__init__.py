@@ -22,6 +22,7 @@ from fastvid.data.samplers._factory import (
 )
 from fastvid.data.samplers._random import RandomClipSampler, RandomMultiClipSampler, RandomSource
 from fastvid.data.samplers._uniform import UniformClipSampler
+from fastvid.data.samplers._worker_share import MultiProcessSampler
 
 __all__ = [
     "ClipInfo",
@@ -29,6 +30,7 @@ __all__ = [
     "ClipSampler",
     "ClipSamplerName",
     "ConstantClipsPerVideoSampler",
+    "MultiProcessSampler",
     "PyTorchVideoClipSampler",
     "RandomClipSampler",
     "RandomMultiClipSampler",

@@ -24,7 +24,7 @@ from fastvid.integrations.target_formatters import as_target_format
 
 __all__ = ["FiftyOneConstructor", "fiftyone_files"]
 
-O = TypeVar("O", bound="FiftyOneConstructor")
+FO = TypeVar("FO", bound="FiftyOneConstructor")
 
 
 def _labels_module() -> Any:
@@ -32,8 +32,7 @@ def _labels_module() -> Any:
         import fiftyone.core.labels as fol
     except ImportError as error:
         raise ModuleNotFoundError(
-            "from_fiftyone needs the fiftyone package: pip install 'fastvid[fiftyone]' "
-            f"({error})"
+            f"from_fiftyone needs the fiftyone package: pip install 'fastvid[fiftyone]' ({error})"
         ) from error
     return fol
 
@@ -65,7 +64,7 @@ class FiftyOneConstructor(ListsConstructor):
 
     @classmethod
     def from_fiftyone(
-        cls: type[O],
+        cls: type[FO],
         train_dataset: Any = None,
         val_dataset: Any = None,
         test_dataset: Any = None,
@@ -83,7 +82,7 @@ class FiftyOneConstructor(ListsConstructor):
         transform: Any = VideoClassificationInputTransform,
         transform_kwargs: dict[str, Any] | None = None,
         **data_module_kwargs: Any,
-    ) -> O:
+    ) -> FO:
         """FiftyOne ``SampleCollection`` objects (datasets or views) of videos, per stage.
 
         Args:

@@ -166,7 +166,7 @@ class FileConstructors(ListsConstructor):
     ) -> F:
         """Flash's older ``from_paths``: :meth:`from_folders`, accepting both argument spellings
         (``train_data_path=`` and ``train_folder=``)."""
-        return cls.from_folders(  # type: ignore[attr-defined, no-any-return]
+        return cls.from_folders(
             train_folder=first_given("train path", a=train_data_path, b=train_folder),
             val_folder=first_given("val path", a=val_data_path, b=val_folder),
             test_folder=first_given("test path", a=test_data_path, b=test_folder),

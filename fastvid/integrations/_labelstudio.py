@@ -96,7 +96,9 @@ def read_export(
                     raise ValueError(
                         f"{where}: result {result.get('id')!r} has no value[{kind!r}] list"
                     )
-                flat = [str(v) for item in values for v in (item if isinstance(item, list) else [item])]
+                flat = [
+                    str(v) for item in values for v in (item if isinstance(item, list) else [item])
+                ]
                 classes.update(flat)
                 if multi_label:
                     chosen.append((video, flat))

@@ -140,6 +140,4 @@ class TensorConstructor(ListsConstructor):
             lists["predict"] = layout.LabeledVideoList(
                 tuple(layout.LabeledVideo(n, -1) for n in names), classes
             )
-        return cls._from_lists(  # type: ignore[call-arg]
-            lists, {}, tensors=tensors, **options, **data_module_kwargs
-        )
+        return cls._from_lists(lists, {}, tensors=tensors, **options, **data_module_kwargs)

@@ -107,7 +107,11 @@ def split_train_val(splits: dict[str, Split], val_split: Any, seed: int) -> dict
             f"between {1 / len(indices):.3g} and {1 - 1 / len(indices):.3g}"
         )
     val = train.subset(indices[:count])
-    return {**splits, "train": train.subset(indices[count:]), "val": Split(val.videos, None, val.tensors)}
+    return {
+        **splits,
+        "train": train.subset(indices[count:]),
+        "val": Split(val.videos, None, val.tensors),
+    }
 
 
 def relabel(videos: layout.LabeledVideoList, fmt: layout.TargetFormat) -> layout.LabeledVideoList:

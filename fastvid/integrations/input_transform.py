@@ -267,7 +267,9 @@ def resolve_input_transform(
     if isinstance(transform, partial):
         result = transform(**kwargs)
         if not isinstance(result, InputTransform):
-            raise TypeError(f"transform partial {transform!r} built {result!r}, not an InputTransform")
+            raise TypeError(
+                f"transform partial {transform!r} built {result!r}, not an InputTransform"
+            )
         return result
     if not transform:
         return None

@@ -3,8 +3,8 @@
 Pass one as ``target_formatter=`` to fix how a DataModule reads its targets (and its classes)
 instead of inferring both from the training targets::
 
-    VideoClassificationData.from_files(
-        files, ["cat", "dog"], target_formatter=SingleLabelTargetFormatter(labels=["cat", "dog", "eel"]))
+    fixed = SingleLabelTargetFormatter(labels=["cat", "dog", "eel"])
+    VideoClassificationData.from_files(files, ["cat", "dog"], target_formatter=fixed)
 
 The built-in formatters map onto fastvid's own reader of Flash's formats
 (:class:`fastvid.data.layout.TargetFormat`), which checks every target; a subclass of
@@ -15,7 +15,6 @@ per class (``multi_label = True``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -72,7 +71,7 @@ class TargetFormatter:
 
 
 def _formatter(name: str, kind: str, multi: bool, doc: str) -> type[TargetFormatter]:
-    cls = dataclass(
+    cls: type[TargetFormatter] = dataclass(
         type(name, (TargetFormatter,), {"kind": kind, "multi_label": multi, "__doc__": doc})
     )
     cls.__module__ = __name__
@@ -162,8 +161,3 @@ def as_target_format(formatter: Any) -> TargetFormat | None:
         kind = "multi_soft" if formatter.multi_label else "single_numeric"
         return _CustomFormat(kind, formatter.classes, formatter)  # type: ignore[arg-type]
     return TargetFormat(formatter.kind, formatter.classes)  # type: ignore[arg-type]
-
-
-def names_of(formatter: TargetFormatter | None) -> Sequence[str] | None:
-    """The labels a formatter was given (``None`` when it has none)."""
-    return None if formatter is None else formatter.labels

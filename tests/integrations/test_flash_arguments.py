@@ -108,7 +108,7 @@ def test_val_split_is_flashs_shuffle_seeded() -> None:
 def test_val_split_errors_are_flashs() -> None:
     with pytest.raises(TypeError, match="choose one or the other"):
         VideoClassificationData.from_tensors(clips(2), [0, 1], clips(1), [0], val_split=0.5)
-    with pytest.raises(ValueError, match="should be a float between 0 and 1. Found 1"):
+    with pytest.raises(ValueError, match=r"should be a float between 0 and 1\. Found 1"):
         VideoClassificationData.from_tensors(clips(4), [0, 1, 0, 1], val_split=1)
     with pytest.raises(ValueError, match="leaves no validation video"):
         VideoClassificationData.from_tensors(clips(4), [0, 1, 0, 1], val_split=0.1)

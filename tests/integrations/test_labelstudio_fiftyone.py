@@ -113,7 +113,7 @@ def test_labelstudio_paths_without_upload_and_bad_exports(upload: Path, tmp_path
     assert dm.videos("train")[0].path == str(upload / "ab12cd30-clip0.mp4")
     with pytest.raises(ValueError, match="JSON list of tasks"):
         VideoClassificationData.from_labelstudio(export(tmp_path, {"tasks": []}), data_folder="x")  # type: ignore[arg-type]
-    with pytest.raises(FileNotFoundError, match="missing.mp4"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.mp4"):
         VideoClassificationData.from_labelstudio(
             export(tmp_path, [task(1, "missing.mp4", ["a"])]), data_folder=str(upload)
         )
@@ -146,12 +146,10 @@ def test_from_fiftyone_reads_a_real_dataset(fiftyone: Any, tmp_path: Path) -> No
         by_path = {v.path: dm.labels[v.label] for v in dm.videos("train")}
         assert by_path == {s.filepath: s.ground_truth.label for s in dataset}
         assert len(dm.videos("predict")) == 1
-        dataset.add_sample_field(
-            "boxes", fo.EmbeddedDocumentField, embedded_doc_type=fo.Detections
-        )
-        with pytest.raises(ValueError, match="Expected field 'boxes' to have type"):
+        dataset.add_sample_field("boxes", fo.EmbeddedDocumentField, embedded_doc_type=fo.Detections)
+        with pytest.raises(ValueError, match=r"Expected field 'boxes' to have type"):
             VideoClassificationData.from_fiftyone(train_dataset=dataset, label_field="boxes")
-        with pytest.raises(ValueError, match="train_dataset: .*'filepath' is not a Label"):
+        with pytest.raises(ValueError, match=r"train_dataset: .*'filepath' is not a Label"):
             VideoClassificationData.from_fiftyone(dataset, label_field="filepath")
     finally:
         dataset.delete()

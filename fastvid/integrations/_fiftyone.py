@@ -14,12 +14,12 @@ from torch.utils.data import RandomSampler, Sampler
 
 from fastvid.data import layout
 from fastvid.integrations._files import targets_list
-from fastvid.integrations._inputs import (
+from fastvid.integrations._stages import ListsConstructor, classes_of, flash_args, per_stage
+from fastvid.integrations.input_transform import VideoClassificationInputTransform
+from fastvid.integrations.inputs import (
     VideoClassificationFiftyOneInput,
     VideoClassificationFiftyOnePredictInput,
 )
-from fastvid.integrations._stages import ListsConstructor, classes_of, flash_args, per_stage
-from fastvid.integrations.input_transform import VideoClassificationInputTransform
 from fastvid.integrations.target_formatters import as_target_format
 
 __all__ = ["FiftyOneConstructor", "fiftyone_files"]

@@ -9,11 +9,6 @@ from typing import Any, TypeVar
 from torch.utils.data import RandomSampler, Sampler
 
 from fastvid.data import layout
-from fastvid.integrations._inputs import (
-    VideoClassificationFilesInput,
-    VideoClassificationFoldersInput,
-    VideoClassificationPathsPredictInput,
-)
 from fastvid.integrations._stages import (
     ListsConstructor,
     PathLike,
@@ -26,6 +21,11 @@ from fastvid.integrations._stages import (
     relabel,
 )
 from fastvid.integrations.input_transform import VideoClassificationInputTransform
+from fastvid.integrations.inputs import (
+    VideoClassificationFilesInput,
+    VideoClassificationFoldersInput,
+    VideoClassificationPathsPredictInput,
+)
 from fastvid.integrations.target_formatters import as_target_format
 
 __all__ = ["FileConstructors", "targets_list"]
@@ -116,7 +116,7 @@ class FileConstructors(ListsConstructor):
             decode_audio: Also decode each clip's audio. Default: ``False``.
             decoder: CPU decoder (``"pyav"``, ``"dali"``, ``"auto"``). Default: ``"pyav"``.
             input_cls: What ``train_dataset`` & co. are (a
-                :class:`~fastvid.integrations._inputs.VideoClassificationInput` subclass).
+                :class:`~fastvid.integrations.inputs.VideoClassificationInput` subclass).
                 Default: ``VideoClassificationFoldersInput``.
             predict_input_cls: Same for prediction.
                 Default: ``VideoClassificationPathsPredictInput``.

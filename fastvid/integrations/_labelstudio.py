@@ -32,9 +32,9 @@ from torch.utils.data import RandomSampler, Sampler
 
 from fastvid.data import layout
 from fastvid.data.storage import as_storage
-from fastvid.integrations._inputs import LabelStudioVideoClassificationInput
 from fastvid.integrations._stages import ListsConstructor, flash_args
 from fastvid.integrations.input_transform import VideoClassificationInputTransform
+from fastvid.integrations.inputs import LabelStudioVideoClassificationInput
 
 __all__ = ["LabelStudioConstructor", "read_export"]
 

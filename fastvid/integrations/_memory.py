@@ -3,7 +3,7 @@
 Each tensor is one clip, ``(C, T, H, W)`` (a 5-D tensor is a stack of them); nothing is decoded,
 so the stage's transforms run in torch on each clip (the same transforms a file's clip gets,
 un-lowered) and torch's ``default_collate`` makes the batches
-(:class:`~fastvid.integrations._inputs.TensorClipLoader`).
+(:class:`~fastvid.integrations.inputs.TensorClipLoader`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import torch
 from torch.utils.data import Sampler, SequentialSampler
 
 from fastvid.data import layout
-from fastvid.integrations._inputs import (
+from fastvid.integrations._stages import ListsConstructor, flash_args, per_stage
+from fastvid.integrations.input_transform import VideoClassificationInputTransform
+from fastvid.integrations.inputs import (
     VideoClassificationTensorsInput,
     VideoClassificationTensorsPredictInput,
 )
-from fastvid.integrations._stages import ListsConstructor, flash_args, per_stage
-from fastvid.integrations.input_transform import VideoClassificationInputTransform
 from fastvid.integrations.target_formatters import as_target_format
 
 __all__ = ["TensorConstructor", "as_clips"]

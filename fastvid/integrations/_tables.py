@@ -16,14 +16,14 @@ from typing import Any, TypeVar
 from torch.utils.data import RandomSampler, Sampler
 
 from fastvid.data import layout
-from fastvid.integrations._inputs import (
+from fastvid.integrations._stages import STAGES, ListsConstructor, PathLike, flash_args, per_stage
+from fastvid.integrations.input_transform import VideoClassificationInputTransform
+from fastvid.integrations.inputs import (
     VideoClassificationCSVInput,
     VideoClassificationCSVPredictInput,
     VideoClassificationDataFrameInput,
     VideoClassificationDataFramePredictInput,
 )
-from fastvid.integrations._stages import STAGES, ListsConstructor, PathLike, flash_args, per_stage
-from fastvid.integrations.input_transform import VideoClassificationInputTransform
 from fastvid.integrations.target_formatters import as_target_format
 
 __all__ = ["TableConstructors"]

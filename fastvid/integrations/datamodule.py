@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytorch_lightning as pl
-import torch
-from torch.utils.data import RandomSampler, Sampler, SequentialSampler
+from torch.utils.data import RandomSampler, Sampler
 
 from fastvid._validate import check_choice, check_positive_int
 from fastvid.data import layout
@@ -28,11 +27,7 @@ from fastvid.data.transforms import (
 )
 from fastvid.integrations._fiftyone import FiftyOneConstructor
 from fastvid.integrations._files import FileConstructors
-from fastvid.integrations._inputs import (
-    TensorClipLoader,
-    VideoClassificationInput,
-    check_input_cls,
-)
+from fastvid.integrations._flash import FlashDataModuleParts, chain
 from fastvid.integrations._labelstudio import LabelStudioConstructor
 from fastvid.integrations._memory import TensorConstructor
 from fastvid.integrations._stages import FLASH_ARGS, STAGES, Split, split_train_val
@@ -42,6 +37,11 @@ from fastvid.integrations.input_transform import (
     VideoClassificationInputTransform,
     resolve_input_transform,
     stage_transform_dict,
+)
+from fastvid.integrations.inputs import (
+    TensorClipLoader,
+    VideoClassificationInput,
+    check_input_cls,
 )
 from fastvid.reader import ClipLoader
 from fastvid.reader.loader import CPU_DECODERS
@@ -56,6 +56,7 @@ class VideoClassificationData(
     LabelStudioConstructor,
     FiftyOneConstructor,
     WebDatasetConstructor,
+    FlashDataModuleParts,
     pl.LightningDataModule,
 ):
     """Labelled videos for classification, as a LightningDataModule.
@@ -249,26 +250,6 @@ class VideoClassificationData(
         """Stages that have data."""
         return tuple(s for s in STAGES if s in self._splits)
 
-    @property
-    def train_dataset(self) -> VideoClassificationInput | None:
-        """The training input (Flash's ``Input``: ``data``, ``labels``, ``len()``), or ``None``."""
-        return self._inputs.get("train")
-
-    @property
-    def val_dataset(self) -> VideoClassificationInput | None:
-        """The validation input (``val_split``'s share when it made one), or ``None``."""
-        return self._inputs.get("val")
-
-    @property
-    def test_dataset(self) -> VideoClassificationInput | None:
-        """The test input, or ``None``."""
-        return self._inputs.get("test")
-
-    @property
-    def predict_dataset(self) -> VideoClassificationInput | None:
-        """The prediction input, or ``None``."""
-        return self._inputs.get("predict")
-
     # -- Lightning hooks ------------------------------------------------------------------
     def _make_sampler(self) -> Any:
         if isinstance(self.clip_sampler, str):
@@ -276,35 +257,6 @@ class VideoClassificationData(
                 self.clip_sampler, self.clip_duration, **self.clip_sampler_kwargs
             )
         return self.clip_sampler
-
-    def _dataset_options(self, stage: str) -> dict[str, Any]:
-        """What a stage's raw clips (``<stage>_dataset.data``) are read with."""
-        return {
-            "clip_sampler": self._make_sampler(),
-            "video_sampler": self.video_sampler if stage == "train" else SequentialSampler,
-            "decode_audio": self.decode_audio,
-            "decoder": self.decoder,
-            "device": self.device,
-            "seed": self.seed,
-            "storage_options": self.storage_options,
-        }
-
-    def _video_sampler(self, split: str) -> Any:
-        """Training: Flash's ``sampler`` (an instance, or called on the train input), else
-        ``video_sampler``; other stages visit videos in order."""
-        if split != "train":
-            return SequentialSampler
-        if self.sampler is None:
-            return self.video_sampler
-        made = self.sampler if isinstance(self.sampler, Sampler) else None
-        if made is None and callable(self.sampler):
-            made = self.sampler(self.train_dataset)
-        if not isinstance(made, Sampler):
-            raise TypeError(
-                f"sampler must be a torch Sampler instance, or a class / function that makes "
-                f"one from the training dataset; {self.sampler!r} gave {made!r}"
-            )
-        return made
 
     def setup(self, stage: str | None = None) -> None:
         """Index the videos of the stages ``stage`` needs and build their loaders."""
@@ -323,7 +275,7 @@ class VideoClassificationData(
         hook = self._inputs[split].sample_hook()
         if hook is not None:  # the input's load_sample runs first
             first = transforms.get("pre_tensor_transform")
-            transforms = {**transforms, "pre_tensor_transform": _chain(hook, first)}
+            transforms = {**transforms, "pre_tensor_transform": chain(hook, first)}
         common = {
             "transform": sample_transform(transforms),
             "batch_transform": transforms.get(BATCH_KEY),
@@ -387,15 +339,6 @@ class VideoClassificationData(
         split = self._current_split()
         return apply_device_transforms(self._transforms.get(split, {}), batch)
 
-    def on_before_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
-        """``pin_memory``: pin a CPU batch's tensors before Lightning moves them to the GPU."""
-        if not (self.pin_memory and torch.cuda.is_available() and isinstance(batch, dict)):
-            return batch
-        return {
-            k: v.pin_memory() if isinstance(v, torch.Tensor) and v.device.type == "cpu" else v
-            for k, v in batch.items()
-        }
-
     def state_dict(self) -> dict[str, Any]:
         """The training loader's position (:meth:`ClipLoader.state_dict`), saved by Lightning
         in every checkpoint: a run resumed from a checkpoint written at an epoch's end starts
@@ -439,12 +382,3 @@ _OPTION_NAMES = frozenset(
         "loader_kwargs",
     }
 )
-
-
-def _chain(first: Any, then: Any) -> Any:
-    """``first`` then ``then`` (when there is one) as one sample transform."""
-    if then is None:
-        return first
-    from torchvision.transforms import Compose
-
-    return Compose([first, then])

@@ -14,9 +14,9 @@ import torch
 from torch.utils.data import RandomSampler, SequentialSampler, WeightedRandomSampler
 
 import fastvid  # noqa: F401
-from fastvid.integrations._inputs import VideoClassificationInput
 from fastvid.integrations.datamodule import VideoClassificationData
 from fastvid.integrations.input_transform import VideoClassificationInputTransform
+from fastvid.integrations.inputs import VideoClassificationInput
 from fastvid.integrations.target_formatters import (
     MultiLabelTargetFormatter,
     SingleLabelTargetFormatter,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ __all__ = [
     "classes_of",
     "first_given",
     "flash_args",
+    "import_class",
     "load_stages",
     "per_stage",
     "predict_list",
@@ -124,6 +126,18 @@ def relabel(videos: layout.LabeledVideoList, fmt: layout.TargetFormat) -> layout
         else:
             labeled.append(layout.LabeledVideo(video.path, value))
     return layout.LabeledVideoList(tuple(labeled), fmt.classes, fmt)
+
+
+def import_class(value: Any) -> Any:
+    """``value``, or the class a dotted import path names (``"pkg.module.Class"``), as config
+    files (LightningCLI, jsonargparse) write class-valued options."""
+    if not isinstance(value, str) or "." not in value:
+        return value
+    module_name, _, name = value.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError):
+        return value  # not an import path: left for the caller's error
 
 
 def first_given(name: str, **candidates: Any) -> Any:

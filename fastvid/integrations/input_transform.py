@@ -37,6 +37,7 @@ from typing import Any
 import torch
 
 from fastvid.data.transforms import validate_transform_dict
+from fastvid.integrations._stages import import_class
 
 __all__ = [
     "ApplyToKeys",
@@ -243,7 +244,8 @@ def resolve_input_transform(
     ``transform_kwargs``, ``None`` means no transforms.
 
     Args:
-        transform: An ``InputTransform`` instance, subclass or partial, or ``None``.
+        transform: An ``InputTransform`` instance, subclass (or its dotted import path, as
+            config files write it) or partial, or ``None``.
         transform_kwargs: Arguments for a class or partial. Default: none.
         default: The constructor's default class: built without Flash's deprecation warning
             (Flash warns when a class is passed; fastvid only when the user passes one).
@@ -252,6 +254,7 @@ def resolve_input_transform(
         ValueError: Anything else (Flash's error, naming the value).
     """
     kwargs = dict(transform_kwargs or {})
+    transform = import_class(transform)
     if isinstance(transform, InputTransform):
         return transform
     if inspect.isclass(transform) and issubclass(transform, InputTransform):

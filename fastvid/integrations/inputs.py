@@ -24,6 +24,7 @@ from torch.utils.data import RandomSampler, Sampler, SequentialSampler
 from torch.utils.data._utils.collate import default_collate
 
 from fastvid.data import layout
+from fastvid.integrations._stages import import_class
 
 __all__ = [
     "LabelStudioVideoClassificationInput",
@@ -166,7 +167,9 @@ LabelStudioVideoClassificationInput = _named(
 
 
 def check_input_cls(name: str, cls: Any) -> type[VideoClassificationInput]:
-    """``cls`` if it is a :class:`VideoClassificationInput` subclass, else a ``TypeError``."""
+    """``cls`` (or the class its dotted import path names) if it is a
+    :class:`VideoClassificationInput` subclass, else a ``TypeError``."""
+    cls = import_class(cls)
     if isinstance(cls, type) and issubclass(cls, VideoClassificationInput):
         return cls
     raise TypeError(

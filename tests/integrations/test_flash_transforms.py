@@ -69,6 +69,8 @@ def test_transform_class_with_kwargs_warns_as_flash_and_builds_it() -> None:
     instance = Marking(offset=3.0)  # an instance is used as given; kwargs ignored (Flash)
     assert resolve_input_transform(instance, {"offset": 9.0}) is instance
     assert resolve_input_transform(None) is None
+    path = "fastvid.integrations.input_transform.VideoClassificationInputTransform"  # configs
+    assert resolve_input_transform(path, {"image_size": 8}).image_size == 8  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="format for the transform isn't correct"):
         resolve_input_transform("resize")
 

@@ -10,6 +10,7 @@ are made in :meth:`setup` (Lightning convention).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,7 +31,7 @@ from fastvid.integrations._files import FileConstructors
 from fastvid.integrations._flash import FlashDataModuleParts, chain
 from fastvid.integrations._labelstudio import LabelStudioConstructor
 from fastvid.integrations._memory import TensorConstructor
-from fastvid.integrations._stages import FLASH_ARGS, STAGES, Split, split_train_val
+from fastvid.integrations._stages import STAGES, Split, split_train_val
 from fastvid.integrations._tables import TableConstructors
 from fastvid.integrations._webdataset import WebDatasetConstructor
 from fastvid.integrations.input_transform import (
@@ -361,24 +362,7 @@ class VideoClassificationData(
             loader.close()
 
 
-_OPTION_NAMES = frozenset(
-    {
-        "clip_sampler",
-        "clip_duration",
-        "clip_sampler_kwargs",
-        "video_sampler",
-        "decode_audio",
-        "decoder",
-        *FLASH_ARGS,
-        "val_split",
-        "batch_size",
-        "num_workers",
-        "sampler",
-        "pin_memory",
-        "persistent_workers",
-        "device",
-        "seed",
-        "storage_options",
-        "loader_kwargs",
-    }
-)
+_OPTION_NAMES = frozenset(inspect.signature(VideoClassificationData.__init__).parameters) - {
+    "self",
+    "splits",
+}

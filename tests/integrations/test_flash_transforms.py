@@ -13,6 +13,7 @@ from torch.utils.data import SequentialSampler
 
 import fastvid  # noqa: F401
 from fastvid.integrations.datamodule import VideoClassificationData
+from fastvid.integrations.flash_loaders import FlashDatasetProcessor
 from fastvid.integrations.input_transform import (
     ApplyToKeys,
     InputTransform,
@@ -140,3 +141,21 @@ def test_video_classification_input_transform_is_lowered_into_dali(tmp_path: Pat
     assert batch["video"].shape == (2, 3, 4, 32, 40)
     assert float(batch["video"].max()) <= 1.0
     dm.teardown()
+
+
+def test_process_dataset_collates_through_the_stage_hooks() -> None:
+    """Flash's ``Task.process_*_dataset``: a torch DataLoader over Flash-keyed samples."""
+    samples = [{"input": torch.full((2,), float(i)), "target": i} for i in range(4)]
+
+    class Model(FlashDatasetProcessor):
+        input_transform = Marking(offset=10.0)
+
+    train = Model().process_train_dataset(samples, batch_size=2, shuffle=False)
+    batch = next(iter(train))
+    assert batch["input"][:, 0].tolist() == [-10.0, -9.0]  # train_per_sample_transform
+    assert batch["target"].tolist() == [0, 1] and "target" in batch["seen"]
+    val = next(iter(Model().process_val_dataset(samples, batch_size=4)))
+    assert val["input"][:, 0].tolist() == [10.0, 11.0, 12.0, 13.0]
+    plain = FlashDatasetProcessor().process_test_dataset(samples, batch_size=3)
+    assert [len(b["target"]) for b in plain] == [3, 1]
+    assert len(Model().process_train_dataset(samples, batch_size=3)) == 1  # drop_last (Flash)

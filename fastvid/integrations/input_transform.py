@@ -42,6 +42,7 @@ from fastvid.integrations._stages import import_class
 __all__ = [
     "ApplyToKeys",
     "InputTransform",
+    "InputTransformCollate",
     "VideoClassificationInputTransform",
     "resolve_input_transform",
     "stage_transform_dict",
@@ -326,6 +327,26 @@ def stage_transform_dict(input_transform: InputTransform | None, stage: str) -> 
     hooks = input_transform._transform[stage]
     chosen = {_PLACEMENTS[p]: _on_fastvid_keys(fn) for p, fn in hooks.items() if p in _PLACEMENTS}
     return validate_transform_dict(chosen, stage=stage)
+
+
+class InputTransformCollate:
+    """A torch ``collate_fn`` for datasets of Flash-keyed samples (Flash's
+    ``create_worker_input_transform_processor``, as ``Task.process_*_dataset`` uses it):
+    ``stage``'s per-sample transform on each sample, ``default_collate``, its per-batch
+    transform; the samples already carry Flash's keys, so the hooks run on them as they are."""
+
+    def __init__(self, input_transform: InputTransform | None, stage: str) -> None:
+        hooks = {} if input_transform is None else input_transform._transform[stage]
+        self.per_sample = hooks.get("per_sample_transform")
+        self.per_batch = hooks.get("per_batch_transform")
+
+    def __call__(self, samples: Sequence[Any]) -> Any:
+        from torch.utils.data._utils.collate import default_collate
+
+        if self.per_sample is not None:
+            samples = [self.per_sample(sample) for sample in samples]
+        batch = default_collate(list(samples))
+        return self.per_batch(batch) if self.per_batch is not None else batch
 
 
 def _identity(x: Any) -> Any:

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 import torch
-from torch.utils.data import SequentialSampler
+from torch.utils.data import DataLoader, SequentialSampler
 
 import fastvid  # noqa: F401
 from fastvid.integrations.datamodule import VideoClassificationData
-from fastvid.integrations.flash_loaders import FlashDatasetProcessor
 from fastvid.integrations.input_transform import (
     ApplyToKeys,
     InputTransform,
+    InputTransformCollate,
     VideoClassificationInputTransform,
     resolve_input_transform,
 )
@@ -143,19 +143,16 @@ def test_video_classification_input_transform_is_lowered_into_dali(tmp_path: Pat
     dm.teardown()
 
 
-def test_process_dataset_collates_through_the_stage_hooks() -> None:
-    """Flash's ``Task.process_*_dataset``: a torch DataLoader over Flash-keyed samples."""
+def test_collate_runs_the_stage_hooks_on_flash_keyed_samples() -> None:
+    """Flash's ``Task.process_*_dataset`` path: a torch DataLoader over Flash-keyed samples."""
     samples = [{"input": torch.full((2,), float(i)), "target": i} for i in range(4)]
-
-    class Model(FlashDatasetProcessor):
-        input_transform = Marking(offset=10.0)
-
-    train = Model().process_train_dataset(samples, batch_size=2, shuffle=False)
+    train = DataLoader(
+        samples, batch_size=2, collate_fn=InputTransformCollate(Marking(10.0), "train")
+    )
     batch = next(iter(train))
     assert batch["input"][:, 0].tolist() == [-10.0, -9.0]  # train_per_sample_transform
     assert batch["target"].tolist() == [0, 1] and "target" in batch["seen"]
-    val = next(iter(Model().process_val_dataset(samples, batch_size=4)))
-    assert val["input"][:, 0].tolist() == [10.0, 11.0, 12.0, 13.0]
-    plain = FlashDatasetProcessor().process_test_dataset(samples, batch_size=3)
+    val = DataLoader(samples, batch_size=4, collate_fn=InputTransformCollate(Marking(10.0), "val"))
+    assert next(iter(val))["input"][:, 0].tolist() == [10.0, 11.0, 12.0, 13.0]
+    plain = DataLoader(samples, batch_size=3, collate_fn=InputTransformCollate(None, "test"))
     assert [len(b["target"]) for b in plain] == [3, 1]
-    assert len(Model().process_train_dataset(samples, batch_size=3)) == 1  # drop_last (Flash)

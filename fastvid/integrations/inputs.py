@@ -139,30 +139,43 @@ class _LoadSample:
         return {renames.get(k, k): v for k, v in result.items()}
 
 
-def _named(name: str, doc: str) -> type[VideoClassificationInput]:
-    cls = type(name, (VideoClassificationInput,), {"__doc__": doc, "__module__": __name__})
-    return cls
+def _named(name: str, source: str) -> type[VideoClassificationInput]:
+    """A subclass with one of Flash's input class names (what ``isinstance`` checks see)."""
+    doc = f"The input of {source} (Flash's ``{name}``); see :class:`VideoClassificationInput`."
+    return type(name, (VideoClassificationInput,), {"__doc__": doc, "__module__": __name__})
 
 
-VideoClassificationFoldersInput = _named("VideoClassificationFoldersInput", "from_folders'.")
-VideoClassificationFilesInput = _named("VideoClassificationFilesInput", "from_files'.")
-VideoClassificationDataFrameInput = _named("VideoClassificationDataFrameInput", "Data frames.")
-VideoClassificationCSVInput = _named("VideoClassificationCSVInput", "from_csv's.")
-VideoClassificationFiftyOneInput = _named("VideoClassificationFiftyOneInput", "from_fiftyone's.")
-VideoClassificationTensorsInput = _named("VideoClassificationTensorsInput", "from_tensors'.")
-VideoClassificationPathsPredictInput = _named("VideoClassificationPathsPredictInput", "Paths.")
-VideoClassificationDataFramePredictInput = _named(
-    "VideoClassificationDataFramePredictInput", "Data-frame predictions."
+VideoClassificationFoldersInput = _named(
+    "VideoClassificationFoldersInput", "``from_folders``' stages"
 )
-VideoClassificationCSVPredictInput = _named("VideoClassificationCSVPredictInput", "CSV files.")
+VideoClassificationFilesInput = _named("VideoClassificationFilesInput", "``from_files``' stages")
+VideoClassificationDataFrameInput = _named(
+    "VideoClassificationDataFrameInput", "``from_data_frame``'s stages"
+)
+VideoClassificationCSVInput = _named("VideoClassificationCSVInput", "``from_csv``'s stages")
+VideoClassificationFiftyOneInput = _named(
+    "VideoClassificationFiftyOneInput", "``from_fiftyone``'s stages"
+)
+VideoClassificationTensorsInput = _named(
+    "VideoClassificationTensorsInput", "``from_tensors``' stages"
+)
+VideoClassificationPathsPredictInput = _named(
+    "VideoClassificationPathsPredictInput", "the predict stage of folders and files"
+)
+VideoClassificationDataFramePredictInput = _named(
+    "VideoClassificationDataFramePredictInput", "``from_data_frame``'s predict stage"
+)
+VideoClassificationCSVPredictInput = _named(
+    "VideoClassificationCSVPredictInput", "``from_csv``'s predict stage"
+)
 VideoClassificationFiftyOnePredictInput = _named(
-    "VideoClassificationFiftyOnePredictInput", "FiftyOne predictions."
+    "VideoClassificationFiftyOnePredictInput", "``from_fiftyone``'s predict stage"
 )
 VideoClassificationTensorsPredictInput = _named(
-    "VideoClassificationTensorsPredictInput", "Tensor predictions."
+    "VideoClassificationTensorsPredictInput", "``from_tensors``' predict stage"
 )
 LabelStudioVideoClassificationInput = _named(
-    "LabelStudioVideoClassificationInput", "from_labelstudio's."
+    "LabelStudioVideoClassificationInput", "``from_labelstudio``'s stages"
 )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+import numpy as np
 
 from fastvid.data import layout
 from fastvid.data.storage import as_storage, basename, is_remote
@@ -18,9 +21,13 @@ __all__ = [
     "Split",
     "classes_of",
     "first_given",
+    "flash_args",
+    "import_class",
     "load_stages",
     "per_stage",
     "predict_list",
+    "relabel",
+    "split_train_val",
 ]
 
 STAGES = ("train", "val", "test", "predict")
@@ -29,10 +36,108 @@ PathLike = str | os.PathLike[str]
 
 @dataclass(frozen=True)
 class Split:
-    """One stage's videos and its validated transform dict."""
+    """One stage's videos, its validated transform dict (``None``: the DataModule's
+    ``InputTransform`` gives it) and, for ``from_tensors``, its in-memory clips."""
 
     videos: layout.LabeledVideoList
-    transforms: dict[str, Any]
+    transforms: dict[str, Any] | None
+    tensors: tuple[Any, ...] | None = None
+
+    def subset(self, indices: Sequence[int]) -> Split:
+        """The videos (and clips) at ``indices``, in that order."""
+        videos = self.videos
+        chosen = layout.LabeledVideoList(
+            tuple(videos[i] for i in indices), videos.classes, videos.target_format
+        )
+        tensors = None if self.tensors is None else tuple(self.tensors[i] for i in indices)
+        return Split(chosen, self.transforms, tensors)
+
+
+FLASH_ARGS = (
+    "clip_sampler",
+    "clip_duration",
+    "clip_sampler_kwargs",
+    "video_sampler",
+    "decode_audio",
+    "decoder",
+    "input_cls",
+    "predict_input_cls",
+    "transform",
+    "transform_kwargs",
+)
+"""The arguments every Flash ``from_*`` takes besides its sources and ``target_formatter``."""
+
+
+def flash_args(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The :data:`FLASH_ARGS` among a constructor's ``locals()``."""
+    return {name: values[name] for name in FLASH_ARGS if name in values}
+
+
+def split_train_val(splits: dict[str, Split], val_split: Any, seed: int) -> dict[str, Split]:
+    """Flash's ``val_split``: a shuffled ``int(n * val_split)`` of the training videos become the
+    validation stage (with the validation transforms), the rest stay for training.
+
+    The shuffle is Flash's (``np.random.shuffle`` of ``range(n)``) from a ``RandomState(seed)``
+    instead of NumPy's global state, so a seed gives the same split every run.
+
+    Raises:
+        TypeError: Validation data given as well (Flash's error).
+        ValueError: ``val_split`` not a float in [0, 1], or a split that leaves a stage empty.
+    """
+    if val_split is None:
+        return splits
+    if "train" in splits and "val" in splits and isinstance(val_split, float) and val_split > 0:
+        raise TypeError(
+            "A `val_dataset` was provided with `val_split`. Please, choose one or the other "
+            f"(val_split={val_split!r} and validation data were both given)"
+        )
+    if "train" not in splits or "val" in splits:
+        return splits
+    if not isinstance(val_split, float) or not 0 <= val_split <= 1:
+        raise ValueError(
+            f"`val_split` should be a float between 0 and 1. Found {val_split!r} "
+            "(e.g. val_split=0.2 keeps a fifth of the training videos for validation)"
+        )
+    train = splits["train"]
+    count = int(len(train.videos) * val_split)
+    indices = list(range(len(train.videos)))
+    np.random.RandomState(seed).shuffle(indices)
+    if count == 0 or count == len(indices):
+        raise ValueError(
+            f"val_split={val_split} of {len(indices)} training videos leaves "
+            f"{'no validation' if count == 0 else 'no training'} video; choose a val_split "
+            f"between {1 / len(indices):.3g} and {1 - 1 / len(indices):.3g}"
+        )
+    val = train.subset(indices[:count])
+    return {
+        **splits,
+        "train": train.subset(indices[count:]),
+        "val": Split(val.videos, None, val.tensors),
+    }
+
+
+def relabel(videos: layout.LabeledVideoList, fmt: layout.TargetFormat) -> layout.LabeledVideoList:
+    """``videos`` with each class name read again through ``fmt`` (a ``target_formatter``)."""
+    labeled = []
+    for video in videos:
+        value = fmt.format(videos.classes[video.label], f" ({video.path})")
+        if isinstance(value, tuple):
+            labeled.append(layout.LabeledVideo(video.path, -1, value))
+        else:
+            labeled.append(layout.LabeledVideo(video.path, value))
+    return layout.LabeledVideoList(tuple(labeled), fmt.classes, fmt)
+
+
+def import_class(value: Any) -> Any:
+    """``value``, or the class a dotted import path names (``"pkg.module.Class"``), as config
+    files (LightningCLI, jsonargparse) write class-valued options."""
+    if not isinstance(value, str) or "." not in value:
+        return value
+    module_name, _, name = value.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError):
+        return value  # not an import path: left for the caller's error
 
 
 def first_given(name: str, **candidates: Any) -> Any:

@@ -13,8 +13,18 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from torch.utils.data import RandomSampler, Sampler
+
 from fastvid.data import layout
-from fastvid.integrations._stages import STAGES, ListsConstructor, PathLike, per_stage
+from fastvid.integrations._stages import STAGES, ListsConstructor, PathLike, flash_args, per_stage
+from fastvid.integrations.input_transform import VideoClassificationInputTransform
+from fastvid.integrations.inputs import (
+    VideoClassificationCSVInput,
+    VideoClassificationCSVPredictInput,
+    VideoClassificationDataFrameInput,
+    VideoClassificationDataFramePredictInput,
+)
+from fastvid.integrations.target_formatters import as_target_format
 
 __all__ = ["TableConstructors"]
 
@@ -31,10 +41,11 @@ def load_table_stages(
     target_fields: str | Sequence[str] | None,
     load: _Load,
     kind: str,
+    target_format: layout.TargetFormat | None = None,
 ) -> dict[str, layout.LabeledVideoList]:
-    """Each given stage's videos; the first labelled stage's target format is every stage's."""
+    """Each given stage's videos; the first labelled stage's target format is every stage's
+    (unless ``target_format``, from a ``target_formatter``, is given)."""
     lists: dict[str, layout.LabeledVideoList] = {}
-    target_format: layout.TargetFormat | None = None
     for stage in STAGES:
         source, root, resolver = sources.get(stage, (None, None, None))
         if source is None:
@@ -78,6 +89,17 @@ class TableConstructors(ListsConstructor):
         predict_data_frame: Any = None,
         predict_videos_root: PathLike | None = None,
         predict_resolver: layout.Resolver | None = None,
+        clip_sampler: Any = "random",
+        clip_duration: float = 2,
+        clip_sampler_kwargs: dict[str, Any] | None = None,
+        video_sampler: type[Sampler[int]] | Sampler[int] = RandomSampler,
+        decode_audio: bool = False,
+        decoder: str = "pyav",
+        input_cls: type = VideoClassificationDataFrameInput,
+        predict_input_cls: type = VideoClassificationDataFramePredictInput,
+        target_formatter: Any = None,
+        transform: Any = VideoClassificationInputTransform,
+        transform_kwargs: dict[str, Any] | None = None,
         *,
         extensions: Sequence[str] = layout.VIDEO_EXTENSIONS,
         train_transform: Transform = None,
@@ -123,6 +145,11 @@ class TableConstructors(ListsConstructor):
                 Default: none.
             predict_videos_root: Default: ``None``.
             predict_resolver: Default: ``root/id``.
+            clip_sampler, clip_duration, clip_sampler_kwargs, video_sampler, decode_audio,
+                decoder, input_cls, predict_input_cls, transform, transform_kwargs: as in
+                :meth:`from_folders` (Flash's order).
+            target_formatter: A Flash ``TargetFormatter`` fixing the format and classes.
+                Default: inferred from the first labelled stage.
             extensions: Video file extensions accepted. Default: common video extensions.
             train_transform: Flash-style transform dict for training. Default: Flash's.
             val_transform: Same, validation. Default: Flash's defaults.
@@ -137,6 +164,7 @@ class TableConstructors(ListsConstructor):
             FileNotFoundError: A video that does not exist (naming the resolved path or URL,
                 credentials hidden, and the row).
         """
+        options = flash_args(locals())
         sources = per_stage(
             (train_data_frame, train_videos_root, train_resolver),
             (val_data_frame, val_videos_root, val_resolver),
@@ -156,9 +184,11 @@ class TableConstructors(ListsConstructor):
                 **options,
             )
 
-        lists = load_table_stages(sources, target_fields, load, "data_frame")
+        lists = load_table_stages(
+            sources, target_fields, load, "data_frame", as_target_format(target_formatter)
+        )
         transforms = per_stage(train_transform, val_transform, test_transform, predict_transform)
-        return cls._from_lists(lists, transforms, **kwargs)
+        return cls._from_lists(lists, transforms, **options, **kwargs)
 
     @classmethod
     def from_csv(
@@ -177,6 +207,17 @@ class TableConstructors(ListsConstructor):
         predict_file: PathLike | None = None,
         predict_videos_root: PathLike | None = None,
         predict_resolver: layout.Resolver | None = None,
+        target_formatter: Any = None,
+        clip_sampler: Any = "random",
+        clip_duration: float = 2,
+        clip_sampler_kwargs: dict[str, Any] | None = None,
+        video_sampler: type[Sampler[int]] | Sampler[int] = RandomSampler,
+        decode_audio: bool = False,
+        decoder: str = "pyav",
+        input_cls: type = VideoClassificationCSVInput,
+        predict_input_cls: type = VideoClassificationCSVPredictInput,
+        transform: Any = VideoClassificationInputTransform,
+        transform_kwargs: dict[str, Any] | None = None,
         *,
         root: PathLike | None = None,
         extensions: Sequence[str] = layout.VIDEO_EXTENSIONS,
@@ -238,6 +279,7 @@ class TableConstructors(ListsConstructor):
             FileNotFoundError: A missing CSV file or video (naming the resolved path or URL,
                 credentials hidden, and the line).
         """
+        options = flash_args(locals())
         _check_input_field(input_field, train_file)
         sources = per_stage(
             (train_file, train_videos_root or root, train_resolver),
@@ -260,9 +302,11 @@ class TableConstructors(ListsConstructor):
                     **options,
                 )
 
-            lists = load_table_stages(sources, target_fields, load, "file")
+            lists = load_table_stages(
+                sources, target_fields, load, "file", as_target_format(target_formatter)
+            )
         transforms = per_stage(train_transform, val_transform, test_transform, predict_transform)
-        return cls._from_lists(lists, transforms, **kwargs)
+        return cls._from_lists(lists, transforms, **options, **kwargs)
 
 
 def _check_input_field(input_field: Any, train_file: Any) -> None:

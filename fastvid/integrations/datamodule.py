@@ -1,18 +1,21 @@
 """``VideoClassificationData``: Lightning Flash's video DataModule, decoded by DALI.
 
-The constructors mirror Flash's (``from_paths`` / ``from_folders``, ``from_files``,
-``from_data_frame``, ``from_csv``; the table ones live in ``_tables``) so Flash code runs with
-its imports changed. Building an instance is cheap; the metadata index and DALI pipelines are
-made in :meth:`setup` (Lightning convention).
+The constructors mirror Flash 0.8's, positional order and defaults included (``from_folders``
+/ ``from_paths`` and ``from_files`` in ``_files``, ``from_data_frame`` / ``from_csv`` in
+``_tables``, ``from_tensors`` in ``_memory``, ``from_labelstudio`` in ``_labelstudio``,
+``from_fiftyone`` in ``_fiftyone``, ``from_webdataset`` in ``_webdataset``) so Flash code runs
+with its imports changed. Building an instance is cheap; the metadata index and DALI pipelines
+are made in :meth:`setup` (Lightning convention).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import inspect
+from collections.abc import Mapping
 from typing import Any
 
 import pytorch_lightning as pl
-from torch.utils.data import RandomSampler, Sampler, SequentialSampler
+from torch.utils.data import RandomSampler, Sampler
 
 from fastvid._validate import check_choice, check_positive_int
 from fastvid.data import layout
@@ -20,38 +23,55 @@ from fastvid.data.samplers import make_clip_sampler
 from fastvid.data.transforms import (
     BATCH_KEY,
     apply_device_transforms,
-    default_transforms,
     sample_transform,
     validate_transform_dict,
 )
-from fastvid.integrations._stages import (
-    STAGES,
-    PathLike,
-    Split,
-    classes_of,
-    first_given,
-    load_stages,
-    per_stage,
-    predict_list,
-)
+from fastvid.integrations._fiftyone import FiftyOneConstructor
+from fastvid.integrations._files import FileConstructors
+from fastvid.integrations._flash import FlashDataModuleParts, chain
+from fastvid.integrations._labelstudio import LabelStudioConstructor
+from fastvid.integrations._memory import TensorConstructor
+from fastvid.integrations._stages import STAGES, Split, split_train_val
 from fastvid.integrations._tables import TableConstructors
 from fastvid.integrations._webdataset import WebDatasetConstructor
+from fastvid.integrations.input_transform import (
+    VideoClassificationInputTransform,
+    resolve_input_transform,
+    stage_transform_dict,
+)
+from fastvid.integrations.inputs import (
+    TensorClipLoader,
+    VideoClassificationInput,
+    check_input_cls,
+)
 from fastvid.reader import ClipLoader
 from fastvid.reader.loader import CPU_DECODERS
 
 __all__ = ["VideoClassificationData"]
 
 
-class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.LightningDataModule):
+class VideoClassificationData(
+    FileConstructors,
+    TableConstructors,
+    TensorConstructor,
+    LabelStudioConstructor,
+    FiftyOneConstructor,
+    WebDatasetConstructor,
+    FlashDataModuleParts,
+    pl.LightningDataModule,
+):
     """Labelled videos for classification, as a LightningDataModule.
 
     Batches are dicts like PyTorchVideo's: ``video`` (B, C, T, H, W) float32, ``label`` (B,)
     int64 (multi-label data: (B, num_classes) float32 multi-hot), ``video_name`` (list of str),
-    ``video_index``, ``clip_index``, ``aug_index``.
+    ``video_index``, ``clip_index``, ``aug_index``. (Flash 0.8 names the first two ``input``
+    and ``target``; its ``InputTransform`` hooks see those names, see
+    :mod:`fastvid.integrations.input_transform`.)
 
-    Use a constructor: :meth:`from_paths` / :meth:`from_folders` (class-per-folder trees),
+    Use a constructor: :meth:`from_folders` / :meth:`from_paths` (class-per-folder trees),
     :meth:`from_files` (lists of paths and targets), :meth:`from_data_frame` and
-    :meth:`from_csv` (tables of video ids and targets, Flash's target formats).
+    :meth:`from_csv` (tables), :meth:`from_tensors` (clips in memory),
+    :meth:`from_labelstudio`, :meth:`from_fiftyone`, :meth:`from_webdataset`.
 
     Args:
         splits: The videos of each stage that has any.
@@ -60,8 +80,8 @@ class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.Light
             Default: ``"random"`` (Flash's).
         clip_duration: Clip length in seconds. Default: 2.
         clip_sampler_kwargs: More arguments for the clip sampler. Default: none.
-        video_sampler: torch ``Sampler`` class for the training video order; evaluation
-            stages visit videos in order. Default: ``RandomSampler``.
+        video_sampler: torch ``Sampler`` class or instance for the training video order;
+            evaluation stages visit videos in order. Default: ``RandomSampler``.
         decode_audio: Also decode each clip's audio with PyAV (as Flash/PyTorchVideo with
             ``decode_audio=True``); batches get ``"audio"`` (zero-padded ``(B, N)``),
             ``"audio_lengths"`` and ``"audio_sample_rate"``. Default: ``False``.
@@ -69,19 +89,38 @@ class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.Light
             GPU: ``"pyav"`` (Flash's value: PyAV decodes them), ``"dali"`` (DALI's CPU decoder
             for VP8/VP9/MJPEG, PyAV for the rest) or ``"auto"`` (fastvid picks). On a GPU,
             NVDEC still decodes every file it can. Default: ``"pyav"``.
+        transform: Flash 0.8's ``InputTransform``: an instance, a class (built with
+            ``transform_kwargs``) or ``None`` (no transforms); stages with a transform dict of
+            their own (``train_transform=``, ...) use that. Default:
+            :class:`~fastvid.integrations.input_transform.VideoClassificationInputTransform`.
+        transform_kwargs: Arguments for a ``transform`` class. Default: none.
+        val_split: Fraction of the training videos to validate on instead (Flash's; seeded by
+            ``seed``, see :func:`~fastvid.integrations._stages.split_train_val`). Default: none.
         batch_size: Clips per batch. Default: 4.
         num_workers: Worker processes preparing samples. ``0`` (torch's and Flash's "no
             worker processes", e.g. for debugging) means fastvid's default, as in the drop-in
             :class:`~fastvid.integrations.pytorchvideo_api.DataLoader`: fastvid always
             decodes in worker processes. Default: chosen per path.
+        sampler: Flash's training ``sampler``: a ``Sampler`` instance, or a class / callable
+            given :attr:`train_dataset`; it orders the training *videos* (it replaces
+            ``video_sampler`` for training). Default: none.
+        pin_memory: Pin CPU batches before Lightning moves them to a GPU (only when CUDA is
+            available). Default: ``True`` (Flash's).
+        persistent_workers: Flash's option; fastvid's worker processes always live across
+            epochs, so it changes nothing (stored as Flash stores it). Default: ``False``.
+        input_cls: What :attr:`train_dataset`, :attr:`val_dataset` and :attr:`test_dataset`
+            are (a ``VideoClassificationInput`` subclass). Default: the base class.
+        predict_input_cls: Same for :attr:`predict_dataset`. Default: the base class.
         device: ``"auto"``, ``"gpu"`` or ``"cpu"`` for decoding. Default: ``"auto"``.
-        seed: Seed for video order, clips and augmentations. Default: 0.
+        seed: Seed for video order, clips, augmentations and ``val_split``. Default: 0.
         storage_options: fsspec options for data given as URLs (``s3://``, ``gs://``,
             ``https://``, ...): credentials, ``client_kwargs={"endpoint_url": ...}``, as in
             Flash and pandas. Default: ``None``.
         loader_kwargs: More :class:`~fastvid.reader.ClipLoader` options (``cache_size=``
             for a local block cache of remote bytes, ...).
     """
+
+    input_transform_cls = VideoClassificationInputTransform
 
     def __init__(
         self,
@@ -93,8 +132,16 @@ class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.Light
         video_sampler: type[Sampler[int]] | Sampler[int] = RandomSampler,
         decode_audio: bool = False,
         decoder: str = "pyav",
+        transform: Any = VideoClassificationInputTransform,
+        transform_kwargs: dict[str, Any] | None = None,
+        val_split: float | None = None,
         batch_size: int = 4,
         num_workers: int | None = None,
+        sampler: Any = None,
+        pin_memory: bool = True,
+        persistent_workers: bool = False,
+        input_cls: type = VideoClassificationInput,
+        predict_input_cls: type = VideoClassificationInput,
         device: str = "auto",
         seed: int = 0,
         storage_options: dict[str, Any] | None = None,
@@ -105,13 +152,25 @@ class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.Light
         check_positive_int("batch_size", batch_size)
         if not splits:
             raise ValueError("no data: pass at least one of the train/val/test/predict sources")
-        self._splits = dict(splits)
+        self.input_transform = resolve_input_transform(
+            transform, transform_kwargs, default=self.input_transform_cls
+        )
+        self._splits = split_train_val(dict(splits), val_split, seed)
+        self._transforms = {
+            stage: split.transforms
+            if split.transforms is not None
+            else stage_transform_dict(self.input_transform, stage)
+            for stage, split in self._splits.items()
+        }
         self.clip_sampler = clip_sampler
         self.clip_duration = clip_duration
         self.clip_sampler_kwargs = dict(clip_sampler_kwargs or {})
         self.video_sampler = video_sampler
         self.batch_size = batch_size
         self.num_workers = num_workers
+        self.sampler = sampler
+        self.pin_memory = pin_memory
+        self.persistent_workers = persistent_workers and bool(num_workers)
         self.device = device
         self.seed = seed
         self.storage_options = storage_options
@@ -124,134 +183,29 @@ class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.Light
             )
         self.decoder = decoder
         self.decode_audio = decode_audio
-        self._loaders: dict[str, ClipLoader] = {}
+        self._loaders: dict[str, Any] = {}
         self._make_sampler()  # validate the sampler arguments now, not at setup
-
-    # -- constructors ---------------------------------------------------------------------
-    @classmethod
-    def from_folders(
-        cls,
-        train_folder: PathLike | None = None,
-        val_folder: PathLike | None = None,
-        test_folder: PathLike | None = None,
-        predict_folder: PathLike | None = None,
-        *,
-        train_transform: Mapping[str, Any] | None = None,
-        val_transform: Mapping[str, Any] | None = None,
-        test_transform: Mapping[str, Any] | None = None,
-        predict_transform: Mapping[str, Any] | None = None,
-        extensions: Sequence[str] = layout.VIDEO_EXTENSIONS,
-        storage_options: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> VideoClassificationData:
-        """Class-per-folder trees, one per stage (local folders or URLs: ``s3://b/train``)::
-
-            train_folder
-            ├── class_1
-            │   ├── a.mp4
-            │   └── b.mp4
-            └── class_2
-                └── c.mp4
-
-        Class names are the sorted sub-folder names of the training folder (labels are their
-        positions); other stages use the same classes. A predict folder may hold videos
-        directly (no class folders).
-
-        Args:
-            train_folder: Training tree. Default: none.
-            val_folder: Validation tree. Default: none.
-            test_folder: Test tree. Default: none.
-            predict_folder: Videos to predict (flat or class-per-folder). Default: none.
-            train_transform: Flash-style transform dict for training (replaces the defaults).
-                Default: Flash's defaults.
-            val_transform: Same, validation. Default: Flash's defaults.
-            test_transform: Same, test. Default: Flash's defaults.
-            predict_transform: Same, prediction. Default: Flash's defaults.
-            extensions: Video file extensions to pick up. Default: common video extensions.
-            storage_options: fsspec options for URLs (credentials, endpoint). Default: none.
-            **kwargs: The constructor's options (``clip_sampler``, ``clip_duration``, ...).
-        """
-        lists = load_stages(
-            per_stage(train_folder, val_folder, test_folder),
-            lambda folder, classes: layout.from_folder(
-                folder, extensions=extensions, classes=classes, storage_options=storage_options
-            ),
-        )
-        if predict_folder is not None:
-            lists["predict"] = predict_list(
-                predict_folder, extensions, classes_of(lists), storage_options
+        classes = {
+            stage: check_input_cls("predict_input_cls" if stage == "predict" else "input_cls", c)
+            for stage, c in (("train", input_cls), ("predict", predict_input_cls))
+        }
+        self._inputs = {
+            stage: classes["predict" if stage == "predict" else "train"](
+                stage,
+                split.videos,
+                tensors=split.tensors,
+                dataset_options=self._dataset_options(stage),
             )
-        transforms = per_stage(train_transform, val_transform, test_transform, predict_transform)
-        return cls._from_lists(lists, transforms, storage_options=storage_options, **kwargs)
-
-    @classmethod
-    def from_paths(
-        cls,
-        train_data_path: PathLike | None = None,
-        val_data_path: PathLike | None = None,
-        test_data_path: PathLike | None = None,
-        predict_data_path: PathLike | None = None,
-        *,
-        train_folder: PathLike | None = None,
-        val_folder: PathLike | None = None,
-        test_folder: PathLike | None = None,
-        predict_folder: PathLike | None = None,
-        **kwargs: Any,
-    ) -> VideoClassificationData:
-        """Flash's ``from_paths``: :meth:`from_folders`, accepting both argument spellings
-        (``train_data_path=`` and ``train_folder=``)."""
-        return cls.from_folders(
-            train_folder=first_given("train path", a=train_data_path, b=train_folder),
-            val_folder=first_given("val path", a=val_data_path, b=val_folder),
-            test_folder=first_given("test path", a=test_data_path, b=test_folder),
-            predict_folder=first_given("predict path", a=predict_data_path, b=predict_folder),
-            **kwargs,
-        )
-
-    @classmethod
-    def from_files(
-        cls,
-        train_files: Sequence[PathLike] | None = None,
-        train_targets: Sequence[int | str] | None = None,
-        val_files: Sequence[PathLike] | None = None,
-        val_targets: Sequence[int | str] | None = None,
-        test_files: Sequence[PathLike] | None = None,
-        test_targets: Sequence[int | str] | None = None,
-        predict_files: Sequence[PathLike] | None = None,
-        *,
-        train_transform: Mapping[str, Any] | None = None,
-        val_transform: Mapping[str, Any] | None = None,
-        test_transform: Mapping[str, Any] | None = None,
-        predict_transform: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> VideoClassificationData:
-        """Lists of video files and their targets (class indices or names), per stage."""
-
-        def load(stage_files: tuple[Any, Any], classes: tuple[str, ...] | None) -> Any:
-            files, targets = stage_files
-            if targets is None or len(targets) != len(files):
-                raise ValueError(
-                    "targets must give one target per file "
-                    f"({len(files)} files, {None if targets is None else len(targets)} targets)"
-                )
-            return layout.from_pairs(zip(files, targets, strict=True), classes=classes)
-
-        given = per_stage(
-            (train_files, train_targets), (val_files, val_targets), (test_files, test_targets)
-        )
-        lists = load_stages({k: v for k, v in given.items() if v[0] is not None}, load)
-        if predict_files is not None:
-            lists["predict"] = layout.from_pairs(
-                [(f, 0) for f in predict_files], classes=classes_of(lists) or ("unknown",)
-            )
-        transforms = per_stage(train_transform, val_transform, test_transform, predict_transform)
-        return cls._from_lists(lists, transforms, **kwargs)
+            for stage, split in self._splits.items()
+        }
 
     @classmethod
     def _from_lists(
         cls,
         lists: Mapping[str, layout.LabeledVideoList],
         transforms: Mapping[str, Mapping[str, Any] | None],
+        *,
+        tensors: Mapping[str, tuple[Any, ...]] | None = None,
         **kwargs: Any,
     ) -> VideoClassificationData:
         unknown = set(kwargs) - _OPTION_NAMES
@@ -263,12 +217,8 @@ class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.Light
         splits = {}
         for stage, videos in lists.items():
             given = transforms.get(stage)
-            chosen = (
-                validate_transform_dict(given, stage=stage)
-                if given is not None
-                else default_transforms(stage)
-            )
-            splits[stage] = Split(videos, chosen)
+            chosen = None if given is None else validate_transform_dict(given, stage=stage)
+            splits[stage] = Split(videos, chosen, (tensors or {}).get(stage))
         return cls(splits, **kwargs)
 
     # -- Flash properties -----------------------------------------------------------------
@@ -321,20 +271,29 @@ class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.Light
             if split in self._splits and split not in self._loaders:
                 self._loaders[split] = self._make_loader(split)
 
-    def _make_loader(self, split: str) -> ClipLoader:
-        data = self._splits[split]
+    def _make_loader(self, split: str) -> Any:
+        data, transforms = self._splits[split], self._transforms[split]
+        hook = self._inputs[split].sample_hook()
+        if hook is not None:  # the input's load_sample runs first
+            first = transforms.get("pre_tensor_transform")
+            transforms = {**transforms, "pre_tensor_transform": chain(hook, first)}
+        common = {
+            "transform": sample_transform(transforms),
+            "batch_transform": transforms.get(BATCH_KEY),
+            "batch_size": self.batch_size,
+            "video_sampler": self._video_sampler(split),
+            "seed": self.seed,
+        }
+        if data.tensors is not None:
+            return TensorClipLoader(self._inputs[split].data, **common)
         sampler: Any = self._make_sampler()
         if split == "predict":
             sampler = make_clip_sampler("uniform", self.clip_duration)
         options = {
+            **common,
             "clip_sampler": sampler,
-            "transform": sample_transform(data.transforms),
-            "batch_transform": data.transforms.get(BATCH_KEY),
-            "batch_size": self.batch_size,
-            "video_sampler": self.video_sampler if split == "train" else SequentialSampler,
             "device": self.device,
             "num_workers": self.num_workers or None,  # 0: torch's "none", fastvid's default
-            "seed": self.seed,
             "cpu_decoder": self.decoder,
             "decode_audio": self.decode_audio,
             "storage_options": self.storage_options,
@@ -342,7 +301,7 @@ class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.Light
         }
         return ClipLoader(data.videos, **options)
 
-    def _loader(self, split: str) -> ClipLoader:
+    def _loader(self, split: str) -> Any:
         if split not in self._splits:
             raise RuntimeError(
                 f"no {split} data: pass {split}_folder (or {split}_files / {split}_file) "
@@ -379,8 +338,7 @@ class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.Light
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         """Run the stage's ``*_transform_on_device`` transforms on the moved batch."""
         split = self._current_split()
-        transforms = self._splits[split].transforms if split in self._splits else {}
-        return apply_device_transforms(transforms, batch)
+        return apply_device_transforms(self._transforms.get(split, {}), batch)
 
     def state_dict(self) -> dict[str, Any]:
         """The training loader's position (:meth:`ClipLoader.state_dict`), saved by Lightning
@@ -404,19 +362,7 @@ class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.Light
             loader.close()
 
 
-_OPTION_NAMES = frozenset(
-    {
-        "clip_sampler",
-        "clip_duration",
-        "clip_sampler_kwargs",
-        "video_sampler",
-        "decode_audio",
-        "decoder",
-        "batch_size",
-        "num_workers",
-        "device",
-        "seed",
-        "storage_options",
-        "loader_kwargs",
-    }
-)
+_OPTION_NAMES = frozenset(inspect.signature(VideoClassificationData.__init__).parameters) - {
+    "self",
+    "splits",
+}

@@ -5,6 +5,7 @@ and the ``process_*_dataset`` data loaders (a :class:`FlashTaskMixin` for ``Vide
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -13,6 +14,43 @@ from fastvid.models._registries import LR_SCHEDULERS, OPTIMIZERS, OUTPUT_NAMES, 
 from fastvid.models.registry import backbone_info, list_backbones
 
 __all__ = ["FlashTaskMixin"]
+
+
+def _loader_hook(*, shuffle: bool, drop_last: bool, doc: str) -> Callable[..., DataLoader[Any]]:
+    """One of Flash's ``Task.process_*_dataset`` methods: a ``DataLoader`` with torch's default
+    collation and the stage's ``shuffle`` / ``drop_last`` defaults."""
+
+    def process_dataset(
+        self: object,
+        dataset: Dataset[Any],
+        batch_size: int,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        shuffle: bool = shuffle,
+        drop_last: bool = drop_last,
+        sampler: Sampler[Any] | None = None,
+        persistent_workers: bool = False,
+        input_transform: object = None,
+        trainer: object = None,
+    ) -> DataLoader[Any]:
+        if input_transform is not None:
+            raise ValueError(
+                "input_transform is not applied here: fastvid lowers transforms in the "
+                "DataModule (VideoClassificationData(transform=...)); pass None"
+            )
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            pin_memory=pin_memory,
+            shuffle=shuffle and sampler is None,
+            drop_last=drop_last,
+            sampler=sampler,
+            persistent_workers=persistent_workers,
+        )
+
+    process_dataset.__doc__ = doc
+    return process_dataset
 
 
 class FlashTaskMixin:
@@ -85,112 +123,16 @@ class FlashTaskMixin:
 
     # ------------------------------------------------------------------ Flash's data hooks
 
-    def _process_dataset(
-        self,
-        dataset: Dataset[Any],
-        batch_size: int,
-        *,
-        num_workers: int,
-        pin_memory: bool,
-        shuffle: bool,
-        drop_last: bool,
-        sampler: Sampler[Any] | None,
-        persistent_workers: bool,
-        input_transform: object,
-    ) -> DataLoader[Any]:
-        if input_transform is not None:
-            raise ValueError(
-                "input_transform is not applied here: fastvid lowers transforms in the "
-                "DataModule (VideoClassificationData(transform=...)); pass None"
-            )
-        return DataLoader(
-            dataset,
-            batch_size=batch_size,
-            num_workers=num_workers,
-            pin_memory=pin_memory,
-            shuffle=shuffle and sampler is None,
-            drop_last=drop_last,
-            sampler=sampler,
-            persistent_workers=persistent_workers,
-        )
-
-    def process_train_dataset(
-        self,
-        dataset: Dataset[Any],
-        batch_size: int,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        shuffle: bool = True,
-        drop_last: bool = True,
-        sampler: Sampler[Any] | None = None,
-        persistent_workers: bool = False,
-        input_transform: object = None,
-        trainer: object = None,
-    ) -> DataLoader[Any]:
-        """Flash's training loader over a dataset of ``{"input", "target"}`` (or ``{"video",
-        "label"}``) samples: shuffled, last partial batch dropped, default collation."""
-        return self._process_dataset(
-            dataset, batch_size, num_workers=num_workers, pin_memory=pin_memory,
-            shuffle=shuffle, drop_last=drop_last, sampler=sampler,
-            persistent_workers=persistent_workers, input_transform=input_transform,
-        )  # fmt: skip
-
-    def process_val_dataset(
-        self,
-        dataset: Dataset[Any],
-        batch_size: int,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        shuffle: bool = False,
-        drop_last: bool = False,
-        sampler: Sampler[Any] | None = None,
-        persistent_workers: bool = False,
-        input_transform: object = None,
-        trainer: object = None,
-    ) -> DataLoader[Any]:
-        """Flash's validation loader (in order, every sample)."""
-        return self._process_dataset(
-            dataset, batch_size, num_workers=num_workers, pin_memory=pin_memory,
-            shuffle=shuffle, drop_last=drop_last, sampler=sampler,
-            persistent_workers=persistent_workers, input_transform=input_transform,
-        )  # fmt: skip
-
-    def process_test_dataset(
-        self,
-        dataset: Dataset[Any],
-        batch_size: int,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        shuffle: bool = False,
-        drop_last: bool = False,
-        sampler: Sampler[Any] | None = None,
-        persistent_workers: bool = False,
-        input_transform: object = None,
-        trainer: object = None,
-    ) -> DataLoader[Any]:
-        """Flash's test loader (in order, every sample)."""
-        return self._process_dataset(
-            dataset, batch_size, num_workers=num_workers, pin_memory=pin_memory,
-            shuffle=shuffle, drop_last=drop_last, sampler=sampler,
-            persistent_workers=persistent_workers, input_transform=input_transform,
-        )  # fmt: skip
-
-    def process_predict_dataset(
-        self,
-        dataset: Dataset[Any],
-        batch_size: int,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        shuffle: bool = False,
-        drop_last: bool = False,
-        sampler: Sampler[Any] | None = None,
-        persistent_workers: bool = False,
-        input_transform: object = None,
-        trainer: object = None,
-    ) -> DataLoader[Any]:
-        """Flash's prediction loader (in order, every sample)."""
-        return self._process_dataset(
-            dataset, batch_size, num_workers=num_workers, pin_memory=pin_memory,
-            shuffle=shuffle, drop_last=drop_last, sampler=sampler,
-            persistent_workers=persistent_workers, input_transform=input_transform,
-        )  # fmt: skip
+    process_train_dataset = _loader_hook(
+        shuffle=True,
+        drop_last=True,
+        doc="Flash's training loader over a dataset of ``{'input', 'target'}`` (or "
+        "``{'video', 'label'}``) samples: shuffled, the last partial batch dropped.",
+    )
+    process_val_dataset = _loader_hook(
+        shuffle=False, drop_last=False, doc="Flash's validation loader."
+    )
+    process_test_dataset = _loader_hook(shuffle=False, drop_last=False, doc="Flash's test loader.")
+    process_predict_dataset = _loader_hook(
+        shuffle=False, drop_last=False, doc="Flash's prediction loader."
+    )

@@ -194,37 +194,45 @@ class _RecordLR(pl.Callback):
         self.lrs.append(trainer.optimizers[0].param_groups[0]["lr"])
 
 
-def _expected_lrs(make: Callable[[torch.optim.Optimizer], Any], per_step: bool) -> list[float]:
-    """The learning rate before each of 3 epochs x 3 batches, stepping per step or per epoch."""
+def _expected_lrs(
+    make: Callable[[torch.optim.Optimizer], Any], per_step: bool, frequency: int
+) -> list[float]:
+    """The learning rate before each of 3 epochs x 3 batches, the scheduler stepped after every
+    ``frequency``-th batch of an epoch (Lightning counts the batch index, as under Flash) or
+    every ``frequency``-th epoch."""
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     scheduler = make(optimizer)
     lrs = []
-    for _ in range(3):
-        for _ in range(3):
+    for epoch in range(3):
+        for batch in range(3):
             lrs.append(optimizer.param_groups[0]["lr"])
             optimizer.step()
-            if per_step:
+            if per_step and (batch + 1) % frequency == 0:
                 scheduler.step()
-        if not per_step:
+        if not per_step and (epoch + 1) % frequency == 0:
             scheduler.step()
     return lrs
 
 
 @pytest.mark.parametrize(
-    ("sched", "make", "per_step"),
+    ("sched", "make", "per_step", "frequency"),
     [
         (("steplr", {"step_size": 2, "gamma": 0.5}),
-         lambda o: lr_scheduler.StepLR(o, step_size=2, gamma=0.5), True),
+         lambda o: lr_scheduler.StepLR(o, step_size=2, gamma=0.5), True, 1),
         (("cosineannealinglr", {"T_max": 9}),
-         lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=9), True),
+         lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=9), True, 1),
+        (("steplr", {"step_size": 1, "gamma": 0.5}, {"frequency": 2}),
+         lambda o: lr_scheduler.StepLR(o, step_size=1, gamma=0.5), True, 2),
         (("multisteplr", {"milestones": [4, 7]}, {"interval": "epoch"}),
-         lambda o: lr_scheduler.MultiStepLR(o, milestones=[4, 7]), False),
+         lambda o: lr_scheduler.MultiStepLR(o, milestones=[4, 7]), False, 1),
         (("exponentiallr", {"gamma": 0.5}),
-         lambda o: lr_scheduler.ExponentialLR(o, gamma=0.5), False),
+         lambda o: lr_scheduler.ExponentialLR(o, gamma=0.5), False, 1),
+        (("exponentiallr", {"gamma": 0.5}, {"frequency": 2}),
+         lambda o: lr_scheduler.ExponentialLR(o, gamma=0.5), False, 2),
     ],
 )  # fmt: skip
 def test_schedulers_step_when_flash_steps_them(
-    sched: object, make: Callable[[torch.optim.Optimizer], Any], per_step: bool
+    sched: object, make: Callable[[torch.optim.Optimizer], Any], per_step: bool, frequency: int
 ) -> None:
     data = RandomVideoData(num_videos=6, clip=(2, 8, 8), batch_size=2)
     model = tiny(optimizer="sgd", learning_rate=0.1, lr_scheduler=sched)
@@ -233,4 +241,4 @@ def test_schedulers_step_when_flash_steps_them(
         max_epochs=3, limit_val_batches=0, callbacks=[recorder], **quiet_trainer_kwargs()
     )
     trainer.fit(model, datamodule=data)
-    assert recorder.lrs == pytest.approx(_expected_lrs(make, per_step))
+    assert recorder.lrs == pytest.approx(_expected_lrs(make, per_step, frequency))

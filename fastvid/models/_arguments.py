@@ -1,53 +1,85 @@
-"""Flash's ``VideoClassifier`` arguments turned into objects: optimizer, scheduler, loss, head,
-metrics, and the checks of the class count, labels and learning rate.
+"""Flash's ``VideoClassifier`` arguments turned into objects: losses, metrics, head, and the
+checks of the class count, labels and learning rate (optimizers and schedulers: ``_optim``).
 
-Each accepts what Flash accepted: a ``torch.optim`` name (any case), a class or a factory for
-the optimizer and the scheduler; a torchmetrics ``Metric``, a list or a ``{name: metric}``
-dict for the metrics.
+Losses and metrics take Flash 0.8's forms and get Flash's names (``get_callable_name``: the
+function's ``__name__`` or the object's class name, lower-cased), which the steps log as
+``train_<name>``, ``val_<name>``, ``test_<name>``:
+
+* ``loss_fn``: a callable (``F.cross_entropy`` → ``cross_entropy``, ``nn.CrossEntropyLoss()``
+  → ``crossentropyloss``), a ``{name: loss}`` dict or a list; several losses are summed.
+* ``metrics``: a torchmetrics ``Metric`` (its task prefix dropped, so ``MulticlassAccuracy`` is
+  ``accuracy`` as Flash's ``Accuracy()`` was), a ``Metric`` class (built for this task), a plain
+  ``f(probabilities, target)``, or a list or ``{name: metric}`` dict of those.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
-from torchmetrics import Accuracy, F1Score, Metric, MetricCollection
+from torchmetrics import Accuracy, F1Score, Metric
 
-from fastvid._validate import check_callable, check_int, check_positive_real
+from fastvid._validate import check_int, check_positive_real
 from fastvid.models.heads import linear_head
 
 __all__ = [
     "Head",
     "LossFn",
     "MetricsArg",
-    "SchedulerSpec",
     "build_metrics",
+    "callable_name",
     "check_labels",
     "check_learning_rate",
     "check_num_classes",
     "resolve_head",
-    "resolve_loss_fn",
-    "resolve_optimizer",
-    "resolve_scheduler",
+    "resolve_losses",
 ]
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 Head = nn.Module | Callable[[Tensor], Tensor]
-MetricsArg = Metric | Mapping[str, Metric] | Sequence[Metric] | None
+MetricFn = Metric | type[Metric] | Callable[[Tensor, Tensor], Any]
+MetricsArg = MetricFn | Mapping[str, MetricFn] | Sequence[MetricFn] | None
+
+_TASK_PREFIX = re.compile(r"^(Multiclass|Multilabel|Binary)(?=[A-Z])")
 
 
-class SchedulerSpec(NamedTuple):
-    """A scheduler factory, its keyword arguments and Lightning's scheduler config."""
+def callable_name(fn: object) -> str:
+    """Flash's name for a loss or metric: ``__name__`` or the class name, lower-cased
+    (torchmetrics' ``Multiclass`` / ``Multilabel`` / ``Binary`` prefix dropped)."""
+    name = getattr(fn, "__name__", None)
+    if not isinstance(name, str):
+        name = type(fn).__name__
+    if isinstance(fn, Metric) or (isinstance(fn, type) and issubclass(fn, Metric)):
+        name = _TASK_PREFIX.sub("", name)
+    return name.lower()
 
-    factory: Callable[..., Any]
-    kwargs: dict[str, Any]
-    config: dict[str, Any]
+
+def _named(value: object, what: str) -> list[tuple[object, object]]:
+    """Flash's ``get_callable_dict``: one callable, a mapping, or a sequence → (name, fn) pairs."""
+    if isinstance(value, Mapping):
+        return list(value.items())
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [(callable_name(v), v) for v in value]
+    if callable(value):
+        return [(callable_name(value), value)]
+    raise TypeError(f"{what} must be a callable, a list or a {{name: ...}} dict, got {value!r}")
+
+
+def _unique(pairs: list[tuple[object, object]], what: str) -> dict[str, Any]:
+    named: dict[str, Any] = {}
+    for name, fn in pairs:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"{what} names must be non-empty str, got {name!r}")
+        if name in named:
+            raise ValueError(f"two {what} are both named {name!r}; pass a {{name: ...}} dict")
+        named[name] = fn
+    if not named:
+        raise ValueError(f"{what} is empty; pass None for the default")
+    return named
 
 
 def check_labels(labels: Sequence[str] | None) -> list[str] | None:
@@ -78,84 +110,6 @@ def check_learning_rate(learning_rate: float | None) -> float | None:
     return float(check_positive_real("learning_rate", learning_rate))
 
 
-def _optimizer_classes() -> dict[str, type[Optimizer]]:
-    return {
-        name.lower(): obj
-        for name, obj in vars(torch.optim).items()
-        if isinstance(obj, type) and issubclass(obj, Optimizer) and obj is not Optimizer
-    }
-
-
-def resolve_optimizer(optimizer: object) -> Callable[..., Optimizer]:
-    """A ``torch.optim`` name (any case), an ``Optimizer`` class or a factory → a factory."""
-    if isinstance(optimizer, str):
-        classes = _optimizer_classes()
-        found = classes.get(optimizer.lower())
-        if found is None:
-            names = sorted(cls.__name__ for cls in classes.values())
-            raise ValueError(f"unknown optimizer {optimizer!r}; torch.optim has {names}")
-        return found
-    if callable(optimizer):
-        return optimizer
-    raise TypeError(
-        f"optimizer must be a torch.optim name, an Optimizer class or a factory, got {optimizer!r}"
-    )
-
-
-def _scheduler_classes() -> dict[str, type]:
-    return {
-        name.lower(): obj
-        for name, obj in vars(torch.optim.lr_scheduler).items()
-        if isinstance(obj, type)
-        and issubclass(obj, LRScheduler | ReduceLROnPlateau)
-        and not name.startswith("_")
-        and obj is not LRScheduler
-    }
-
-
-def _scheduler_factory(scheduler: object) -> Callable[..., Any]:
-    if isinstance(scheduler, str):
-        classes = _scheduler_classes()
-        found = classes.get(scheduler.lower())
-        if found is None:
-            names = sorted(cls.__name__ for cls in classes.values())
-            raise ValueError(
-                f"unknown lr_scheduler {scheduler!r}; torch.optim.lr_scheduler has {names}"
-            )
-        return found
-    if callable(scheduler):
-        return scheduler
-    raise TypeError(f"lr_scheduler must be a name, a class or a factory, got {scheduler!r}")
-
-
-def resolve_scheduler(lr_scheduler: object) -> SchedulerSpec | None:
-    """``None``, a scheduler (name, class or factory), ``(scheduler, kwargs)`` or
-    ``(scheduler, kwargs, lightning_config)`` → a :class:`SchedulerSpec`."""
-    if lr_scheduler is None:
-        return None
-    if isinstance(lr_scheduler, tuple | list):
-        if len(lr_scheduler) not in (2, 3):
-            raise ValueError(
-                f"lr_scheduler tuple ({lr_scheduler!r}) must be (scheduler, kwargs) or "
-                "(scheduler, kwargs, lightning_config)"
-            )
-        kwargs, config = lr_scheduler[1], lr_scheduler[2] if len(lr_scheduler) == 3 else {}
-        if not isinstance(kwargs, Mapping) or not isinstance(config, Mapping):
-            raise TypeError(
-                f"lr_scheduler kwargs and lightning_config must be dicts, got {lr_scheduler!r}"
-            )
-        factory = _scheduler_factory(lr_scheduler[0])
-        return SchedulerSpec(factory, dict(kwargs), dict(config))
-    return SchedulerSpec(_scheduler_factory(lr_scheduler), {}, {})
-
-
-def resolve_loss_fn(loss_fn: LossFn | None, multi_label: bool) -> LossFn:
-    """``loss_fn``, or cross-entropy (binary cross-entropy with logits for ``multi_label``)."""
-    if loss_fn is None:
-        return F.binary_cross_entropy_with_logits if multi_label else F.cross_entropy
-    return check_callable("loss_fn", loss_fn)
-
-
 def resolve_head(head: Head | None, num_features: int | None, num_classes: int) -> Head:
     """``head``, or Flash's ``linear_head(num_features, num_classes)``."""
     if head is None:
@@ -170,38 +124,58 @@ def resolve_head(head: Head | None, num_features: int | None, num_classes: int) 
     return head
 
 
-_TASK_PREFIX = re.compile(r"^(Multiclass|Multilabel|Binary)(?=[A-Z])")
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+def resolve_losses(loss_fn: object, multi_label: bool) -> dict[str, LossFn]:
+    """``loss_fn`` as Flash's ``{name: loss}`` dict; default: ``cross_entropy`` (with
+    ``multi_label``, ``binary_cross_entropy_with_logits``)."""
+    if loss_fn is None:
+        loss_fn = F.binary_cross_entropy_with_logits if multi_label else F.cross_entropy
+    losses = _unique(_named(loss_fn, "loss_fn"), "loss_fn")
+    for name, fn in losses.items():
+        if not callable(fn):
+            raise TypeError(f"loss_fn {name!r} must be callable, got {fn!r}")
+    return losses
 
 
-def _metric_name(metric: Metric) -> str:
-    name = _TASK_PREFIX.sub("", type(metric).__name__)
-    return _CAMEL_BOUNDARY.sub("_", name).lower()
+def _build_metric_class(cls: type[Metric], num_classes: int, multi_label: bool) -> Metric:
+    wanted = inspect.signature(cls).parameters
+    candidates = {
+        "task": "multilabel" if multi_label else "multiclass",
+        "num_classes": num_classes,
+        "num_labels": num_classes,
+    }
+    kwargs = {k: v for k, v in candidates.items() if k in wanted}
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"cannot build metric {cls.__name__}({kwargs}): {error}; pass an instance instead"
+        ) from error
 
 
-def build_metrics(metrics: MetricsArg, num_classes: int, multi_label: bool) -> MetricCollection:
-    """The metrics as a ``MetricCollection`` named ``accuracy``, ``f1_score``, ... (or the dict's
-    keys); default: multiclass ``Accuracy`` (``F1Score`` for ``multi_label``)."""
+def build_metrics(
+    metrics: MetricsArg, num_classes: int, multi_label: bool
+) -> tuple[dict[str, Metric], dict[str, Callable[[Tensor, Tensor], Any]]]:
+    """The metrics by Flash's names, split into torchmetrics ``Metric`` objects and plain
+    functions ``f(probabilities, target)``; default: multiclass ``Accuracy`` (``accuracy``), or
+    multi-label ``F1Score`` (``f1score``) with ``multi_label``."""
     if metrics is None:
         metrics = (
             F1Score(task="multilabel", num_labels=num_classes)
             if multi_label
             else Accuracy(task="multiclass", num_classes=num_classes)
         )
-    items: list[tuple[object, object]]
-    if isinstance(metrics, Metric):
-        items = [(_metric_name(metrics), metrics)]
-    elif isinstance(metrics, Mapping):
-        items = list(metrics.items())
-    elif isinstance(metrics, Sequence) and not isinstance(metrics, str):
-        items = [(_metric_name(m) if isinstance(m, Metric) else None, m) for m in metrics]
-    else:
-        raise TypeError(f"metrics must be a torchmetrics Metric, a list or a dict, got {metrics!r}")
-    named: dict[str, Metric | MetricCollection] = {}
-    for name, metric in items:
-        if not isinstance(name, str) or not isinstance(metric, Metric):
-            raise TypeError(f"metrics must be torchmetrics Metric instances, got {metrics!r}")
-        if name in named:
-            raise ValueError(f"two metrics are both named {name!r}; pass a {{name: metric}} dict")
-        named[name] = metric
-    return MetricCollection(named)
+    named = _unique(_named(metrics, "metrics"), "metrics")
+    modules: dict[str, Metric] = {}
+    functions: dict[str, Callable[[Tensor, Tensor], Any]] = {}
+    for name, metric in named.items():
+        if isinstance(metric, type) and issubclass(metric, Metric):
+            modules[name] = _build_metric_class(metric, num_classes, multi_label)
+        elif isinstance(metric, Metric):
+            modules[name] = metric
+        elif callable(metric):
+            functions[name] = metric
+        else:
+            raise TypeError(
+                f"metric {name!r} must be a torchmetrics Metric or callable: {metric!r}"
+            )
+    return modules, functions

@@ -1,13 +1,15 @@
 """``VideoClassifier``: a registry backbone, a linear head and Lightning's training steps.
 
-Mirrors Lightning Flash's ``flash.video.VideoClassifier``: same constructor arguments, the
-backbone's final projection replaced by ``Linear(num_features, num_classes)``, ``train_loss`` /
-``val_accuracy``-style logging, and a ``backbone`` attribute for the finetuning strategies.
+Mirrors Lightning Flash 0.8's ``flash.video.VideoClassifier``: the same constructor (positional
+order and defaults), the backbone's final projection replaced by
+``Linear(num_features, num_classes)``, Flash's optimizer / scheduler / loss / metric forms and
+logged names (``train_cross_entropy``, ``val_accuracy``, ...), its ``available_*`` registries
+and a ``backbone`` attribute for the finetuning strategies.
 
-Batches are the dicts ``fastvid.data.VideoClassificationData`` yields::
+Batches are the dicts ``fastvid.data.VideoClassificationData`` yields, or Flash's::
 
-    {"video": (B, C, T, H, W) float, "label": (B,) int64, "video_name": list[str],
-     "video_index": ..., "clip_index": ..., "aug_index": ...}
+    {"video": (B, C, T, H, W) float, "label": (B,) int64, "video_name": list[str], ...}
+    {"input": (B, C, T, H, W) float, "target": (B,) int64, ...}
 """
 
 from __future__ import annotations
@@ -19,35 +21,36 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
-from torch.optim import Optimizer
-from torch.optim.lr_scheduler import ReduceLROnPlateau
-from torchmetrics import MetricCollection
 
 from fastvid.models._arguments import (
     Head,
-    LossFn,
     MetricsArg,
     build_metrics,
     check_labels,
     check_learning_rate,
     check_num_classes,
     resolve_head,
-    resolve_loss_fn,
-    resolve_optimizer,
-    resolve_scheduler,
+    resolve_losses,
 )
-from fastvid.models.registry import BackboneInfo, backbone_info, create_backbone, list_backbones
+from fastvid.models._optim import (
+    build_lr_scheduler,
+    build_optimizer,
+    check_lr_scheduler,
+    check_optimizer,
+)
+from fastvid.models._task import FlashTaskMixin
+from fastvid.models.registry import BackboneInfo, backbone_info, create_backbone
 
 __all__ = ["VideoClassifier", "average_by_video"]
 
-VIDEO_KEY = "video"
-LABEL_KEY = "label"
+# The first key found names the clips / the targets: fastvid's, then Flash's (DataKeys).
+VIDEO_KEYS: tuple[str, ...] = ("video", "input")
+LABEL_KEYS: tuple[str, ...] = ("label", "target")
 # Batch entries predict_step passes through so callers can group clips by video.
 _PASS_THROUGH_KEYS: tuple[str, ...] = ("video_name", "video_index", "clip_index", "aug_index")
-_STAGES: tuple[str, ...] = ("train", "val", "test")
 
 
-class VideoClassifier(pl.LightningModule):
+class VideoClassifier(FlashTaskMixin, pl.LightningModule):
     """Classify video clips with a backbone from :func:`fastvid.models.list_backbones`.
 
     Args:
@@ -57,45 +60,50 @@ class VideoClassifier(pl.LightningModule):
             ``(B, num_features)`` features. Default: ``"x3d_xs"``.
         backbone_kwargs: Passed to the backbone's builder (a registry name only).
             Default: ``None``.
-        pretrained: ``True`` for the published weights from ``torch.hub``'s cache (never
-            downloaded: a missing file raises ``FileNotFoundError`` naming the path and URL),
-            ``False`` for random weights, or a path to a local state dict. When loading a
-            checkpoint elsewhere, pass ``pretrained=False`` to ``load_from_checkpoint``.
+        pretrained: ``True`` for the published weights, downloaded into ``torch.hub``'s cache
+            on first use as ``torch.hub`` does (progress bar; hash checked where the file name
+            carries one); ``False`` for random weights; or a path to a local state dict.
             Default: ``True``.
+        loss_fn: ``loss_fn(logits, target)``, a list or a ``{name: loss}`` dict (summed).
+            Default: ``None`` (``F.cross_entropy``; with ``multi_label``,
+            ``F.binary_cross_entropy_with_logits``).
+        optimizer: A name from :meth:`available_optimizers` (any case), ``(name, kwargs)``, an
+            ``Optimizer`` class, a factory ``f(params, **kwargs)`` or an ``Optimizer``
+            instance over this model's parameters. Default: ``"Adam"``.
+        lr_scheduler: ``None``, a name from :meth:`available_lr_schedulers`,
+            ``(name, kwargs)``, ``(name, kwargs, lightning_config)`` (``interval``,
+            ``frequency``, ``monitor``, ...), a scheduler class or a factory ``f(optimizer)``.
+            Named step-based schedulers step every optimizer step, as in Flash.
+            Default: ``None``.
+        metrics: A torchmetrics ``Metric``, a ``Metric`` class, a function
+            ``f(probabilities, target)``, or a list or ``{name: metric}`` dict of those, logged
+            as ``train_<name>``, ``val_<name>``, ``test_<name>``. Default: ``None``
+            (multiclass ``Accuracy``, logged as ``accuracy``; with ``multi_label``,
+            ``F1Score``).
+        learning_rate: The optimizer's ``lr``; ``None`` keeps the optimizer's default.
+            Default: ``None``.
         head: An ``nn.Module`` or a function mapping features to logits.
             Default: ``None`` (``Sequential(Flatten(), Linear(num_features, num_classes))``).
-        loss_fn: ``loss_fn(logits, target)``. Default: ``None`` (``F.cross_entropy``; with
-            ``multi_label``, ``F.binary_cross_entropy_with_logits``).
-        optimizer: A ``torch.optim`` name (case-insensitive), an ``Optimizer`` class or a
-            factory ``f(params, lr=..., **optimizer_kwargs)``. Default: ``"Adam"``.
-        optimizer_kwargs: Extra optimizer arguments. Default: ``None``.
-        lr_scheduler: ``None``, a ``torch.optim.lr_scheduler`` name or class (or a factory
-            ``f(optimizer, **kwargs)``), ``(scheduler, kwargs)`` or
-            ``(scheduler, kwargs, lightning_config)`` where ``lightning_config`` holds
-            Lightning's ``interval`` / ``frequency`` / ``monitor``. Default: ``None``.
-        metrics: A torchmetrics ``Metric``, a list of them or a ``{name: Metric}`` dict,
-            logged as ``train_<name>``, ``val_<name>``, ``test_<name>``.
-            Default: ``None`` (multiclass ``Accuracy``; with ``multi_label``, ``F1Score``).
-        learning_rate: The optimizer's ``lr``; ``None`` keeps the optimizer's default.
-            Default: ``1e-3``.
-        multi_label: Targets are ``(B, num_classes)`` multi-hot vectors. Default: ``False``.
+        optimizer_kwargs: Extra optimizer arguments (fastvid). Default: ``None``.
+        multi_label: Targets are ``(B, num_classes)`` multi-hot vectors (fastvid).
+            Default: ``False``.
     """
 
     def __init__(
         self,
         num_classes: int | None = None,
         labels: Sequence[str] | None = None,
-        *,
         backbone: str | nn.Module = "x3d_xs",
         backbone_kwargs: Mapping[str, Any] | None = None,
         pretrained: bool | str | os.PathLike[str] = True,
-        head: Head | None = None,
-        loss_fn: LossFn | None = None,
-        optimizer: str | type[Optimizer] | Callable[..., Optimizer] = "Adam",
-        optimizer_kwargs: Mapping[str, Any] | None = None,
+        loss_fn: Any = None,
+        optimizer: Any = "Adam",
         lr_scheduler: Any = None,
         metrics: MetricsArg = None,
-        learning_rate: float | None = 1e-3,
+        learning_rate: float | None = None,
+        head: Head | None = None,
+        *,
+        optimizer_kwargs: Mapping[str, Any] | None = None,
         multi_label: bool = False,
     ) -> None:
         super().__init__()
@@ -104,10 +112,17 @@ class VideoClassifier(pl.LightningModule):
         self.num_classes = check_num_classes(num_classes, self.labels)
         self.multi_label = bool(multi_label)
         self.learning_rate = check_learning_rate(learning_rate)
-        self._optimizer_factory = resolve_optimizer(optimizer)
+        check_optimizer(optimizer, self.optimizers_registry)
+        check_lr_scheduler(lr_scheduler, self.lr_schedulers_registry)
+        self.optimizer = optimizer
+        self.lr_scheduler = lr_scheduler
         self.optimizer_kwargs = dict(optimizer_kwargs or {})
-        self._scheduler = resolve_scheduler(lr_scheduler)
-        self.loss_fn = resolve_loss_fn(loss_fn, self.multi_label)
+        losses = resolve_losses(loss_fn, self.multi_label)
+        # Flash keeps losses as a dict, a ModuleDict when they are modules (buffers move along).
+        modules = {k: fn for k, fn in losses.items() if isinstance(fn, nn.Module)}
+        self.loss_fn: nn.ModuleDict | dict[str, Callable[[Tensor, Tensor], Tensor]] = (
+            nn.ModuleDict(modules) if len(modules) == len(losses) else losses
+        )
 
         self.backbone_info: BackboneInfo | None = (
             backbone_info(backbone) if isinstance(backbone, str) else None
@@ -115,24 +130,22 @@ class VideoClassifier(pl.LightningModule):
         self.backbone, num_features = _build_backbone(backbone, backbone_kwargs, pretrained)
         self.head = resolve_head(head, num_features, self.num_classes)
 
-        collection = build_metrics(metrics, self.num_classes, self.multi_label)
-        self.train_metrics = collection.clone(prefix="train_")
-        self.val_metrics = collection.clone(prefix="val_")
-        self.test_metrics = collection.clone(prefix="test_")
+        metric_modules, self._metric_functions = build_metrics(
+            metrics, self.num_classes, multi_label
+        )
+        self.train_metrics = nn.ModuleDict(metric_modules)
+        self.val_metrics = nn.ModuleDict({k: m.clone() for k, m in metric_modules.items()})
+        self.test_metrics = nn.ModuleDict({k: m.clone() for k, m in metric_modules.items()})
 
     @classmethod
-    def available_models(cls) -> list[str]:
-        """Names accepted as ``backbone`` (Flash's spelling)."""
-        return list_backbones()
-
-    @classmethod
-    def available_backbones(cls, filter: str | None = None) -> list[str]:
-        """Names accepted as ``backbone``, optionally filtered by an ``fnmatch`` pattern.
-
-        Args:
-            filter: Pattern such as ``"x3d*"``. Default: ``None`` (all).
-        """
-        return list_backbones(filter)
+    def load_from_checkpoint(
+        cls, checkpoint_path: Any, *args: Any, **kwargs: Any
+    ) -> VideoClassifier:
+        """Lightning's ``load_from_checkpoint``; the backbone is built with ``pretrained=False``
+        (the checkpoint holds its weights) unless ``pretrained=`` is passed."""
+        kwargs.setdefault("pretrained", False)
+        loaded: VideoClassifier = super().load_from_checkpoint(checkpoint_path, *args, **kwargs)
+        return loaded
 
     def modules_to_freeze(self) -> nn.Module:
         """The part the finetuning strategies freeze (Flash's hook): the backbone."""
@@ -157,25 +170,47 @@ class VideoClassifier(pl.LightningModule):
         video, target = _unpack(batch, need_label=True)
         logits = self(video)
         loss_target = target.to(logits.dtype) if self.multi_label else target
-        loss = self.loss_fn(logits, loss_target)
-        n = video.shape[0]
+        losses = {name: fn(logits, loss_target) for name, fn in self.loss_fn.items()}
+        values = list(losses.values())
+        loss = values[0]
+        for value in values[1:]:  # several losses: their sum, as in Flash
+            loss = loss + value
+        probabilities = self.to_probabilities(logits.detach())
+        metric_target = target.long()
+        # Flash's Task.step: each Metric is called (its batch value for the step logs, its
+        # accumulated value at the epoch's end); functions give the batch value.
+        logs: dict[str, Any] = {}
+        metrics: nn.ModuleDict = getattr(self, f"{stage}_metrics")
+        for name, metric in metrics.items():
+            metric(probabilities, metric_target)
+            logs[name] = metric
+        for name, function in self._metric_functions.items():
+            logs[name] = function(probabilities, metric_target)
+        logs.update(losses)
+        if len(losses) > 1:
+            logs["total_loss"] = loss
+        logs.setdefault("loss", loss)  # fastvid's {stage}_loss (ReduceLROnPlateau's monitor)
         on_step = stage == "train"
-        self.log(f"{stage}_loss", loss, on_step=on_step, on_epoch=True, prog_bar=True, batch_size=n)
-        metrics: MetricCollection = getattr(self, f"{stage}_metrics")
-        metrics.update(self.to_probabilities(logits.detach()), target.long())
-        self.log_dict(metrics, on_step=False, on_epoch=True, batch_size=n)
+        self.log_dict(
+            {f"{stage}_{name}": value for name, value in logs.items()},
+            on_step=on_step,
+            on_epoch=True,
+            prog_bar=True,
+            batch_size=video.shape[0],
+        )
         return loss
 
     def training_step(self, batch: Mapping[str, Any], batch_idx: int) -> Tensor:
-        """Loss of one batch; logs ``train_loss`` and ``train_<metric>``."""
+        """Loss of one batch; logs ``train_<loss name>``, ``train_loss`` and
+        ``train_<metric>``, per step and per epoch (``_step`` / ``_epoch`` suffixes)."""
         return self._step(batch, "train")
 
     def validation_step(self, batch: Mapping[str, Any], batch_idx: int) -> Tensor:
-        """Logs ``val_loss`` and ``val_<metric>``."""
+        """Logs ``val_<loss name>``, ``val_loss`` and ``val_<metric>`` per epoch."""
         return self._step(batch, "val")
 
     def test_step(self, batch: Mapping[str, Any], batch_idx: int) -> Tensor:
-        """Logs ``test_loss`` and ``test_<metric>``."""
+        """Logs ``test_<loss name>``, ``test_loss`` and ``test_<metric>`` per epoch."""
         return self._step(batch, "test")
 
     def predict_step(
@@ -215,21 +250,21 @@ class VideoClassifier(pl.LightningModule):
     # ------------------------------------------------------------------ optimisation
 
     def configure_optimizers(self) -> Any:
-        """The optimizer over trainable parameters, plus the scheduler if one was given."""
-        params = [p for p in self.parameters() if p.requires_grad]
-        kwargs = dict(self.optimizer_kwargs)
-        if self.learning_rate is not None:
-            kwargs.setdefault("lr", self.learning_rate)
-        optimizer = self._optimizer_factory(params, **kwargs)
-        if self._scheduler is None:
+        """The optimizer over trainable parameters; with a scheduler, Flash's
+        ``([optimizer], [scheduler_config])``."""
+        optimizer = build_optimizer(
+            self.optimizer,
+            self,
+            learning_rate=self.learning_rate,
+            extra_kwargs=self.optimizer_kwargs,
+            registry=self.optimizers_registry,
+        )
+        if self.lr_scheduler is None:
             return optimizer
-        scheduler = self._scheduler.factory(optimizer, **self._scheduler.kwargs)
-        config: dict[str, Any] = {"interval": "epoch", "frequency": 1}
-        if isinstance(scheduler, ReduceLROnPlateau):
-            config["monitor"] = "val_loss"
-        config.update(self._scheduler.config)
-        config["scheduler"] = scheduler
-        return {"optimizer": optimizer, "lr_scheduler": config}
+        config = build_lr_scheduler(
+            self.lr_scheduler, optimizer, registry=self.lr_schedulers_registry
+        )
+        return [optimizer], [config]
 
 
 def average_by_video(predictions: Iterable[Mapping[str, Any]]) -> dict[str, Tensor]:
@@ -273,26 +308,28 @@ def _build_backbone(
     # Flash passed these through backbone_kwargs; fastvid handles both itself.
     kwargs.pop("pretrained", None)
     kwargs.pop("head_activation", None)
-    try:
-        return create_backbone(backbone, pretrained=pretrained, **kwargs)
-    except FileNotFoundError as error:
-        if pretrained is not True:
-            raise
-        hint = (
-            "restoring a checkpoint? VideoClassifier.load_from_checkpoint(path, pretrained=False)"
-        )
-        raise FileNotFoundError(f"{error} ({hint})") from error
+    return create_backbone(backbone, pretrained=pretrained, **kwargs)
+
+
+def _first_key(batch: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+    return next((key for key in keys if key in batch), None)
 
 
 def _unpack(batch: Mapping[str, Any], *, need_label: bool) -> tuple[Tensor, Tensor]:
-    if not isinstance(batch, Mapping) or VIDEO_KEY not in batch:
+    video_key = _first_key(batch, VIDEO_KEYS) if isinstance(batch, Mapping) else None
+    if video_key is None:
         got = sorted(batch) if isinstance(batch, Mapping) else type(batch).__name__
-        raise ValueError(f"batches must be dicts with a {VIDEO_KEY!r} tensor; got {got}")
-    if need_label and LABEL_KEY not in batch:
-        raise ValueError(f"training batches need a {LABEL_KEY!r} entry; got keys {sorted(batch)}")
-    video = batch[VIDEO_KEY]
-    target = batch.get(LABEL_KEY, torch.empty(0))
-    return video, target
+        raise ValueError(
+            f"batches must be dicts with a 'video' (or Flash's 'input') tensor; got {got}"
+        )
+    label_key = _first_key(batch, LABEL_KEYS)
+    if need_label and label_key is None:
+        raise ValueError(
+            f"training batches need a 'label' (or Flash's 'target') entry; got keys {sorted(batch)}"
+        )
+    video = batch[video_key]
+    target = batch[label_key] if label_key is not None else torch.empty(0)
+    return video, torch.as_tensor(target)
 
 
 def _is_plain(value: object) -> bool:

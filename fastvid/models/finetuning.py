@@ -40,6 +40,7 @@ __all__ = [
     "FreezeUnfreeze",
     "NoFreeze",
     "UnfreezeMilestones",
+    "finetuning_strategy_names",
     "make_finetuning_callback",
 ]
 
@@ -260,6 +261,11 @@ _STRATEGIES: dict[str, Callable[[object, bool], BaseFinetuning]] = {
     "freeze_unfreeze": _build_freeze_unfreeze,
     "unfreeze_milestones": _build_unfreeze_milestones,
 }
+
+
+def finetuning_strategy_names() -> list[str]:
+    """The strategy names :func:`make_finetuning_callback` accepts, sorted."""
+    return sorted(_STRATEGIES)
 
 
 def make_finetuning_callback(strategy: object, *, train_bn: bool = True) -> BaseFinetuning:

@@ -12,7 +12,8 @@ Every entry builds the authors' model with random weights, then fastvid
 * makes fixed-kernel head pools accept smaller clips (identical at and above the kernel size);
 * adapts models that need it to one ``(B, C, T, H, W)`` clip (:mod:`fastvid.models.adapters`).
 
-Weights never download implicitly (:mod:`fastvid.models.weights`). The built-in entries are
+Published weights download into ``torch.hub``'s cache on first use (:mod:`fastvid.models.weights`).
+The built-in entries are
 :mod:`fastvid.models.catalog_pytorchvideo` and :mod:`fastvid.models.catalog_torchvision`.
 """
 
@@ -147,9 +148,9 @@ def create_backbone(
 
     Args:
         name: A name from :func:`list_backbones`.
-        pretrained: ``False`` for random weights; ``True`` for the published weights, read from
-            ``torch.hub``'s cache (never downloaded here); a path for a local checkpoint.
-            Default: ``False``.
+        pretrained: ``False`` for random weights; ``True`` for the published weights from
+            ``torch.hub``'s cache, downloaded there on first use (progress bar, hash checked
+            where the file name carries one); a path for a local checkpoint. Default: ``False``.
         num_classes: ``None`` to replace the final projection with ``nn.Identity`` (the module
             returns ``(B, num_features)`` features); an int for a fresh projection of that many
             classes (the module returns ``(B, num_classes)`` logits; with ``pretrained`` and a
@@ -162,8 +163,8 @@ def create_backbone(
 
     Raises:
         ValueError: Unknown ``name`` or bad ``num_classes``.
-        FileNotFoundError: ``pretrained`` weights are not on disk (the message says where to put
-            them and where to get them).
+        FileNotFoundError: ``pretrained`` weights are not on disk and cannot be downloaded (the
+            message names the URL and where to put the file).
         RuntimeError: The checkpoint does not fit the backbone.
     """
     info = backbone_info(name)
@@ -179,10 +180,10 @@ def create_backbone(
 
 
 def download_weights(name: str, *, progress: bool = True) -> Path:
-    """Download a backbone's published weights into ``torch.hub``'s cache (explicitly).
+    """Download a backbone's published weights into ``torch.hub``'s cache ahead of use.
 
-    :func:`create_backbone` never downloads; call this once on a machine with internet (or
-    copy the file to the path it returns).
+    :func:`create_backbone` downloads them on first use anyway; call this to fill a cache that
+    an offline machine will use (copy the file to the path it returns there).
 
     Args:
         name: A name from :func:`list_backbones`.

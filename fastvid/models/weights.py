@@ -1,10 +1,15 @@
-"""Backbone weights: find them on disk, read any checkpoint layout, load strictly, download.
+"""Backbone weights: download them as ``torch.hub`` does, read any checkpoint layout, load
+strictly.
 
-Weights never download implicitly. ``pretrained=True`` reads the file that ``torch.hub`` would
-have cached (``<torch.hub.get_dir()>/checkpoints/<file name of the URL>``); if it is missing the
-error names that path and the URL to fetch it from. ``pretrained="file.pt"`` loads a local state
-dict (plain, PyTorchVideo's ``{"model_state": ...}``, or a Lightning checkpoint of a
-``VideoClassifier``), strictly on the backbone's keys and ignoring head keys.
+``pretrained=True`` uses the file ``torch.hub`` caches (``<torch.hub.get_dir()>/checkpoints/<file
+name of the URL>``, so ``TORCH_HOME`` moves it), downloading it on first use with
+``torch.hub.download_url_to_file``: a progress bar on stderr, a temporary file renamed only when
+complete, and the SHA-256 checked where the file name carries a hash prefix
+(``r3d_18-b3b3357e.pth``; ``torch.hub``'s ``check_hash`` rule). When the download fails
+(offline, HTTP error) the ``FileNotFoundError`` names the URL and the cache path to put the file
+at. ``pretrained="file.pt"`` loads a local state dict (plain, PyTorchVideo's
+``{"model_state": ...}``, or a Lightning checkpoint of a ``VideoClassifier``), strictly on the
+backbone's keys and ignoring head keys.
 """
 
 from __future__ import annotations
@@ -24,34 +29,28 @@ __all__ = ["download", "load_weights", "resolve_weights_file"]
 _STATE_DICT_KEYS: tuple[str, ...] = ("model_state", "state_dict", "model")
 
 
-def resolve_weights_file(info: BackboneInfo, pretrained: object) -> Path | None:
-    """The weights file ``pretrained`` asks for: ``None`` for random weights.
+def resolve_weights_file(
+    info: BackboneInfo, pretrained: object, *, progress: bool = True
+) -> Path | None:
+    """The weights file ``pretrained`` asks for (published weights downloaded on first use):
+    ``None`` for random weights.
 
     Raises:
         ValueError: ``pretrained=True`` but the backbone has no published weights.
-        FileNotFoundError: The file is not on disk (for published weights, the message names
-            the exact path and URL).
+        FileNotFoundError: A local file is missing, or the published file is not cached and
+            cannot be downloaded (the message names the URL and the cache path).
+        RuntimeError: The downloaded file fails its hash check (nothing is kept).
         TypeError: ``pretrained`` is neither a bool nor a path.
     """
     if pretrained is False:
         return None
     if pretrained is True:
-        path = info.weights_path
-        if path is None:
+        if info.weights_url is None:
             raise ValueError(
                 f"backbone {info.name!r} has no published weights; use pretrained=False or "
                 "pretrained='path/to/state_dict.pt'"
             )
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"pretrained weights for {info.name!r} are not in the torch hub cache: expected "
-                f"{path} . fastvid never downloads implicitly; fetch {info.weights_url} and save "
-                f"it at exactly that path (`curl -L --create-dirs -o {path} "
-                f"{info.weights_url}`, or fastvid.models.download_weights({info.name!r}) on a "
-                "machine with internet), or point TORCH_HOME at a folder whose hub/checkpoints/ "
-                "holds it, or pass pretrained=False / pretrained='path/to/file'"
-            )
-        return path
+        return download(info, progress=progress)
     if isinstance(pretrained, str | os.PathLike):
         path = Path(pretrained).expanduser()
         if not path.is_file():
@@ -88,19 +87,43 @@ def load_weights(model: nn.Module, path: Path, info: BackboneInfo, *, official: 
 
 
 def download(info: BackboneInfo, *, progress: bool) -> Path:
-    """Download ``info``'s published weights into ``torch.hub``'s cache; keep an existing file."""
-    path = info.weights_path
-    if info.weights_url is None or path is None:
+    """``info``'s published weights in ``torch.hub``'s cache, downloaded unless already there.
+
+    Raises:
+        ValueError: The backbone has no published weights.
+        FileNotFoundError: The download failed (offline, HTTP error): names URL and path.
+        RuntimeError: The file fails its hash check.
+    """
+    url, path = info.weights_url, info.weights_path
+    if url is None or path is None:
         raise ValueError(f"backbone {info.name!r} has no published weights")
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # torchvision names its files <name>-<sha256 prefix>.pth, which torch.hub verifies.
-        match = torch.hub.HASH_REGEX.search(path.name) if info.source == "torchvision" else None
-        hash_prefix = match.group(1) if match else None
-        torch.hub.download_url_to_file(
-            info.weights_url, str(path), hash_prefix=hash_prefix, progress=progress
-        )
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    match = torch.hub.HASH_REGEX.search(path.name)  # torch.hub's check_hash=True rule
+    hash_prefix = match.group(1) if match else None
+    try:
+        torch.hub.download_url_to_file(url, str(path), hash_prefix=hash_prefix, progress=progress)
+    except OSError as error:  # URLError (offline, DNS, refused), HTTPError, timeouts
+        raise FileNotFoundError(
+            f"cannot download the pretrained weights of {info.name!r} from {url} "
+            f"({_reason(error)}); they are cached at {path} once downloaded. Offline? Fetch "
+            f"the file elsewhere (`curl -L --create-dirs -o {path} {url}`, or "
+            f"fastvid.models.download_weights({info.name!r})) and put it at exactly that path, "
+            "point TORCH_HOME at a folder whose hub/checkpoints/ holds it, or pass "
+            "pretrained=False / pretrained='path/to/file'"
+        ) from error
+    except RuntimeError as error:  # torch.hub: invalid hash value
+        raise RuntimeError(
+            f"the file downloaded from {url} for backbone {info.name!r} failed its hash check "
+            f"and was not saved at {path}: {error}"
+        ) from error
     return path
+
+
+def _reason(error: OSError) -> str:
+    reason = getattr(error, "reason", None)  # urllib's URLError wraps the socket error
+    return str(reason if reason is not None else error)
 
 
 def _unwrap_state_dict(

@@ -206,7 +206,7 @@ def test_multi_label_training_steps(root: Path, one_thread: None) -> None:
     )
     trainer.fit(model, datamodule=dm)
     metrics = trainer.callback_metrics
-    assert {"train_loss", "train_f1_score", "val_loss", "val_f1_score"} <= set(metrics)
+    assert {"train_loss", "train_f1score", "val_loss", "val_f1score"} <= set(metrics)
     assert torch.isfinite(metrics["train_loss"])
     assert trainer.global_step == 3
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))

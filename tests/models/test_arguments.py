@@ -1,23 +1,25 @@
-"""VideoClassifier's Flash-style arguments resolved to objects (the classifier tests use them
-end to end)."""
+"""VideoClassifier's loss, metric, head and class-count arguments, in Flash 0.8's forms and with
+Flash's names (the classifier tests use them end to end)."""
 
 from __future__ import annotations
+
+import functools
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchmetrics import Accuracy, F1Score, MetricCollection, Precision
+from torchmetrics import Accuracy, F1Score, Precision
+from torchmetrics.functional import accuracy
 
 from fastvid.models._arguments import (
     build_metrics,
+    callable_name,
     check_labels,
     check_learning_rate,
     check_num_classes,
     resolve_head,
-    resolve_loss_fn,
-    resolve_optimizer,
-    resolve_scheduler,
+    resolve_losses,
 )
 
 
@@ -41,46 +43,66 @@ def test_learning_rate() -> None:
         check_learning_rate(float("nan"))
 
 
-def test_optimizer_names_are_case_insensitive() -> None:
-    assert resolve_optimizer("adamw") is torch.optim.AdamW
-    assert resolve_optimizer(torch.optim.SGD) is torch.optim.SGD
-    with pytest.raises(TypeError, match=r"optimizer must be a torch\.optim name"):
-        resolve_optimizer(3)
+def test_names_are_flash_get_callable_name() -> None:
+    # Flash: getattr(fn, "__name__", fn.__class__.__name__).lower()
+    assert callable_name(F.cross_entropy) == "cross_entropy"
+    assert callable_name(nn.CrossEntropyLoss()) == "crossentropyloss"
+    assert callable_name(functools.partial(F.nll_loss)) == "partial"
+    # torchmetrics' task classes lose their prefix: Flash's Accuracy() logged "accuracy".
+    assert callable_name(Accuracy(task="multiclass", num_classes=3)) == "accuracy"
+    assert callable_name(F1Score(task="multilabel", num_labels=3)) == "f1score"
+    assert callable_name(Precision) == "precision"
 
 
-def test_scheduler_forms() -> None:
-    assert resolve_scheduler(None) is None
-    plain = resolve_scheduler("steplr")
-    assert plain is not None and plain.factory is torch.optim.lr_scheduler.StepLR
-    assert (plain.kwargs, plain.config) == ({}, {})
-    full = resolve_scheduler(("CosineAnnealingLR", {"T_max": 5}, {"interval": "step"}))
-    assert full is not None
-    assert full.factory is torch.optim.lr_scheduler.CosineAnnealingLR
-    assert (full.kwargs, full.config) == ({"T_max": 5}, {"interval": "step"})
-    with pytest.raises(TypeError, match="kwargs and lightning_config must be dicts"):
-        resolve_scheduler(("StepLR", 3))
+def test_loss_forms() -> None:
+    assert resolve_losses(None, multi_label=False) == {"cross_entropy": F.cross_entropy}
+    assert resolve_losses(None, multi_label=True) == {
+        "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits
+    }
+    module = nn.CrossEntropyLoss()
+    assert resolve_losses(module, False) == {"crossentropyloss": module}
+    both = resolve_losses([F.cross_entropy, F.multi_margin_loss], False)
+    assert list(both) == ["cross_entropy", "multi_margin_loss"]
+    assert resolve_losses({"ce": F.cross_entropy}, False) == {"ce": F.cross_entropy}
+    with pytest.raises(TypeError, match=r"loss_fn must be a callable, a list or a .* got 3"):
+        resolve_losses(3, multi_label=False)
+    with pytest.raises(TypeError, match=r"loss_fn 'ce' must be callable, got 3"):
+        resolve_losses({"ce": 3}, multi_label=False)
+    with pytest.raises(ValueError, match=r"both named 'cross_entropy'"):
+        resolve_losses([F.cross_entropy, F.cross_entropy], False)
 
 
-def test_loss_and_head_defaults() -> None:
-    assert resolve_loss_fn(None, multi_label=False) is F.cross_entropy
-    assert resolve_loss_fn(None, multi_label=True) is F.binary_cross_entropy_with_logits
-    with pytest.raises(TypeError, match=r"loss_fn must be callable, got int 3"):
-        resolve_loss_fn(3, multi_label=False)  # type: ignore[arg-type]
+def test_head_default() -> None:
     head = resolve_head(None, 8, 3)
     assert isinstance(head, nn.Sequential) and head(torch.zeros(2, 8)).shape == (2, 3)
     with pytest.raises(ValueError, match="cannot size the default head"):
         resolve_head(None, None, 3)
+    with pytest.raises(TypeError, match=r"head must be an nn\.Module or a callable"):
+        resolve_head(3, 8, 3)  # type: ignore[arg-type]
 
 
-def test_metrics_are_named_from_their_class() -> None:
-    default = build_metrics(None, 4, multi_label=False)
-    assert isinstance(default, MetricCollection) and list(default) == ["accuracy"]
-    assert list(build_metrics(None, 4, multi_label=True)) == ["f1_score"]
-    several = build_metrics(
+def test_metric_forms() -> None:
+    modules, functions = build_metrics(None, 4, multi_label=False)
+    assert list(modules) == ["accuracy"] and functions == {}
+    assert list(build_metrics(None, 4, multi_label=True)[0]) == ["f1score"]
+
+    several, _ = build_metrics(
         [Accuracy(task="multiclass", num_classes=4), Precision(task="multiclass", num_classes=4)],
         4,
         multi_label=False,
     )
     assert list(several) == ["accuracy", "precision"]
-    named = build_metrics({"f1": F1Score(task="multiclass", num_classes=4)}, 4, False)
+
+    # A Metric class is built for the task; a plain function stays a function.
+    built, plain = build_metrics([F1Score, accuracy], 4, multi_label=False)
+    assert list(built) == ["f1score"] and built["f1score"].num_classes == 4  # type: ignore[union-attr]
+    assert plain == {"accuracy": accuracy}
+    multi, _ = build_metrics(Precision, 4, multi_label=True)
+    assert type(multi["precision"]).__name__ == "MultilabelPrecision"
+
+    named, _ = build_metrics({"f1": F1Score(task="multiclass", num_classes=4)}, 4, False)
     assert list(named) == ["f1"]
+    with pytest.raises(TypeError, match=r"metric 'x' must be a torchmetrics Metric or callable"):
+        build_metrics({"x": 3}, 4, False)  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="metrics is empty"):
+        build_metrics([], 4, False)

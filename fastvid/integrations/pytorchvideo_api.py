@@ -54,16 +54,16 @@ OTHER_LIBRARIES = ("torchvision", "decord")
 DECODERS = (*CPU_DECODERS, *OTHER_LIBRARIES)
 
 
-def _cpu_decoder(decoder: str) -> str:
+def _cpu_decoder(decoder: str, *, stacklevel: int = 3) -> str:
     """The CPU decoder that runs for PyTorchVideo's ``decoder=`` value (one warning for the
-    libraries fastvid does not use)."""
+    libraries fastvid does not use, attributed ``stacklevel`` frames up)."""
     check_choice("decoder", decoder, DECODERS)
     if decoder in OTHER_LIBRARIES:
         warnings.warn(
             f"fastvid: decoder={decoder!r} is decoded with PyAV (PyTorchVideo's 'pyav' "
             f"decoder's frames); pass decoder='pyav' to silence this warning",
             UserWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
         return "pyav"
     return decoder
@@ -246,7 +246,7 @@ def labeled_video_dataset(
         storage_options: fsspec options for URLs (fastvid option). Default: ``None``.
         **kwargs: fastvid options (``device``, ...).
     """
-    check_choice("decoder", decoder, DECODERS)  # before listing a large folder
+    decoder = _cpu_decoder(decoder)  # before listing a large folder
     storage = as_storage(storage_options)
     kind = storage.kind(os.fspath(data_path))
     if kind == "directory":

@@ -151,6 +151,13 @@ class InlineClips:
             self._frames.close()
             self._audio.close()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a ``spawn`` worker's copy) without open files."""
+        return {"lowered": self.lowered, "threads": self.threads, "storage": self.storage}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["lowered"], threads=state["threads"], storage=state["storage"])  # type: ignore[misc]
+
     def _own(self) -> None:
         """After a fork, forget (without closing) the files the parent opened."""
         if self._pid != os.getpid():

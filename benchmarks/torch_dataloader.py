@@ -25,6 +25,7 @@ Run: ``python -m benchmarks.torch_dataloader [--rounds 3] [--out benchmarks/resu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -119,7 +120,28 @@ ROWS: dict[str, Callable[[], Callable[[Any], Any]]] = {
 }
 
 
-def _epoch(loader: Any) -> tuple[float, list[tuple[int, int]], tuple[int, ...]]:
+def _cpu_seconds() -> float:
+    """CPU seconds of this process, its live descendants and its reaped children so far.
+
+    A worker that starts and ends within an epoch (torch's default) is counted when reaped; one
+    that lives on (a persistent or fastvid's pool) while alive.
+    """
+    import resource
+
+    import psutil
+
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    for child in me.children(recursive=True):
+        with contextlib.suppress(psutil.Error):  # it ended meanwhile: counted when reaped
+            total += sum(child.cpu_times()[:2])
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return total + reaped.ru_utime + reaped.ru_stime
+
+
+def _epoch(loader: Any) -> tuple[float, float, list[tuple[int, int]], tuple[int, ...]]:
+    """Wall seconds, CPU seconds, the clip ids and the clip shape of one epoch."""
+    cpu = _cpu_seconds()
     began = time.perf_counter()
     ids: list[tuple[int, int]] = []
     shape: tuple[int, ...] = ()
@@ -127,7 +149,7 @@ def _epoch(loader: Any) -> tuple[float, list[tuple[int, int]], tuple[int, ...]]:
         video = batch["video"]
         shape = tuple(video.shape[1:])
         ids += zip(batch["video_index"].tolist(), batch["clip_index"].tolist(), strict=True)
-    return time.perf_counter() - began, ids, shape
+    return time.perf_counter() - began, _cpu_seconds() - cpu, ids, shape
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -147,13 +169,19 @@ def main(argv: list[str] | None = None) -> None:
     load_start = os.getloadavg()
     makers = {name: make() for name, make in ROWS.items()}
     seconds: dict[str, list[float]] = {name: [] for name in ROWS}
+    cpu: dict[str, list[float]] = {name: [] for name in ROWS}
     for number in range(args.rounds):
         for name, make in makers.items():
-            took, ids, shape = _epoch(make(videos))
+            took, used, ids, shape = _epoch(make(videos))
             if sorted(ids) != expected:
                 raise RuntimeError(f"{name} loaded other clips: {sorted(ids)}")
             seconds[name].append(took)
-            print(f"round {number}: {name}: {len(ids) / took:.2f} clips/s {shape}", flush=True)
+            cpu[name].append(used / len(ids))
+            print(
+                f"round {number}: {name}: {len(ids) / took:.2f} clips/s, "
+                f"{used / len(ids):.3f} CPU s/clip, {shape}",
+                flush=True,
+            )
     load_end = os.getloadavg()
     clips = len(expected)
     rates = {name: [clips / s for s in values] for name, values in seconds.items()}
@@ -187,6 +215,8 @@ def main(argv: list[str] | None = None) -> None:
         "rounds": args.rounds,
         "clips_per_s": rates,
         "median_clips_per_s": {name: statistics.median(v) for name, v in rates.items()},
+        "cpu_s_per_clip": cpu,
+        "median_cpu_s_per_clip": {name: statistics.median(v) for name, v in cpu.items()},
         "ratios_per_round": ratios,
         "median_ratios": {name: statistics.median(v) for name, v in ratios.items()},
         "torch": torch.__version__,
@@ -211,12 +241,16 @@ def _markdown(result: dict[str, Any]) -> str:
         f"{result['workload']['clips_per_epoch']} clips per epoch, batches of "
         f"{result['workload']['batch_size']}, seed transform; {result['rounds']} rounds.",
         "",
-        "| row | clips/s per round | median |",
-        "|---|---|---|",
+        "| row | clips/s per round | median | CPU s/clip per round | median |",
+        "|---|---|---|---|---|",
     ]
     for name, values in result["clips_per_s"].items():
         per_round = ", ".join(f"{v:.2f}" for v in values)
-        lines.append(f"| {name} | {per_round} | {result['median_clips_per_s'][name]:.2f} |")
+        cpu = ", ".join(f"{v:.3f}" for v in result["cpu_s_per_clip"][name])
+        lines.append(
+            f"| {name} | {per_round} | {result['median_clips_per_s'][name]:.2f} | {cpu} | "
+            f"{result['median_cpu_s_per_clip'][name]:.3f} |"
+        )
     lines += ["", "| ratio (same round) | per round | median |", "|---|---|---|"]
     for name, values in result["ratios_per_round"].items():
         per_round = ", ".join(f"{v:.2f}" for v in values)

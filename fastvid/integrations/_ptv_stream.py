@@ -147,7 +147,8 @@ class SampleStream:
             self._next_start = end
             failed = self._loaded is None
             if (is_last[-1] if isinstance(is_last, list) else is_last) or failed:
-                self._visit = None
+                self._visit = None  # PyTorchVideo closes the video here: so do we
+                self._clips.close()
                 self._next_start = 0.0
                 self._clip_sampler.reset()
                 if failed:

@@ -16,11 +16,17 @@ does (iterating a drop-in dataset), a clip is decoded here by the loader's own p
 
 A transform whose lowered ops the torch finish cannot run (:attr:`InlineClips.lowers` is
 ``False``) is run as written on all the clip's frames, as PyTorchVideo runs it.
+
+Every open file is closed just before this process forks (``os.register_at_fork``): a torch
+``DataLoader`` forks its workers from the process that may have iterated the dataset, and a
+forked child that frees an FFmpeg decoder whose threads stayed in the parent waits for them
+forever.
 """
 
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -38,6 +44,17 @@ from fastvid.reader.plan import clip_frame_indices, temporal_subsample
 from fastvid.reader.pyav_source import PyAVFrameReader
 
 __all__ = ["DecodedClip", "InlineClips"]
+
+_LIVE: weakref.WeakSet[InlineClips] = weakref.WeakSet()
+"""Every reader of this process, closed before it forks."""
+
+
+def _close_before_fork() -> None:
+    for clips in list(_LIVE):
+        clips.close()
+
+
+os.register_at_fork(before=_close_before_fork)
 
 
 @dataclass(frozen=True)
@@ -76,6 +93,7 @@ class InlineClips:
         self._pid = os.getpid()
         self._frames = PyAVFrameReader(storage=storage)
         self._audio = AudioReader(storage=storage)
+        _LIVE.add(self)
 
     @property
     def lowers(self) -> bool:

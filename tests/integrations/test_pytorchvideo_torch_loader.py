@@ -7,6 +7,7 @@ same order, wrapped or bare, with 0 or 2 torch workers.
 
 from __future__ import annotations
 
+import gc
 import random
 import warnings
 from collections.abc import Callable, Iterator
@@ -262,3 +263,31 @@ def test_more_torch_workers_than_videos_warn_and_still_load(pairs: Pairs) -> Non
         warnings.simplefilter("ignore")
         batches = list(torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=2))
     assert [b["clip_index"] for b in batches] == [0, 1]
+
+
+def test_forking_after_iterating_here_does_not_hang(pairs: Pairs) -> None:
+    """A dataset iterated in this process, left as uncollected garbage with its decoders open,
+    then freed in a forked torch worker: without closing them before the fork, the worker waits
+    forever for FFmpeg threads that stayed in this process."""
+
+    def dataset() -> LabeledVideoDataset:
+        return LabeledVideoDataset(
+            pairs[:1], make_clip_sampler("uniform", 1.0), SequentialSampler, decode_audio=False
+        )
+
+    gc.disable()
+    try:
+        old = dataset()
+        next(iter(old))  # its decoder is open, mid-video
+        old.cycle = old  # type: ignore[attr-defined]  (only the collector frees it)
+        del old
+        loader = torch.utils.data.DataLoader(
+            dataset(), batch_size=None, num_workers=1, timeout=30, worker_init_fn=_collect
+        )
+        assert [s["clip_index"] for s in loader] == [0, 1]
+    finally:
+        gc.enable()
+
+
+def _collect(worker_id: int) -> None:
+    gc.collect()

@@ -189,15 +189,15 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         if self._stream is None:
             options = self.loader_kwargs
             storage = as_storage(options.get("storage_options"))
-            in_worker = get_worker_info() is not None
-            threads = options.get("decoder_threads") or (1 if in_worker else 0)
             self._stream = SampleStream(
                 self._labeled,
                 video_sampler=self._video_sampler,
                 clip_sampler=self.clip_sampler,
                 transform=self.transform,
                 clips=InlineClips(
-                    lowered_transform(self.transform), threads=threads, storage=storage
+                    lowered_transform(self.transform),
+                    threads=options.get("decoder_threads"),
+                    storage=storage,
                 ),
                 meta=self._meta,
                 decode_audio=self.decode_audio,
@@ -319,11 +319,11 @@ class DataLoader:
     def __iter__(self) -> Iterator[Any]:
         if self.batch_size is None:  # torch: each sample, through collate_fn if given
             for batch in self._loader:
-                for sample in split_batch(batch):
+                for sample in split_batch(batch, self.dataset._annotations):
                     yield sample if self.collate_fn is None else self.collate_fn(sample)
         elif self.collate_fn is not None:
             for batch in self._loader:
-                yield self.collate_fn(split_batch(batch))
+                yield self.collate_fn(split_batch(batch, self.dataset._annotations))
         else:
             yield from self._loader
 

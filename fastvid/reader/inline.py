@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.utils.data import get_worker_info
 
 from fastvid.data.storage import Storage
 from fastvid.reader.audio import AudioReader, ClipAudio, Window
@@ -80,12 +81,17 @@ class InlineClips:
 
     Args:
         lowered: The transform, lowered (:func:`~fastvid.reader.lowering.lower_sample_transform`).
-        threads: FFmpeg decoder threads per file (0: FFmpeg chooses). Default: 0.
+        threads: FFmpeg decoder threads per file (0: FFmpeg chooses). Default: ``None``: one
+            inside a torch ``DataLoader`` worker (a core each), else FFmpeg's choice.
         storage: How URLs are read. Default: ``None``, local defaults.
     """
 
     def __init__(
-        self, lowered: LoweredTransform, *, threads: int = 0, storage: Storage | None = None
+        self,
+        lowered: LoweredTransform,
+        *,
+        threads: int | None = None,
+        storage: Storage | None = None,
     ) -> None:
         self.lowered = lowered
         self.threads = threads
@@ -127,7 +133,7 @@ class InlineClips:
             [(needed, out)],
             pts=meta.pts,
             keyframes=meta.keyframes,
-            threads=self.threads,
+            threads=self._threads(),
         )
         if errors[0] is not None:
             self._frames.close()  # the decoder may be anywhere in the file now
@@ -175,6 +181,11 @@ class InlineClips:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["lowered"], threads=state["threads"], storage=state["storage"])  # type: ignore[misc]
+
+    def _threads(self) -> int:
+        if self.threads is not None:
+            return self.threads
+        return 1 if get_worker_info() is not None else 0
 
     def _own(self) -> None:
         """After a fork, forget (without closing) the files the parent opened."""

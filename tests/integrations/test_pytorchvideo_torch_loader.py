@@ -174,9 +174,14 @@ def test_batch_size_none_and_collate_fn_as_torch(pairs: Pairs) -> None:
     # fastvid's own DataLoader (its workers; sequential videos: PyTorchVideo's order without
     # torch workers): unbatched samples, and collate_fn given PyTorchVideo's sample dicts
     in_order = names(_drain(theirs, batch_size=None))
-    own = list(DataLoader(ours(), batch_size=None, num_workers=1, device="cpu"))
+    tagged = [(path, {**info, "tags": ["x", str(i)]}) for i, (path, info) in enumerate(pairs)]
+    dataset = LabeledVideoDataset(
+        tagged, make_clip_sampler("uniform", 1.0), SequentialSampler, decode_audio=False
+    )
+    own = list(DataLoader(dataset, batch_size=None, num_workers=1, device="cpu"))
     assert names(own) == in_order
     assert own[0]["video"].dim() == 4 and all(type(s["label"]) is int for s in own)
+    assert [s["tags"] for s in own] == [["x", str(s["video_index"])] for s in own]
     grouped = list(DataLoader(ours(), batch_size=3, collate_fn=names, num_workers=1))
     assert [row for group in grouped for row in group] == in_order
 

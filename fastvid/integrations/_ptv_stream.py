@@ -189,11 +189,11 @@ class SampleStream:
         subsample = not raw and self._clips.lowers
         decoded, heard = [], []
         try:
-            for start, end in zip(starts, ends, strict=True):
+            for slot, (start, end) in enumerate(zip(starts, ends, strict=True)):
                 positions = self._clips.positions(visit.meta, start, end, subsample=subsample)
                 if positions.size == 0:
                     return None  # PyTorchVideo's clip with no frames: the video ends here
-                decoded.append(self._clips.decode(visit.meta, positions))
+                decoded.append(self._clips.decode(visit.meta, positions, slot=slot))
                 if self._decode_audio:
                     heard.append(self._clips.audio(visit.path, start, end, visit.windows))
                     visit.windows.append((start, end))

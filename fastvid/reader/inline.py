@@ -99,6 +99,7 @@ class InlineClips:
         self._pid = os.getpid()
         self._frames = PyAVFrameReader(storage=storage)
         self._audio = AudioReader(storage=storage)
+        self._buffers: dict[int, np.ndarray] = {}
         _LIVE.add(self)
 
     @property
@@ -118,8 +119,12 @@ class InlineClips:
                 frames = temporal_subsample(frames, size)
         return frames
 
-    def decode(self, meta: Any, positions: np.ndarray) -> DecodedClip:
+    def decode(self, meta: Any, positions: np.ndarray, *, slot: int = 0) -> DecodedClip:
         """Decode the frames at ``positions`` (not empty) of ``meta``'s video.
+
+        The frames go into buffer ``slot``, which the next decode into that slot overwrites
+        (reusing it saves touching fresh memory for every clip): keep one slot per clip that
+        must stay decoded at once.
 
         Raises:
             FrameDecodeError: A frame is missing or damaged, or FFmpeg fails (with its kind).
@@ -127,7 +132,7 @@ class InlineClips:
         """
         self._own()
         needed, order = np.unique(positions, return_inverse=True)
-        out = np.empty((len(needed), int(meta.height), int(meta.width), 3), dtype=np.uint8)
+        out = self._buffer(slot, (len(needed), int(meta.height), int(meta.width), 3))
         errors = self._frames.decode_clips(
             meta.path,
             [(needed, out)],
@@ -181,6 +186,13 @@ class InlineClips:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["lowered"], threads=state["threads"], storage=state["storage"])  # type: ignore[misc]
+
+    def _buffer(self, slot: int, shape: tuple[int, int, int, int]) -> np.ndarray:
+        size = int(np.prod(shape))
+        buffer = self._buffers.get(slot)
+        if buffer is None or buffer.size < size:
+            buffer = self._buffers[slot] = np.empty(size, dtype=np.uint8)
+        return buffer[:size].reshape(shape)
 
     def _threads(self) -> int:
         if self.threads is not None:

@@ -6,59 +6,116 @@ Change two import lines of a PyTorchVideo training script::
     # from torch.utils.data import DataLoader
     from fastvid.data import DataLoader, labeled_video_dataset, make_clip_sampler
 
-and its batches come from DALI, with the same keys, shapes and clips. ``DataLoader`` given
-any other dataset is torch's own ``DataLoader``, so replacing the import is safe.
+and its batches come from fastvid's worker processes and DALI, with the same keys, shapes and
+clips. ``DataLoader`` given any other dataset is torch's own ``DataLoader``, so replacing the
+import is safe.
 
-``decode_audio=True`` (PyTorchVideo's default) decodes each clip's audio with PyAV in
-fastvid's workers, sample for sample as PyTorchVideo does (:mod:`fastvid.reader.audio`): a
-sample has ``"audio"`` (float32 ``(N,)``) when its clip has audio and no ``"audio"`` key
-otherwise, as in PyTorchVideo. A batch from :class:`DataLoader` pads the clips' audio:
-``"audio"`` ``(B, N_max)``, ``"audio_lengths"`` and ``"audio_sample_rate"`` ``(B,)`` (torch's
-default collate, which PyTorchVideo uses, fails on clips of different lengths).
+The dataset itself behaves as PyTorchVideo's: ``iter(dataset)`` / ``next(dataset)``, its
+``video_sampler`` instance, and under torch's own ``DataLoader`` (bare or wrapped, any
+``num_workers``, ``batch_size=None``, any ``collate_fn``) the same samples in the same order as
+PyTorchVideo's dataset under that ``DataLoader``: each torch worker decodes its share of the
+videos in its own process (:mod:`fastvid.integrations._ptv_stream`), with fastvid's
+frame-selective PyAV decoder and lowered transforms, instead of starting worker processes of its
+own (a torch worker may not have children).
+
+``decode_audio=True`` (PyTorchVideo's default) decodes each clip's audio with PyAV, sample for
+sample as PyTorchVideo does (:mod:`fastvid.reader.audio`): a sample has ``"audio"`` (float32
+``(N,)``) when its clip has audio and no ``"audio"`` key otherwise, as in PyTorchVideo. A batch
+from :class:`DataLoader` pads the clips' audio: ``"audio"`` ``(B, N_max)``, ``"audio_lengths"``
+and ``"audio_sample_rate"`` ``(B,)`` (torch's default collate, which PyTorchVideo uses, fails on
+clips of different lengths).
 """
 
 from __future__ import annotations
 
 import numbers
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch.utils.data
-from torch.utils.data import RandomSampler, Sampler
+from torch.utils.data import DistributedSampler, RandomSampler, Sampler, get_worker_info
 
 from fastvid._validate import check_choice
 from fastvid.data import layout
-from fastvid.data.storage import as_storage, redact
+from fastvid.data.storage import as_storage, is_remote, redact
+from fastvid.integrations._ptv_samples import split_batch
+from fastvid.integrations._ptv_stream import SampleStream
 from fastvid.reader import ClipLoader
-from fastvid.reader._audio_batch import AUDIO_KEYS
+from fastvid.reader._inputs import lowered_transform, resolve_rank_world
+from fastvid.reader.inline import InlineClips
 from fastvid.reader.loader import CPU_DECODERS
 
 __all__ = ["DataLoader", "LabeledVideoDataset", "labeled_video_dataset"]
 
+OTHER_LIBRARIES = ("torchvision", "decord")
+"""PyTorchVideo's other ``decoder=`` values: accepted, decoded with PyAV (with a warning)."""
+
+DECODERS = (*CPU_DECODERS, *OTHER_LIBRARIES)
+
+
+def _cpu_decoder(decoder: str, *, stacklevel: int = 3) -> str:
+    """The CPU decoder that runs for PyTorchVideo's ``decoder=`` value (one warning for the
+    libraries fastvid does not use, attributed ``stacklevel`` frames up)."""
+    check_choice("decoder", decoder, DECODERS)
+    if decoder in OTHER_LIBRARIES:
+        warnings.warn(
+            f"fastvid: decoder={decoder!r} is decoded with PyAV (PyTorchVideo's 'pyav' "
+            f"decoder's frames); pass decoder='pyav' to silence this warning",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+        return "pyav"
+    return decoder
+
+
+def _video_sampler(
+    video_sampler: type[Sampler[int]] | Sampler[int], videos: Sequence[Any]
+) -> tuple[Sampler[int], torch.Generator | None]:
+    """PyTorchVideo's ``video_sampler`` instance over ``videos``, and the generator a
+    ``RandomSampler`` draws from (reseeded in each torch ``DataLoader`` worker, as there)."""
+    if isinstance(video_sampler, Sampler):  # fastvid also takes an instance
+        return video_sampler, None
+    if video_sampler == RandomSampler:
+        generator = torch.Generator()
+        return RandomSampler(videos, generator=generator), generator
+    if isinstance(video_sampler, type) and issubclass(video_sampler, DistributedSampler):
+        rank, world = resolve_rank_world(None, None)  # no process group needed, unlike torch's
+        return video_sampler(videos, num_replicas=world, rank=rank), None  # type: ignore[arg-type]
+    return video_sampler(videos), None  # type: ignore[call-arg]
+
 
 class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
-    """PyTorchVideo's ``LabeledVideoDataset``, same signature; iterating yields single samples.
+    """PyTorchVideo's ``LabeledVideoDataset``: same signature, same iteration.
+
+    Iterating it (``for sample in dataset``, ``next(dataset)``, or torch's ``DataLoader`` with
+    any ``num_workers``) yields PyTorchVideo's sample dicts in PyTorchVideo's order, decoded in
+    the iterating process; :class:`DataLoader` (fastvid's) batches it through fastvid's worker
+    processes and DALI instead, in fastvid's seeded order.
 
     Args:
         labeled_video_paths: ``(path, {"label": i, ...})`` pairs, as PyTorchVideo takes them.
         clip_sampler: A clip sampler (fastvid's or PyTorchVideo's).
-        video_sampler: torch ``Sampler`` class for the video order. Default: ``RandomSampler``.
-        transform: Applied to each sample dict (known parts run inside DALI). Default: none.
+        video_sampler: torch ``Sampler`` class for the video order (or an instance).
+            Default: ``RandomSampler``.
+        transform: Applied to each sample dict (known parts are lowered). Default: none.
         decode_audio: Also decode each clip's audio (PyAV, as PyTorchVideo); ``False``
             decodes none. Default: ``True`` (PyTorchVideo's).
-        decoder: The CPU decoder (the loader's ``cpu_decoder``) for files not decoded on the
-            GPU: ``"pyav"`` (PyTorchVideo's value), ``"dali"`` or ``"auto"``; PyTorchVideo's
-            ``"torchvision"`` and ``"decord"`` are not offered. Default: ``"pyav"``.
-        device: ``"auto"``, ``"gpu"`` or ``"cpu"`` (fastvid option). Default: ``"auto"``.
-        **loader_kwargs: More :class:`~fastvid.reader.ClipLoader` options.
+        decoder: ``"pyav"`` (PyTorchVideo's value); fastvid's loader's ``cpu_decoder``
+            ``"dali"`` or ``"auto"``; PyTorchVideo's ``"torchvision"`` and ``"decord"`` are
+            decoded with PyAV, with a warning. Default: ``"pyav"``.
+        device: ``"auto"``, ``"gpu"`` or ``"cpu"`` (fastvid's :class:`DataLoader`).
+            Default: ``"auto"``.
+        **loader_kwargs: More :class:`~fastvid.reader.ClipLoader` options (``index``,
+            ``on_error``, ``decoder_threads`` and ``storage_options`` also serve iteration).
     """
 
     def __init__(
         self,
         labeled_video_paths: Sequence[tuple[str, dict[str, Any] | None]],
         clip_sampler: Any,
-        video_sampler: type[Sampler[int]] = RandomSampler,
+        video_sampler: type[Sampler[int]] | Sampler[int] = RandomSampler,
         transform: Callable[[dict[str, Any]], Any] | None = None,
         decode_audio: bool = True,
         decoder: str = "pyav",
@@ -66,11 +123,13 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         device: str = "auto",
         **loader_kwargs: Any,
     ) -> None:
-        check_choice("decoder", decoder, CPU_DECODERS)
+        decoder = _cpu_decoder(decoder)
         self._pairs: list[tuple[str, int]] = []
         self._annotations: list[dict[str, Any]] = []
+        self._labeled: list[tuple[str, dict[str, Any]]] = []
         for path, info in labeled_video_paths:
             info = dict(info or {})
+            self._labeled.append((os.fspath(path), dict(info)))
             label = info.get("label", -1)
             if isinstance(label, numbers.Integral) or (
                 torch.is_tensor(label) and label.numel() == 1
@@ -83,12 +142,22 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         if not self._pairs:
             raise ValueError("labeled_video_paths is empty: there are no videos to load")
         self.clip_sampler = clip_sampler
-        self.video_sampler = video_sampler
+        self._video_sampler_arg = video_sampler
+        self._video_sampler, self._video_random_generator = _video_sampler(
+            video_sampler, self._labeled
+        )
         self.transform = transform
         self.device = device
         self.decode_audio = decode_audio
         self.loader_kwargs = {"cpu_decoder": decoder, "decode_audio": decode_audio, **loader_kwargs}
-        self._single: ClipLoader | None = None
+        self._stream: SampleStream | None = None
+        self._metas: dict[str, Any] = {}
+
+    @property
+    def video_sampler(self) -> Sampler[int]:
+        """The video sampler instance (PyTorchVideo's property): call its ``set_epoch`` under
+        DDP, as with PyTorchVideo."""
+        return self._video_sampler
 
     @property
     def num_videos(self) -> int:
@@ -96,11 +165,11 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         return len(self._pairs)
 
     def make_loader(self, *, batch_size: int, **overrides: Any) -> ClipLoader:
-        """A :class:`~fastvid.reader.ClipLoader` over this dataset."""
+        """A :class:`~fastvid.reader.ClipLoader` over this dataset (fastvid's order)."""
         options = {
             "clip_sampler": self.clip_sampler,
             "transform": self.transform,
-            "video_sampler": self.video_sampler,
+            "video_sampler": self._video_sampler_arg,
             "device": self.device,
             "annotations": self._annotations,
             **self.loader_kwargs,
@@ -108,40 +177,59 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         }
         return ClipLoader(self._pairs, batch_size=batch_size, **options)
 
+    # -- PyTorchVideo's iteration -------------------------------------------------------------
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        if self._single is None:
-            self._single = self.make_loader(batch_size=1)
-        for batch in self._single:
-            yield _first_of_batch(batch)
+        """Start a pass over the video sampler (PyTorchVideo's ``__iter__``: returns the
+        dataset; in a torch ``DataLoader`` worker a ``RandomSampler`` is reseeded from the
+        loader's base seed, so every worker sees the same order and takes its share)."""
+        self._stream_here().restart()
+        info = get_worker_info()
+        if self._video_random_generator is not None and info is not None:
+            self._video_random_generator.manual_seed(info.seed - info.id)
+        return self
 
+    def __next__(self) -> dict[str, Any]:
+        """The next sample dict (PyTorchVideo's ``__next__``)."""
+        return next(self._stream_here())
 
-def _first_of_batch(batch: dict[str, Any]) -> dict[str, Any]:
-    """The one sample of a one-clip batch; its audio as PyTorchVideo's (no key without audio)."""
-    sample = {key: _first(value) for key, value in batch.items() if key not in AUDIO_KEYS}
-    if "audio_lengths" in batch:
-        length = int(batch["audio_lengths"][0])
-        if length > 0:
-            sample["audio"] = batch["audio"][0, :length]
-    return sample
+    def _stream_here(self) -> SampleStream:
+        if self._stream is None:
+            options = self.loader_kwargs
+            storage = as_storage(options.get("storage_options"))
+            self._stream = SampleStream(
+                self._labeled,
+                video_sampler=self._video_sampler,
+                clip_sampler=self.clip_sampler,
+                transform=self.transform,
+                clips=InlineClips(
+                    lowered_transform(self.transform),
+                    threads=options.get("decoder_threads"),
+                    storage=storage,
+                ),
+                meta=self._meta,
+                decode_audio=self.decode_audio,
+                on_error=options.get("on_error", "skip"),
+            )
+        return self._stream
 
+    def _meta(self, path: str) -> Any:
+        """A video's index entry: from ``index=`` if given, else probed once per process."""
+        index = self.loader_kwargs.get("index")
+        if index is not None and path in index:
+            return index.meta(path)
+        meta = self._metas.get(path)
+        if meta is None:
+            from fastvid.data.index import probe_video
 
-def _first(value: Any) -> Any:
-    """Undo ``default_collate`` for a batch of one: a collated list (e.g. Hmdb51's
-    ``meta_tags``, collated into one list per element) becomes the sample's list again."""
-    collated_list = (
-        isinstance(value, list | tuple)
-        and bool(value)
-        and all(isinstance(item, list | tuple) or torch.is_tensor(item) for item in value)
-    )
-    if collated_list:
-        return type(value)(_first(item) for item in value)
-    return value[0]
+            storage = as_storage(self.loader_kwargs.get("storage_options"))
+            meta = self._metas[path] = probe_video(path, storage_options=storage)
+        return meta
 
 
 def labeled_video_dataset(
     data_path: str,
     clip_sampler: Any,
-    video_sampler: type[Sampler[int]] = RandomSampler,
+    video_sampler: type[Sampler[int]] | Sampler[int] = RandomSampler,
     transform: Callable[[dict[str, Any]], Any] | None = None,
     video_path_prefix: str = "",
     decode_audio: bool = True,
@@ -157,9 +245,11 @@ def labeled_video_dataset(
         clip_sampler: A clip sampler.
         video_sampler: torch ``Sampler`` class. Default: ``RandomSampler``.
         transform: Applied to each sample dict. Default: none.
-        video_path_prefix: Prepended to relative paths in a file. Default: ``""``.
+        video_path_prefix: Prepended to relative paths in a file. Default: ``""``: they are
+            relative to the working directory, as in PyTorchVideo (a remote list's: to its
+            folder).
         decode_audio: Also decode each clip's audio. Default: ``True`` (PyTorchVideo's).
-        decoder: The CPU decoder, as in :class:`LabeledVideoDataset`. Default: ``"pyav"``.
+        decoder: As in :class:`LabeledVideoDataset`. Default: ``"pyav"``.
         storage_options: fsspec options for URLs (fastvid option). Default: ``None``.
         **kwargs: fastvid options (``device``, ...).
     """
@@ -171,14 +261,14 @@ def labeled_video_dataset(
     )  # fmt: skip
     if frames is not None:  # a list of frame folders: PyTorchVideo's FrameVideo datasets
         return frames  # type: ignore[return-value]
-    check_choice("decoder", decoder, CPU_DECODERS)  # before listing a large folder
+    decoder = _cpu_decoder(decoder)  # before listing a large folder
     storage = as_storage(storage_options)
     kind = storage.kind(os.fspath(data_path))
     if kind == "directory":
         videos = layout.from_folder(data_path, storage_options=storage)
     elif kind == "file":
-        prefix = video_path_prefix or None
-        videos = layout.from_csv(data_path, root=prefix, storage_options=storage)
+        here = None if is_remote(data_path) else os.getcwd()  # PyTorchVideo's relative paths
+        videos = layout.from_csv(data_path, root=video_path_prefix or here, storage_options=storage)
     else:
         raise FileNotFoundError(
             f"data_path {redact(os.fspath(data_path))} is neither a folder nor a file"
@@ -196,12 +286,16 @@ def labeled_video_dataset(
 
 
 class DataLoader:
-    """torch's ``DataLoader`` signature; batches a :class:`LabeledVideoDataset` through DALI.
+    """torch's ``DataLoader`` signature; batches a :class:`LabeledVideoDataset` with fastvid's
+    worker processes and DALI, in fastvid's seeded order (:class:`~fastvid.reader.ClipLoader`).
 
-    For any other dataset this returns ``torch.utils.data.DataLoader(dataset, ...)`` itself.
-    ``num_workers`` sets fastvid's worker processes (0 means fastvid's default);
-    ``pin_memory``, ``persistent_workers``, ``prefetch_factor``, ``timeout`` and
-    ``worker_init_fn`` are accepted and unused (DALI manages its own workers and memory).
+    For any other dataset (a wrapper such as ``LimitDataset``, ``ChainDataset``) this returns
+    ``torch.utils.data.DataLoader(dataset, ...)`` itself, over which the dataset decodes in
+    torch's workers (see :class:`LabeledVideoDataset`). ``num_workers`` sets fastvid's worker
+    processes (0 means fastvid's default); ``batch_size=None`` yields single samples and a
+    ``collate_fn`` gets PyTorchVideo's sample dicts, as torch's would (both split fastvid's
+    batches); ``pin_memory``, ``persistent_workers``, ``prefetch_factor``, ``timeout`` and
+    ``worker_init_fn`` are accepted and unused (fastvid manages its own workers and memory).
     """
 
     def __new__(cls, dataset: Any, *args: Any, **kwargs: Any) -> Any:
@@ -227,22 +321,26 @@ class DataLoader:
                 "DataLoader with IterableDataset: expected unspecified shuffle, sampler and "
                 "batch_sampler (the dataset's video_sampler sets the order)"
             )
-        if collate_fn is not None:
-            raise ValueError(
-                "collate_fn is not supported: fastvid collates inside DALI; transform the "
-                "batch dict after the loader instead"
-            )
         self.dataset = dataset
-        self.batch_size = batch_size or 1
+        self.batch_size = batch_size
+        self.collate_fn = collate_fn
         self.drop_last = drop_last
         self._loader = dataset.make_loader(
-            batch_size=self.batch_size,
-            drop_last=drop_last,
+            batch_size=batch_size or 1,
+            drop_last=drop_last and batch_size is not None,
             num_workers=num_workers or None,
         )
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self._loader)
+    def __iter__(self) -> Iterator[Any]:
+        if self.batch_size is None:  # torch: each sample, through collate_fn if given
+            for batch in self._loader:
+                for sample in split_batch(batch, self.dataset._annotations):
+                    yield sample if self.collate_fn is None else self.collate_fn(sample)
+        elif self.collate_fn is not None:
+            for batch in self._loader:
+                yield self.collate_fn(split_batch(batch, self.dataset._annotations))
+        else:
+            yield from self._loader
 
     def __len__(self) -> int:
         return len(self._loader)

@@ -120,15 +120,22 @@ def test_missing_data_path_is_named(tmp_path: Path) -> None:
         )
 
 
-def test_decoder_is_the_cpu_decoder_and_other_libraries_are_rejected(data: Path) -> None:
+def test_decoder_is_the_cpu_decoder_and_other_libraries_decode_with_pyav(data: Path) -> None:
     dataset = labeled_video_dataset(
         str(data), make_clip_sampler("uniform", 1.0), decode_audio=False, decoder="dali"
     )
     loader = dataset.make_loader(batch_size=2, device="cpu")
     assert loader.routing.preferred == "dali_cpu"  # MJPEG: DALI's CPU decoder takes it
-    with pytest.raises(ValueError, match=r"decoder \('decord'\) must be one of"):
+    for library in ("decord", "torchvision"):
+        with pytest.warns(UserWarning, match=rf"decoder='{library}' is decoded with PyAV") as seen:
+            other = labeled_video_dataset(
+                str(data), make_clip_sampler("uniform", 1.0), decode_audio=False, decoder=library
+            )
+        assert len(seen) == 1 and seen[0].filename == __file__  # one warning, at the caller
+        assert other.loader_kwargs["cpu_decoder"] == "pyav"
+    with pytest.raises(ValueError, match=r"decoder \('opencv'\) must be one of"):
         labeled_video_dataset(
-            str(data), make_clip_sampler("uniform", 1.0), decode_audio=False, decoder="decord"
+            str(data), make_clip_sampler("uniform", 1.0), decode_audio=False, decoder="opencv"
         )
 
 

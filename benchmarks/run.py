@@ -28,6 +28,7 @@ from benchmarks import report
 from benchmarks.cli_args import ROOT, build_parser, validate_args
 from benchmarks.datasets import Dataset, ensure_dataset
 from benchmarks.loaders import RowResult, Workload, make_workload, row_jobs, run_job
+from benchmarks.loaders.repeats import median_result
 from benchmarks.suite import (
     clip_limits,
     ptv_in_default_scope,
@@ -166,13 +167,16 @@ def run_loaders(args: argparse.Namespace, machine: dict[str, Any]) -> dict[str, 
                     if best_configs.get((codec, job.row, job.device), job.config) == job.config
                 ]
             start = len(results)
-            for job in jobs:
-                result = run_job(job, work)
-                results.append(result)
-                _log(
-                    f"[{spec.name} {sampler}] {job.row} {job.device} {job.config}: "
-                    f"{_result_text(result)}"
-                )
+            rounds: list[list[RowResult]] = [[] for _ in jobs]
+            for repeat in range(args.repeats):  # rounds over all rows: side by side
+                for job, measured in zip(jobs, rounds, strict=True):
+                    measured.append(run_job(job, work))
+                    tag = f" (round {repeat + 1} of {args.repeats})" if args.repeats > 1 else ""
+                    _log(
+                        f"[{spec.name} {sampler}] {job.row} {job.device} {job.config}{tag}: "
+                        f"{_result_text(measured[-1])}"
+                    )
+            results += [median_result(measured) for measured in rounds]
             for result in results[start:]:
                 key = (codec, result.row, result.device)
                 if result.row not in _SWEPT_ROWS or key in best_configs or not result.clips_per_s:
@@ -276,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     machine = report.machine_info()
     out: Path = args.out or ROOT / "benchmarks" / "results" / report.machine_tag(machine)
+    if args.classic and args.out is None:
+        out = out / "classic"
     out.mkdir(parents=True, exist_ok=True)
     command = "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv)
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from benchmarks.datasets import DatasetSpec
 
 __all__ = [
-    "MPEG4_B_FRAMES",
     "MPEG4_BITS_PER_PIXEL",
+    "MPEG4_B_FRAMES",
     "VP9_BITS_PER_PIXEL",
     "file_stats",
     "make_h264",

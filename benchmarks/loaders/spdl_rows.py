@@ -71,9 +71,7 @@ def _filter_graph(width: int, height: int, rng: random.Random) -> str:
         new_w, new_h = int(width * short / height), short
     x, y = rng.randint(0, new_w - crop), rng.randint(0, new_h - crop)
     flip = ",hflip" if rng.random() < SEED_CONFIG["flip_p"] else ""
-    return (
-        f"scale={new_w}:{new_h}:flags=bilinear,crop={crop}:{crop}:{x}:{y}{flip},format=rgb24"
-    )
+    return f"scale={new_w}:{new_h}:flags=bilinear,crop={crop}:{crop}:{x}:{y}{flip},format=rgb24"
 
 
 class SpdlClips:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-import threading
+from typing import Any
 
 import av
 import numpy as np
@@ -162,10 +162,10 @@ def _to_rgb(frame: av.VideoFrame, width: int, height: int, interp: str) -> np.nd
 
 
 _LOCAL = threading.local()
-_ONE_THREAD: dict[str, int] | None = {"threads": 1}  # None: this PyAV has no ``threads``
+_ONE_THREAD: dict[str, Any] | None = {"threads": 1}  # None: this PyAV has no ``threads``
 
 
-def _reformat(frame: av.VideoFrame, **options: object) -> av.VideoFrame:
+def _reformat(frame: av.VideoFrame, **options: Any) -> av.VideoFrame:
     global _ONE_THREAD
     reformatter = getattr(_LOCAL, "reformatter", None)
     if reformatter is None:

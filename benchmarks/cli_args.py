@@ -77,6 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
         "only",
     )
     parser.add_argument(
+        "--classic",
+        action="store_true",
+        help="the datasets shaped like UCF101 (320x240 MPEG-4 AVI with B-frames, 25 fps, 7 s), "
+        "Kinetics (340x256 H.264, 10 s) and SSv2 (427x240 VP9, 12 fps, 4 s) instead of the "
+        "default suite; results go to <results>/classic/ unless --out",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="measure every row this many times, in rounds over all rows of a workload (side "
+        "by side, so a busy machine slows them alike); the median is reported (default 1)",
+    )
+    parser.add_argument(
         "--generate-only",
         action="store_true",
         help="generate the selected datasets' videos (in parallel) and exit",
@@ -230,6 +244,8 @@ def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     bad = sorted(set(args.fastvid_vp9_decoders) - {"dali", "pyav"})
     if bad:
         parser.error(f"--fastvid-vp9-decoders has {bad}; choose from ['dali', 'pyav']")
+    if args.repeats < 1:
+        parser.error(f"--repeats ({args.repeats}) must be >= 1")
     if args.batch_size < 1:
         parser.error(f"--batch-size ({args.batch_size}) must be >= 1")
     if args.videos is not None and args.videos < 1:

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from benchmarks.footage import file_stats, make_h264, make_tiny, transcode_vp9
+from benchmarks.footage import file_stats, make_h264, make_tiny, transcode_mpeg4_avi, transcode_vp9
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -46,7 +46,7 @@ __all__ = [
     "ensure_scaling_videos",
 ]
 
-Codec = Literal["h264", "vp9"]
+Codec = Literal["h264", "vp9", "mpeg4"]
 
 DEFAULT_DATA_DIR = Path("bench_data")
 _MANIFEST = "dataset.json"
@@ -57,7 +57,7 @@ _NUM_CLASSES = 4
 X264_DEFAULT_KEYINT = 250
 _IN_PROCESS_PIXELS = 320 * 240  # up to this frame size, generate in this process (no pool)
 
-_EXTENSIONS: dict[str, str] = {"h264": ".mp4", "vp9": ".webm"}
+_EXTENSIONS: dict[str, str] = {"h264": ".mp4", "vp9": ".webm", "mpeg4": ".avi"}
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class DatasetSpec:
     """One benchmark dataset: ``num_videos`` videos of one codec, resolution and GOP.
 
     Attributes:
-        codec: ``"h264"`` or ``"vp9"``.
+        codec: ``"h264"``, ``"vp9"`` or ``"mpeg4"`` (MPEG-4 Part 2 in AVI, with B-frames).
         width: Frame width in pixels.
         height: Frame height in pixels.
         num_videos: Number of videos (each a different seeded scene).
@@ -75,7 +75,11 @@ class DatasetSpec:
             ``benchmarks.footage.VP9_BITS_PER_PIXEL`` for VP9. Default: ``None``.
         seed: Seed of the first video (video ``i`` uses ``seed + i``). Default: 0.
         gop: Keyframe interval in frames; ``None`` keeps x264's default (at most 250 frames;
-            VP9 transcodes of those use ``kf-max-dist`` 250). Default: ``None``.
+            VP9 and MPEG-4 transcodes of those use a keyframe interval of 250). Default:
+            ``None``.
+        label: The dataset's name when it stands for a public dataset (``"ucf101-like"``);
+            empty: ``"<height>p-<codec>-gop<keyint>"``. Not part of the folder name (the files
+            do not depend on it). Default: ``""``.
     """
 
     codec: Codec
@@ -87,6 +91,7 @@ class DatasetSpec:
     bitrate: int | None = None
     seed: int = 0
     gop: int | None = None
+    label: str = ""
 
     def __post_init__(self) -> None:
         if self.codec not in _EXTENSIONS:
@@ -105,7 +110,9 @@ class DatasetSpec:
 
     @property
     def name(self) -> str:
-        """Short label, e.g. ``"720p-h264-gop250"``."""
+        """Short label, e.g. ``"720p-h264-gop250"`` (or ``label``, e.g. ``"ucf101-like"``)."""
+        if self.label:
+            return self.label
         return f"{self.height}p-{self.codec}-gop{self.keyint}"
 
     @property
@@ -123,8 +130,10 @@ class DatasetSpec:
         )
 
     def h264_source(self) -> DatasetSpec:
-        """The H.264 dataset a VP9 dataset is transcoded from (same scenes, same GOP)."""
-        return replace(self, codec="h264", bitrate=None)
+        """The H.264 dataset a VP9 or MPEG-4 dataset is transcoded from (same scenes, same GOP;
+        an odd width is rounded up to the even one ``make_video`` writes, then scaled down)."""
+        width = self.width + self.width % 2
+        return replace(self, codec="h264", bitrate=None, width=width, label="")
 
 
 @dataclass
@@ -174,7 +183,7 @@ class Dataset:
 
 def _folder_key(spec: DatasetSpec) -> dict[str, Any]:
     key = asdict(spec)
-    del key["num_videos"]
+    del key["num_videos"], key["label"]
     return key
 
 
@@ -292,7 +301,7 @@ def _generate(
         f"({spec.duration:g} s, {spec.width}x{spec.height}) into {folder} ({how})"
     )
     sources: list[str] = []
-    if spec.codec == "vp9":  # before the pool: the H.264 dataset may need its own pool
+    if spec.codec != "h264":  # before the pool: the H.264 dataset may need its own pool
         source = ensure_dataset(spec.h264_source(), data_dir, workers=workers, log=log)
         sources = source.paths
     threads = max(1, cores // workers)
@@ -300,6 +309,8 @@ def _generate(
     def job(i: int) -> tuple[Any, tuple[Any, ...]]:
         if spec.codec == "h264":
             return make_h264, (paths[i], spec, spec.seed + i)
+        if spec.codec == "mpeg4":
+            return transcode_mpeg4_avi, (sources[i], paths[i], spec)
         return transcode_vp9, (sources[i], paths[i], spec, threads)
 
     def record(done: int, path: str) -> None:

@@ -28,6 +28,8 @@ from benchmarks import report
 from benchmarks.cli_args import ROOT, build_parser, validate_args
 from benchmarks.datasets import Dataset, ensure_dataset
 from benchmarks.loaders import RowResult, Workload, make_workload, row_jobs, run_job
+from benchmarks.loaders.frame_check import check_frames
+from benchmarks.loaders.repeats import median_result
 from benchmarks.suite import (
     clip_limits,
     ptv_in_default_scope,
@@ -165,14 +167,21 @@ def run_loaders(args: argparse.Namespace, machine: dict[str, Any]) -> dict[str, 
                     for job in jobs
                     if best_configs.get((codec, job.row, job.device), job.config) == job.config
                 ]
+            frames = check_frames(work, rows)
+            workloads[-1]["frame_check"] = frames
+            for name, check in frames.items():
+                _log(f"[{spec.name} {sampler}] frame check {name}: {check}")
             start = len(results)
-            for job in jobs:
-                result = run_job(job, work)
-                results.append(result)
-                _log(
-                    f"[{spec.name} {sampler}] {job.row} {job.device} {job.config}: "
-                    f"{_result_text(result)}"
-                )
+            rounds: list[list[RowResult]] = [[] for _ in jobs]
+            for repeat in range(args.repeats):  # rounds over all rows: side by side
+                for job, measured in zip(jobs, rounds, strict=True):
+                    measured.append(run_job(job, work))
+                    tag = f" (round {repeat + 1} of {args.repeats})" if args.repeats > 1 else ""
+                    _log(
+                        f"[{spec.name} {sampler}] {job.row} {job.device} {job.config}{tag}: "
+                        f"{_result_text(measured[-1])}"
+                    )
+            results += [_frames_checked(median_result(measured), frames) for measured in rounds]
             for result in results[start:]:
                 key = (codec, result.row, result.device)
                 if result.row not in _SWEPT_ROWS or key in best_configs or not result.clips_per_s:
@@ -219,6 +228,24 @@ def run_loaders(args: argparse.Namespace, machine: dict[str, Any]) -> dict[str, 
         "ptv_max_clips": ptv_clips,
         "seed_config": _seed_config(),
     }
+
+
+def _frames_checked(result: RowResult, frames: dict[str, dict[str, Any]]) -> RowResult:
+    """``result``, failed if its loader returned other frames than fastvid's (kept in the
+    reason with its throughput: its ratio would compare other work)."""
+    name = "spdl" if result.row == "spdl_filtergraph" else result.row
+    check = frames.get(name)
+    if check is None or result.device != "cpu":
+        return result
+    result.params["frame_check"] = check
+    if check["same"] is False and result.status == "ok":
+        result.status = "failed"
+        result.reason = (
+            f"returns other frames than fastvid (mean abs difference up to "
+            f"{check['max_mean_abs_diff']:.1f} of 255 on the first and last clip); measured "
+            f"{result.clips_per_s or 0:.2f} clips/s"
+        )
+    return result
 
 
 def _describe_workload(work: Workload, ptv_work: Workload | None) -> dict[str, Any]:
@@ -276,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     machine = report.machine_info()
     out: Path = args.out or ROOT / "benchmarks" / "results" / report.machine_tag(machine)
+    if args.classic and args.out is None:
+        out = out / "classic"
     out.mkdir(parents=True, exist_ok=True)
     command = "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv)
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install what the benchmark suite needs, then say what is usable:
-#   * FFmpeg's shared libraries: torchcodec loads them at import time (Debian/Ubuntu: apt-get);
-#   * the `bench` extra (torchcodec, matplotlib, psutil);
-#   * decord, optional: its row is skipped when it cannot be installed (x86-64 Linux wheels only).
+#   * FFmpeg's shared libraries: torchcodec and SPDL load them at import time (Debian/Ubuntu:
+#     apt-get install ffmpeg, FFmpeg 5.1 on Debian 12);
+#   * the `bench` extra (torchcodec, SPDL 0.8, decord 0.6, matplotlib, psutil; SPDL and decord
+#     only where they have wheels: Linux, decord x86-64 only);
+#   * decord again on its own if the extra could not bring it (its rows are skipped without it).
 # Usage: benchmarks/setup.sh            (uses .venv/bin/python, or $PYTHON)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,12 +17,12 @@ if ldconfig -p 2>/dev/null | grep -q 'libavcodec\.so'; then
 elif command -v apt-get >/dev/null 2>&1; then
     SUDO=""
     if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-    echo "[setup] installing FFmpeg's shared libraries (apt-get install ffmpeg) for torchcodec"
+    echo "[setup] installing FFmpeg's shared libraries (apt-get install ffmpeg) for torchcodec and SPDL"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg
 else
     echo "[setup] WARNING: FFmpeg's shared libraries are missing and apt-get is not available;"
-    echo "[setup]          install FFmpeg (4-8) yourself, or the torchcodec rows will be skipped"
+    echo "[setup]          install FFmpeg (4-8) yourself, or the torchcodec and SPDL rows will be skipped"
 fi
 
 CONSTRAINTS=()
@@ -28,11 +30,14 @@ if [ -f constraints.txt ]; then CONSTRAINTS=(-c constraints.txt); fi
 echo "[setup] pip install -e '.[bench]'"
 "$PYTHON" -m pip install --quiet "${CONSTRAINTS[@]}" -e '.[bench]'
 
-echo "[setup] pip install decord (optional)"
-"$PYTHON" -m pip install --quiet decord || echo "[setup] decord is not installable here: its row will be skipped"
+if ! "$PYTHON" -c 'import decord' 2>/dev/null; then
+    echo "[setup] pip install decord (optional)"
+    "$PYTHON" -m pip install --quiet "${CONSTRAINTS[@]}" decord \
+        || echo "[setup] decord is not installable here (no wheel: x86-64 Linux only): its rows will be skipped"
+fi
 
 "$PYTHON" - <<'EOF'
-for name in ("torchcodec.decoders", "decord", "matplotlib", "psutil"):
+for name in ("torchcodec.decoders", "spdl.io", "decord", "matplotlib", "psutil"):
     try:
         __import__(name)
         print(f"[setup] {name}: ok")

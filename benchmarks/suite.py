@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from dataclasses import replace
 from typing import cast
 
 from benchmarks.datasets import Codec, DatasetSpec
 from benchmarks.loaders import ptv_worker_counts
 
 __all__ = [
+    "CLASSIC_SPECS",
     "DEFAULT_CLIPS",
     "DEFAULT_CODECS",
     "DEFAULT_DURATION",
@@ -42,10 +44,21 @@ QUICK_VIDEOS = 16
 QUICK_CLIPS = 24
 QUICK_PTV_CLIPS = 8
 
+# Datasets shaped like the classic ones (issue 22): UCF101's 320x240 MPEG-4 Part 2 (Xvid) AVIs
+# with B-frames at 25 fps, ~7 s; Kinetics' 340x256 H.264 MP4 re-encodes, 10 s; Something-
+# Something v2's 427x240 VP9 WebM at 12 fps, ~4 s. The same textured, noisy scenes as the rest.
+CLASSIC_SPECS = (
+    DatasetSpec("mpeg4", 320, 240, DEFAULT_VIDEOS, duration=7.0, fps=25, label="ucf101-like"),
+    DatasetSpec("h264", 340, 256, DEFAULT_VIDEOS, duration=10.0, fps=30, label="kinetics-like"),
+    DatasetSpec("vp9", 427, 240, DEFAULT_VIDEOS, duration=4.0, fps=12, label="ssv2-like"),
+)
+
 
 def suite(args: argparse.Namespace) -> list[DatasetSpec]:
     """The datasets to run, the headline (720p H.264, default GOP, unless overridden) first."""
     videos = args.videos or (QUICK_VIDEOS if args.quick else DEFAULT_VIDEOS)
+    if getattr(args, "classic", False):
+        return [replace(spec, num_videos=videos) for spec in CLASSIC_SPECS]
     if args.quick and args.resolutions is None and args.codecs is None and args.gops is None:
         return [DatasetSpec("h264", 1280, 720, videos, duration=args.duration)]
     specs: list[DatasetSpec] = []
@@ -71,7 +84,9 @@ def samplers_for(args: argparse.Namespace, spec: DatasetSpec) -> list[str]:
     """The clip samplers run on ``spec``'s dataset."""
     if args.samplers:
         return list(dict.fromkeys(args.samplers))
+    classic = getattr(args, "classic", False)
     extra = ["constant_clips_per_video"] if spec.height == 720 and not args.quick else []
+    extra = [] if classic else extra
     return [*DEFAULT_SAMPLERS, *extra]
 
 
@@ -84,6 +99,7 @@ def clip_limits(args: argparse.Namespace) -> tuple[int, int]:
 
 def ptv_in_default_scope(spec: DatasetSpec, sampler: str) -> bool:
     """PyTorchVideo runs on the uniform and random samplers at 720p and below by default."""
+    # (the classic-shaped datasets are all below 720p)
     return spec.height <= 720 and sampler in ("uniform", "random")
 
 

@@ -22,6 +22,8 @@ from benchmarks.loaders.fastvid_rows import fastvid_batches
 from benchmarks.loaders.frame_decoders import DecordClips, TorchcodecClips, decoded_clip_batches
 from benchmarks.loaders.harness import RowResult, measure
 from benchmarks.loaders.pytorchvideo_rows import pytorchvideo_batches
+from benchmarks.loaders.spdl_rows import spdl_batches
+from benchmarks.loaders.strict_ceiling import strict_ceiling_batches
 from benchmarks.loaders.workload import SEED_CONFIG, Workload
 
 __all__ = ["ROW_NAMES", "RowJob", "cuda_reason", "ptv_worker_counts", "row_jobs", "run_job"]
@@ -29,7 +31,16 @@ __all__ = ["ROW_NAMES", "RowJob", "cuda_reason", "ptv_worker_counts", "row_jobs"
 
 # Rows in the order they run within a dataset. PyTorchVideo and the DataLoader-based rows fork
 # their workers, so they run before anything starts DALI threads in this process.
-ROW_NAMES = ("pytorchvideo", "torchcodec", "decord", "ceiling", "fastvid")
+ROW_NAMES = (
+    "pytorchvideo",
+    "torchcodec",
+    "decord",
+    "spdl",
+    "spdl_filtergraph",
+    "ceiling",
+    "strict_ceiling",
+    "fastvid",
+)
 
 
 @dataclass
@@ -181,6 +192,34 @@ def row_jobs(
                     reason,
                 )
             )
+    for name, filter_graph, what in (
+        ("spdl", False, "RGB frames + the seed's exact torch transforms"),
+        ("spdl_filtergraph", True, "the seed's augmentation as an FFmpeg filter graph"),
+    ):
+        if name in wanted:
+            jobs.append(
+                RowJob(
+                    name,
+                    "cpu",
+                    "threads=2,concurrency=2",
+                    f"SPDL 0.8 demux_video + sample_decode_video(planned frames), {what}",
+                    partial(spdl_batches, work, filter_graph=filter_graph),
+                    {"filter_graph": filter_graph},
+                    _available("spdl.io"),
+                )
+            )
+    if "strict_ceiling" in wanted:
+        jobs.append(
+            RowJob(
+                "strict_ceiling",
+                "cpu",
+                f"pyav,processes={cores}",
+                "decode-only: keyframe cut, stop at the last needed frame, skip unneeded "
+                f"non-reference frames, no colour conversion; {cores} single-threaded processes",
+                partial(strict_ceiling_batches, work, processes=cores),
+                {"processes": cores},
+            )
+        )
     if "ceiling" in wanted:
         jobs.append(
             RowJob(

@@ -54,21 +54,38 @@ def _row_line(r: dict[str, Any]) -> str:
     )
 
 
+_RATIO_COLUMNS = (
+    ("pytorchvideo", "÷ PyTorchVideo (best N)"),
+    ("pytorchvideo_all_cores", "÷ PyTorchVideo (all cores)"),
+    ("torchcodec", "÷ torchcodec"),
+    ("decord", "÷ decord"),
+    ("spdl", "÷ SPDL (exact transforms)"),
+    ("same_pixels", "÷ fastest same-pixels loader"),
+    ("spdl_filtergraph", "÷ SPDL (filter graph)"),
+    ("ceiling", "÷ ceiling"),
+    ("strict_ceiling", "÷ strict ceiling"),
+)
+
+
 def _ratio_lines(ratios: Sequence[dict[str, Any]]) -> list[str]:
+    # the columns some workload has (runs from before SPDL have no SPDL columns)
+    columns = [(k, t) for k, t in _RATIO_COLUMNS if any(k in entry for entry in ratios)]
     lines = [
-        "| dataset | GOP | sampler | device | fastvid config | fastvid clips/s "
-        "| ÷ PyTorchVideo (best N) | ÷ PyTorchVideo (all cores) | ÷ torchcodec | ÷ decord "
-        "| ÷ ceiling |",
-        "|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| dataset | GOP | sampler | device | fastvid config | fastvid clips/s | "
+        + " | ".join(title for _, title in columns)
+        + " |",
+        "|---|---:|---|---|---|---:|" + "---:|" * len(columns),
     ]
     for entry in ratios:
         cells = []
-        for key in ("pytorchvideo", "pytorchvideo_all_cores", "torchcodec", "decord", "ceiling"):
+        for key, _ in columns:
             value = entry.get(key)
             if value is None:
                 cells.append("–")
                 continue
             text = f"{value['ratio']:.2f}x"
+            if key == "same_pixels":
+                text += f" ({value['row']})"
             if "target" in value:
                 text += f" ({'meets' if value['met'] else 'misses'} ≥{value['target']:g}x)"
             cells.append(text)

@@ -41,12 +41,22 @@ def plot_throughput(out_dir: str | os.PathLike[str], rows: list[dict[str, Any]])
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for r in best:
         codec = r["dataset"].split("-")[1] if "-" in r["dataset"] else r["dataset"]
+        codec = "classic" if codec == "like" else codec  # ucf101-like, kinetics-like, ...
         groups.setdefault((codec, r["device"], sampler_of(r)), []).append(r)
     for (codec, device, sampler), members in sorted(groups.items()):
         datasets = sorted({r["dataset"] for r in members}, key=_dataset_key)
         loaders = [
             n
-            for n in ("pytorchvideo", "torchcodec", "decord", "fastvid", "ceiling")
+            for n in (
+                "pytorchvideo",
+                "torchcodec",
+                "decord",
+                "spdl",
+                "spdl_filtergraph",
+                "fastvid",
+                "ceiling",
+                "strict_ceiling",
+            )
             if any(r["row"] == n for r in members)
         ]
         fig, ax = plt.subplots(figsize=(max(6.0, 2.0 + 2.2 * len(datasets)), 4.6))

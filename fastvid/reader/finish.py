@@ -86,9 +86,15 @@ def finish_clip(frames: np.ndarray, order: np.ndarray | None, finish: ClipFinish
         clip = _window(clip, finish.window, finish.fill)
     if finish.flip:
         clip = clip.flip(-1)
-    if order is not None:
-        clip = clip[torch.from_numpy(order).long()]
+    if order is not None and not _is_identity(order, clip.shape[0]):
+        clip = clip[torch.from_numpy(order).long()]  # a gather: a copy of every frame
     return clip.permute(1, 0, 2, 3)  # (C, T, H, W)
+
+
+def _is_identity(order: np.ndarray, frames: int) -> bool:
+    """Whether ``order`` keeps the ``frames`` distinct frames as they are (the usual case:
+    ``UniformTemporalSubsample`` picking distinct frames), so the gather can be skipped."""
+    return len(order) == frames and bool((order == np.arange(frames)).all())
 
 
 def _window(

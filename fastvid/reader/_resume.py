@@ -30,6 +30,7 @@ import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -61,12 +62,16 @@ def fingerprint(
     Videos are compared by their paths relative to the folder that holds them all (a dataset
     moved or mounted elsewhere still matches) and their labels.
     """
-    folders = [os.path.dirname(os.path.abspath(path)) for path, _ in pairs]
-    root = os.path.commonpath(folders) if folders else ""
     digest = hashlib.blake2b(digest_size=16)
-    for path, label in pairs:
-        relative = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
-        digest.update(f"{relative}\t{label}\n".encode())
+    listed = _relative_listing(pairs)
+    if listed is not None:
+        digest.update(listed.encode())
+    else:
+        folders = [os.path.dirname(os.path.abspath(path)) for path, _ in pairs]
+        root = os.path.commonpath(folders) if folders else ""
+        for path, label in pairs:
+            relative = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+            digest.update(f"{relative}\t{label}\n".encode())
     return {
         "videos": digest.hexdigest(),
         "num_videos": len(pairs),
@@ -82,6 +87,27 @@ def fingerprint(
         "drop_last": bool(drop_last),
         "world_size": int(world_size),
     }
+
+
+def _relative_listing(pairs: Sequence[tuple[str, int]]) -> str | None:
+    """``"{relative path}\\t{label}\\n"`` of every pair, made with string operations over the
+    whole list (a million pairs: ~0.5 s, not ~30 s), when every path is already absolute and
+    normal (POSIX); ``None`` otherwise (then each path is resolved on its own)."""
+    if os.sep != "/" or not pairs:
+        return None
+    paths = list(map(itemgetter(0), pairs))
+    joined = "\n".join(paths) + "\n"
+    if (
+        not joined.startswith("/")
+        or joined.count("\n") != len(paths)
+        or joined.count("\n/") != len(paths) - 1
+        or any(bad in joined for bad in ("//", "/./", "/../", "/.\n", "/..\n", "/\n"))
+    ):
+        return None
+    prefix = os.path.commonprefix([min(paths), max(paths)])  # noqa: RUF071 - strings
+    cut = len(prefix[: prefix.rfind("/")]) + 1  # the common folder, and its "/"
+    relative = map(itemgetter(slice(cut, None)), paths)
+    return "".join(map("{}\t{}\n".format, relative, map(itemgetter(1), pairs)))
 
 
 _SIMPLE = (int, float, str, bool, Fraction, type(None))
@@ -115,6 +141,10 @@ def describe(obj: Any, depth: int = 0) -> str:
 
 def plan_digest(plan: Sequence[ClipRequest]) -> str:
     """A digest of an epoch plan: each clip's video, clip and aug index, times and frames."""
+    columns = getattr(plan, "digest", None)
+    if callable(columns):  # an EpochPlan hashes its columns
+        text: str = columns()
+        return text
     digest = hashlib.blake2b(digest_size=16)
     for r in plan:
         digest.update(
@@ -159,7 +189,7 @@ class StreamPosition:
     def __init__(
         self,
         fingerprint: dict[str, Any],
-        plan: Callable[[int], list[ClipRequest]],
+        plan: Callable[[int], Sequence[ClipRequest]],
         *,
         rank: int,
         batch_size: int,
@@ -274,7 +304,7 @@ class StreamPosition:
 
 def loader_position(
     pairs: Sequence[tuple[str, int]],
-    plan: Callable[[int], list[ClipRequest]],
+    plan: Callable[[int], Sequence[ClipRequest]],
     *,
     clip_sampler: Any,
     video_sampler: Any,

@@ -177,6 +177,7 @@ class VideoIndex:
         storage_options: StorageLike = None,
         root: str = "",
         checkpoint_seconds: float = 60.0,
+        keep_others: bool = False,
     ) -> VideoIndex:
         """Bring an index file up to date for ``paths`` and map it (see :meth:`load`).
 
@@ -200,6 +201,9 @@ class VideoIndex:
                 Default: ``""``.
             checkpoint_seconds: Seconds between partial writes while probing; > 0.
                 Default: ``60.0``.
+            keep_others: Keep the file's entries of videos not in ``paths`` (unchecked), e.g.
+                to add one split's videos to a dataset's index. Default: ``False``: the file
+                ends up holding ``paths`` only.
 
         Returns:
             The mapped index of ``paths`` (failed files in :attr:`errors`).
@@ -225,6 +229,7 @@ class VideoIndex:
             storage=as_storage(storage_options),
             root=root,
             checkpoint_seconds=checkpoint_seconds,
+            keep_others=keep_others,
         )
         return cls.load(file)
 

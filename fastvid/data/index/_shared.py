@@ -91,12 +91,17 @@ def build_index_file(
     storage: Storage | None,
     root: str,
     checkpoint_seconds: float,
+    keep_others: bool = False,
 ) -> None:
     """Write ``file`` as the index of ``paths`` (normalized, unique), probing only what it
-    lacks; see the module docstring. Never raises for a bad video (it lands in the errors)."""
+    lacks; see the module docstring. Never raises for a bad video (it lands in the errors).
+    With ``keep_others``, the file's entries of other files stay in it (unchecked)."""
     asked = time.time()
     with file_lock(file) as checked:
         old = _existing(file)
+        if keep_others and old is not None:
+            asked_for = set(paths)
+            paths = paths + [p for p in old.table.paths if p not in asked_for]
         keep: dict[str, int] = {}
         old_errors: dict[str, VideoProbeError] = {}
         if old is not None:

@@ -96,7 +96,8 @@ class Table:
         one buffer comparison, without a ``{path: row}`` dict.
         """
         same_as = getattr(self.paths, "same_as", None)
-        if callable(same_as) and same_as(paths):
+        same = same_as(paths) if callable(same_as) else list(paths) == list(self.paths)
+        if same:
             return np.arange(len(paths), dtype=np.int64)
         rows = self.rows
         return np.fromiter((rows.get(p, -1) for p in paths), np.int64, len(paths))

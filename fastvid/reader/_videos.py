@@ -101,6 +101,8 @@ class IndexedVideos(Sequence[PlannedVideo]):
         rows = np.where(indexed, self.rows, 0)
 
         def column(name: str) -> np.ndarray:  # one column at a time: no copy of the table
+            if not len(ints):
+                return np.zeros(len(rows), np.int64)
             values = ints[:, COLUMN[name]] if every else ints[rows, COLUMN[name]]
             return np.where(indexed, values, 0)
 

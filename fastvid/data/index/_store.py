@@ -227,6 +227,8 @@ def read_index_file(file: str | os.PathLike[str]) -> StoredIndex:
         if magic != MAGIC:
             raise ValueError(f"{path} is not a fastvid index file (it does not start {MAGIC!r})")
         length = int.from_bytes(handle.read(8), "little")
+        if length > os.fstat(handle.fileno()).st_size:
+            raise ValueError(f"{path} has a damaged header (length {length}); rebuild it")
         try:
             header = json.loads(handle.read(length).decode("utf-8", "surrogateescape"))
         except ValueError as err:

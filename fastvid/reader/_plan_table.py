@@ -30,12 +30,12 @@ class ClipTimes(NamedTuple):
 
 class ClipEntries(NamedTuple):
     """The distinct planned clips a plan's clips point at by ``entry``: which clip of
-    ``times``, and its frames (``explicit`` if set, else ``first + subsample[count]`` with a
-    subsample table, else the range ``first`` ... ``first + count - 1``)."""
+    ``times``, and its frames (``explicit`` if set, else ``first + subsample[length]`` with a
+    subsample table, else the range ``first`` ... ``first + length - 1``)."""
 
     time_id: np.ndarray  # int64, rows of ClipTimes
     first: np.ndarray  # int64
-    count: np.ndarray  # int64
+    length: np.ndarray  # int64: frames in the range
     explicit: np.ndarray | None  # object: None or an int64 array per entry
 
 
@@ -140,10 +140,10 @@ class EpochPlan(Sequence[ClipRequest]):
         if explicit is not None and explicit[e] is not None:
             frames: np.ndarray = explicit[e]
             return frames
-        first, count = int(self.entries.first[e]), int(self.entries.count[e])
+        first, length = int(self.entries.first[e]), int(self.entries.length[e])
         if self.subsample is not None:
-            return first + self.subsample[count]
-        return np.arange(first, first + count, dtype=np.int64)
+            return first + self.subsample[length]
+        return np.arange(first, first + length, dtype=np.int64)
 
     def take(self, rows: np.ndarray) -> EpochPlan:
         """The clips at ``rows`` (positions in this plan), in that order."""

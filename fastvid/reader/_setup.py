@@ -23,7 +23,7 @@ import torch
 
 from fastvid.data.storage import Storage, normalize
 from fastvid.errors import VideoErrorKind
-from fastvid.reader._inputs import NO_FRAMES, CpuDecoder
+from fastvid.reader._inputs import CpuDecoder
 from fastvid.reader._videos import IndexedSources, IndexedVideos
 from fastvid.reader.budget import Budget, choose_budget
 from fastvid.reader.routing import Decoder, Routing, route_videos
@@ -187,14 +187,16 @@ def route_indexed(
         everyone = paths if len(positions) == len(paths) else [paths[i] for i in positions]
         decoders = dict.fromkeys(everyone, decoder[0])
         reasons = {} if reason[0] is None else dict.fromkeys(everyone, reason[0])
-        return Routing(decoders, reasons, chosen.preferred)  # type: ignore[arg-type]
-    decoders = {paths[i]: decoder[c] for i, c in zip(positions.tolist(), classes.tolist())}
+        return Routing(decoders, reasons, chosen.preferred)
+    decoders = {
+        paths[i]: decoder[c] for i, c in zip(positions.tolist(), classes.tolist(), strict=True)
+    }
     reasons = {
         paths[i]: reason[c]
-        for i, c in zip(positions.tolist(), classes.tolist())
+        for i, c in zip(positions.tolist(), classes.tolist(), strict=True)
         if reason[c] is not None
     }
-    return Routing(decoders, reasons, chosen.preferred)  # type: ignore[arg-type]
+    return Routing(decoders, reasons, chosen.preferred)
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,11 @@ __all__ = [
     "dense_ids",
     "duration_only",
     "plan_visits",
-    "timing_classes",
     "rows_from_clips",
-    "walk_sampler",
     "template_rows",
+    "timing_classes",
     "timing_of",
+    "walk_sampler",
 ]
 
 _BIG = 1 << 62  # stands for an infinite timestamp
@@ -101,9 +101,9 @@ def dense_ids(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             rank = np.empty(space, np.int64)
             rank[order] = np.arange(len(order))
             return keys[first[order]], rank[key]
-        unique, firsts, inverse = np.unique(key, return_index=True, return_inverse=True)
+        _, firsts, inverse = np.unique(key, return_index=True, return_inverse=True)
     else:
-        unique, firsts, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        _, firsts, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     order = np.argsort(firsts, kind="stable")
     rank = np.empty(len(order), np.int64)
     rank[order] = np.arange(len(order))
@@ -127,14 +127,19 @@ class ClipRows:
     times: ClipTimes
 
 
-def walk_sampler(sampler: Any, duration: Fraction | float, annotation: dict[str, Any]) -> list[tuple]:
+def walk_sampler(
+    sampler: Any, duration: Fraction | float, annotation: dict[str, Any]
+) -> list[tuple]:
     """``(start, end, clip, aug, call)`` of every clip the sampler draws from one video."""
     clips: list[tuple] = []
     last_end: Any = 0.0
     for call in range(_MAX_CALLS):
         start, end, clip_index, aug_index, is_last = sampler(last_end, duration, annotation)
         if isinstance(start, list):
-            clips.extend((s, e, c, a, call) for s, e, c, a in zip(start, end, clip_index, aug_index))
+            clips.extend(
+                (s, e, c, a, call)
+                for s, e, c, a in zip(start, end, clip_index, aug_index, strict=True)
+            )
             last = is_last[-1]
             last_end = end[-1]
         else:
@@ -320,9 +325,7 @@ def plan_visits(
     shift = np.repeat(offsets[:-1][unit_of_visit] - begins, per_visit) if total else begins[:0]
     entry = np.arange(total, dtype=np.int64) + shift
     video = np.repeat(visits.astype(np.int32), per_visit)
-    plan = EpochPlan(
-        video, entry, entries, rows.times, subsample, paths=paths, labels=labels
-    )
+    plan = EpochPlan(video, entry, entries, rows.times, subsample, paths=paths, labels=labels)
     return plan, visit_of_clip
 
 
@@ -354,9 +357,9 @@ def _cut_after_empty_calls(rows: ClipRows, empty: np.ndarray) -> np.ndarray:
     call_visit = rows.visit[new_call]
     first_call_of_visit = np.ones(len(call_visit), bool)
     first_call_of_visit[1:] = call_visit[1:] != call_visit[:-1]
-    base = (seen - bad)[first_call_of_visit]  # bad calls before each visit's first call
+    base: np.ndarray = (seen - bad)[first_call_of_visit]  # bad calls before each visit's first call
     visit_group = np.cumsum(first_call_of_visit) - 1
-    good_call = seen - base[visit_group] == 0
+    good_call: np.ndarray = seen - base[visit_group] == 0
     return good_call[call]
 
 

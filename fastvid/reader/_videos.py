@@ -11,7 +11,7 @@ planned videos (tests, custom planners).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, overload
 
@@ -35,7 +35,7 @@ class IndexedVideos(Sequence[PlannedVideo]):
         paths: Path of each video, in dataset order.
         labels: Label of each video.
         annotations: Per-video annotations, or ``None``.
-        index: The index.
+        index: The index (:attr:`meta_index`).
         rows: Row of each video in the index's table, -1 for a video it does not hold.
         decode_audio: Plan on PyTorchVideo's duration with audio.
     """
@@ -53,7 +53,7 @@ class IndexedVideos(Sequence[PlannedVideo]):
         self.paths = paths
         self.labels = labels
         self._annotations = annotations
-        self.index = index
+        self.meta_index = index
         self.rows = rows
         self._audio = decode_audio
         self._timing: Timing | None = None
@@ -75,7 +75,7 @@ class IndexedVideos(Sequence[PlannedVideo]):
         row = int(self.rows[item])
         if row < 0:
             return PlannedVideo(path, label, None, NO_FRAMES, extra)
-        meta = self.index.table.meta(row)
+        meta = self.meta_index.table.meta(row)
         duration = meta.duration_with_audio if self._audio else meta.duration
         return PlannedVideo(path, label, duration, meta, extra)
 
@@ -84,7 +84,7 @@ class IndexedVideos(Sequence[PlannedVideo]):
 
     def meta(self, item: int) -> Any:
         """Video ``item``'s :class:`VideoMeta` (it must be indexed)."""
-        return self.index.table.meta(int(self.rows[item]))
+        return self.meta_index.table.meta(int(self.rows[item]))
 
     def timing(self) -> Timing:
         """The planner's columns, read from the index table (made once)."""
@@ -96,7 +96,7 @@ class IndexedVideos(Sequence[PlannedVideo]):
         from fastvid.data.index._table import COLUMN
 
         indexed = self.rows >= 0
-        ints = self.index.table.ints
+        ints = self.meta_index.table.ints
         every = len(self.rows) == len(ints) and bool((self.rows == np.arange(len(ints))).all())
         rows = np.where(indexed, self.rows, 0)
 
@@ -136,7 +136,7 @@ class IndexedVideos(Sequence[PlannedVideo]):
 
         positions = np.flatnonzero(self.rows >= 0)
         columns = [COLUMN[name] for name in ("codec", "pix_fmt", "width", "height")]
-        ints, rows = self.index.table.ints, self.rows[positions]
+        ints, rows = self.meta_index.table.ints, self.rows[positions]
         keys = np.stack([ints[rows, c] for c in columns], axis=1)
         _, classes = dense_ids(keys)
         firsts = np.full(int(classes.max()) + 1 if len(classes) else 0, len(positions), np.int64)
@@ -154,7 +154,7 @@ class IndexedSources(Sequence["VideoSource | None"]):
         routes: Decoder -> what a worker does for it (``ROUTES``).
     """
 
-    def __init__(self, videos: IndexedVideos, routing: Any, routes: dict[str, str]) -> None:
+    def __init__(self, videos: IndexedVideos, routing: Any, routes: Mapping[str, str]) -> None:
         self._videos = videos
         self._routing = routing
         self._routes = routes
@@ -170,7 +170,7 @@ class IndexedSources(Sequence["VideoSource | None"]):
     @overload
     def __getitem__(self, item: slice) -> list[VideoSource | None]: ...
 
-    def __getitem__(self, item: int | slice) -> VideoSource | None | list[VideoSource | None]:
+    def __getitem__(self, item: int | slice) -> VideoSource | list[VideoSource | None] | None:
         if isinstance(item, slice):
             return [self[i] for i in range(*item.indices(len(self)))]
         if self._videos.rows[item] < 0:

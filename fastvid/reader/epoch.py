@@ -174,9 +174,7 @@ class EpochPlanner:
         self.videos: Sequence[PlannedVideo] = (
             videos if callable(getattr(videos, "timing", None)) else tuple(videos)
         )
-        self._paths: Sequence[str] = getattr(videos, "paths", None) or [
-            v.path for v in self.videos
-        ]
+        self._paths: Sequence[str] = getattr(videos, "paths", None) or [v.path for v in self.videos]
         self._labels: Sequence[int] = getattr(videos, "labels", None) or [
             v.label for v in self.videos
         ]

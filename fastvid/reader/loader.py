@@ -52,7 +52,6 @@ from fastvid.reader.engine import EpochStats
 from fastvid.reader.epoch import EpochPlan, EpochPlanner, shard_count
 from fastvid.reader.errors import SkippedClip, VideoDecodeError, WorkerDiedError
 from fastvid.reader.lowering import LoweredTransform
-from fastvid.reader.plan import ClipRequest
 from fastvid.reader.routing import Routing
 
 if TYPE_CHECKING:

@@ -48,7 +48,7 @@ def main() -> None:
         progress=False,
     )
     loader.setup()
-    index = loader._planner.videos.index  # type: ignore[union-attr]
+    index = loader._planner.videos.meta_index  # type: ignore[union-attr]
     maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
     batch = next(iter(loader))
     record = {
@@ -57,7 +57,9 @@ def main() -> None:
         "index_file": str(index.file),
         "mapped": str(index.file) in maps,
         "videos": len(index),
-        "clips": [[int(v), int(c)] for v, c in zip(batch["video_index"], batch["clip_index"])],
+        "clips": [
+            [int(v), int(c)] for v, c in zip(batch["video_index"], batch["clip_index"], strict=True)
+        ],
     }
     loader.close()
     dist.barrier()

@@ -117,9 +117,7 @@ def test_a_plan_slices_takes_and_digests_as_its_clips() -> None:
     plan = planner.plan(0)
     clips = list(plan)
     assert [_key(c) for c in plan[3:9]] == [_key(c) for c in clips[3:9]]
-    assert [_key(c) for c in plan.take(np.array([5, 0, 5]))] == [
-        _key(clips[i]) for i in (5, 0, 5)
-    ]
+    assert [_key(c) for c in plan.take(np.array([5, 0, 5]))] == [_key(clips[i]) for i in (5, 0, 5)]
     paths = [v.path for v in _videos()]
     labels = [v.label for v in _videos()]
     same = EpochPlan.from_requests(clips, paths=paths, labels=labels)

@@ -75,9 +75,7 @@ def _existing(file: Path) -> StoredIndex | None:
     try:
         return read_index_file(file)
     except (OSError, ValueError) as err:
-        warnings.warn(
-            f"rebuilding the index file {file}: {err}", RuntimeWarning, stacklevel=4
-        )
+        warnings.warn(f"rebuilding the index file {file}: {err}", RuntimeWarning, stacklevel=4)
         return None
 
 
@@ -119,9 +117,7 @@ def build_index_file(
                 keep = {p: r for (p, r), ok in zip(known, same, strict=True) if ok}
             old_errors = {p: e for p, e in old.errors.items() if p not in keep}
         waited_for = checked >= asked and old is not None and old.complete
-        to_probe = [
-            p for p in paths if p not in keep and not (waited_for and p in old_errors)
-        ]
+        to_probe = [p for p in paths if p not in keep and not (waited_for and p in old_errors)]
         wanted, again = set(paths), set(to_probe)
         errors = {p: e for p, e in old_errors.items() if p in wanted and p not in again}
         probed = _probe_with_checkpoints(
@@ -205,4 +201,3 @@ def _assemble(
     if order == list(range(len(both))):
         return both
     return both.select(order)
-

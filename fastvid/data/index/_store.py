@@ -259,9 +259,7 @@ def read_index_file(file: str | os.PathLike[str]) -> StoredIndex:
         table.check()
     except ValueError as err:
         raise ValueError(f"{path} is damaged ({err}); rebuild it") from None
-    errors = {
-        p: VideoProbeError(p, reason, kind) for p, (reason, kind) in header["errors"].items()
-    }
+    errors = {p: VideoProbeError(p, reason, kind) for p, (reason, kind) in header["errors"].items()}
     return StoredIndex(
         table, errors, complete=bool(header["complete"]), root=str(header["root"]), file=path
     )

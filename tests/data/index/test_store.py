@@ -111,7 +111,7 @@ def test_files_of_another_format_or_probe_version_are_refused(
             VideoIndex.load(tmp_path / "other.index")
     data = file.read_bytes()
     (tmp_path / "short.index").write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match="truncated|damaged"):
+    with pytest.raises(ValueError, match=r"truncated|damaged"):
         read_index_file(tmp_path / "short.index")
     (tmp_path / "junk.index").write_bytes(b"junk" * 10)
     with pytest.raises(ValueError, match="not a fastvid index file"):
@@ -149,7 +149,7 @@ def test_the_loader_maps_an_index_file_found_beside_the_data(
         progress=False,
     )
     loader.setup()
-    index = loader._planner.videos.index  # type: ignore[union-attr]
+    index = loader._planner.videos.meta_index  # type: ignore[union-attr]
     assert index.file == root / "fastvid.index"
     assert sorted(VideoIndex.load(root / "fastvid.index").paths) == [str(p) for p in moved]
     assert {c.video_index for c in loader.plan(0)} == {0, 1, 2}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ from typing import Any
 
 ENCODED = 8
 PER_FOLDER = 1000
+LINKS_PER_COPY = 50_000  # ext4 allows 65,000 hard links per file: a fresh copy after these
 
 
 def _videos(data: Path, count: int) -> list[str]:
@@ -48,9 +50,19 @@ def _videos(data: Path, count: int) -> list[str]:
         path = root / f"c{i // PER_FOLDER:04d}" / f"v{i:07d}.mp4"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            os.link(encoded[i % ENCODED], path)
+            os.link(_copy(encoded[i % ENCODED], i // (ENCODED * LINKS_PER_COPY)), path)
         paths.append(str(path))
     return paths
+
+
+def _copy(encoded: Path, number: int) -> Path:
+    """The ``number``-th copy of an encoded file (same bytes and times, another inode)."""
+    if number == 0:
+        return encoded
+    copy = encoded.with_name(f"{encoded.stem}_copy{number}{encoded.suffix}")
+    if not copy.exists():
+        shutil.copy2(encoded, copy)
+    return copy
 
 
 def _replicated_index(paths: list[str], file: Path, encoded: Path) -> None:
@@ -149,7 +161,9 @@ def _ranks(file: Path, paths: list[str], work: Path, world: int = 2) -> list[dic
     return [json.loads((work / f"rank.rank{r}.json").read_text()) for r in range(world)]
 
 
-def run(counts: list[int], build_up_to: int, data: Path, log: Any = print) -> dict[str, Any]:
+def run(
+    counts: list[int], build_up_to: int, data: Path, out: Path, log: Any = print
+) -> dict[str, Any]:
     """Measure every count; see the module docstring."""
     from fastvid.data.index import VideoIndex
 
@@ -181,6 +195,7 @@ def run(counts: list[int], build_up_to: int, data: Path, log: Any = print) -> di
         row["ranks"] = _ranks(file, paths, data / f"n{count}")
         row["load_average_end"] = os.getloadavg()
         results["counts"].append(row)
+        out.write_text(json.dumps(results, indent=2))  # after every count
         log(json.dumps(row))
     return results
 
@@ -192,8 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default="bench_data/scale_index")
     parser.add_argument("--out", default="benchmarks/results/cpu/scale_index.json")
     args = parser.parse_args(argv)
-    results = run(args.counts, args.build_up_to, Path(args.data).resolve())
-    Path(args.out).write_text(json.dumps(results, indent=2))
+    run(args.counts, args.build_up_to, Path(args.data).resolve(), Path(args.out))
     return 0
 
 

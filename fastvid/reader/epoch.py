@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import random
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -186,6 +188,7 @@ class EpochPlanner:
         self.rank = rank
         self.world_size = world_size
         self._cache: dict[int, EpochPlan] = {}
+        self._ahead: dict[int, Future[EpochPlan]] = {}
 
     def for_rank(self, rank: int, world_size: int) -> EpochPlanner:
         """The same planner for another rank / world size."""
@@ -241,11 +244,48 @@ class EpochPlanner:
 
     def plan(self, epoch: int) -> EpochPlan:
         """This rank's clips for ``epoch``, in order (cached per epoch)."""
+        ahead = self._ahead.pop(epoch, None)
+        if ahead is not None and epoch not in self._cache:
+            self._keep(epoch, ahead.result())  # planned in the background (plan_ahead)
         if epoch not in self._cache:
-            if len(self._cache) >= 2:  # this epoch and the next (the loader starts it early)
-                del self._cache[min(self._cache)]
-            self._cache[epoch] = self._build(epoch)
+            self._keep(epoch, self._build(epoch))
         return self._cache[epoch]
+
+    def _keep(self, epoch: int, plan: EpochPlan) -> None:
+        if len(self._cache) >= 2:  # this epoch and the next (the loader starts it early)
+            del self._cache[min(self._cache)]
+        self._cache[epoch] = plan
+
+    def plan_ahead(self, epoch: int) -> None:
+        """Start planning ``epoch`` in a background thread, so that asking for it later does
+        not block the training loop's thread (NumPy releases the GIL for most of the work).
+
+        Only where planning touches no global state: a duration-only clip sampler and a
+        video order from fastvid's own generator (no sampler instance, no custom class, which
+        draw from the global RNGs). Otherwise :meth:`plan` plans on first use, as before.
+        """
+        for stale in [e for e in self._ahead if e < epoch - 1]:  # set_epoch went elsewhere
+            del self._ahead[stale]
+        if epoch in self._cache or epoch in self._ahead or len(self._ahead) >= 2:
+            return
+        order = self._video_sampler
+        own_order = order is None or (
+            isinstance(order, type)
+            and issubclass(order, RandomSampler | SequentialSampler | DistributedSampler)
+        )
+        if not own_order or not duration_only(self._clip_sampler_factory()):
+            return
+        self._timing()  # the columns once, in this thread (cached)
+        future: Future[EpochPlan] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self._build(epoch))
+            except BaseException as error:  # re-raised by plan() in the caller's thread
+                future.set_exception(error)
+
+        threading.Thread(target=run, name=f"fastvid-plan-{epoch}", daemon=True).start()
+        self._ahead[epoch] = future
 
     def _build(self, epoch: int) -> EpochPlan:
         order, sharded = _video_order(

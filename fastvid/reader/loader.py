@@ -341,6 +341,8 @@ class ClipLoader:
         epoch = self._epoch
         self._epoch += 1
         plan = self.plan(epoch)
+        assert self._planner is not None
+        self._planner.plan_ahead(epoch + 1)  # in the background: ready when the epoch ends
         first = self._position.start(epoch, plan)
         if first:  # resumed mid-epoch: plan (and decode) only the batches not handed out
             self._runs.drop_next()

@@ -137,3 +137,17 @@ def test_the_random_order_is_random_samplers() -> None:
     generator.manual_seed(mix_seed(0, 0, 0x5A))
     assert order.tolist() == list(RandomSampler(range(37), generator=generator))
     assert not sharded and sorted(expected) == list(range(37))
+
+
+@pytest.mark.parametrize("name", ["uniform", "random"])
+def test_planning_ahead_in_the_background_gives_the_same_plan(name: str) -> None:
+    def planner() -> EpochPlanner:
+        return EpochPlanner(
+            _videos(), SAMPLERS[name], temporal_subsample=(4,), video_sampler=RandomSampler, seed=2
+        )
+
+    ahead = planner()
+    ahead.plan_ahead(3)
+    assert (3 in ahead._ahead) == (name == "uniform")  # random samplers use the global RNGs
+    assert [_key(c) for c in ahead.plan(3)] == [_key(c) for c in planner().plan(3)]
+    assert not ahead._ahead

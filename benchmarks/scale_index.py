@@ -50,16 +50,15 @@ def _videos(data: Path, count: int) -> list[str]:
         path = root / f"c{i // PER_FOLDER:04d}" / f"v{i:07d}.mp4"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            os.link(_copy(encoded[i % ENCODED], i // (ENCODED * LINKS_PER_COPY)), path)
+            os.link(_copy(encoded[i % ENCODED], count, i // (ENCODED * LINKS_PER_COPY)), path)
         paths.append(str(path))
     return paths
 
 
-def _copy(encoded: Path, number: int) -> Path:
-    """The ``number``-th copy of an encoded file (same bytes and times, another inode)."""
-    if number == 0:
-        return encoded
-    copy = encoded.with_name(f"{encoded.stem}_copy{number}{encoded.suffix}")
+def _copy(encoded: Path, count: int, number: int) -> Path:
+    """The ``number``-th copy of an encoded file for the ``count``-video set (same bytes and
+    times, another inode)."""
+    copy = encoded.with_name(f"{encoded.stem}_n{count}_copy{number}{encoded.suffix}")
     if not copy.exists():
         shutil.copy2(encoded, copy)
     return copy
@@ -73,9 +72,7 @@ def _replicated_index(paths: list[str], file: Path, encoded: Path) -> None:
     from fastvid.data.index._store import write_index_file
 
     metas = [probe_video(str(encoded / f"v{i}.mp4")) for i in range(ENCODED)]
-    index = VideoIndex.from_metas(
-        replace(metas[i % ENCODED], path=p) for i, p in enumerate(paths)
-    )
+    index = VideoIndex.from_metas(replace(metas[i % ENCODED], path=p) for i, p in enumerate(paths))
     write_index_file(index.table, file, root=str(Path(paths[0]).parents[1]))
 
 
@@ -147,7 +144,10 @@ def _ranks(file: Path, paths: list[str], work: Path, world: int = 2) -> list[dic
         stale.unlink()
     script = work / "rank.py"
     script.write_text(_RANK)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(Path.cwd()), os.environ.get("PYTHONPATH", "")]),
+    }
     procs = [
         subprocess.Popen(
             [sys.executable, str(script), str(file), str(listing), str(out), str(r), str(world)],
@@ -213,3 +213,48 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def report(rows: list[dict[str, Any]]) -> str:
+    """The markdown tables of :func:`run`'s rows (see ``benchmarks/results/cpu/scaling.md``)."""
+    lines = [
+        "| videos | index build s | build µs/video | build | unchanged re-run s | file bytes/video "
+        "| file MB |",
+        "|---:|---:|---:|:--|---:|---:|---:|",
+    ]
+    for row in rows:
+        how = "measured" if row["build_measured"] else "**extrapolated**"
+        lines.append(
+            f"| {row['videos']:,} | {_fmt(row['build_s'], 1)} "
+            f"| {_fmt(row['build_us_per_video'], 0)} | {how} "
+            f"| {_fmt(row.get('rebuild_unchanged_s'))} | {row['file_bytes_per_video']:.0f} "
+            f"| {row['file_bytes'] / 1e6:.1f} |"
+        )
+    lines += [
+        "",
+        "Per rank, two ranks mapping one index file (`rank 0 / rank 1`):",
+        "",
+        "| videos | clips/epoch/rank | index load s | set-up s | plan s (1st epoch) "
+        "| plan s (next) "
+        "| first batch s | start → first batch s | RSS MB | PSS MB | index RSS MB | index PSS MB "
+        "| file MB ÷ 2 |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def pair(row: dict[str, Any], key: str, digits: int = 2) -> str:
+        return " / ".join(_fmt(rank[key], digits) for rank in row["ranks"])
+
+    for row in rows:
+        lines.append(
+            f"| {row['videos']:,} | {row['ranks'][0]['clips']:,} | {pair(row, 'load_s')} "
+            f"| {pair(row, 'setup_s')} | {pair(row, 'plan_first_s')} | {pair(row, 'plan_next_s')} "
+            f"| {pair(row, 'first_batch_s')} | {pair(row, 'start_to_first_batch_s')} "
+            f"| {pair(row, 'rss_mb', 0)} | {pair(row, 'pss_mb', 0)} "
+            f"| {pair(row, 'index_rss_mb', 1)} | {pair(row, 'index_pss_mb', 1)} "
+            f"| {row['file_bytes'] / 2e6:.1f} |"
+        )
+    return "\n".join(lines)

@@ -28,7 +28,7 @@ import torch
 from fastvid.data.storage import Storage, normalize
 from fastvid.errors import VideoErrorKind
 from fastvid.reader._inputs import CpuDecoder
-from fastvid.reader._videos import IndexedSources, IndexedVideos
+from fastvid.reader._videos import IndexedSources, IndexedVideos, SameForAll
 from fastvid.reader.budget import Budget, choose_budget
 from fastvid.reader.routing import Decoder, Routing, route_videos
 
@@ -189,9 +189,9 @@ def route_indexed(
     paths = videos.paths
     if len(firsts) == 1:  # one format (the common case): no loop per video
         everyone = paths if len(positions) == len(paths) else [paths[i] for i in positions]
-        decoders = dict.fromkeys(everyone, decoder[0])
+        same = SameForAll(everyone, decoder[0])
         reasons = {} if reason[0] is None else dict.fromkeys(everyone, reason[0])
-        return Routing(decoders, reasons, chosen.preferred)
+        return Routing(same, reasons, chosen.preferred)
     decoders = {
         paths[i]: decoder[c] for i, c in zip(positions.tolist(), classes.tolist(), strict=True)
     }

@@ -311,22 +311,25 @@ def plan_visits(
     *,
     paths: Sequence[str],
     labels: Sequence[int],
+    expand: tuple[int, int] | None = None,
 ) -> tuple[EpochPlan, np.ndarray]:
-    """The plan of the videos ``visits``: the clips of ``rows`` (per unit; unit ``u`` timed
-    as video ``units[u]``) given to each visit by ``unit_of_visit``; and each clip's visit."""
+    """The plan of the videos ``visits[start:stop]`` (``expand``; default all): the clips of
+    ``rows`` (per unit; unit ``u`` timed as video ``units[u]``) given to each visit by
+    ``unit_of_visit``; and the clip count of every visit (other ranks' too)."""
     entries, per_unit, subsample = frame_entries(rows, units, timing, temporal)
     offsets = np.zeros(len(per_unit) + 1, np.int64)
     np.cumsum(per_unit, out=offsets[1:])
     per_visit = per_unit[unit_of_visit] if len(per_unit) else np.zeros(len(visits), np.int64)
-    total = int(per_visit.sum())
-    begins = np.zeros(len(visits), np.int64)
-    np.cumsum(per_visit[:-1], out=begins[1:])
-    visit_of_clip = np.repeat(np.arange(len(visits), dtype=np.int64), per_visit)
-    shift = np.repeat(offsets[:-1][unit_of_visit] - begins, per_visit) if total else begins[:0]
+    start, stop = expand or (0, len(visits))
+    mine, unit, count = visits[start:stop], unit_of_visit[start:stop], per_visit[start:stop]
+    total = int(count.sum())
+    begins = np.zeros(len(mine), np.int64)
+    np.cumsum(count[:-1], out=begins[1:])
+    shift = np.repeat(offsets[:-1][unit] - begins, count) if total else begins[:0]
     entry = np.arange(total, dtype=np.int64) + shift
-    video = np.repeat(visits.astype(np.int32), per_visit)
+    video = np.repeat(mine.astype(np.int32), count)
     plan = EpochPlan(video, entry, entries, rows.times, subsample, paths=paths, labels=labels)
-    return plan, visit_of_clip
+    return plan, per_visit
 
 
 def timing_classes(

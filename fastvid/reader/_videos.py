@@ -57,6 +57,7 @@ class IndexedVideos(Sequence[PlannedVideo]):
         self.rows = rows
         self._audio = decode_audio
         self._timing: Timing | None = None
+        self._formats: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -131,17 +132,19 @@ class IndexedVideos(Sequence[PlannedVideo]):
     def format_classes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(positions, classes, firsts)``: the indexed videos, the format class of each
         (codec, pixel format, width, height: what routing reads) and the first video of each
-        class."""
-        from fastvid.data.index._table import COLUMN
+        class (made once)."""
+        if self._formats is None:
+            from fastvid.data.index._table import COLUMN
 
-        positions = np.flatnonzero(self.rows >= 0)
-        columns = [COLUMN[name] for name in ("codec", "pix_fmt", "width", "height")]
-        ints, rows = self.meta_index.table.ints, self.rows[positions]
-        keys = np.stack([ints[rows, c] for c in columns], axis=1)
-        _, classes = dense_ids(keys)
-        firsts = np.full(int(classes.max()) + 1 if len(classes) else 0, len(positions), np.int64)
-        firsts[classes[::-1]] = np.arange(len(positions) - 1, -1, -1)  # the first of each
-        return positions, classes, positions[firsts]
+            positions = np.flatnonzero(self.rows >= 0)
+            columns = [COLUMN[name] for name in ("codec", "pix_fmt", "width", "height")]
+            ints, rows = self.meta_index.table.ints, self.rows[positions]
+            keys = np.stack([ints[rows, c] for c in columns], axis=1)
+            _, classes = dense_ids(keys)
+            firsts = np.full(int(classes.max()) + 1 if len(classes) else 0, len(positions))
+            firsts[classes[::-1]] = np.arange(len(positions) - 1, -1, -1)  # the first of each
+            self._formats = (positions, classes, positions[firsts])
+        return self._formats
 
 
 class IndexedSources(Sequence["VideoSource | None"]):
@@ -175,12 +178,17 @@ class IndexedSources(Sequence["VideoSource | None"]):
             return [self[i] for i in range(*item.indices(len(self)))]
         if self._videos.rows[item] < 0:
             return None
-        path = self._videos.paths[item]
-        route = self._routes[self._routing.decoders[path]]
-        return VideoSource(path, self._videos.meta(item), route)  # type: ignore[arg-type]
+        route = self._names[int(self._route_codes()[item])]
+        return VideoSource(self._videos.paths[item], self._videos.meta(item), route)  # type: ignore[arg-type]
 
     def routes(self, video_indices: np.ndarray) -> set[str]:
         """The routes of these videos (vectorised)."""
+        codes = np.unique(self._route_codes()[np.asarray(video_indices, np.int64)])
+        return {self._names[c] for c in codes.tolist() if c >= 0}
+
+    def _route_codes(self) -> np.ndarray:
+        """Per video, its route's position in ``_names`` (-1: not indexed); made once, from
+        the route of one video per format."""
         if self._codes is None:
             positions, classes, firsts = self._videos.format_classes()
             paths = self._videos.paths
@@ -194,5 +202,36 @@ class IndexedSources(Sequence["VideoSource | None"]):
             )
             self._codes = np.full(len(self._videos), -1, np.int64)
             self._codes[positions] = per_class[classes] if len(classes) else 0
-        codes = np.unique(self._codes[np.asarray(video_indices, np.int64)])
-        return {self._names[c] for c in codes.tolist() if c >= 0}
+        return self._codes
+
+
+class SameForAll(Mapping[str, Any]):
+    """``{path: value}`` with one value for every path, without a dict of a million entries
+    (a loader's routing when all its videos have one format).
+
+    Args:
+        paths: The keys.
+        value: The value of each.
+    """
+
+    def __init__(self, paths: Sequence[str], value: Any) -> None:
+        self._paths = paths
+        self._value = value
+        self._keys: set[str] | None = None
+
+    def __getitem__(self, path: str) -> Any:
+        if self._keys is None:
+            self._keys = set(self._paths)
+        if path not in self._keys:
+            raise KeyError(path)
+        return self._value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        """The value once per path (a list: ``Counter`` and ``count`` run in C)."""
+        return [self._value] * len(self._paths)

@@ -316,21 +316,24 @@ class EpochPlanner:
             orders = [order[r :: self.world_size] for r in range(self.world_size)]
         bounds = np.cumsum([0] + [len(o) for o in orders])
         visits = np.concatenate(orders)
-        plan, visit_of_clip = self._plan_visits(visits, epoch)
-        cuts = np.searchsorted(visit_of_clip, bounds)
-        sizes = np.diff(cuts)
+        # every share's clip count, but the clips of this rank's share only
+        mine = (int(bounds[self.rank]), int(bounds[self.rank + 1]))
+        plan, per_visit = self._plan_visits(visits, epoch, expand=mine)
+        sizes = np.add.reduceat(np.r_[per_visit, 0], bounds[:-1]) * (np.diff(bounds) > 0)
         longest = int(sizes.max())
         # Every rank runs `longest` clips (DDP needs equal steps): a short share repeats its own
         # clips; an empty one borrows everyone's, as DistributedSampler pads from the dataset.
-        mine = np.arange(cuts[self.rank], cuts[self.rank + 1])
-        if not len(mine):
-            mine = np.arange(len(plan))
-        if not len(mine):
+        if not len(plan):
+            plan = self._plan_visits(visits, epoch)[0]
+        if not len(plan):
             return plan
-        return plan.take(mine[np.arange(longest) % len(mine)])
+        return plan.take(np.arange(longest) % len(plan))
 
-    def _plan_visits(self, visits: np.ndarray, epoch: int) -> tuple[EpochPlan, np.ndarray]:
-        """The clips of the videos ``visits``, in order, and the visit of each clip."""
+    def _plan_visits(
+        self, visits: np.ndarray, epoch: int, expand: tuple[int, int] | None = None
+    ) -> tuple[EpochPlan, np.ndarray]:
+        """The clips of the videos ``visits[start:stop]`` (``expand``; default all), in
+        order, and the clip count of every visit."""
         timing = self._timing()
         if duration_only(self._clip_sampler_factory()):
             # the same clips for every video of one duration and timing class: plan each
@@ -352,6 +355,7 @@ class EpochPlanner:
             self._temporal,
             paths=self._paths,
             labels=self._labels,
+            expand=expand,
         )
 
     def _sampled(self, video_index: int, epoch: int) -> list[tuple[Any, ...]]:

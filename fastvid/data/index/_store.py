@@ -99,7 +99,7 @@ class PathList(Sequence[str]):
         """Whether ``paths`` are exactly these, in this order (one buffer comparison)."""
         if len(paths) != len(self):
             return False
-        data = "".join(f"{p}\0" for p in paths).encode("utf-8", "surrogateescape")
+        data = ("\0".join(paths) + "\0").encode("utf-8", "surrogateescape")
         return len(data) == len(self.blob) and data == self.blob.tobytes()
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from fastvid.reader._inputs import NO_FRAMES
 from fastvid.reader._run_types import VideoSource
-from fastvid.reader._vector_plan import Timing, dense_ids, timing_classes
+from fastvid.reader._timing import Timing, dense_ids, timing_classes
 from fastvid.reader.epoch import PlannedVideo
 
 if TYPE_CHECKING:

@@ -24,14 +24,12 @@ import torch
 from torch.utils.data import DistributedSampler, RandomSampler, Sampler, SequentialSampler
 
 from fastvid.reader._plan_table import EpochPlan
+from fastvid.reader._timing import Timing, dense_ids, timing_of
 from fastvid.reader._vector_plan import (
-    Timing,
-    dense_ids,
     duration_only,
     plan_visits,
     rows_from_clips,
     template_rows,
-    timing_of,
     walk_sampler,
 )
 from fastvid.reader.plan import ClipRequest, TimedVideo, clip_frame_indices, temporal_subsample

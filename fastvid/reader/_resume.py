@@ -183,7 +183,9 @@ class StreamPosition:
     """A loader's position in its stream of batches, as a state dict and back.
 
     Args:
-        fingerprint: :func:`fingerprint` of the loader.
+        fingerprint: :func:`fingerprint` of the loader, or a function that makes it (called
+            when a state is first saved or loaded: a million videos' listing is not hashed
+            before it is needed).
         plan: The clips of an epoch on this rank (the loader's :meth:`plan`).
         rank: This loader's rank.
         batch_size: Clips per batch.
@@ -192,14 +194,16 @@ class StreamPosition:
 
     def __init__(
         self,
-        fingerprint: dict[str, Any],
+        fingerprint: dict[str, Any] | Callable[[], dict[str, Any]],
         plan: Callable[[int], Sequence[ClipRequest]],
         *,
         rank: int,
         batch_size: int,
         drop_last: bool,
     ) -> None:
-        self.fingerprint = fingerprint
+        self._fingerprint = fingerprint if isinstance(fingerprint, dict) else None
+        self._make = fingerprint if callable(fingerprint) else None
+        self._world: int | None = None
         self._rank = rank
         self._plan = plan
         self._batch_size = batch_size
@@ -211,7 +215,21 @@ class StreamPosition:
     def follow_rank(self, rank: int, world_size: int) -> None:
         """The loader learnt its rank late (the process group started after it was made)."""
         self._rank = rank
-        self.fingerprint = {**self.fingerprint, "world_size": int(world_size)}
+        if self._fingerprint is None:
+            self._world = int(world_size)
+        else:
+            self._fingerprint = {**self._fingerprint, "world_size": int(world_size)}
+
+    @property
+    def fingerprint(self) -> dict[str, Any]:
+        """What the loader's plans depend on (:func:`fingerprint`), made when first asked."""
+        if self._fingerprint is None:
+            assert self._make is not None
+            made = dict(self._make())
+            if self._world is not None:
+                made["world_size"] = self._world
+            self._fingerprint = made
+        return self._fingerprint
 
     def select(self, epoch: int) -> None:
         """``set_epoch(epoch)``: forget the last iteration, and a loaded state of another
@@ -321,7 +339,7 @@ def loader_position(
     """A new loader's position (the start of epoch 0), with the :func:`fingerprint` of its
     data and options."""
     return StreamPosition(
-        fingerprint(
+        lambda: fingerprint(
             pairs,
             clip_sampler=clip_sampler,
             video_sampler=video_sampler,

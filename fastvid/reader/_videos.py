@@ -99,15 +99,22 @@ class IndexedVideos(Sequence[PlannedVideo]):
         indexed = self.rows >= 0
         ints = self.meta_index.table.ints
         every = len(self.rows) == len(ints) and bool((self.rows == np.arange(len(ints))).all())
-        rows = np.where(indexed, self.rows, 0)
-
-        def column(name: str) -> np.ndarray:  # one column at a time: no copy of the table
-            if not len(ints):
-                return np.zeros(len(rows), np.int64)
-            values = ints[:, COLUMN[name]] if every else ints[rows, COLUMN[name]]
-            return np.where(indexed, values, 0)
-
         num, den = ("adur_num", "adur_den") if self._audio else ("dur_num", "dur_den")
+        names = [num, den, "tb_num", "tb_den", "start_pts", "pts_first", "pts_step"]
+        names += ["num_frames", "pts_kind"]
+        wanted = [COLUMN[name] for name in names]
+        if not len(ints):
+            block = np.zeros((len(self.rows), len(wanted)), np.int64)
+        elif every:  # the loader's videos are the index's, in order: one pass over the table
+            block = ints[:, wanted]
+        else:
+            block = ints[np.ix_(np.where(indexed, self.rows, 0), np.array(wanted))]
+            block[~indexed] = 0
+        columns = {name: block[:, i] for i, name in enumerate(names)}
+
+        def column(name: str) -> np.ndarray:
+            return columns[name]
+
         has = indexed & (column(den) != 0)
         dur_keys, dur_ids = dense_ids(np.stack([column(num)[has], column(den)[has]], axis=1))
         dur_id = np.full(len(self), -1, np.int64)

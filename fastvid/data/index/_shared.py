@@ -37,7 +37,7 @@ __all__ = ["build_index_file", "file_lock"]
 
 logger = logging.getLogger("fastvid.data.index")
 
-_CHUNK = 2048  # files probed between checkpoint checks
+_CHUNK = 16384  # files probed between checkpoint checks (a process pool is started per chunk)
 
 
 @contextlib.contextmanager
@@ -173,11 +173,15 @@ def _probe_with_checkpoints(
         for start in range(0, len(to_probe), _CHUNK):
             chunk = to_probe[start : start + _CHUNK]
             metas, failed = _pool.probe_all(
-                chunk, workers=workers, progress=False, storage=storage, fingerprint=fingerprint
+                chunk,
+                workers=workers,
+                progress=False,
+                storage=storage,
+                fingerprint=fingerprint,
+                bar=bar,  # advanced per file
             )
             probed.update(metas)
             errors.update(failed)
-            bar.update(len(chunk))
             done = start + len(chunk) >= len(to_probe)
             if not done and time.monotonic() - last >= checkpoint_seconds:
                 partial = _assemble(list(keep) + list(probed), old, keep, probed)

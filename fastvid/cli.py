@@ -241,6 +241,12 @@ def _index_parser() -> argparse.ArgumentParser:
         default=60.0,
         help="seconds between partial writes while probing (default 60)",
     )
+    parser.add_argument(
+        "--storage-options",
+        type=json.loads,
+        default=None,
+        help="fsspec options of a remote SRC as JSON, e.g. '{\"anon\": true}'",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -270,11 +276,16 @@ def _index(argv: Sequence[str]) -> int:
         return 2
     started = time.perf_counter()
     try:
-        files = walk_files(src)
+        files = walk_files(src, args.storage_options)
     except (OSError, ValueError) as error:
         print(f"fastvid index: cannot list {args.src}: {error}", file=sys.stderr)
         return 2
-    videos = sorted(f for f in files if f.lower().endswith(VIDEO_EXTENSIONS))
+    videos = sorted(
+        f
+        for f in files
+        if f.lower().endswith(VIDEO_EXTENSIONS)
+        and not any(part.startswith(".") for part in f[len(src) :].split("/"))  # hidden
+    )
     if not videos:
         print(f"fastvid index: no videos ({', '.join(VIDEO_EXTENSIONS)}) below {args.src}")
         return 2
@@ -284,6 +295,7 @@ def _index(argv: Sequence[str]) -> int:
         num_workers=(os.cpu_count() or 1) if args.workers is None else args.workers,
         progress=not args.quiet,
         fingerprint=args.fingerprint,
+        storage_options=args.storage_options,
         root=src,
         checkpoint_seconds=args.checkpoint_seconds,
     )

@@ -234,3 +234,17 @@ def test_index_writes_the_file_beside_the_data_and_reruns_incrementally(
     assert len(VideoIndex.load(tmp_path / "x.index")) == 3
     assert main(["index", str(tmp_path / "missing")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_index_of_a_remote_tree(s3_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from fastvid.data.index import VideoIndex
+
+    out = tmp_path / "remote.index"
+    options = json.dumps(s3_server.storage_options)
+    argv = ["index", "s3://fastvid-test/data", "--out", str(out), "--storage-options", options]
+    assert main([*argv, "--workers", "0", "--quiet"]) == 0
+    index = VideoIndex.load(out)
+    assert sorted(p.rsplit("/data/", 1)[1] for p in index.paths) == [
+        "a/a_0.mp4", "a/a_1.mp4", "b/b_0.webm", "b/deeper/b_1.webm",
+    ]  # fmt: skip
+    assert main(["index", "s3://fastvid-test/data"]) == 2  # a remote SRC needs --out

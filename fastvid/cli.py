@@ -1,5 +1,5 @@
 """The ``fastvid`` command: ``train``, ``predict``, ``models``, ``demo``, ``bench``, ``gpu-check``,
-``shard``.
+``shard``, ``index``.
 
 Each subcommand is a thin layer over the Python API; ``fastvid <command> --help`` lists its
 options. ``train`` is Lightning's ``LightningCLI`` over ``VideoClassifier``,
@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from unittest import mock
@@ -214,6 +216,99 @@ def _shard(argv: Sequence[str]) -> int:
     return 0
 
 
+def _index_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fastvid index",
+        description="Probe every video below SRC once into an index file that loaders map "
+        "read-only (shared by every worker and rank on a node). Re-running probes only new or "
+        "changed files; an interrupted run resumes.",
+    )
+    parser.add_argument("src", help="dataset folder or URL (videos at any depth)")
+    parser.add_argument(
+        "--out", default=None, help="index file (default: SRC/fastvid.index for a local SRC)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="probing processes (default: every core)"
+    )
+    parser.add_argument(
+        "--fingerprint",
+        action="store_true",
+        help="also key entries on a hash of each file's first and last 64 KiB",
+    )
+    parser.add_argument(
+        "--checkpoint-seconds",
+        type=float,
+        default=60.0,
+        help="seconds between partial writes while probing (default 60)",
+    )
+    parser.add_argument(
+        "--storage-options",
+        type=json.loads,
+        default=None,
+        help="fsspec options of a remote SRC as JSON, e.g. '{\"anon\": true}'",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _index(argv: Sequence[str]) -> int:
+    """``fastvid index SRC [--out FILE]``: a dataset's index file (built once, then updated
+    incrementally; an interrupted run resumes), mapped read-only by loaders."""
+    args = _index_parser().parse_args(list(argv))
+    from fastvid.data.index import VideoIndex
+    from fastvid.data.index._store import INDEX_FILE_NAME
+    from fastvid.data.layout import VIDEO_EXTENSIONS
+    from fastvid.data.storage import is_remote, normalize, walk_files
+
+    src = args.src if is_remote(args.src) else normalize(args.src)
+    if not is_remote(src) and not os.path.isdir(src):
+        print(f"fastvid index: {args.src!r} is not a folder", file=sys.stderr)
+        return 2
+    if args.out is None and is_remote(src):
+        print(
+            f"fastvid index: {args.src} is remote; say where the index goes with --out FILE",
+            file=sys.stderr,
+        )
+        return 2
+    out = Path(args.out).expanduser() if args.out else Path(src) / INDEX_FILE_NAME
+    if args.workers is not None and args.workers < 0:
+        print(f"fastvid index: --workers ({args.workers}) must be >= 0", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    try:
+        files = walk_files(src, args.storage_options)
+    except (OSError, ValueError) as error:
+        print(f"fastvid index: cannot list {args.src}: {error}", file=sys.stderr)
+        return 2
+    videos = sorted(
+        f
+        for f in files
+        if f.lower().endswith(VIDEO_EXTENSIONS)
+        and not any(part.startswith(".") for part in f[len(src) :].split("/"))  # hidden
+    )
+    if not videos:
+        print(f"fastvid index: no videos ({', '.join(VIDEO_EXTENSIONS)}) below {args.src}")
+        return 2
+    index = VideoIndex.build_file(
+        videos,
+        out,
+        num_workers=(os.cpu_count() or 1) if args.workers is None else args.workers,
+        progress=not args.quiet,
+        fingerprint=args.fingerprint,
+        storage_options=args.storage_options,
+        root=src,
+        checkpoint_seconds=args.checkpoint_seconds,
+    )
+    seconds = time.perf_counter() - started
+    size = out.stat().st_size
+    print(
+        f"indexed {len(index)} of {len(videos)} videos into {out} ({size / 1e6:.1f} MB, "
+        f"{size / max(1, len(index)):.0f} bytes/video) in {seconds:.1f} s"
+        + (f"; {len(index.errors)} could not be read (see its errors)" if index.errors else "")
+    )
+    return 0
+
+
 def _gpu_check(argv: Sequence[str]) -> int:
     from fastvid.gpu_check import main as gpu_check_main
 
@@ -228,6 +323,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], int], str]] = {
     "bench": (_bench, "run the loader benchmarks (see benchmarks/README.md)"),
     "gpu-check": (_gpu_check, "check NVDEC decoding and GPU ops against the CPU path"),
     "shard": (_shard, "write a class-per-folder tree as WebDataset tar shards"),
+    "index": (_index, "probe a dataset once into an index file loaders map (shared by ranks)"),
 }
 
 

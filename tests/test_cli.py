@@ -214,3 +214,37 @@ def test_shard_writes_shards_and_says_their_pattern(
     assert "already holds shards" in capsys.readouterr().err
     assert main(["shard", str(root / "train"), str(tmp_path / "x"), "--max-size", "1 GX"]) == 2
     assert "max_size '1 GX' is not a size" in capsys.readouterr().err
+
+
+def test_index_writes_the_file_beside_the_data_and_reruns_incrementally(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fastvid.data.index import VideoIndex
+
+    root = make_dataset(
+        tmp_path / "data", per_class=1, splits=("train",), size=(64, 48), duration=0.5
+    )
+    assert main(["index", str(root), "--workers", "0", "--quiet"]) == 0
+    assert "indexed 2 of 2 videos" in capsys.readouterr().out
+    file = root / "fastvid.index"
+    first = VideoIndex.load(file)
+    assert first.complete and len(first) == 2
+    shutil.copy(first.paths[0], root / "train" / "a" / "copy.webm")
+    assert main(["index", str(root), "--out", str(tmp_path / "x.index"), "--quiet"]) == 0
+    assert len(VideoIndex.load(tmp_path / "x.index")) == 3
+    assert main(["index", str(tmp_path / "missing")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_index_of_a_remote_tree(s3_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from fastvid.data.index import VideoIndex
+
+    out = tmp_path / "remote.index"
+    options = json.dumps(s3_server.storage_options)
+    argv = ["index", "s3://fastvid-test/data", "--out", str(out), "--storage-options", options]
+    assert main([*argv, "--workers", "0", "--quiet"]) == 0
+    index = VideoIndex.load(out)
+    assert sorted(p.rsplit("/data/", 1)[1] for p in index.paths) == [
+        "a/a_0.mp4", "a/a_1.mp4", "b/b_0.webm", "b/deeper/b_1.webm",
+    ]  # fmt: skip
+    assert main(["index", "s3://fastvid-test/data"]) == 2  # a remote SRC needs --out

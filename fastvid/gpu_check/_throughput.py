@@ -334,7 +334,7 @@ def _dali_threads() -> int:
     return choose_budget("gpu", [], Routing({}, {}, "nvdec")).dali_threads
 
 
-def _plan(pairs: list[tuple[str, int]], index: Any) -> list[Any]:
+def _plan(pairs: list[tuple[str, int]], index: Any) -> Sequence[Any]:
     """The clips fastvid's steady epochs load (uniform clips, videos in order: every epoch)."""
     # device="cpu": planning only, no workers start, no graph is built.
     return _seed_loader(pairs, index, device="cpu").plan(1)

@@ -9,7 +9,7 @@ router) is :mod:`fastvid.reader._run_parts`'s.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from fastvid.reader.engine import EpochRun
 from fastvid.reader.plan import ClipRequest
@@ -39,8 +39,8 @@ class EpochRuns:
 
     def __init__(
         self,
-        plan: Callable[[int], list[ClipRequest]],
-        new_run: Callable[[list[ClipRequest], int], EpochRun],
+        plan: Callable[[int], Sequence[ClipRequest]],
+        new_run: Callable[[Sequence[ClipRequest], int], EpochRun],
     ) -> None:
         self._plan = plan
         self._new_run = new_run
@@ -48,7 +48,7 @@ class EpochRuns:
         self.next: EpochRun | None = None  # the next epoch, started as this one ends
         self._no_next_epoch: int | None = None  # an epoch found to have no clips
 
-    def begin(self, plan: list[ClipRequest], epoch: int) -> EpochRun:
+    def begin(self, plan: Sequence[ClipRequest], epoch: int) -> EpochRun:
         """The run of ``epoch`` (the one started ahead if it is that epoch), now current."""
         if self.current is not None:  # an earlier epoch's iterator was abandoned mid-way
             self.current.close()

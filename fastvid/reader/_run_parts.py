@@ -71,13 +71,13 @@ class RunParts:
         self._fail = fail
         self._storage = storage
         self._budget: Budget | None = None
-        self._sources: list[VideoSource | None] = []
+        self._sources: Sequence[VideoSource | None] = []
         self.pool: WorkerPool | None = None
         self._pipelines: dict[str, ClipPipeline] = {}
         self.router: dict[int, EpochRun] = {}
         self._task_ids = itertools.count()
 
-    def set_up(self, budget: Budget, sources: list[VideoSource | None]) -> None:
+    def set_up(self, budget: Budget, sources: Sequence[VideoSource | None]) -> None:
         """The loader's set-up is done: its worker / thread counts and its videos' sources."""
         self._budget, self._sources = budget, sources
 
@@ -99,7 +99,7 @@ class RunParts:
             decode_audio=self._decode_audio,
         )
 
-    def new_run(self, plan: list[ClipRequest], epoch: int) -> EpochRun:
+    def new_run(self, plan: Sequence[ClipRequest], epoch: int) -> EpochRun:
         """The run of ``epoch``'s ``plan`` (starts the worker pool if none is running)."""
         return EpochRun(
             plan,
@@ -156,7 +156,12 @@ class RunParts:
 
     def warm(self, plan: Sequence[ClipRequest]) -> None:
         """Build the DALI graphs this epoch needs (while the workers decode its first clips)."""
-        routes = {self.source(i).route for i in {r.video_index for r in plan}}
+        routes_of = getattr(self._sources, "routes", None)
+        indices = getattr(plan, "video_indices", None)
+        if callable(routes_of) and indices is not None:  # columns: no object per clip
+            routes = routes_of(indices)
+        else:
+            routes = {self.source(i).route for i in {r.video_index for r in plan}}
         for kind in kinds_needed(routes, torch_finish=self.config().torch_finish):
             self.pipeline(kind)
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import random
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -21,9 +23,18 @@ import numpy as np
 import torch
 from torch.utils.data import DistributedSampler, RandomSampler, Sampler, SequentialSampler
 
+from fastvid.reader._plan_table import EpochPlan
+from fastvid.reader._timing import Timing, dense_ids, timing_of
+from fastvid.reader._vector_plan import (
+    duration_only,
+    plan_visits,
+    rows_from_clips,
+    template_rows,
+    walk_sampler,
+)
 from fastvid.reader.plan import ClipRequest, TimedVideo, clip_frame_indices, temporal_subsample
 
-__all__ = ["EpochPlanner", "PlannedVideo", "shard_count"]
+__all__ = ["EpochPlan", "EpochPlanner", "PlannedVideo", "shard_count"]
 
 
 @dataclass(frozen=True)
@@ -70,16 +81,16 @@ def _video_order(
     epoch: int,
     rank: int,
     world_size: int,
-) -> tuple[list[int], bool]:
+) -> tuple[np.ndarray, bool]:
     """Video positions in visiting order, and whether the sampler already sharded them."""
     order_for = getattr(video_sampler, "order_for", None)
     if callable(order_for):  # shares out the videos itself, for any rank (ShardSampler)
         order = order_for(seed=seed, epoch=epoch, rank=rank, world_size=world_size)
-        return [int(i) for i in order], True
+        return _positions(order), True
     if isinstance(video_sampler, Sampler):
         if hasattr(video_sampler, "set_epoch"):
             video_sampler.set_epoch(epoch)
-        return [int(i) for i in video_sampler], isinstance(video_sampler, DistributedSampler)
+        return _positions(video_sampler), isinstance(video_sampler, DistributedSampler)
     cls = video_sampler or RandomSampler
     data = range(num_videos)
     if isinstance(cls, type) and issubclass(cls, DistributedSampler):
@@ -91,18 +102,30 @@ def _video_order(
             seed=seed,
         )
         sampler.set_epoch(epoch)  # type: ignore[attr-defined]
-        return [int(i) for i in sampler], True
+        return _positions(sampler), True
     if isinstance(cls, type) and issubclass(cls, RandomSampler):
         generator = torch.Generator().manual_seed(mix_seed(seed, epoch, 0x5A))
-        return [int(i) for i in RandomSampler(data, generator=generator)], False
+        # RandomSampler(data, generator=generator)'s order: one randperm (tests check it)
+        return torch.randperm(num_videos, generator=generator).numpy(), False
     if isinstance(cls, type) and issubclass(cls, SequentialSampler):
-        return list(data), False
+        return np.arange(num_videos, dtype=np.int64), False
     if callable(cls):
         with _seeded_global_rngs(mix_seed(seed, epoch, 0x5B)):
-            return [int(i) for i in cls(data)], False  # type: ignore[call-arg]
+            return _positions(cls(data)), False  # type: ignore[call-arg]
     raise TypeError(
         f"video_sampler must be a torch Sampler class or instance, got {video_sampler!r}"
     )
+
+
+def _positions(order: Any) -> np.ndarray:
+    """A sampler's (or any iterable's) positions as an int64 array."""
+    if isinstance(order, np.ndarray | torch.Tensor):
+        return np.asarray(order, dtype=np.int64).reshape(-1)
+    items = list(order)  # once: a sampler may shuffle anew on each iteration
+    try:
+        return np.fromiter(items, np.int64, len(items))
+    except (TypeError, ValueError):  # tensors and other int-likes
+        return np.fromiter((int(i) for i in items), np.int64, len(items))
 
 
 def _for_rank(
@@ -148,14 +171,22 @@ class EpochPlanner:
     ) -> None:
         if world_size < 1 or not 0 <= rank < world_size:
             raise ValueError(f"rank ({rank}) must be in [0, world_size ({world_size}))")
-        self.videos = tuple(videos)
+        self.videos: Sequence[PlannedVideo] = (
+            videos if callable(getattr(videos, "timing", None)) else tuple(videos)
+        )
+        self._paths: Sequence[str] = getattr(videos, "paths", None) or [v.path for v in self.videos]
+        self._labels: Sequence[int] = getattr(videos, "labels", None) or [
+            v.label for v in self.videos
+        ]
+        self._columns: Timing | None = None
         self._clip_sampler_factory = clip_sampler_factory
         self._temporal = tuple(temporal_subsample)
         self._video_sampler = video_sampler
         self.seed = seed
         self.rank = rank
         self.world_size = world_size
-        self._cache: dict[int, list[ClipRequest]] = {}
+        self._cache: dict[int, EpochPlan] = {}
+        self._ahead: dict[int, Future[EpochPlan]] = {}
 
     def for_rank(self, rank: int, world_size: int) -> EpochPlanner:
         """The same planner for another rank / world size."""
@@ -209,15 +240,52 @@ class EpochPlanner:
             sampler.reset()
         return requests
 
-    def plan(self, epoch: int) -> list[ClipRequest]:
+    def plan(self, epoch: int) -> EpochPlan:
         """This rank's clips for ``epoch``, in order (cached per epoch)."""
+        ahead = self._ahead.pop(epoch, None)
+        if ahead is not None and epoch not in self._cache:
+            self._keep(epoch, ahead.result())  # planned in the background (plan_ahead)
         if epoch not in self._cache:
-            if len(self._cache) >= 2:  # this epoch and the next (the loader starts it early)
-                del self._cache[min(self._cache)]
-            self._cache[epoch] = self._build(epoch)
+            self._keep(epoch, self._build(epoch))
         return self._cache[epoch]
 
-    def _build(self, epoch: int) -> list[ClipRequest]:
+    def _keep(self, epoch: int, plan: EpochPlan) -> None:
+        if len(self._cache) >= 2:  # this epoch and the next (the loader starts it early)
+            del self._cache[min(self._cache)]
+        self._cache[epoch] = plan
+
+    def plan_ahead(self, epoch: int) -> None:
+        """Start planning ``epoch`` in a background thread, so that asking for it later does
+        not block the training loop's thread (NumPy releases the GIL for most of the work).
+
+        Only where planning touches no global state: a duration-only clip sampler and a
+        video order from fastvid's own generator (no sampler instance, no custom class, which
+        draw from the global RNGs). Otherwise :meth:`plan` plans on first use, as before.
+        """
+        for stale in [e for e in self._ahead if e < epoch - 1]:  # set_epoch went elsewhere
+            del self._ahead[stale]
+        if epoch in self._cache or epoch in self._ahead or len(self._ahead) >= 2:
+            return
+        order = self._video_sampler
+        own_order = order is None or (
+            isinstance(order, type)
+            and issubclass(order, RandomSampler | SequentialSampler | DistributedSampler)
+        )
+        if not own_order or not duration_only(self._clip_sampler_factory()):
+            return
+        self._timing()  # the columns once, in this thread (cached)
+        future: Future[EpochPlan] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self._build(epoch))
+            except BaseException as error:  # re-raised by plan() in the caller's thread
+                future.set_exception(error)
+
+        threading.Thread(target=run, name=f"fastvid-plan-{epoch}", daemon=True).start()
+        self._ahead[epoch] = future
+
+    def _build(self, epoch: int) -> EpochPlan:
         order, sharded = _video_order(
             self._video_sampler,
             len(self.videos),
@@ -227,7 +295,7 @@ class EpochPlanner:
             world_size=self.world_size,
         )
         if self.world_size == 1:
-            return [c for i in order for c in self.clips_for_video(i, epoch=epoch)]
+            return self._plan_visits(order, epoch)[0]
         if sharded:  # the sampler shares out the videos: plan the other ranks' shares too
             orders = [
                 _video_order(
@@ -244,14 +312,64 @@ class EpochPlanner:
             ]
         else:
             orders = [order[r :: self.world_size] for r in range(self.world_size)]
-        shares = [[c for i in o for c in self.clips_for_video(i, epoch=epoch)] for o in orders]
-        longest = max(len(s) for s in shares)
+        bounds = np.cumsum([0] + [len(o) for o in orders])
+        visits = np.concatenate(orders)
+        # every share's clip count, but the clips of this rank's share only
+        mine = (int(bounds[self.rank]), int(bounds[self.rank + 1]))
+        plan, per_visit = self._plan_visits(visits, epoch, expand=mine)
+        sizes = np.add.reduceat(np.r_[per_visit, 0], bounds[:-1]) * (np.diff(bounds) > 0)
+        longest = int(sizes.max())
         # Every rank runs `longest` clips (DDP needs equal steps): a short share repeats its own
         # clips; an empty one borrows everyone's, as DistributedSampler pads from the dataset.
-        mine = shares[self.rank] or [c for share in shares for c in share]
-        if not mine:
+        if not len(plan):
+            plan = self._plan_visits(visits, epoch)[0]
+        if not len(plan):
+            return plan
+        return plan.take(np.arange(longest) % len(plan))
+
+    def _plan_visits(
+        self, visits: np.ndarray, epoch: int, expand: tuple[int, int] | None = None
+    ) -> tuple[EpochPlan, np.ndarray]:
+        """The clips of the videos ``visits[start:stop]`` (``expand``; default all), in
+        order, and the clip count of every visit."""
+        timing = self._timing()
+        if duration_only(self._clip_sampler_factory()):
+            # the same clips for every video of one duration and timing class: plan each
+            # (duration, class) once on its first video, then give its clips to every visit
+            keys = np.stack([timing.dur_id[visits], timing.cls_id[visits]], axis=1)
+            combos, unit_of_visit = dense_ids(keys)
+            units = np.zeros(len(combos), np.int64)
+            units[unit_of_visit[::-1]] = visits[::-1]  # the first visit of each combination
+            rows = template_rows(units, timing, self._clip_sampler_factory)
+        else:
+            units, unit_of_visit = visits, np.arange(len(visits), dtype=np.int64)
+            rows = rows_from_clips([self._sampled(int(v), epoch) for v in visits.tolist()])
+        return plan_visits(
+            rows,
+            units,
+            unit_of_visit,
+            visits,
+            timing,
+            self._temporal,
+            paths=self._paths,
+            labels=self._labels,
+            expand=expand,
+        )
+
+    def _sampled(self, video_index: int, epoch: int) -> list[tuple[Any, ...]]:
+        """``(start, end, clip, aug, call)`` of every clip the sampler draws from one video,
+        under the video's seed (empty clips are cut later, with the frames)."""
+        video = self.videos[video_index]
+        if video.duration is None:
             return []
-        return [mine[i % len(mine)] for i in range(longest)]
+        annotation = {"label": video.label, **dict(video.extra)}
+        with _seeded_global_rngs(mix_seed(self.seed, epoch, video_index)):
+            return walk_sampler(self._clip_sampler_factory(), video.duration, annotation)
+
+    def _timing(self) -> Timing:
+        if self._columns is None:
+            self._columns = timing_of(self.videos)
+        return self._columns
 
 
 def shard_count(plan: Sequence[ClipRequest], batch_size: int, *, drop_last: bool) -> int:

@@ -228,7 +228,7 @@ def update_cache(
         )
 
 
-def _join_strings(strings: list[str]) -> np.ndarray:
+def _join_strings(strings: Sequence[str]) -> np.ndarray:
     """Each string NUL-terminated, so ``[""]`` (one unknown pixel format) survives."""
     text = "".join(f"{string}\0" for string in strings)
     return np.frombuffer(text.encode("utf-8", "surrogateescape"), dtype=np.uint8)

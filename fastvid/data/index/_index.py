@@ -9,6 +9,8 @@ import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from fastvid._validate import check_optional_int
 from fastvid.data.index import _cache, _pool
 from fastvid.data.index._meta import PathLike, VideoMeta, VideoProbeError
@@ -31,6 +33,12 @@ class VideoIndex:
         failures: ``{path: VideoProbeError}`` for the same files: the reason and its ``kind``
             (:data:`fastvid.errors.VideoErrorKind`, e.g. ``"empty"``, ``"not_a_video"``).
     """
+
+    file: Path | None = None
+    """The index file this index is mapped from (:meth:`load`, :meth:`build_file`), else
+    ``None``."""
+    complete: bool = True
+    """``False`` for a partial index file (its build was interrupted)."""
 
     def __init__(
         self, table: Table, errors: Mapping[str, str | VideoProbeError] | None = None
@@ -130,6 +138,110 @@ class VideoIndex:
         if cache_file is not None:
             _cache.update_cache(cache_file, cached, table, probed, unique)
         return cls(table, {path: errors[path] for path in unique if path in errors})
+
+    @classmethod
+    def load(cls, file: PathLike) -> VideoIndex:
+        """Map an index file (``fastvid index``, :meth:`build_file`) read-only.
+
+        Its arrays are views of the file's pages: every process that maps it shares them.
+
+        Args:
+            file: The index file.
+
+        Returns:
+            The index; :attr:`file` is the file and :attr:`complete` whether its build
+            finished (a partial index holds the videos probed so far).
+
+        Raises:
+            FileNotFoundError: There is no such file.
+            ValueError: It is not an index file, or one written by a fastvid of another index
+                format or probe version (the message says how to rebuild it).
+        """
+        from fastvid.data.index._store import read_index_file
+
+        stored = read_index_file(Path(os.fspath(file)).expanduser())
+        index = cls(stored.table, stored.errors)
+        index.file = stored.file
+        index.complete = stored.complete
+        return index
+
+    @classmethod
+    def build_file(
+        cls,
+        paths: Sequence[PathLike],
+        file: PathLike,
+        *,
+        num_workers: int | None = None,
+        progress: bool = True,
+        fingerprint: bool = False,
+        storage_options: StorageLike = None,
+        root: str = "",
+        checkpoint_seconds: float = 60.0,
+        keep_others: bool = False,
+    ) -> VideoIndex:
+        """Bring an index file up to date for ``paths`` and map it (see :meth:`load`).
+
+        Videos already in the file with the same size and modification time (remote: version)
+        are kept; only new or changed files are probed, in parallel. The file is rewritten
+        (atomically) every ``checkpoint_seconds`` while probing, marked incomplete, so an
+        interrupted build leaves a usable partial index and the next one resumes from it.
+        Processes that build the same file at once (DDP ranks on a node) take turns on a lock
+        beside it: the first probes, the others wait and then map what it wrote; no file is
+        probed twice.
+
+        Args:
+            paths: Video files. Duplicates are indexed once.
+            file: The index file (created with its folder).
+            num_workers: Probing processes. Default: ``None``, ``min(8, os.cpu_count())``.
+            progress: Show a progress bar (only on a terminal). Default: ``True``.
+            fingerprint: Key entries on a head-and-tail hash too (see :meth:`build`).
+                Default: ``False``.
+            storage_options: fsspec options for URLs among ``paths``. Default: ``None``.
+            root: The folder or URL the paths were listed from, recorded in the file.
+                Default: ``""``.
+            checkpoint_seconds: Seconds between partial writes while probing; > 0.
+                Default: ``60.0``.
+            keep_others: Keep the file's entries of videos not in ``paths`` (unchecked), e.g.
+                to add one split's videos to a dataset's index. Default: ``False``: the file
+                ends up holding ``paths`` only.
+
+        Returns:
+            The mapped index of ``paths`` (failed files in :attr:`errors`).
+
+        Raises:
+            TypeError: ``paths`` is a single path.
+            ValueError: ``num_workers`` is negative or ``checkpoint_seconds`` not positive.
+        """
+        from fastvid.data.index._shared import build_index_file
+
+        unique = _validate_paths(paths)
+        workers = check_optional_int(
+            "num_workers", num_workers, minimum=0, hint=" (0 probes in this process)"
+        )
+        if not checkpoint_seconds > 0:
+            raise ValueError(f"checkpoint_seconds ({checkpoint_seconds}) must be > 0")
+        build_index_file(
+            unique,
+            Path(os.fspath(file)).expanduser(),
+            workers=min(8, os.cpu_count() or 1) if workers is None else workers,
+            progress=progress,
+            fingerprint=fingerprint,
+            storage=as_storage(storage_options),
+            root=root,
+            checkpoint_seconds=checkpoint_seconds,
+            keep_others=keep_others,
+        )
+        return cls.load(file)
+
+    def rows_of(self, paths: Sequence[str]) -> np.ndarray:
+        """The row of each of ``paths`` (normalized, as :meth:`build` keys them) in this index's
+        columns, -1 for a path it does not hold (vectorised; no per-video objects)."""
+        return self._table.rows_of(paths)
+
+    @property
+    def table(self) -> Table:
+        """The columnar storage (read-only arrays; the planner reads its columns)."""
+        return self._table
 
     @classmethod
     def from_metas(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import sys
@@ -31,6 +32,7 @@ def probe_all(
     progress: bool,
     storage: Storage | None = None,
     fingerprint: bool = False,
+    bar: Any = None,
 ) -> tuple[dict[str, VideoMeta], dict[str, VideoProbeError]]:
     """Probe ``paths``; never raises for a bad file.
 
@@ -40,6 +42,7 @@ def probe_all(
         progress: Show a progress bar (only on a terminal).
         storage: How URLs are read (fsspec options). Default: ``None``, local defaults.
         fingerprint: Hash each file's head and tail too (``VideoMeta.fingerprint``).
+        bar: A progress bar (``tqdm``) to advance per file instead of making one.
 
     Returns:
         ``({path: meta}, {path: error})``: every path is in exactly one of them; each error
@@ -50,8 +53,13 @@ def probe_all(
     if not paths:
         return probed, errors
     probe = functools.partial(_probe.probe_or_error, storage=storage, fingerprint=fingerprint)
-    show = progress and sys.stderr.isatty()
-    with tqdm(total=len(paths), desc="probing videos", unit="video", disable=not show) as bar:
+    show = progress and sys.stderr.isatty() and bar is None
+    shown: Any = (
+        tqdm(total=len(paths), desc="probing videos", unit="video", disable=not show)
+        if bar is None
+        else contextlib.nullcontext(bar)
+    )
+    with shown as bar:
         if workers > 0 and len(paths) >= INLINE_BELOW:
             try:
                 _probe_in_pool(paths, workers, probe, probed, errors, bar)

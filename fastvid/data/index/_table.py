@@ -64,7 +64,7 @@ class Table:
 
     def __init__(
         self,
-        paths: list[str],
+        paths: Sequence[str],
         ints: np.ndarray,
         avg_fps: np.ndarray,
         codecs: list[str],
@@ -83,7 +83,28 @@ class Table:
         }
         self.keyframes = keyframes
         self.orders = np.empty(0, np.int32) if orders is None else orders
-        self.rows = {path: row for row, path in enumerate(paths)}
+        self._rows: dict[str, int] | None = None
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """``{path: row}``, made when first asked for (a million paths: ~0.3 s, ~100 MB)."""
+        if self._rows is None:
+            listed = self.paths.tolist() if hasattr(self.paths, "tolist") else self.paths
+            self._rows = {path: row for row, path in enumerate(listed)}
+        return self._rows
+
+    def rows_of(self, paths: Sequence[str]) -> np.ndarray:
+        """The row of each of ``paths`` (normalized), -1 where it is not in the table.
+
+        The same paths in the same order (an index built from this listing) are recognised in
+        one buffer comparison, without a ``{path: row}`` dict.
+        """
+        same_as = getattr(self.paths, "same_as", None)
+        same = same_as(paths) if callable(same_as) else list(paths) == list(self.paths)
+        if same:
+            return np.arange(len(paths), dtype=np.int64)
+        rows = self.rows
+        return np.fromiter((rows.get(p, -1) for p in paths), np.int64, len(paths))
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -233,7 +254,8 @@ class Table:
             self.orders, ints[:, COLUMN["order_offset"]], ints[:, COLUMN["order_count"]]
         )
         ints[:, COLUMN["order_offset"]] = starts
-        paths = [self.paths[row] for row in rows.tolist()]
+        listed = self.paths.tolist() if hasattr(self.paths, "tolist") else self.paths
+        paths = [listed[row] for row in rows.tolist()]
         return Table(
             paths, ints, self.avg_fps[rows], self.codecs, self.pix_fmts, deltas, keyframes, orders
         )
@@ -267,6 +289,11 @@ class Table:
     def nbytes(self) -> int:
         """Estimated memory in bytes: the arrays, the path strings and the lookup dict."""
         arrays = [self.ints, self.avg_fps, self.keyframes, self.orders, *self.deltas.values()]
+        blob = getattr(self.paths, "blob", None)
+        if blob is not None:  # a mapped PathList: its buffers (and the dict, once made)
+            rows = 0 if self._rows is None else sys.getsizeof(self._rows)
+            offsets = self.paths.offsets  # type: ignore[attr-defined]
+            return sum(a.nbytes for a in arrays) + blob.nbytes + offsets.nbytes + rows
         # a str object (49 B + text) and a list slot (8 B) and a dict slot (~100 B) per path
         path_bytes = sum(sys.getsizeof(path) + 8 for path in self.paths)
         return sum(a.nbytes for a in arrays) + path_bytes + sys.getsizeof(self.rows)

@@ -1,239 +1,313 @@
-"""PyTorchVideo's sample stream, step for step, decoded in this process.
+"""PyTorchVideo's sample stream, step for step, in the iterating process.
 
 ``LabeledVideoDataset.__next__`` (PyTorchVideo 0.1.5) walks its video sampler (split between the
-workers of a torch ``DataLoader`` by ``MultiProcessSampler``), asks its clip sampler for one clip
-at a time, decodes it, builds the sample dict and runs the transform. :class:`SampleStream` does
-the same steps in the same order, so the random numbers are drawn where PyTorchVideo draws them
-(the clip sampler's from Python's global ``random``, the transform's from torch's global
-generator) and the samples and their order out of torch's ``DataLoader`` are PyTorchVideo's under
-the same ``DataLoader`` settings; only the decoding is fastvid's
-(:class:`~fastvid.reader.inline.InlineClips`: frame-selective PyAV, lowered transforms).
+workers of a torch ``DataLoader`` by :class:`~fastvid.data.samplers.MultiProcessSampler`), asks
+its clip sampler for one clip at a time, reads it, builds the sample dict and runs the
+transform. :class:`SampleStream` does the same steps in the same order, so the random numbers
+are drawn where PyTorchVideo draws them (the clip sampler's from Python's global ``random``, the
+transform's from torch's global generator) and the samples and their order out of torch's
+``DataLoader`` are PyTorchVideo's under the same ``DataLoader`` settings. How a video is opened
+and its clips read is a :class:`ClipSource`'s: :class:`InlineSource` decodes files with
+fastvid's in-process decoder (:class:`~fastvid.reader.inline.InlineClips`: frame-selective PyAV,
+lowered transforms); ``pytorchvideo_data``'s source reads PyTorchVideo ``Video`` objects (frame
+folders).
 
 A video that cannot be read, or a clip with no frames, ends that video and the stream goes on
-with the next, as in PyTorchVideo; ``on_error="skip"`` also warns once per file naming it and
-why, ``on_error="raise"`` raises instead. Ten failures in a row raise ``RuntimeError`` (its
-``_MAX_CONSECUTIVE_FAILURES``).
+with the next, as in PyTorchVideo; ten failures in a row raise ``RuntimeError`` (its
+``_MAX_CONSECUTIVE_FAILURES``). What a failure reports is the source's: :class:`InlineSource`
+with ``on_error="skip"`` warns once per file naming it and why, ``on_error="raise"`` raises.
 """
 
 from __future__ import annotations
 
-import itertools
-import logging
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
-import numpy as np
 import torch
-from torch.utils.data import Sampler, get_worker_info
+from torch.utils.data import DistributedSampler, RandomSampler, Sampler, get_worker_info
 
+from fastvid.data.samplers import MultiProcessSampler
 from fastvid.data.storage import basename, redact
 from fastvid.errors import VideoError, exception_kind
 from fastvid.reader._audio_batch import audio_sample
-from fastvid.reader.audio import ClipAudio, Window
-from fastvid.reader.inline import DecodedClip, InlineClips
+from fastvid.reader._inputs import resolve_rank_world
+from fastvid.reader.audio import Window
+from fastvid.reader.inline import InlineClips
 from fastvid.reader.worker import DECODE_ERRORS
 
 _FAILURES: tuple[type[BaseException], ...] = (VideoError, *DECODE_ERRORS)
 """What reading a bad, missing or changed file raises: the video is left out."""
 
-__all__ = ["MAX_CONSECUTIVE_FAILURES", "SampleStream", "worker_share"]
-
-logger = logging.getLogger(__name__)
+__all__ = [
+    "MAX_CONSECUTIVE_FAILURES",
+    "ClipSource",
+    "InlineSource",
+    "SampleStream",
+    "make_video_sampler",
+    "reseed_in_worker",
+]
 
 MAX_CONSECUTIVE_FAILURES = 10
 """PyTorchVideo's ``LabeledVideoDataset._MAX_CONSECUTIVE_FAILURES``."""
 
+Transform = Callable[[dict[str, Any]], Any]
 
-def worker_share(sampler: Sampler[int]) -> Iterator[int]:
-    """This torch ``DataLoader`` worker's video indices: PyTorchVideo's ``MultiProcessSampler``.
 
-    Worker ``w`` of ``n`` takes the ``w``-th of ``n`` contiguous, near-equal runs of the
-    sampler's order (``numpy.array_split``); outside a worker, the whole order.
+def make_video_sampler(
+    video_sampler: type[Sampler[int]] | Sampler[int], videos: Sequence[Any]
+) -> tuple[Sampler[int], torch.Generator | None]:
+    """PyTorchVideo's ``video_sampler`` instance over ``videos``, and the generator a
+    ``RandomSampler`` draws from (reseeded in each torch ``DataLoader`` worker, as there).
+
+    An instance is used as given; a ``DistributedSampler`` class gets the rank and world size
+    from the process group or the launcher's environment (no process group needed).
     """
+    if isinstance(video_sampler, Sampler):
+        return video_sampler, None
+    if video_sampler == RandomSampler:
+        generator = torch.Generator()
+        return RandomSampler(videos, generator=generator), generator
+    if isinstance(video_sampler, type) and issubclass(video_sampler, DistributedSampler):
+        rank, world = resolve_rank_world(None, None)
+        return video_sampler(videos, num_replicas=world, rank=rank), None  # type: ignore[arg-type]
+    return video_sampler(videos), None  # type: ignore[call-arg]
+
+
+def reseed_in_worker(generator: torch.Generator | None) -> None:
+    """In a torch ``DataLoader`` worker, seed ``generator`` from the loader's base seed (the
+    same in every worker: all see one order and take their share), as PyTorchVideo does."""
     info = get_worker_info()
-    if info is None or info.num_workers == 0:
-        return iter(sampler)
-    total = len(sampler)  # type: ignore[arg-type]
-    split: np.ndarray = np.array_split(np.arange(total), info.num_workers)[info.id]
-    if len(split) == 0:
-        logger.warning(
-            "More data workers(%d) than videos(%d). For optimal use of processes reduce "
-            "num_workers.",
-            info.num_workers,
-            total,
-        )
-        return iter(())
-    return itertools.islice(iter(sampler), int(split[0]), int(split[-1]) + 1)
+    if generator is not None and info is not None:
+        generator.manual_seed(info.seed - info.id)
+
+
+class ClipSource(Protocol):
+    """How :class:`SampleStream` opens a video and reads its clips.
+
+    ``open`` and ``load`` return ``None`` for a video that cannot be read (after reporting it
+    as the source reports failures); ``finish`` gives the sample's ``"video"`` value, its audio
+    keys and the transform to run on the sample dict (``None``: none).
+    """
+
+    #: Appended to the ``RuntimeError`` after too many failures in a row.
+    failure_hint: str
+
+    def open(self, path: str) -> Any | None: ...
+
+    def duration(self, video: Any) -> Fraction | float: ...
+
+    def name(self, video: Any, path: str) -> str | None: ...
+
+    def load(
+        self, video: Any, path: str, starts: Sequence[Any], ends: Sequence[Any], *, multi: bool
+    ) -> Any | None: ...
+
+    def finish(
+        self, loaded: Any, *, multi: bool
+    ) -> tuple[Any, dict[str, Any], Transform | None]: ...
+
+    def close(self, video: Any) -> None: ...
 
 
 @dataclass
 class _Visit:
-    """The video being sampled: its index entry, annotation and the clip windows decoded."""
+    """The video being sampled: its position, path, annotation and the source's handle."""
 
     index: int
     path: str
-    meta: Any
     info: dict[str, Any]
-    windows: list[Window] = field(default_factory=list)
-
-
-Loaded = tuple[list[DecodedClip], list[ClipAudio | None]]
+    video: Any
 
 
 class SampleStream:
-    """PyTorchVideo's ``LabeledVideoDataset`` iteration state, decoding with fastvid.
+    """PyTorchVideo's ``LabeledVideoDataset`` iteration state, reading through ``source``.
 
     Args:
-        videos: ``(path, annotation)`` per video, ``annotation`` holding ``"label"``.
+        videos: ``(path, annotation)`` per video (``annotation`` a dict or ``None``).
         video_sampler: The video sampler instance (PyTorchVideo's ``video_sampler``).
         clip_sampler: The clip sampler (called as PyTorchVideo calls it, then ``reset()``).
-        transform: The transform as written (PyTorchVideo's ``transform``), or ``None``.
-        clips: Decodes and finishes clips (its ``lowered`` is ``transform`` lowered).
-        meta: Path -> its index entry (``VideoMeta``); raises a ``VideoError`` if it has none.
-        decode_audio: Add each clip's audio and plan on the duration with audio.
-        on_error: ``"skip"`` (warn once per file) or ``"raise"``.
+        source: Opens the videos and reads their clips.
     """
 
     def __init__(
         self,
-        videos: Sequence[tuple[str, dict[str, Any]]],
+        videos: Sequence[tuple[str, dict[str, Any] | None]],
         *,
         video_sampler: Sampler[int],
         clip_sampler: Any,
-        transform: Callable[[dict[str, Any]], Any] | None,
-        clips: InlineClips,
-        meta: Callable[[str], Any],
-        decode_audio: bool,
-        on_error: str = "skip",
+        source: ClipSource,
     ) -> None:
         self._videos = videos
         self._video_sampler = video_sampler
         self._clip_sampler = clip_sampler
-        self._transform = transform
-        self._clips = clips
-        self._meta = meta
-        self._decode_audio = decode_audio
-        self._on_error = on_error
+        self._source = source
         self._order: Iterator[int] | None = None
         self._visit: _Visit | None = None
-        self._loaded: Loaded | None = None
+        self._loaded: Any = None
         self._next_start: Any = 0.0
-        self._warned: set[str] = set()
 
     def restart(self) -> None:
         """PyTorchVideo's ``__iter__``: the next sample starts a new pass of the sampler."""
         self._order = None
 
-    def __next__(self) -> dict[str, Any]:
+    def __next__(self) -> Any:
         if self._order is None:  # made here: after torch's DataLoader started its workers
-            self._order = worker_share(self._video_sampler)
+            self._order = iter(MultiProcessSampler(self._video_sampler))
         for _ in range(MAX_CONSECUTIVE_FAILURES):
             if self._visit is None:
-                self._visit = self._open(next(self._order))  # StopIteration ends the pass
-                if self._visit is None:
+                index = next(self._order)  # StopIteration ends the pass
+                path, info = self._videos[index]
+                video = self._source.open(path)
+                if video is None:
                     continue
+                self._visit = _Visit(index, path, dict(info or {}), video)
             visit = self._visit
-            duration = visit.meta.duration_with_audio if self._decode_audio else visit.meta.duration
             start, end, clip_index, aug_index, is_last = self._clip_sampler(
-                self._next_start, duration, visit.info
+                self._next_start, self._source.duration(visit.video), visit.info
             )
             multi = isinstance(start, list)
             if (aug_index[0] if multi else aug_index) == 0:
                 starts, ends = (start, end) if multi else ([start], [end])
-                self._loaded = self._load(visit, starts, ends, raw=multi)
+                self._loaded = self._source.load(visit.video, visit.path, starts, ends, multi=multi)
             self._next_start = end
             failed = self._loaded is None
             if (is_last[-1] if isinstance(is_last, list) else is_last) or failed:
                 self._visit = None  # PyTorchVideo closes the video here: so do we
-                self._clips.close()
+                self._source.close(visit.video)
                 self._next_start = 0.0
                 self._clip_sampler.reset()
                 if failed:
                     continue
-            sample = self._sample(visit, clip_index, aug_index, multi)
-            if sample is not None:
+            clip, audio, transform = self._source.finish(self._loaded, multi=multi)
+            sample: Any = {
+                "video": clip,
+                "video_name": self._source.name(visit.video, visit.path),
+                "video_index": visit.index,
+                "clip_index": clip_index,
+                "aug_index": aug_index,
+                **visit.info,
+                **audio,
+            }
+            if transform is not None:
+                sample = transform(sample)
+            if sample is not None:  # None: the transform skipped this clip
                 return sample
-        raise RuntimeError(f"Failed to load video after {MAX_CONSECUTIVE_FAILURES} retries.")
+        raise RuntimeError(
+            f"Failed to load video after {MAX_CONSECUTIVE_FAILURES} retries."
+            f"{self._source.failure_hint}"
+        )
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[Any]:
         return self
 
     def close(self) -> None:
-        """Close the open files."""
+        """Close the open video."""
+        if self._visit is not None:
+            self._source.close(self._visit.video)
         self._visit = None
         self._loaded = None
-        self._clips.close()
 
-    # -- steps --------------------------------------------------------------------------------
-    def _open(self, video_index: int) -> _Visit | None:
-        path, info = self._videos[video_index]
+
+@dataclass
+class _Opened:
+    """An encoded video opened by :class:`InlineSource`: its index entry and the audio windows
+    read so far."""
+
+    meta: Any
+    windows: list[Window] = field(default_factory=list)
+
+
+class InlineSource:
+    """Encoded videos decoded in this process by fastvid (:class:`InlineClips`).
+
+    Args:
+        clips: Decodes and finishes clips (its ``lowered`` is ``transform`` lowered).
+        transform: The transform as written (PyTorchVideo's ``transform``), or ``None``.
+        meta: Path -> its index entry (``VideoMeta``); raises a ``VideoError`` if it has none.
+        decode_audio: Add each clip's audio and plan on the duration with audio.
+        on_error: ``"skip"`` (warn once per file) or ``"raise"``.
+    """
+
+    failure_hint = ""
+
+    def __init__(
+        self,
+        clips: InlineClips,
+        *,
+        transform: Transform | None,
+        meta: Callable[[str], Any],
+        decode_audio: bool,
+        on_error: str = "skip",
+    ) -> None:
+        self._clips = clips
+        self._transform = transform
+        self._meta = meta
+        self._decode_audio = decode_audio
+        self._on_error = on_error
+        self._warned: set[str] = set()
+
+    def open(self, path: str) -> _Opened | None:
         try:
-            meta = self._meta(path)
+            return _Opened(self._meta(path))
         except _FAILURES as exc:
             self._failed(path, exc)
             return None
-        return _Visit(video_index, path, meta, info)
 
-    def _load(
+    def duration(self, video: _Opened) -> Fraction | float:
+        meta = video.meta
+        return meta.duration_with_audio if self._decode_audio else meta.duration
+
+    def name(self, video: _Opened, path: str) -> str:
+        return basename(path)
+
+    def load(
         self,
-        visit: _Visit,
+        video: _Opened,
+        path: str,
         starts: Sequence[Fraction | float],
         ends: Sequence[Fraction | float],
         *,
-        raw: bool,
-    ) -> Loaded | None:
+        multi: bool,
+    ) -> tuple[list[Any], list[Any]] | None:
         """Decode the clips (``None``: one has no frames or cannot be decoded)."""
-        subsample = not raw and self._clips.lowers
+        subsample = not multi and self._clips.lowers
         decoded, heard = [], []
         try:
             for slot, (start, end) in enumerate(zip(starts, ends, strict=True)):
-                positions = self._clips.positions(visit.meta, start, end, subsample=subsample)
+                positions = self._clips.positions(video.meta, start, end, subsample=subsample)
                 if positions.size == 0:
                     return None  # PyTorchVideo's clip with no frames: the video ends here
-                decoded.append(self._clips.decode(visit.meta, positions, slot=slot))
+                decoded.append(self._clips.decode(video.meta, positions, slot=slot))
                 if self._decode_audio:
-                    heard.append(self._clips.audio(visit.path, start, end, visit.windows))
-                    visit.windows.append((start, end))
+                    heard.append(self._clips.audio(path, start, end, video.windows))
+                    video.windows.append((start, end))
                 else:
                     heard.append(None)
         except _FAILURES as exc:
-            self._failed(visit.path, exc)
+            self._failed(path, exc)
             return None
         return decoded, heard
 
-    def _sample(
-        self, visit: _Visit, clip_index: Any, aug_index: Any, multi: bool
-    ) -> dict[str, Any] | None:
-        assert self._loaded is not None
-        decoded, heard = self._loaded
-        fast = not multi and self._clips.lowers
-        if fast:
-            video: Any = self._clips.finish(decoded[0], torch.default_generator)
-        else:
-            video = [clip.raw() for clip in decoded] if multi else decoded[0].raw()
+    def finish(
+        self, loaded: tuple[list[Any], list[Any]], *, multi: bool
+    ) -> tuple[Any, dict[str, Any], Transform | None]:
+        decoded, heard = loaded
         if multi:
             sounds: list[Any] = [audio_sample(a).get("audio") for a in heard]
             audio = {"audio": sounds} if self._decode_audio else {}
-        else:
-            audio = audio_sample(heard[0])
-        sample: dict[str, Any] | None = {
-            "video": video,
-            "video_name": basename(visit.path),
-            "video_index": visit.index,
-            "clip_index": clip_index,
-            "aug_index": aug_index,
-            **visit.info,
-            **audio,
-        }
-        if fast:
-            if not self._clips.lowered.fully_lowered:
-                sample = self._clips.lowered.apply_residual(sample)  # type: ignore[arg-type]
-        elif self._transform is not None:
-            sample = self._transform(sample)  # type: ignore[arg-type]
-        return sample
+            return [clip.raw() for clip in decoded], audio, self._transform
+        if not self._clips.lowers:
+            return decoded[0].raw(), audio_sample(heard[0]), self._transform
+        lowered = self._clips.lowered
+        video = self._clips.finish(decoded[0], torch.default_generator)
+        residual = None if lowered.fully_lowered else lowered.apply_residual
+        return video, audio_sample(heard[0]), residual
+
+    def close(self, video: _Opened) -> None:
+        self._clips.close()
 
     def _failed(self, path: str, exc: BaseException) -> None:
         error = (

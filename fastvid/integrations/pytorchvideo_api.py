@@ -35,15 +35,20 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch.utils.data
-from torch.utils.data import DistributedSampler, RandomSampler, Sampler, get_worker_info
+from torch.utils.data import RandomSampler, Sampler
 
 from fastvid._validate import check_choice
 from fastvid.data import layout
 from fastvid.data.storage import as_storage, is_remote, redact
 from fastvid.integrations._ptv_samples import split_batch
-from fastvid.integrations._ptv_stream import SampleStream
+from fastvid.integrations._ptv_stream import (
+    InlineSource,
+    SampleStream,
+    make_video_sampler,
+    reseed_in_worker,
+)
 from fastvid.reader import ClipLoader
-from fastvid.reader._inputs import lowered_transform, resolve_rank_world
+from fastvid.reader._inputs import lowered_transform
 from fastvid.reader.inline import InlineClips
 from fastvid.reader.loader import CPU_DECODERS
 
@@ -68,22 +73,6 @@ def _cpu_decoder(decoder: str, *, stacklevel: int = 3) -> str:
         )
         return "pyav"
     return decoder
-
-
-def _video_sampler(
-    video_sampler: type[Sampler[int]] | Sampler[int], videos: Sequence[Any]
-) -> tuple[Sampler[int], torch.Generator | None]:
-    """PyTorchVideo's ``video_sampler`` instance over ``videos``, and the generator a
-    ``RandomSampler`` draws from (reseeded in each torch ``DataLoader`` worker, as there)."""
-    if isinstance(video_sampler, Sampler):  # fastvid also takes an instance
-        return video_sampler, None
-    if video_sampler == RandomSampler:
-        generator = torch.Generator()
-        return RandomSampler(videos, generator=generator), generator
-    if isinstance(video_sampler, type) and issubclass(video_sampler, DistributedSampler):
-        rank, world = resolve_rank_world(None, None)  # no process group needed, unlike torch's
-        return video_sampler(videos, num_replicas=world, rank=rank), None  # type: ignore[arg-type]
-    return video_sampler(videos), None  # type: ignore[call-arg]
 
 
 class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
@@ -143,7 +132,7 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
             raise ValueError("labeled_video_paths is empty: there are no videos to load")
         self.clip_sampler = clip_sampler
         self._video_sampler_arg = video_sampler
-        self._video_sampler, self._video_random_generator = _video_sampler(
+        self._video_sampler, self._video_random_generator = make_video_sampler(
             video_sampler, self._labeled
         )
         self.transform = transform
@@ -183,9 +172,7 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
         dataset; in a torch ``DataLoader`` worker a ``RandomSampler`` is reseeded from the
         loader's base seed, so every worker sees the same order and takes its share)."""
         self._stream_here().restart()
-        info = get_worker_info()
-        if self._video_random_generator is not None and info is not None:
-            self._video_random_generator.manual_seed(info.seed - info.id)
+        reseed_in_worker(self._video_random_generator)
         return self
 
     def __next__(self) -> dict[str, Any]:
@@ -200,15 +187,17 @@ class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):
                 self._labeled,
                 video_sampler=self._video_sampler,
                 clip_sampler=self.clip_sampler,
-                transform=self.transform,
-                clips=InlineClips(
-                    lowered_transform(self.transform),
-                    threads=options.get("decoder_threads"),
-                    storage=storage,
+                source=InlineSource(
+                    InlineClips(
+                        lowered_transform(self.transform),
+                        threads=options.get("decoder_threads"),
+                        storage=storage,
+                    ),
+                    transform=self.transform,
+                    meta=self._meta,
+                    decode_audio=self.decode_audio,
+                    on_error=options.get("on_error", "skip"),
                 ),
-                meta=self._meta,
-                decode_audio=self.decode_audio,
-                on_error=options.get("on_error", "skip"),
             )
         return self._stream
 

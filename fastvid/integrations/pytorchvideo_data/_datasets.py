@@ -125,7 +125,7 @@ def Hmdb51(
 def frame_video_dataset(
     data_path: str | os.PathLike[str],
     clip_sampler: Any,
-    video_sampler: type[Sampler[int]] = RandomSampler,
+    video_sampler: type[Sampler[int]] | Sampler[int] = RandomSampler,
     transform: Transform | None = None,
     video_path_prefix: str = "",
     decode_audio: bool = True,

@@ -9,7 +9,6 @@ threads do not exist: the child builds its own pipeline on first use.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 from collections.abc import Sequence
@@ -104,8 +103,11 @@ class ImageDecoder:
             pipe._shutdown()
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):
+        # Not contextlib.suppress: at interpreter exit the module's globals may be gone.
+        try:  # noqa: SIM105
             self.close()
+        except Exception:  # a finaliser must not raise
+            pass
 
     def __getstate__(self) -> dict[str, Any]:
         return {"device": self.device, "device_id": self.device_id, "threads": self.num_threads}

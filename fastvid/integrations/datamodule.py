@@ -16,7 +16,7 @@ from torch.utils.data import RandomSampler, Sampler, SequentialSampler
 
 from fastvid._validate import check_choice, check_positive_int
 from fastvid.data import layout
-from fastvid.data.samplers import make_clip_sampler
+from fastvid.data.samplers import FirstClipSampler, as_clip_sampler, make_clip_sampler
 from fastvid.data.transforms import (
     BATCH_KEY,
     apply_device_transforms,
@@ -56,8 +56,10 @@ class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.Light
     Args:
         splits: The videos of each stage that has any.
         clip_sampler: Clip sampler name (``"random"``, ``"uniform"``,
-            ``"constant_clips_per_video"``, ``"random_multi"``) or a sampler object.
-            Default: ``"random"`` (Flash's).
+            ``"constant_clips_per_video"``, ``"random_multi"``) or a sampler object. The
+            predict stage keeps one clip per video, the first this sampler draws (Flash's
+            predict; ``model.predict`` averages every clip instead). Default: ``"random"``
+            (Flash's).
         clip_duration: Clip length in seconds. Default: 2.
         clip_sampler_kwargs: More arguments for the clip sampler. Default: none.
         video_sampler: torch ``Sampler`` class for the training video order; evaluation
@@ -324,8 +326,8 @@ class VideoClassificationData(TableConstructors, WebDatasetConstructor, pl.Light
     def _make_loader(self, split: str) -> ClipLoader:
         data = self._splits[split]
         sampler: Any = self._make_sampler()
-        if split == "predict":
-            sampler = make_clip_sampler("uniform", self.clip_duration)
+        if split == "predict":  # Flash: one clip per video, from the configured clip sampler
+            sampler = FirstClipSampler(as_clip_sampler(sampler))
         options = {
             "clip_sampler": sampler,
             "transform": sample_transform(data.transforms),

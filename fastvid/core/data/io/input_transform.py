@@ -1,0 +1,6 @@
+"""``flash.core.data.io.input_transform``."""
+
+# flash-datamodule (issue 20 item 4) adds Flash's ``InputTransform``; re-export it here:
+# from <its module> import InputTransform
+
+__all__: list[str] = []

@@ -27,6 +27,15 @@ def _warn(old: str, new: str) -> None:
     )
 
 
+def _warn_dropped(old: str) -> None:
+    warnings.warn(
+        f"Trainer({old}) is a Lightning 1.x argument asking for Lightning's default; fastvid "
+        "drops it. Leave it out to silence this warning.",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
 def _refuse(old: str, instead: str) -> ValueError:
     return ValueError(f"Trainer({old}) has no Lightning 2 equivalent: {instead}")
 
@@ -65,7 +74,7 @@ def _device_arg(accelerator: str) -> Callable[[dict[str, Any], dict[str, Any], s
     def translate(kwargs: dict[str, Any], given: dict[str, Any], name: str, value: Any) -> None:
         old = f"{name}={value!r}"
         if value is None:
-            _warn(old, "nothing (leave it out: accelerator='auto' is the default)")
+            _warn_dropped(old)
         elif _empty(value):
             _set_devices(kwargs, given, old, "cpu", None)
         else:
@@ -76,7 +85,7 @@ def _device_arg(accelerator: str) -> Callable[[dict[str, Any], dict[str, Any], s
 
 def _ipus(kwargs: dict[str, Any], given: dict[str, Any], name: str, value: Any) -> None:
     if _empty(value):
-        _warn(f"{name}={value!r}", "nothing (leave it out)")
+        _warn_dropped(f"{name}={value!r}")
         return
     raise _refuse(
         f"{name}={value!r}",
@@ -119,7 +128,7 @@ def _dropped_unless(
         old = f"{name}={value!r}"
         if value == default or value is None:
             kwargs.pop(name)
-            _warn(old, "nothing (leave it out: it was the default)")
+            _warn_dropped(old)
             return
         raise _refuse(old, instead)
 
@@ -140,7 +149,7 @@ def _progress_bar(kwargs: dict[str, Any], given: dict[str, Any], name: str, valu
     kwargs.pop(name)
     old = f"{name}={value!r}"
     if value is None:
-        _warn(old, "nothing (leave it out)")
+        _warn_dropped(old)
     elif value == 0:
         kwargs["enable_progress_bar"] = False
         _warn(old, "enable_progress_bar=False")
@@ -186,7 +195,7 @@ def _auto_select_gpus(kwargs: dict[str, Any], given: dict[str, Any], name: str, 
     old = f"{name}={value!r}"
     devices = kwargs.get("devices")
     if not value or kwargs.get("accelerator") != "gpu" or not isinstance(devices, int):
-        _warn(old, "nothing (leave it out)")
+        _warn_dropped(old)
         return
     from pytorch_lightning.accelerators import find_usable_cuda_devices
 
@@ -206,9 +215,11 @@ def _max_steps(kwargs: dict[str, Any], given: dict[str, Any], name: str, value: 
 
 def _resume(kwargs: dict[str, Any], given: dict[str, Any], name: str, value: Any) -> None:
     kwargs.pop(name)
-    if value is not None:
-        kwargs["_fastvid_resume"] = value
-    _warn(f"{name}={value!r}", "trainer.fit(..., ckpt_path=...) (done for you by fit/finetune)")
+    if value is None:
+        _warn_dropped(f"{name}=None")
+        return
+    kwargs["_fastvid_resume"] = value
+    _warn(f"{name}={value!r}", f"trainer.fit(..., ckpt_path={value!r}) (fit and finetune do it)")
 
 
 _Translator = Callable[[dict[str, Any], dict[str, Any], str, Any], None]

@@ -233,6 +233,8 @@ _TRANSLATORS: dict[str, _Translator] = {
     "hpus": _device_arg("hpu"),
     "num_processes": _device_arg("cpu"),
     "ipus": _ipus,
+    # Flash 0.8's own docs (general/training.rst) write `Trainer(accelerator="tpu", num_devices=8)`.
+    "num_devices": _renamed("devices"),
     "auto_select_gpus": _auto_select_gpus,
     "progress_bar_refresh_rate": _progress_bar,
     "weights_summary": _weights_summary,

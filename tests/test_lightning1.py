@@ -32,6 +32,7 @@ def translated(**kwargs: Any) -> tuple[dict[str, Any], Any, list[str]]:
         ({"gpus": None}, {}, "Leave it out"),
         ({"tpu_cores": 8}, {"accelerator": "tpu", "devices": 8}, "accelerator='tpu'"),
         ({"num_processes": 2}, {"accelerator": "cpu", "devices": 2}, "devices=2"),
+        ({"num_devices": 8}, {"devices": 8}, "devices=8"),
         ({"accelerator": "ddp"}, {"strategy": "ddp"}, "strategy='ddp'"),
         ({"distributed_backend": "ddp_spawn"}, {"strategy": "ddp_spawn"}, "strategy="),
         ({"progress_bar_refresh_rate": 0}, {"enable_progress_bar": False}, "enable_progress_bar"),
@@ -59,6 +60,20 @@ def test_each_argument_becomes_lightning_2_with_one_warning(
     assert len(messages) == 1
     assert "Lightning 1.x" in messages[0] and named in messages[0]
     assert next(iter(given)) in messages[0]
+
+
+def test_flashs_documented_examples() -> None:
+    # docs/source/general/training.rst and README.md of Flash 0.8.2
+    assert translated(gpus=[1, 3, 5])[0] == {"accelerator": "gpu", "devices": [1, 3, 5]}
+    assert translated(gpus=2, precision=16)[0] == {
+        "accelerator": "gpu",
+        "devices": 2,
+        "precision": 16,
+    }
+    assert translated(accelerator="tpu", num_devices=8)[0] == {"accelerator": "tpu", "devices": 8}
+    kwargs, _, messages = translated(strategy="ddp", accelerator="gpu", gpus=2)
+    assert kwargs == {"strategy": "ddp", "accelerator": "gpu", "devices": 2}
+    assert len(messages) == 1
 
 
 def test_lightning_2_arguments_pass_untouched_and_silently() -> None:

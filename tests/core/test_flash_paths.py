@@ -49,6 +49,7 @@ PATHS: dict[str, dict[str, object]] = {
         "UnfreezeMilestones": finetuning.UnfreezeMilestones,
     },
     "fastvid.core.trainer": {"Trainer": Trainer},
+    "fastvid.core.data.transforms": {},
     "fastvid.core.data.utilities": {},
     "fastvid.core.data.utilities.classification": {},
     "fastvid.core.utilities": {},

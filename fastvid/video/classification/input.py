@@ -4,7 +4,8 @@
 # ``VideoClassificationFoldersInput``, ``VideoClassificationFilesInput``,
 # ``VideoClassificationDataFrameInput``, ``VideoClassificationCSVInput``,
 # ``VideoClassificationFiftyOneInput``, ``VideoClassificationTensorsInput``, the ``*PredictInput``
-# classes); re-export them here:
-# from <its module> import ...
+# classes);
+# re-export them here once that branch is merged:
+# from fastvid.integrations.inputs import VideoClassificationCSVInput, ...  (its __all__)
 
 __all__: list[str] = []

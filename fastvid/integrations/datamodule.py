@@ -19,7 +19,7 @@ from torch.utils.data import RandomSampler, Sampler
 
 from fastvid._validate import check_choice, check_positive_int
 from fastvid.data import layout
-from fastvid.data.samplers import make_clip_sampler
+from fastvid.data.samplers import FirstClipSampler, as_clip_sampler, make_clip_sampler
 from fastvid.data.transforms import (
     BATCH_KEY,
     apply_device_transforms,
@@ -76,8 +76,10 @@ class VideoClassificationData(
     Args:
         splits: The videos of each stage that has any.
         clip_sampler: Clip sampler name (``"random"``, ``"uniform"``,
-            ``"constant_clips_per_video"``, ``"random_multi"``) or a sampler object.
-            Default: ``"random"`` (Flash's).
+            ``"constant_clips_per_video"``, ``"random_multi"``) or a sampler object. The
+            predict stage keeps one clip per video, the first this sampler draws (Flash's
+            predict; ``model.predict`` averages every clip instead). Default: ``"random"``
+            (Flash's).
         clip_duration: Clip length in seconds. Default: 2.
         clip_sampler_kwargs: More arguments for the clip sampler. Default: none.
         video_sampler: torch ``Sampler`` class or instance for the training video order;
@@ -287,8 +289,8 @@ class VideoClassificationData(
         if data.tensors is not None:
             return TensorClipLoader(self._inputs[split].data, **common)
         sampler: Any = self._make_sampler()
-        if split == "predict":
-            sampler = make_clip_sampler("uniform", self.clip_duration)
+        if split == "predict":  # Flash: one clip per video, from the configured clip sampler
+            sampler = FirstClipSampler(as_clip_sampler(sampler))
         options = {
             **common,
             "clip_sampler": sampler,

@@ -30,24 +30,11 @@ from torch.optim import lr_scheduler
 __all__ = [
     "LR_SCHEDULERS",
     "OPTIMIZERS",
-    "OUTPUT_NAMES",
     "STEP_SCHEDULERS",
     "NameRegistry",
     "UnknownNameError",
     "scheduler_interval",
 ]
-
-# Flash 0.8's classification outputs, then its base outputs (``VideoClassifier.available_outputs``).
-# The prediction outputs themselves live with ``Trainer.predict``; this is the one list of names.
-OUTPUT_NAMES: tuple[str, ...] = (
-    "classes",
-    "fiftyone",
-    "labels",
-    "logits",
-    "preds",
-    "probabilities",
-    "raw",
-)
 
 # Schedulers Flash registers with interval="step" (flash/core/optimizers/schedulers.py).
 STEP_SCHEDULERS: tuple[type, ...] = (

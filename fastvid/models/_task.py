@@ -10,7 +10,7 @@ from typing import Any
 
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from fastvid.models._registries import LR_SCHEDULERS, OPTIMIZERS, OUTPUT_NAMES, NameRegistry
+from fastvid.models._registries import LR_SCHEDULERS, OPTIMIZERS, NameRegistry
 from fastvid.models.registry import backbone_info, list_backbones
 
 __all__ = ["FlashTaskMixin"]
@@ -97,7 +97,9 @@ class FlashTaskMixin:
     @classmethod
     def available_outputs(cls) -> list[str]:
         """Flash's prediction outputs for classification (``Trainer.predict(output=...)``)."""
-        return list(OUTPUT_NAMES)
+        from fastvid.models.outputs import BASE_OUTPUTS, CLASSIFICATION_OUTPUTS
+
+        return (CLASSIFICATION_OUTPUTS + BASE_OUTPUTS).available_keys()
 
     @classmethod
     def available_optimizers(cls) -> list[str]:

@@ -219,13 +219,16 @@ class VideoClassifier(FlashTaskMixin, pl.LightningModule):
         """Per-clip class probabilities (on the CPU) and the batch's video identifiers.
 
         Returns:
-            ``{"probabilities": (B, num_classes), "video_name": [...], ...}`` with whichever of
+            ``{"probabilities": (B, num_classes), "logits": (B, num_classes),
+            "video_name": [...], ...}`` with whichever of
             ``video_name``, ``video_index``, ``clip_index``, ``aug_index`` the batch has; see
             :func:`average_by_video` to turn these into one prediction per video.
         """
         video, _ = _unpack(batch, need_label=False)
+        logits = self(video)
         output: dict[str, Any] = {
-            "probabilities": self.to_probabilities(self(video)).detach().cpu()
+            "probabilities": self.to_probabilities(logits).detach().cpu(),
+            "logits": logits.detach().cpu(),  # Trainer.predict(output=...) reads these
         }
         for key in _PASS_THROUGH_KEYS:
             if key in batch:

@@ -20,6 +20,7 @@ from fastvid.data.samplers._factory import (
     make_clip_sampler,
     register_clip_sampler,
 )
+from fastvid.data.samplers._first import FirstClipSampler
 from fastvid.data.samplers._random import RandomClipSampler, RandomMultiClipSampler, RandomSource
 from fastvid.data.samplers._uniform import UniformClipSampler
 from fastvid.data.samplers._worker_share import MultiProcessSampler
@@ -30,6 +31,7 @@ __all__ = [
     "ClipSampler",
     "ClipSamplerName",
     "ConstantClipsPerVideoSampler",
+    "FirstClipSampler",
     "MultiProcessSampler",
     "PyTorchVideoClipSampler",
     "RandomClipSampler",

@@ -1,0 +1,23 @@
+"""``flash.core.classification``: the classification outputs."""
+
+from fastvid.models.outputs import (
+    CLASSIFICATION_OUTPUTS,
+    ClassesOutput,
+    ClassificationOutput,
+    FiftyOneLabelsOutput,
+    LabelsOutput,
+    LogitsOutput,
+    PredsClassificationOutput,
+    ProbabilitiesOutput,
+)
+
+__all__ = [
+    "CLASSIFICATION_OUTPUTS",
+    "ClassesOutput",
+    "ClassificationOutput",
+    "FiftyOneLabelsOutput",
+    "LabelsOutput",
+    "LogitsOutput",
+    "PredsClassificationOutput",
+    "ProbabilitiesOutput",
+]

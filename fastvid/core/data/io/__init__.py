@@ -1,0 +1,1 @@
+"""``flash.core.data.io``."""

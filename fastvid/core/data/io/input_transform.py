@@ -1,0 +1,5 @@
+"""``flash.core.data.io.input_transform``."""
+
+from fastvid.integrations.input_transform import InputTransform
+
+__all__ = ["InputTransform"]

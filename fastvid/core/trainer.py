@@ -1,0 +1,5 @@
+"""``flash.core.trainer``."""
+
+from fastvid.trainer import Trainer
+
+__all__ = ["Trainer"]

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 __all__ = ["run_remote"]
 
 
-def _gop_bytes(requests: list[Any]) -> float:
+def _gop_bytes(requests: Sequence[Any]) -> float:
     """Mean bytes of the packets each clip needs: from the keyframe at or before its first
     frame to its last frame (what a reader that fetched exactly the GOPs would read)."""
     import av
@@ -46,7 +47,7 @@ def _gop_bytes(requests: list[Any]) -> float:
 
 def _epochs(
     videos: Any, cache: Path, on_epoch: Any = None, **options: Any
-) -> tuple[int, float, list[Any]]:
+) -> tuple[int, float, Sequence[Any]]:
     """Two epochs of one loader: a first one (workers start, files opened cold), then a timed
     one. ``on_epoch(name)`` is called before each (``"first"``, ``"timed"``) and at the end
     (``"end"``). Returns the timed epoch's clips and seconds, and the epoch's plan."""

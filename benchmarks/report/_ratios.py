@@ -108,7 +108,7 @@ def headline_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "ceiling": _best(rows, dataset, sampler, "ceiling", device),
             "strict_ceiling": _best(rows, dataset, sampler, "strict_ceiling", device),
         }
-        same = [others[n] for n in SAME_PIXELS_ROWS if others[n] is not None]
+        same = [row for n in SAME_PIXELS_ROWS if (row := others[n]) is not None]
         if others["spdl"] is not None:  # runs with SPDL: the best of the same-pixels rows
             others["same_pixels"] = max(same, key=lambda r: r["clips_per_s"])
         all_cores = next(

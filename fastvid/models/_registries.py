@@ -1,4 +1,4 @@
-"""Flash's name registries: optimizers, LR schedulers, and the output names.
+"""Flash's name registries: optimizers and LR schedulers.
 
 :class:`NameRegistry` has the surface of Flash 0.8's ``FlashRegistry`` that users touch:
 register a function under a name (``@registry`` or ``registry(fn, name=..., **metadata)``),

@@ -17,6 +17,7 @@ import cProfile
 import os
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 __all__ = ["main", "measure_overhead"]
@@ -41,19 +42,19 @@ def measure_overhead(
 ) -> dict[str, Any]:
     """fastvid's CPU per clip (parent, workers, the engine's split) and the strict ceiling's."""
     from benchmarks.loaders.strict_ceiling import StrictDecoder
-    from benchmarks.loaders.workload import _fastvid_loader
+    from fastvid.benchmark.loaders.workload import SEED, fastvid_loader
     from fastvid.data.index import VideoIndex
 
     index = VideoIndex.build(paths, progress=False)
     pairs = [(p, i % 4) for i, p in enumerate(paths)]
-    loader = _fastvid_loader(
+    loader = fastvid_loader(
         pairs,
         index=index,
         batch_size=4,
         device="cpu",
         cpu_decoder="pyav",
         num_workers=None,
-        sampler=sampler,
+        config=replace(SEED, clip_sampler=sampler),
     )
     loader.set_epoch(0)
     for _ in loader:  # warm-up: workers started, files opened

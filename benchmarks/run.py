@@ -24,11 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import report
 from benchmarks.cli_args import ROOT, build_parser, validate_args
 from benchmarks.datasets import Dataset, ensure_dataset
 from benchmarks.loaders import RowResult, Workload, make_workload, row_jobs, run_job
-from benchmarks.loaders.frame_check import check_frames
 from benchmarks.loaders.repeats import median_result
 from benchmarks.suite import (
     clip_limits,
@@ -37,6 +35,8 @@ from benchmarks.suite import (
     samplers_for,
     suite,
 )
+from fastvid.benchmark import report
+from fastvid.benchmark.loaders.frame_check import check_frames
 
 __all__ = ["build_parser", "main", "run_loaders", "samplers_for", "suite"]
 

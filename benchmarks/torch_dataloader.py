@@ -39,7 +39,7 @@ import torch
 from torch.utils.data import SequentialSampler
 
 from benchmarks.datasets import DEFAULT_DATA_DIR, DatasetSpec, ensure_dataset
-from benchmarks.loaders.workload import seed_sample_transform
+from fastvid.benchmark.loaders.workload import seed_sample_transform
 
 SPEC = DatasetSpec("h264", 1280, 720, num_videos=8, duration=6.0)
 BATCH_SIZE = 4

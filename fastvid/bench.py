@@ -1,5 +1,8 @@
 """``fastvid bench``: run the benchmark suite that ships in the source tree (``benchmarks/``).
 
+(``fastvid bench PATH``, on your own videos, is :mod:`fastvid.benchmark`: it needs no source
+tree.)
+
 The suite compares fastvid with PyTorchVideo/PyAV, torchcodec, decord and a decode-only
 ceiling on generated videos; see ``benchmarks/README.md``. It is not part of the installed
 package, so this wrapper finds it next to the ``fastvid`` package of a source checkout
@@ -25,8 +28,10 @@ def source_root() -> Path:
     if not (root / "benchmarks" / "run.py").is_file():
         raise FileNotFoundError(
             "the benchmark suite runs from a source checkout of fastvid, and this fastvid is "
-            f"installed without one ({root / 'benchmarks'} does not exist). Clone the fastvid "
-            "repository (`git clone <fastvid repository URL> fastvid && cd fastvid`) and run "
+            f"installed without one ({root / 'benchmarks'} does not exist). To benchmark your "
+            "own videos, run `fastvid bench PATH` (PATH: a folder of videos or a list file; "
+            "`fastvid bench PATH --help`). For the suite, clone the fastvid repository "
+            "(`git clone <fastvid repository URL> fastvid && cd fastvid`) and run "
             "`make bench` there (it installs the bench extra, then runs `fastvid bench`)"
         )
     return root

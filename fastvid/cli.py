@@ -166,6 +166,12 @@ def _demo(argv: Sequence[str]) -> int:
 
 
 def _bench(argv: Sequence[str]) -> int:
+    """``fastvid bench PATH``: the user's videos (installed package); ``fastvid bench``: the
+    source tree's suite."""
+    if argv and not argv[0].startswith("-"):
+        from fastvid.benchmark import main as bench_folder
+
+        return bench_folder(argv)
     from fastvid.bench import run_benchmarks, source_root
 
     try:
@@ -320,7 +326,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], int], str]] = {
     "predict": (_predict, "predict labels for videos with a checkpoint"),
     "models": (_models, "list the available backbones"),
     "demo": (_demo, "generate a motion dataset, train on it, predict (the README's main job)"),
-    "bench": (_bench, "run the loader benchmarks (see benchmarks/README.md)"),
+    "bench": (_bench, "benchmark loaders on your videos (bench PATH) or run the source suite"),
     "gpu-check": (_gpu_check, "check NVDEC decoding and GPU ops against the CPU path"),
     "shard": (_shard, "write a class-per-folder tree as WebDataset tar shards"),
     "index": (_index, "probe a dataset once into an index file loaders map (shared by ranks)"),

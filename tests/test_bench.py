@@ -14,9 +14,12 @@ from fastvid.bench import run_benchmarks, source_root
 
 sys.path.insert(0, str(source_root()))
 
-from benchmarks import loaders, report
+from benchmarks import loaders
 from benchmarks.datasets import DatasetSpec, ensure_dataset
 from benchmarks.run import build_parser, samplers_for, suite
+from fastvid.benchmark import report
+from fastvid.benchmark.loaders import available
+from fastvid.benchmark.loaders.harness import _check_same_clips
 
 # Three 4.5 s videos with 1 s GOPs: uniform 2 s clips give 2 per video, so --clips 4 keeps the
 # first 2 videos (4 clips) and --ptv-clips 2 the first one; random gives 1 clip per video (3,
@@ -159,9 +162,9 @@ def test_frame_decoders_return_the_planned_frames(data_dir: Path, sampler: str) 
     decoders: dict[str, Callable[[Any], Any]] = {
         "ceiling": lambda r: loaders.PyAVCeiling().frames(r, index.meta(r.path))
     }
-    if not loaders._available("torchcodec.decoders"):
+    if not available("torchcodec.decoders"):
         decoders["torchcodec"] = lambda r: loaders.TorchcodecClips().frames(r).permute(0, 2, 3, 1)
-    if not loaders._available("decord"):
+    if not available("decord"):
         decoders["decord"] = lambda r: loaders.DecordClips().frames(r).permute(0, 2, 3, 1)
     for request in work.plan[per_video - 1 : per_video + 1]:
         for name, decode in decoders.items():
@@ -193,9 +196,9 @@ def test_workloads_keep_whole_videos_and_pytorchvideo_replays_the_plan(data_dir:
         )
         replay.reset()
     ids = [(r.video_index, r.clip_index) for r in random.plan]
-    loaders._check_same_clips(ids[::-1], random.plan, "x", ordered=False)
+    _check_same_clips(ids[::-1], random.plan, "x", ordered=False)
     with pytest.raises(RuntimeError, match="other clips than the plan"):
-        loaders._check_same_clips(ids[::-1], random.plan, "x", ordered=True)
+        _check_same_clips(ids[::-1], random.plan, "x", ordered=True)
 
 
 def test_vp9_transcode_keeps_every_frame_and_the_gop(data_dir: Path) -> None:

@@ -15,16 +15,18 @@ from fastvid.bench import source_root
 
 sys.path.insert(0, str(source_root()))
 
-from benchmarks import loaders, report
+from benchmarks import loaders
 from benchmarks.datasets import DatasetSpec, ensure_dataset
-from benchmarks.loaders.frame_check import check_frames
-from benchmarks.loaders.harness import RowResult
 from benchmarks.loaders.repeats import median_result
-from benchmarks.loaders.spdl_rows import SpdlClips, _filter_graph
 from benchmarks.loaders.strict_ceiling import StrictDecoder
 from benchmarks.run import build_parser, samplers_for, suite
+from fastvid.benchmark import report
+from fastvid.benchmark.loaders import available
+from fastvid.benchmark.loaders.frame_check import check_frames
+from fastvid.benchmark.loaders.harness import RowResult
+from fastvid.benchmark.loaders.spdl_rows import SpdlClips, _filter_graph, spdl_batches
 
-SPDL = loaders._available("spdl.io")
+SPDL = available("spdl.io")
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +114,7 @@ def test_the_strict_ceiling_decodes_the_planned_frames_and_no_more(
 def test_the_frame_check_flags_a_loader_that_returns_neighbouring_frames(
     avi: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from benchmarks.loaders import frame_check
+    from fastvid.benchmark.loaders import frame_check
     from fastvid.reader.pyav_source import PyAVFrameReader
 
     work = _workload(avi, "random")
@@ -144,9 +146,7 @@ def test_the_frame_check_flags_a_loader_that_returns_neighbouring_frames(
 def test_the_spdl_rows_load_every_planned_clip(avi: object, filter_graph: bool) -> None:
     work = _workload(avi, "uniform")
     result = RowResult("tiny", "spdl", "cpu", "c")
-    loaders.measure(
-        loaders.jobs.spdl_batches(work, filter_graph=filter_graph), result, frames_per_clip=8
-    )
+    loaders.measure(spdl_batches(work, filter_graph=filter_graph), result, frames_per_clip=8)
     assert result.clips == work.num_clips and result.clips_per_s
 
 

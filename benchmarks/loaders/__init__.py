@@ -1,42 +1,37 @@
-"""The loader rows and the harness that times them.
+"""The suite's loader rows: fastvid's reusable rows and harness, plus the suite's own.
 
-Every row reads the same files and loads the same clips, planned once per (dataset, clip
-sampler) pair, and is timed over a warm-up pass and a measured pass. One module per job, in the
-order the data flows:
+The rows every benchmark shares live in the installed package, :mod:`fastvid.benchmark.loaders`
+(the clip config and planned :class:`Workload`, the timing harness, the PyTorchVideo,
+torchcodec, decord, SPDL and fastvid rows, the frame check), so that ``fastvid bench PATH`` runs
+them without this source tree; they are re-exported here. What only the suite runs stays here:
 
-* :mod:`~benchmarks.loaders.workload`: the seed config, the clip samplers and the planned
-  :class:`Workload` every row loads;
-* :mod:`~benchmarks.loaders.harness`: :func:`measure` (two passes, throughput, CPU time,
-  memory), :class:`RowResult` and the checks that a row loaded the planned clips;
-* the rows: :mod:`~benchmarks.loaders.pytorchvideo_rows` (PyTorchVideo),
-  :mod:`~benchmarks.loaders.frame_decoders` (torchcodec, decord),
-  :mod:`~benchmarks.loaders.ceiling` (decode-only PyAV and DALI),
-  :mod:`~benchmarks.loaders.fastvid_rows` (fastvid's ``ClipLoader``);
-* :mod:`~benchmarks.loaders.jobs`: which rows run for a workload (:func:`row_jobs`), and
-  running one (:func:`run_job`).
+* :mod:`~benchmarks.loaders.jobs`: which rows run for a suite workload (:func:`row_jobs`: a
+  sweep of each loader's configs, and the ceilings);
+* :mod:`~benchmarks.loaders.ceiling` (decode-only PyAV and DALI),
+  :mod:`~benchmarks.loaders.strict_ceiling` (decode only what clips need, convert nothing);
+* :mod:`~benchmarks.loaders.repeats`: the median of repeated measurements.
 """
 
 from benchmarks.loaders.ceiling import PyAVCeiling
-from benchmarks.loaders.fastvid_rows import fastvid_batches
-from benchmarks.loaders.frame_decoders import DecordClips, TorchcodecClips
-from benchmarks.loaders.harness import MemorySampler, RowResult, measure
-from benchmarks.loaders.harness import _check_same_clips as _check_same_clips
-from benchmarks.loaders.jobs import (
-    ROW_NAMES,
-    RowJob,
-    cuda_reason,
-    ptv_worker_counts,
-    row_jobs,
-    run_job,
-)
-from benchmarks.loaders.jobs import _available as _available
-from benchmarks.loaders.pytorchvideo_rows import PlannedClipSampler
-from benchmarks.loaders.workload import (
+from benchmarks.loaders.jobs import ROW_NAMES, ptv_worker_counts, row_jobs
+from fastvid.benchmark.loaders import (
     CLIPS_PER_VIDEO,
     SAMPLER_NAMES,
+    SEED,
     SEED_CONFIG,
+    ClipConfig,
+    DecordClips,
+    MemorySampler,
+    PlannedClipSampler,
+    RowJob,
+    RowResult,
+    TorchcodecClips,
     Workload,
+    cuda_reason,
+    fastvid_batches,
     make_workload,
+    measure,
+    run_job,
     sampler_args,
 )
 
@@ -44,7 +39,9 @@ __all__ = [
     "CLIPS_PER_VIDEO",
     "ROW_NAMES",
     "SAMPLER_NAMES",
+    "SEED",
     "SEED_CONFIG",
+    "ClipConfig",
     "DecordClips",
     "MemorySampler",
     "PlannedClipSampler",

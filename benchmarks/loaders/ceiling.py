@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from benchmarks.loaders.harness import two_passes
-from benchmarks.loaders.workload import Workload
+from fastvid.benchmark.loaders.harness import two_passes
+from fastvid.benchmark.loaders.workload import Workload
 
 __all__ = ["PyAVCeiling"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from benchmarks.loaders.harness import RowResult
+from fastvid.benchmark.loaders.harness import RowResult
 
 __all__ = ["median_result"]
 

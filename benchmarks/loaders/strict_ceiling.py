@@ -22,8 +22,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-from benchmarks.loaders.harness import two_passes
-from benchmarks.loaders.workload import Workload
+from fastvid.benchmark.loaders.harness import two_passes
+from fastvid.benchmark.loaders.workload import Workload
 
 __all__ = ["StrictDecoder", "strict_ceiling_batches"]
 

@@ -1,6 +1,7 @@
 """Write benchmark results: ``results.json`` (raw), ``results.md`` (tables) and PNG plots.
 
-The same package writes the scaling run's ``scaling.json``, ``scaling.md`` and plots.
+The same package writes ``fastvid bench PATH``'s ``bench.json``, ``bench.md`` and ``bench.png``
+(``_folder``) and the scaling run's ``scaling.json``, ``scaling.md`` and plots.
 
 * ``_machine``: the machine a run measured (:func:`machine_info`) and its results folder name
   (:func:`machine_tag`);
@@ -10,16 +11,24 @@ The same package writes the scaling run's ``scaling.json``, ``scaling.md`` and p
 * ``_json``: ``results.json`` / ``scaling.json`` (:func:`write_json`);
 * ``_markdown``: ``results.md`` / ``scaling.md`` (:func:`write_markdown`,
   :func:`write_scaling_markdown`);
-* ``_plots``: the PNG plots (:func:`plot_throughput`, :func:`plot_scaling`).
+* ``_plots``: the PNG plots (:func:`plot_throughput`, :func:`plot_scaling`);
+* ``_folder``: ``fastvid bench PATH``'s ``bench.json``, ``bench.md`` and ``bench.png``
+  (:func:`write_folder_report`, :func:`folder_table`).
 """
 
 from __future__ import annotations
 
-from benchmarks.report._json import write_json
-from benchmarks.report._machine import machine_info, machine_tag
-from benchmarks.report._markdown import write_markdown, write_scaling_markdown
-from benchmarks.report._plots import plot_scaling, plot_throughput
-from benchmarks.report._ratios import (
+from fastvid.benchmark.report._folder import (
+    folder_table,
+    plot_folder,
+    write_folder_markdown,
+    write_folder_report,
+)
+from fastvid.benchmark.report._json import write_json
+from fastvid.benchmark.report._machine import machine_info, machine_tag
+from fastvid.benchmark.report._markdown import write_markdown, write_scaling_markdown
+from fastvid.benchmark.report._plots import plot_scaling, plot_throughput
+from fastvid.benchmark.report._ratios import (
     TARGETS,
     headline_ratios,
     mark_best,
@@ -29,14 +38,18 @@ from benchmarks.report._ratios import (
 
 __all__ = [
     "TARGETS",
+    "folder_table",
     "headline_ratios",
     "machine_info",
     "machine_tag",
     "mark_best",
+    "plot_folder",
     "plot_scaling",
     "plot_throughput",
     "target_for",
     "target_lines",
+    "write_folder_markdown",
+    "write_folder_report",
     "write_json",
     "write_markdown",
     "write_scaling_markdown",

@@ -23,6 +23,7 @@ _PACKAGES = (
     "pytorchvideo",
     "torchcodec",
     "decord",
+    "spdl",
     "numpy",
     "psutil",
 )

@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from benchmarks.loaders.harness import _batch_ids, _check_clips, _check_same_clips, two_passes
-from benchmarks.loaders.workload import Workload, sampler_args, seed_sample_transform
+from fastvid.benchmark.loaders.harness import (
+    _batch_ids,
+    _check_clips,
+    _check_same_clips,
+    two_passes,
+)
+from fastvid.benchmark.loaders.workload import Workload
 
 __all__ = ["PlannedClipSampler", "pytorchvideo_batches"]
 
@@ -56,7 +61,7 @@ def _pytorchvideo_clip_sampler(work: Workload) -> Any:
         return PlannedClipSampler(work.plan)
     from pytorchvideo.data.clip_sampling import make_clip_sampler
 
-    return make_clip_sampler(work.sampler, *sampler_args(work.sampler))
+    return make_clip_sampler(work.sampler, *work.config.sampler_args())
 
 
 def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int | None]:
@@ -80,7 +85,7 @@ def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int | 
             ],
             clip_sampler=_pytorchvideo_clip_sampler(work),
             video_sampler=SequentialSampler,
-            transform=seed_sample_transform(),
+            transform=work.config.sample_transform(),
             decode_audio=False,
             decoder="pyav",
         )
@@ -88,7 +93,7 @@ def pytorchvideo_batches(work: Workload, *, num_workers: int) -> Iterator[int | 
         seen: list[tuple[int, int]] = []
         for batch in loader:
             seen += _batch_ids(batch) or []
-            yield _check_clips(batch["video"], None, "pytorchvideo")
+            yield _check_clips(batch["video"], None, "pytorchvideo", work.config)
         _check_same_clips(seen, work.plan, "pytorchvideo", ordered=False)
 
     yield from two_passes(one_pass, warmup_batches=1)

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.loaders.workload import SEED_CONFIG
+from fastvid.benchmark.loaders.workload import ClipConfig
 
 __all__ = ["MEASURE", "MemorySampler", "RowResult", "measure", "two_passes"]
 
@@ -299,9 +299,9 @@ def _sync(gpu: bool) -> None:
         torch.cuda.synchronize()
 
 
-def _check_clips(video: torch.Tensor, expected: int | None, row: str) -> int:
-    """Check a batch is float32 ``(B, 3, 8, crop, crop)``; return B."""
-    crop, frames = SEED_CONFIG["crop"], SEED_CONFIG["num_frames"]
+def _check_clips(video: torch.Tensor, expected: int | None, row: str, config: ClipConfig) -> int:
+    """Check a batch is float32 ``(B, 3, num_frames, crop, crop)``; return B."""
+    crop, frames = config.crop, config.num_frames
     shape = tuple(video.shape)
     if video.dtype != torch.float32 or shape[1:] != (3, frames, crop, crop):
         raise RuntimeError(

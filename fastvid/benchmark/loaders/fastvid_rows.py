@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.loaders.harness import (
+from fastvid.benchmark.loaders.harness import (
     MEASURE,
     _batch_ids,
     _check_clips,
@@ -15,7 +15,7 @@ from benchmarks.loaders.harness import (
     _plan_ids,
     two_passes,
 )
-from benchmarks.loaders.workload import Workload, _fastvid_loader
+from fastvid.benchmark.loaders.workload import Workload, fastvid_loader
 
 __all__ = ["WarmupThenSequential", "fastvid_batches"]
 
@@ -87,17 +87,19 @@ def fastvid_batches(
     scaling run, whose epochs are long), epoch ``work.epoch`` alone, cut after
     ``max_batches``, measured after ``warmup_batches``. ``report`` receives the measured
     epoch's engine numbers (``loader.last_epoch_stats``: per-clip overhead outside decoding and
-    the graph, decoded frames per clip) and the worker/thread budget.
+    the graph, decoded frames per clip), the worker/thread budget and the decoder route of every
+    file (``routes``: path → ``"nvdec"`` / ``"dali_cpu"`` / ``"pyav"``; ``route_reasons``: why a
+    file did not get the preferred one).
     """
     warmup_videos = _videos_for_clips(work.plan, 2 * work.batch_size)
-    loader = _fastvid_loader(
+    loader = fastvid_loader(
         work.pairs,
         index=work.index,
         batch_size=work.batch_size,
         device=device,
         cpu_decoder=cpu_decoder,
         num_workers=num_workers,
-        sampler=work.sampler,
+        config=work.config,
         video_sampler=WarmupThenSequential(len(work.pairs), warmup_videos, work.epoch - 1),
     )
     expected = _plan_ids(work.plan)
@@ -107,7 +109,7 @@ def fastvid_batches(
         seen: list[tuple[int, int]] = []
         for batch in loader:
             ids = _batch_ids(batch)
-            count = _check_clips(batch["video"], None, "fastvid")
+            count = _check_clips(batch["video"], None, "fastvid", work.config)
             if ids is not None and epoch == work.epoch:
                 start = len(seen)
                 seen += ids
@@ -119,7 +121,10 @@ def fastvid_batches(
         stats = loader.last_epoch_stats
         if report is not None and stats is not None and epoch == work.epoch and stats.clips:
             budget = loader.budget
+            routing = loader.routing
             report.update(
+                routes=dict(routing.decoders),
+                route_reasons=dict(routing.reasons),
                 overhead_ms_per_clip=round(1000 * stats.overhead_per_clip, 3),
                 decoded_frames_per_clip=round(stats.decoded_frames / stats.clips, 1),
                 decode_ms_per_clip=round(1000 * stats.decode_seconds / stats.clips, 2),

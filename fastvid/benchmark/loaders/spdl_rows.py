@@ -26,8 +26,8 @@ from typing import Any
 
 import torch
 
-from benchmarks.loaders.harness import _check_clips, _check_same_clips, two_passes
-from benchmarks.loaders.workload import SEED_CONFIG, Workload, seed_video_transform
+from fastvid.benchmark.loaders.harness import _check_clips, _check_same_clips, two_passes
+from fastvid.benchmark.loaders.workload import SEED, ClipConfig, Workload
 
 __all__ = ["SpdlClips", "spdl_batches"]
 
@@ -60,17 +60,17 @@ class _Packets:
             return packets.clone()
 
 
-def _filter_graph(width: int, height: int, rng: random.Random) -> str:
-    """The seed's augmentation as an FFmpeg filter graph (one random draw per clip)."""
-    low, high = SEED_CONFIG["short_side"]
-    crop = SEED_CONFIG["crop"]
+def _filter_graph(width: int, height: int, rng: random.Random, config: ClipConfig = SEED) -> str:
+    """``config``'s augmentation as an FFmpeg filter graph (one random draw per clip)."""
+    low, high = config.short_side
+    crop = config.crop
     short = rng.randint(low, high)
     if width < height:
         new_w, new_h = short, int(height * short / width)
     else:
         new_w, new_h = int(width * short / height), short
     x, y = rng.randint(0, new_w - crop), rng.randint(0, new_h - crop)
-    flip = ",hflip" if rng.random() < SEED_CONFIG["flip_p"] else ""
+    flip = ",hflip" if rng.random() < config.flip_p else ""
     return f"scale={new_w}:{new_h}:flags=bilinear,crop={crop}:{crop}:{x}:{y}{flip},format=rgb24"
 
 
@@ -79,13 +79,15 @@ class SpdlClips:
 
     Args:
         filter_graph: Augment in FFmpeg's filter graph (``spdl_filtergraph``); ``False``: RGB
-            frames at full size, then the seed's torch transforms (``spdl``). Default: ``False``.
+            frames at full size, then ``config``'s torch transforms (``spdl``). Default: ``False``.
+        config: The clips' augmentation. Default: :data:`~fastvid.benchmark.loaders.SEED`.
     """
 
-    def __init__(self, *, filter_graph: bool = False) -> None:
+    def __init__(self, *, filter_graph: bool = False, config: ClipConfig = SEED) -> None:
         self.filter_graph = filter_graph
+        self.config = config
         self._packets = _Packets()
-        self._transform = None if filter_graph else seed_video_transform(subsample=False)
+        self._transform = None if filter_graph else config.video_transform(subsample=False)
         self._rng = random.Random(0)
 
     def frames(self, request: Any, *, filter_desc: str | None = None) -> torch.Tensor:
@@ -104,7 +106,7 @@ class SpdlClips:
         ids = (int(request.video_index), int(request.clip_index))
         if self.filter_graph:
             codec = self._packets.clone(request.path).codec
-            desc = _filter_graph(codec.width, codec.height, self._rng)
+            desc = _filter_graph(codec.width, codec.height, self._rng, self.config)
             video = self.frames(request, filter_desc=desc).permute(3, 0, 1, 2).float()
             return video, ids
         video = self.frames(request).permute(3, 0, 1, 2).float()  # (C, T, H, W), PTV's layout
@@ -120,7 +122,7 @@ def spdl_batches(work: Workload, *, filter_graph: bool) -> Iterator[int | None]:
     """SPDL's pipeline over the planned clips: decode (and augment) per clip, then batch."""
     from spdl.pipeline import PipelineBuilder
 
-    clips = SpdlClips(filter_graph=filter_graph)
+    clips = SpdlClips(filter_graph=filter_graph, config=work.config)
     row = "spdl_filtergraph" if filter_graph else "spdl"
 
     def one_pass() -> Iterator[int]:
@@ -140,7 +142,7 @@ def spdl_batches(work: Workload, *, filter_graph: bool) -> Iterator[int | None]:
         with pipeline.auto_stop():
             for video, ids in pipeline:
                 seen += ids
-                yield _check_clips(video, None, row)
+                yield _check_clips(video, None, row, work.config)
         # completion order: the same clips, not necessarily in the plan's order
         _check_same_clips(seen, work.plan, row, ordered=False)
 

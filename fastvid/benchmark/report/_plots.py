@@ -7,12 +7,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report._ratios import sampler_of
+from fastvid.benchmark.report._ratios import sampler_of
 
-__all__ = ["plot_scaling", "plot_throughput"]
+__all__ = ["plot_scaling", "plot_throughput", "pyplot"]
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """matplotlib's ``pyplot`` on the Agg backend (files only, no display)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -35,7 +36,7 @@ def _dataset_label(name: str) -> str:
 
 def plot_throughput(out_dir: str | os.PathLike[str], rows: list[dict[str, Any]]) -> list[str]:
     """One grouped bar chart per (codec, device, sampler): clips/s of each loader per dataset."""
-    plt = _pyplot()
+    plt = pyplot()
     written = []
     best = [r for r in rows if r["best"]]
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
@@ -88,7 +89,7 @@ def plot_throughput(out_dir: str | os.PathLike[str], rows: list[dict[str, Any]])
 
 def plot_scaling(out_dir: str | os.PathLike[str], payload: dict[str, Any]) -> list[str]:
     """``scaling_videos.png`` (index time, clips/s vs videos) and ``scaling_batch.png``."""
-    plt = _pyplot()
+    plt = pyplot()
     written = []
     videos = payload["videos"]
     if videos:

@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
-from benchmarks.loaders.harness import _check_clips, two_passes
-from benchmarks.loaders.workload import Workload, seed_video_transform
+from fastvid.benchmark.loaders.harness import _check_clips, two_passes
+from fastvid.benchmark.loaders.workload import SEED, ClipConfig, Workload
 
 __all__ = ["DecordClips", "TorchcodecClips", "decoded_clip_batches"]
 
@@ -93,10 +93,10 @@ class DecordClips:
 class _TransformedClips(torch.utils.data.Dataset):
     """Map-style dataset: planned clip ``i`` → decoded 8 frames → the seed transforms."""
 
-    def __init__(self, plan: list[Any], clips: Any) -> None:
+    def __init__(self, plan: list[Any], clips: Any, config: ClipConfig = SEED) -> None:
         self.plan = plan
         self.clips = clips
-        self.transform = seed_video_transform(subsample=False)
+        self.transform = config.video_transform(subsample=False)
 
     def __len__(self) -> int:
         return len(self.plan)
@@ -114,7 +114,7 @@ def decoded_clip_batches(
     """Decode the planned frames with ``clips`` and transform them in torch, via a DataLoader."""
     from torch.utils.data import DataLoader
 
-    dataset = _TransformedClips(work.plan, clips)
+    dataset = _TransformedClips(work.plan, clips, work.config)
     loader = DataLoader(dataset, batch_size=work.batch_size, num_workers=num_workers, shuffle=False)
 
     def one_pass() -> Iterator[int]:
@@ -122,6 +122,6 @@ def decoded_clip_batches(
             video = batch["video"]
             if device != "cpu" and video.device.type == "cpu":
                 raise RuntimeError(f"{row}: expected batches on {device}, got {video.device}")
-            yield _check_clips(video, None, row)
+            yield _check_clips(video, None, row, work.config)
 
     yield from two_passes(one_pass, warmup_batches=1)

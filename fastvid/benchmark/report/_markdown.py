@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report._ratios import sampler_of, target_lines
+from fastvid.benchmark.report._ratios import sampler_of, target_lines
 
-__all__ = ["write_markdown", "write_scaling_markdown"]
+__all__ = ["cell", "machine_lines", "write_markdown", "write_scaling_markdown"]
 
 
-def _fmt(value: Any, digits: int = 2) -> str:
+def cell(value: Any, digits: int = 2) -> str:
+    """``value`` for a table cell: ``–`` for ``None``, floats with ``digits`` decimals."""
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -20,7 +21,8 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def _machine_lines(machine: dict[str, Any]) -> list[str]:
+def machine_lines(machine: dict[str, Any]) -> list[str]:
+    """Markdown bullet lines of :func:`~fastvid.benchmark.report.machine_info`'s dict."""
     gpu = machine.get("gpu")
     gpu_text = "none" if not gpu else f"{gpu.get('name')} (driver {gpu.get('driver', '?')})"
     versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if v)
@@ -45,12 +47,12 @@ def _row_line(r: dict[str, Any]) -> str:
     status = status.replace("|", "/").replace("\n", " ")[:160]
     star = " ★" if r["best"] else ""
     return (
-        f"| {r['row']}{star} | {r['device']} | {r['config']} | {_fmt(r['clips_per_s'])} "
-        f"| {_fmt(r['frames_per_s'], 0)} | {_fmt(r['first_batch_s'])} "
-        f"| {_fmt(r['restart_s'])} "
-        f"| {_fmt(r['cpu_s_per_clip'], 3)} | {_fmt(r['peak_rss_mb'], 0)} "
-        f"| {_fmt(r['rss_delta_mb'], 0)} | {_fmt(r['pss_delta_mb'], 0)} "
-        f"| {_fmt(r['peak_gpu_mb'], 0)} | {status} |"
+        f"| {r['row']}{star} | {r['device']} | {r['config']} | {cell(r['clips_per_s'])} "
+        f"| {cell(r['frames_per_s'], 0)} | {cell(r['first_batch_s'])} "
+        f"| {cell(r['restart_s'])} "
+        f"| {cell(r['cpu_s_per_clip'], 3)} | {cell(r['peak_rss_mb'], 0)} "
+        f"| {cell(r['rss_delta_mb'], 0)} | {cell(r['pss_delta_mb'], 0)} "
+        f"| {cell(r['peak_gpu_mb'], 0)} | {status} |"
     )
 
 
@@ -90,7 +92,7 @@ def _ratio_lines(ratios: Sequence[dict[str, Any]]) -> list[str]:
                 text += f" ({'meets' if value['met'] else 'misses'} ≥{value['target']:g}x)"
             cells.append(text)
         lines.append(
-            f"| {entry['dataset']} | {_fmt(entry.get('gop'))} | {entry.get('sampler', 'uniform')} "
+            f"| {entry['dataset']} | {cell(entry.get('gop'))} | {entry.get('sampler', 'uniform')} "
             f"| {entry['device']} | {entry['fastvid_config']} "
             f"| {entry['fastvid_clips_per_s']:.2f} | " + " | ".join(cells) + " |"
         )
@@ -119,7 +121,7 @@ def write_markdown(path: str | os.PathLike[str], payload: dict[str, Any]) -> Pat
         f"Command: `{payload['command']}` — {payload['started']} — total "
         f"{payload['total_s']:.0f} s.",
         "",
-        *_machine_lines(payload["machine"]),
+        *machine_lines(payload["machine"]),
         "",
         "Workloads: clip samplers "
         + ", ".join(f"`{name}` ({_sampler_text(name)})" for name in samplers)
@@ -157,7 +159,7 @@ def write_markdown(path: str | os.PathLike[str], payload: dict[str, Any]) -> Pat
         lines.append(
             f"| {d['name']} | {d['num_videos']} | {d['width']}x"
             f"{d['height']} {d['codec']} {d['fps']} fps {d['duration']:g} s "
-            f"| {_fmt(d.get('keyint'))} | {d['mbit_per_s']:.2f} "
+            f"| {cell(d.get('keyint'))} | {d['mbit_per_s']:.2f} "
             f"| {d['keyframe_interval_frames']:.0f} |"
         )
     if payload.get("workloads"):
@@ -172,7 +174,7 @@ def write_markdown(path: str | os.PathLike[str], payload: dict[str, Any]) -> Pat
         for w in payload["workloads"]:
             lines.append(
                 f"| {w['dataset']} | {w['sampler']} | {w['videos']} | {w['clips']} "
-                f"| {_fmt(w['ptv_videos'])} | {_fmt(w['ptv_clips'])} | {w['epoch_clips']} |"
+                f"| {cell(w['ptv_videos'])} | {cell(w['ptv_clips'])} | {w['epoch_clips']} |"
             )
     for w in workloads:
         lines += ["", f"## {w['dataset']} · {w['sampler']}", "", _TABLE_HEAD]
@@ -231,7 +233,7 @@ def write_scaling_markdown(path: str | os.PathLike[str], payload: dict[str, Any]
         f"Command: `{payload['command']}` — {payload['started']} — total "
         f"{payload['total_s']:.0f} s.",
         "",
-        *_machine_lines(payload["machine"]),
+        *machine_lines(payload["machine"]),
         "",
         f"Videos: {payload['video']}. Loader: {payload['loader']}.",
         "",
@@ -243,10 +245,10 @@ def write_scaling_markdown(path: str | os.PathLike[str], payload: dict[str, Any]
     ]
     for r in payload["videos"]:
         lines.append(
-            f"| {r['videos']} | {_fmt(r['index_s'], 2)} | {_fmt(r['index_us_per_video'], 0)} "
-            f"| {_fmt(r['index_rss_delta_mb'], 1)} | {_fmt(r['plan_s'], 3)} "
-            f"| {_fmt(r['clips_per_s'])} | {_fmt(r['first_batch_s'])} "
-            f"| {_fmt(r['peak_rss_mb'], 0)} | {_fmt(r['pss_delta_mb'], 0)} |"
+            f"| {r['videos']} | {cell(r['index_s'], 2)} | {cell(r['index_us_per_video'], 0)} "
+            f"| {cell(r['index_rss_delta_mb'], 1)} | {cell(r['plan_s'], 3)} "
+            f"| {cell(r['clips_per_s'])} | {cell(r['first_batch_s'])} "
+            f"| {cell(r['peak_rss_mb'], 0)} | {cell(r['pss_delta_mb'], 0)} |"
         )
     lines += [
         "",
@@ -257,8 +259,8 @@ def write_scaling_markdown(path: str | os.PathLike[str], payload: dict[str, Any]
     ]
     for r in payload["batch_sizes"]:
         lines.append(
-            f"| {r['batch_size']} | {_fmt(r['clips_per_s'])} | {_fmt(r['first_batch_s'])} "
-            f"| {_fmt(r['peak_rss_mb'], 0)} | {_fmt(r['pss_delta_mb'], 0)} |"
+            f"| {r['batch_size']} | {cell(r['clips_per_s'])} | {cell(r['first_batch_s'])} "
+            f"| {cell(r['peak_rss_mb'], 0)} | {cell(r['pss_delta_mb'], 0)} |"
         )
     lines += ["", "Plots: " + ", ".join(f"`{p}`" for p in payload.get("plots", [])), ""]
     path = Path(path)

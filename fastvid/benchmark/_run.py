@@ -205,9 +205,9 @@ def run_folder_bench(options: FolderBenchOptions, *, log: Log = print) -> dict[s
         )
         for name in names:
             result = run_job(_job(name, timed, options.workers), timed)
-            check = checks.get(name)
-            if check is not None:
-                result.params["frame_check"] = check
+            frames = checks.get(name)
+            if frames is not None:
+                result.params["frame_check"] = frames
             rows.append(result.to_json())
             rate = f"{result.clips_per_s:.2f} clips/s" if result.clips_per_s else "–"
             log(f"[bench] {name} {result.config}: {result.status} {rate} {result.reason}")

@@ -2,9 +2,9 @@
 
 PATH is read with fastvid's layout readers (:mod:`fastvid.data.layout`): a list file
 (``path label`` lines, :func:`~fastvid.data.layout.from_csv`), a class-per-folder tree
-(:func:`~fastvid.data.layout.from_folder`), or, when its sub-folders hold no videos, a folder of
-videos at any depth (label 0). The sample keeps the list's order: the same seed over the same
-list picks the same files.
+(:func:`~fastvid.data.layout.from_folder`), or, when videos sit directly in PATH or some
+sub-folder holds none, a folder of videos at any depth (label 0). The sample keeps the list's
+order: the same seed over the same list picks the same files.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class VideoSample:
 
 
 def list_videos(path: str | os.PathLike[str]) -> tuple[list[Pair], str]:
-    """The ``(path, label)`` pairs PATH names, and how it was read.
+    """The ``(path, label)`` pairs PATH names, and how it was read (``"list file"``,
+    ``"class folders"`` or ``"folder"``).
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
@@ -57,10 +58,18 @@ def list_videos(path: str | os.PathLike[str]) -> tuple[list[Pair], str]:
         listed, layout = from_csv(root), "list file"
         pairs = [(v.path, v.label) for v in listed.videos]
     else:
-        listed, layout = from_folder(root), "class folders"
-        pairs = [(v.path, v.label) for v in listed.videos]
+        pairs, layout = [], "folder"
+        loose = any(
+            entry.is_file() and entry.name.lower().endswith(VIDEO_EXTENSIONS)
+            for entry in os.scandir(root)
+        )
+        if not loose:  # class folders, unless some sub-folder holds no videos
+            try:
+                listed = from_folder(root)
+                pairs, layout = [(v.path, v.label) for v in listed.videos], "class folders"
+            except ValueError:
+                pass
         if not pairs:
-            layout = "folder"
             pairs = [(p, 0) for p in _walk_videos(root, VIDEO_EXTENSIONS)]
     if not pairs:
         raise ValueError(

@@ -248,3 +248,12 @@ def test_index_of_a_remote_tree(s3_server, tmp_path: Path) -> None:  # type: ign
         "a/a_0.mp4", "a/a_1.mp4", "b/b_0.webm", "b/deeper/b_1.webm",
     ]  # fmt: skip
     assert main(["index", "s3://fastvid-test/data"]) == 2  # a remote SRC needs --out
+
+
+def test_bench_with_a_path_benchmarks_that_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", str(tmp_path / "nowhere"), "--sample", "2"]) == 2
+    assert "nowhere does not exist" in capsys.readouterr().err
+    assert main(["bench", str(tmp_path), "--size", "400"]) == 2
+    assert "crop (400) must be <= the short side's low end (256)" in capsys.readouterr().err

@@ -20,6 +20,7 @@ __all__ = ["VideoSample", "list_videos", "sample_by_count", "sample_by_minutes",
 Pair = tuple[str, int]
 
 _PROBE_CHUNK = 16  # files probed at a time while sampling by minutes
+_IN_PROCESS_PROBES = 32  # up to this many files, no probe processes
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,12 @@ def sample_by_count(pairs: Sequence[Pair], count: int, *, seed: int) -> list[Pai
 
 
 def _index(paths: Sequence[str]) -> Any:
+    """fastvid's index of ``paths``; a few files are probed in this process (starting probe
+    processes would cost more than probing them: a few ms each)."""
     from fastvid.data.index import VideoIndex
 
-    return VideoIndex.build(list(paths), progress=False)
+    workers = 0 if len(paths) <= _IN_PROCESS_PROBES else None
+    return VideoIndex.build(list(paths), progress=False, num_workers=workers)
 
 
 def sample_by_minutes(

@@ -10,7 +10,7 @@ generates the videos. ``--scaling`` adds the scaling run (cost against the numbe
 and the batch size).
 
 The options are in :mod:`benchmarks.cli_args`, what runs in :mod:`benchmarks.suite`, the files
-written in :mod:`benchmarks.report`; this module runs the rows and ties them together.
+written in :mod:`fastvid.benchmark.report`; this module runs the rows and ties them together.
 """
 
 from __future__ import annotations

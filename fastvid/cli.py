@@ -168,7 +168,9 @@ def _demo(argv: Sequence[str]) -> int:
 def _bench(argv: Sequence[str]) -> int:
     """``fastvid bench PATH``: the user's videos (installed package); ``fastvid bench``: the
     source tree's suite."""
-    if argv and not argv[0].startswith("-"):
+    from fastvid.benchmark import is_folder_command
+
+    if is_folder_command(argv):
         from fastvid.benchmark import main as bench_folder
 
         return bench_folder(argv)

@@ -13,7 +13,13 @@ of your own videos, the same clips for every loader, in one run (``bench.md``, `
 
 from __future__ import annotations
 
-from fastvid.benchmark._options import FolderBenchOptions, parse_options
+from fastvid.benchmark._options import FolderBenchOptions, is_folder_command, parse_options
 from fastvid.benchmark._run import main, run_folder_bench
 
-__all__ = ["FolderBenchOptions", "main", "parse_options", "run_folder_bench"]
+__all__ = [
+    "FolderBenchOptions",
+    "is_folder_command",
+    "main",
+    "parse_options",
+    "run_folder_bench",
+]

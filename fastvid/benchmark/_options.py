@@ -32,6 +32,7 @@ __all__ = [
     "LOADER_NAMES",
     "FolderBenchOptions",
     "build_parser",
+    "is_folder_command",
     "parse_options",
     "read_config_file",
 ]
@@ -149,6 +150,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-clips", dest="max_clips", type=int, help="at most this many clips per pass"
     )
     return parser
+
+
+# Options the source tree's suite (``benchmarks/cli_args.py``) takes too: they say nothing about
+# which of the two ``fastvid bench`` runs.
+_SHARED_OPTIONS = frozenset({"-h", "--help", "--out", "--batch-size"})
+
+
+def is_folder_command(argv: Sequence[str]) -> bool:
+    """Whether ``fastvid bench ARGV`` asks for a folder benchmark: PATH comes first, or an
+    option only ``fastvid bench PATH`` has is given (``--sample 8 videos/``)."""
+    if argv and not argv[0].startswith("-"):
+        return True
+    ours = {
+        option for action in build_parser()._actions for option in action.option_strings
+    } - _SHARED_OPTIONS
+    return any(token.split("=", 1)[0] in ours for token in argv)
 
 
 def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:

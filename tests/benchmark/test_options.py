@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fastvid.benchmark import parse_options
+from fastvid.benchmark import is_folder_command, parse_options
 from fastvid.benchmark._options import DEFAULT_SAMPLE, read_config_file
 from fastvid.benchmark.loaders import SEED, ClipConfig
 
@@ -104,3 +104,21 @@ def test_sample_and_minutes_exclude_each_other(capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit):
         parse_options(["d", "--sample", "3", "--minutes", "1"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "folder"),
+    [
+        (["videos/"], True),
+        (["videos/", "--quick"], True),
+        (["--sample", "8", "videos/"], True),
+        (["--out", "o", "--frames=4", "videos/"], True),
+        ([], False),
+        (["--quick"], False),
+        (["--quick", "--out", "results/"], False),
+        (["--classic", "--batch-size", "4"], False),
+        (["--help"], False),
+    ],
+)
+def test_which_bench_the_arguments_ask_for(argv: list[str], folder: bool) -> None:
+    assert is_folder_command(argv) is folder

@@ -73,7 +73,9 @@ def write_folder_markdown(path: str | os.PathLike[str], payload: dict[str, Any])
     work = payload["workload"]
     sample = payload["sample"]
     picked = (
-        f"{sample['files']} files" if sample["files"] is not None else f"{sample['minutes']} min"
+        f"{sample['files']} files"
+        if sample["files"] is not None
+        else f"{sample['minutes']:g} minutes of video"
     )
     routes = ", ".join(f"{name} {n}" for name, n in sorted(payload["route_counts"].items()))
     lines = [
@@ -100,8 +102,8 @@ def write_folder_markdown(path: str | os.PathLike[str], payload: dict[str, Any])
         f"`RandomCrop({clip['crop']})`, `RandomHorizontalFlip({clip['flip_p']:g})`, float32 "
         "CTHW. Every loader loads the same clips (fastvid's plan); each runs a warm-up pass and "
         "a measured pass (clips/s = the measured pass's clips / its wall time). *Same frames*: "
-        "each file's first clip decoded by the loader and by fastvid, the worst frame's mean "
-        "absolute difference (0..255; ≤ 3 is the same frame).",
+        "each file's first clip decoded by the loader and by fastvid's CPU decoder (PyAV), the "
+        "worst frame's mean absolute difference (0..255; ≤ 3 is the same frame).",
         "",
         "## Loaders",
         "",

@@ -68,6 +68,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+HEAD_BATCHES = 16
+"""An epoch not planned yet starts with this many batches (or more) planned alone, enough to
+keep the workers busy while the rest is planned (a million videos: about a second)."""
+
 
 class ClipLoader:
     """Iterate batches of decoded, augmented clips.
@@ -340,26 +344,26 @@ class ClipLoader:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         epoch = self._epoch
         self._epoch += 1
-        plan = self.plan(epoch)
+        head = self._head(epoch)  # a large first epoch: its first batches now, the rest planned
+        plan = self.plan(epoch) if head is None else head  # in the background meanwhile
         assert self._planner is not None
         self._planner.plan_ahead(epoch + 1)  # in the background: ready when the epoch ends
-        first = self._position.start(epoch, plan)
+        first = self._position.start(epoch, lambda: self.plan(epoch))
         if first:  # resumed mid-epoch: plan (and decode) only the batches not handed out
             self._runs.drop_next()
             plan = plan[first * self.batch_size :]
         self._skips.log.begin(epoch)
         if not plan:
             return
-        run = self._runs.begin(plan, epoch)
-        num_batches = first + -(-len(plan) // self.batch_size)
+        rest = None if head is None else self._planner.rest(epoch, len(head))
+        batches = self._runs.batches(plan, epoch, rest=rest)
         try:
-            for number, (requests, clips, audio) in enumerate(run.batches(), start=first):
-                last = number == num_batches - 1
-                if last and self.drop_last and len(requests) < self.batch_size:
+            for number, (requests, clips, audio) in enumerate(batches, start=first):
+                short = len(requests) < self.batch_size  # the last batch, or clips failed
+                if short and self.drop_last and number == self._batches(epoch) - 1:
                     break
                 self._position.handed_out(number + 1)
                 if requests:
-                    assert self._planner is not None
                     yield loader_batch(
                         requests,
                         clips,
@@ -376,9 +380,23 @@ class ClipLoader:
             self._close_pool()
             raise WorkerDiedError(exc.dead, epoch) from None
         finally:
-            self._runs.end(run)
-            self.last_epoch_stats = run.stats
+            batches.close()
+            self.last_epoch_stats = self._runs.stats
         self._skips.epoch_done(epoch)
+
+    def _batches(self, epoch: int) -> int:
+        """Batches of ``epoch``, the last one included even if incomplete."""
+        return shard_count(self.plan(epoch), self.batch_size, drop_last=False)
+
+    def _head(self, epoch: int) -> EpochPlan | None:
+        """The first batches of ``epoch`` if its plan is not made yet (``None``: plan it)."""
+        self.setup()
+        self._follow_rank()
+        assert self._planner is not None and self._budget is not None
+        if self._position.resumes(epoch):
+            return None
+        batches = max(HEAD_BATCHES, 2 * self._budget.prefetch_batches)
+        return self._planner.head(epoch, batches * self.batch_size, whole=self.batch_size)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the worker processes (empty before the first epoch or after close)."""

@@ -22,7 +22,8 @@ from torch.utils.data import RandomSampler, SequentialSampler
 from fastvid.data.samplers import as_clip_sampler, make_clip_sampler
 from fastvid.reader._plan_table import EpochPlan
 from fastvid.reader._vector_plan import duration_only
-from fastvid.reader.epoch import EpochPlanner, PlannedVideo, _video_order
+from fastvid.reader._video_order import video_order
+from fastvid.reader.epoch import EpochPlanner, PlannedVideo
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def test_a_plan_slices_takes_and_digests_as_its_clips() -> None:
 def test_the_random_order_is_random_samplers() -> None:
     generator = torch.Generator().manual_seed(11)
     expected = list(RandomSampler(range(37), generator=generator))
-    order, sharded = _video_order(None, 37, seed=0, epoch=0, rank=0, world_size=1)
+    order, sharded = video_order(None, 37, seed=0, epoch=0, rank=0, world_size=1)
     generator = torch.Generator()
     # the planner seeds its generator from (seed, epoch); the same seed gives RandomSampler's
     from fastvid.reader.epoch import mix_seed

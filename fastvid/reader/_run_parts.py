@@ -78,8 +78,21 @@ class RunParts:
         self._task_ids = itertools.count()
 
     def set_up(self, budget: Budget, sources: Sequence[VideoSource | None]) -> None:
-        """The loader's set-up is done: its worker / thread counts and its videos' sources."""
+        """The loader's set-up is done: its worker / thread counts and its videos' sources
+        (workers started early with other counts are stopped: they start again on use)."""
         self._budget, self._sources = budget, sources
+        pool = self.pool
+        if pool is not None and (pool.num_workers, pool.threads) != (
+            budget.workers,
+            budget.decoder_threads,
+        ):
+            self.close_pool()
+
+    def start_pool(self, budget: Budget) -> None:
+        """Start the worker processes now, with ``budget``'s counts (the loader does so
+        before its set-up, so that the spawned interpreters import while it indexes)."""
+        if self.pool is None:
+            self.pool = self._new_pool(budget)
 
     def config(self) -> RunConfig:
         """The engine's configuration of every run."""
@@ -127,16 +140,19 @@ class RunParts:
     def worker_pool(self) -> WorkerPool:
         """The worker processes, started on first use."""
         if self.pool is None:
-            from fastvid.reader.pool import WorkerPool
-
             assert self._budget is not None, "RunParts.set_up first"
-            self.pool = WorkerPool(
-                self._budget.workers,
-                threads=self._budget.decoder_threads,
-                task_timeout=self._task_timeout,
-                storage=self._storage,
-            )
+            self.pool = self._new_pool(self._budget)
         return self.pool
+
+    def _new_pool(self, budget: Budget) -> WorkerPool:
+        from fastvid.reader.pool import WorkerPool
+
+        return WorkerPool(
+            budget.workers,
+            threads=budget.decoder_threads,
+            task_timeout=self._task_timeout,
+            storage=self._storage,
+        )
 
     def pipeline(self, kind: Literal["encoded", "frames"]) -> ClipPipeline:
         """The DALI graph for ``kind`` input, built on first use."""

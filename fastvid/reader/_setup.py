@@ -178,7 +178,11 @@ def route_indexed(
     videos: IndexedVideos, *, device: str, device_choice: str, cpu_decoder: CpuDecoder
 ) -> Routing:
     """:func:`route` of every indexed video, decided once per format (codec, pixel format,
-    size: what the capability tables read) on one video of it, then given to all."""
+    size: what the capability tables read) on one video of it, then given to all; on the CPU
+    without ``cpu_decoder="dali"``, PyAV takes every file: no format is read."""
+    paths = videos.paths
+    if device == "cpu" and cpu_decoder != "dali":
+        return Routing(SameForAll(_indexed(videos), "pyav"), {}, "pyav")
     positions, classes, firsts = videos.format_classes()
     representatives = {videos.paths[i]: videos.meta(i) for i in firsts.tolist()}
     chosen = route(
@@ -186,9 +190,8 @@ def route_indexed(
     )
     decoder = [chosen.decoders[videos.paths[i]] for i in firsts.tolist()]
     reason = [chosen.reasons.get(videos.paths[i]) for i in firsts.tolist()]
-    paths = videos.paths
     if len(firsts) == 1:  # one format (the common case): no loop per video
-        everyone = paths if len(positions) == len(paths) else [paths[i] for i in positions]
+        everyone = _indexed(videos)
         same = SameForAll(everyone, decoder[0])
         reasons = {} if reason[0] is None else dict.fromkeys(everyone, reason[0])
         return Routing(same, reasons, chosen.preferred)
@@ -201,6 +204,13 @@ def route_indexed(
         if reason[c] is not None
     }
     return Routing(decoders, reasons, chosen.preferred)
+
+
+def _indexed(videos: IndexedVideos) -> Sequence[str]:
+    """The paths of the indexed videos (the list itself when every video is indexed)."""
+    indexed = np.flatnonzero(videos.rows >= 0)
+    paths = videos.paths
+    return paths if len(indexed) == len(paths) else [paths[i] for i in indexed.tolist()]
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,10 @@ class IndexedSources(Sequence["VideoSource | None"]):
     def _route_codes(self) -> np.ndarray:
         """Per video, its route's position in ``_names`` (-1: not indexed); made once, from
         the route of one video per format."""
+        decoders = self._routing.decoders
+        if self._codes is None and isinstance(decoders, SameForAll):  # one route: no formats
+            code = self._names.index(self._routes[decoders.value])
+            self._codes = np.where(self._videos.rows >= 0, code, -1).astype(np.int64)
         if self._codes is None:
             positions, classes, firsts = self._videos.format_classes()
             paths = self._videos.paths
@@ -241,6 +245,15 @@ class SameForAll(Mapping[str, Any]):
         self._paths = paths
         self._value = value
         self._keys: set[str] | None = None
+
+    @property
+    def value(self) -> Any:
+        """The one value."""
+        return self._value
+
+    def counts(self) -> dict[Any, int]:
+        """``Counter(self.values())``, without a list of a million values."""
+        return {self._value: len(self._paths)} if self._paths else {}
 
     def __getitem__(self, path: str) -> Any:
         if self._keys is None:

@@ -46,7 +46,7 @@ from fastvid.reader._run_parts import RunParts
 from fastvid.reader._setup import set_up
 from fastvid.reader._skips import OnError, Skips
 from fastvid.reader.batch import loader_batch
-from fastvid.reader.budget import Budget
+from fastvid.reader.budget import Budget, known_before_routing
 from fastvid.reader.device import resolve_device
 from fastvid.reader.engine import EpochStats
 from fastvid.reader.epoch import EpochPlan, EpochPlanner, shard_count
@@ -226,23 +226,32 @@ class ClipLoader:
         if self._planner is not None:
             return
         self._follow_rank()  # DDP: one rank per node builds a missing index, the others map it
-        done = set_up(
-            self._pairs,
-            self._annotations,
-            self._index,
-            cache_dir=self._cache_dir,
-            progress=self._progress,
-            skip=self._skips.unindexed,
-            fingerprint=self._index_fingerprint,
-            decode_audio=self.decode_audio,
-            storage=self.storage,
-            device=self.device,
-            device_choice=self._device_choice,
-            cpu_decoder=self._cpu_decoder,
-            requested=self._requested,
-            batch_size=self.batch_size,
-            world_size=self.world_size,
+        early = known_before_routing(
+            self.device, self._cpu_decoder, requested=self._requested, batch_size=self.batch_size
         )
+        if early is not None:  # the workers start now: they import while the videos set up
+            self._parts.start_pool(early)
+        try:
+            done = set_up(
+                self._pairs,
+                self._annotations,
+                self._index,
+                cache_dir=self._cache_dir,
+                progress=self._progress,
+                skip=self._skips.unindexed,
+                fingerprint=self._index_fingerprint,
+                decode_audio=self.decode_audio,
+                storage=self.storage,
+                device=self.device,
+                device_choice=self._device_choice,
+                cpu_decoder=self._cpu_decoder,
+                requested=self._requested,
+                batch_size=self.batch_size,
+                world_size=self.world_size,
+            )
+        except BaseException:
+            self._parts.close_pool()  # started early for a set-up that failed
+            raise
         self._routing, self._budget = done.routing, done.budget
         self._parts.set_up(done.budget, done.sources)
         self._planner = EpochPlanner(

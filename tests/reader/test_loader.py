@@ -412,3 +412,32 @@ def test_the_first_batch_comes_before_the_whole_first_epoch_is_planned(
     assert all(torch.equal(a["video"], b["video"]) for a, b in zip(lazy, eager, strict=True))
     assert [identity(s) for s in unbatch(resumed)] == [identity(s) for s in unbatch(eager[2:])]
     assert stats is not None and stats.clips == len(plan)  # both parts (a dropped batch too)
+
+
+def test_workers_start_with_the_set_up_where_their_count_is_known(
+    videos, index: VideoIndex
+) -> None:
+    """Every file decoded by PyAV (or ``num_workers`` given): the worker processes start
+    before the videos are indexed and routed, and import meanwhile; the epoch uses them."""
+    loader = uniform_loader(videos, index)
+    try:
+        loader.setup()
+        started = loader.worker_pids()
+        assert len(started) == loader.budget.workers == 1
+        next(iter(loader))
+        assert loader.worker_pids() == started
+    finally:
+        loader.close()
+    routed = make_loader(
+        videos,
+        index,
+        DALI_VIDEOS,
+        clip_sampler=make_clip_sampler("uniform", 1.0),
+        cpu_decoder="dali",
+        num_workers=None,
+    )
+    try:
+        routed.setup()  # how many workers depends on the routes: started on first use
+        assert routed.worker_pids() == []
+    finally:
+        routed.close()

@@ -13,7 +13,7 @@ router) is :mod:`fastvid.reader._run_parts`'s.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from fastvid.reader.engine import EpochRun, EpochStats
@@ -61,7 +61,7 @@ class EpochRuns:
 
     def batches(
         self, plan: Sequence[ClipRequest], epoch: int, *, rest: Rest | None = None
-    ) -> Iterator[Any]:
+    ) -> Generator[Any, None, None]:
         """What :meth:`EpochRun.batches <fastvid.reader.engine.EpochRun.batches>` yields, for
         every batch of ``plan``, then of ``rest(True)`` if given (``plan`` is then the epoch's
         first batches); :attr:`stats` adds up the parts."""

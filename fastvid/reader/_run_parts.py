@@ -10,8 +10,9 @@ DALI graph per input kind (:mod:`fastvid.reader._graphs`), loader-wide task ids 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from fastvid.errors import VideoErrorKind
@@ -88,11 +89,18 @@ class RunParts:
         ):
             self.close_pool()
 
-    def start_pool(self, budget: Budget) -> None:
-        """Start the worker processes now, with ``budget``'s counts (the loader does so
-        before its set-up, so that the spawned interpreters import while it indexes)."""
-        if self.pool is None:
+    @contextlib.contextmanager
+    def started_early(self, budget: Budget | None) -> Iterator[None]:
+        """Start the worker processes now with ``budget``'s counts (``None``: not yet), for
+        a block that sets the loader up: the spawned interpreters import meanwhile. They
+        stop if the block fails."""
+        if self.pool is None and budget is not None:
             self.pool = self._new_pool(budget)
+        try:
+            yield
+        except BaseException:
+            self.close_pool()
+            raise
 
     def config(self) -> RunConfig:
         """The engine's configuration of every run."""

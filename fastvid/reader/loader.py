@@ -229,9 +229,7 @@ class ClipLoader:
         early = known_before_routing(
             self.device, self._cpu_decoder, requested=self._requested, batch_size=self.batch_size
         )
-        if early is not None:  # the workers start now: they import while the videos set up
-            self._parts.start_pool(early)
-        try:
+        with self._parts.started_early(early):  # the workers import while the videos set up
             done = set_up(
                 self._pairs,
                 self._annotations,
@@ -249,9 +247,6 @@ class ClipLoader:
                 batch_size=self.batch_size,
                 world_size=self.world_size,
             )
-        except BaseException:
-            self._parts.close_pool()  # started early for a set-up that failed
-            raise
         self._routing, self._budget = done.routing, done.budget
         self._parts.set_up(done.budget, done.sources)
         self._planner = EpochPlanner(
@@ -368,8 +363,8 @@ class ClipLoader:
         batches = self._runs.batches(plan, epoch, rest=rest)
         try:
             for number, (requests, clips, audio) in enumerate(batches, start=first):
-                short = len(requests) < self.batch_size  # the last batch, or clips failed
-                if short and self.drop_last and number == self._batches(epoch) - 1:
+                short = self.drop_last and len(requests) < self.batch_size  # last, or failures
+                if short and number == -(-len(self.plan(epoch)) // self.batch_size) - 1:
                     break
                 self._position.handed_out(number + 1)
                 if requests:
@@ -392,10 +387,6 @@ class ClipLoader:
             batches.close()
             self.last_epoch_stats = self._runs.stats
         self._skips.epoch_done(epoch)
-
-    def _batches(self, epoch: int) -> int:
-        """Batches of ``epoch``, the last one included even if incomplete."""
-        return shard_count(self.plan(epoch), self.batch_size, drop_last=False)
 
     def _head(self, epoch: int) -> EpochPlan | None:
         """The first batches of ``epoch`` if its plan is not made yet (``None``: plan it)."""

@@ -61,6 +61,7 @@ def build_index(
     fingerprint: bool = False,
     storage: Storage | None = None,
     world_size: int = 1,
+    paths: list[str] | None = None,
 ) -> tuple[VideoIndex, np.ndarray]:
     """The index of ``pairs``' videos (:func:`~fastvid.reader._index_source.find_index`:
     ``index`` if given, else one beside the data, else built here, once per node under DDP)
@@ -77,13 +78,14 @@ def build_index(
             here; see ``VideoIndex.build``).
         storage: How URLs are read. Default: ``None``, local defaults.
         world_size: Number of ranks (under DDP one rank per node builds a missing index).
+        paths: ``pairs``' paths, if made already.
 
     Returns:
         The index and the rows.
     """
     from fastvid.reader._index_source import find_index
 
-    paths = list(map(itemgetter(0), pairs))
+    paths = list(map(itemgetter(0), pairs)) if paths is None else paths
     index = find_index(
         paths,
         index,
@@ -120,13 +122,15 @@ def planned_videos(
     rows: np.ndarray,
     *,
     decode_audio: bool = False,
+    paths: list[str] | None = None,
 ) -> IndexedVideos:
     """Each video as the epoch planner sees it: columns of the index, a
     :class:`PlannedVideo` per video when read (videos not indexed have no duration and
     yield no clips). With ``decode_audio``, clips are planned on PyTorchVideo's duration with
     audio (``VideoMeta.duration_with_audio``: the longer of the video and audio streams).
     """
-    paths, labels = list(map(itemgetter(0), pairs)), list(map(itemgetter(1), pairs))
+    paths = list(map(itemgetter(0), pairs)) if paths is None else paths
+    labels = list(map(itemgetter(1), pairs))
     return IndexedVideos(
         paths,
         labels,
@@ -246,6 +250,7 @@ def set_up(
     (:func:`route`) them, say the routing once (a warning when, on the GPU, files could not
     have the decoder asked for), and pick the worker / thread counts for ``requested``
     (``(num_workers, num_threads, decoder_threads, prefetch_batches)``, ``None``: chosen)."""
+    paths = list(map(itemgetter(0), pairs))  # once: a million of them
     built, rows = build_index(
         pairs,
         index,
@@ -255,8 +260,11 @@ def set_up(
         fingerprint=fingerprint,
         storage=storage,
         world_size=world_size,
+        paths=paths,
     )
-    planned = planned_videos(pairs, annotations, built, rows, decode_audio=decode_audio)
+    planned = planned_videos(
+        pairs, annotations, built, rows, decode_audio=decode_audio, paths=paths
+    )
     routing = route_indexed(
         planned, device=device, device_choice=device_choice, cpu_decoder=cpu_decoder
     )

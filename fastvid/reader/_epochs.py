@@ -57,15 +57,18 @@ class EpochRuns:
         self.next: EpochRun | None = None  # the next epoch (or part), started as this one ends
         self._next_at = (0, 0)  # (epoch, first clip) of `next`
         self._no_next_epoch: int | None = None  # an epoch found to have no clips
-        self.stats = EpochStats()  # of the epoch iterated last, all its parts
 
     def batches(
-        self, plan: Sequence[ClipRequest], epoch: int, *, rest: Rest | None = None
+        self,
+        plan: Sequence[ClipRequest],
+        epoch: int,
+        stats: EpochStats,
+        *,
+        rest: Rest | None = None,
     ) -> Generator[Any, None, None]:
         """What :meth:`EpochRun.batches <fastvid.reader.engine.EpochRun.batches>` yields, for
         every batch of ``plan``, then of ``rest(True)`` if given (``plan`` is then the epoch's
-        first batches); :attr:`stats` adds up the parts."""
-        self.stats = EpochStats()
+        first batches); each run's stats are added into ``stats``."""
         offset = 0
         while plan:
             run = self.begin(plan, epoch, offset=offset, rest=rest)
@@ -73,7 +76,7 @@ class EpochRuns:
                 yield from run.batches()
             finally:
                 self.end(run)
-                self.stats = _added(self.stats, run.stats)
+                _add(stats, run.stats)
             if rest is None:
                 return
             offset, plan, rest = offset + len(plan), rest(True) or (), None
@@ -152,14 +155,10 @@ class EpochRuns:
         self.current = self.next = None
 
 
-def _added(a: EpochStats, b: EpochStats) -> EpochStats:
-    """The stats of two runs of one epoch together."""
-    total = {
-        f.name: getattr(a, f.name) + getattr(b, f.name)
-        for f in dataclasses.fields(a)
-        if f.name != "decoded_by_video"
-    }
-    by_video = dict(a.decoded_by_video)
-    for video, frames in b.decoded_by_video.items():
-        by_video[video] = by_video.get(video, 0) + frames
-    return EpochStats(**total, decoded_by_video=by_video)
+def _add(total: EpochStats, part: EpochStats) -> None:
+    """Add the stats of one run of an epoch (a part of it) into ``total``."""
+    for field in dataclasses.fields(total):
+        if field.name != "decoded_by_video":
+            setattr(total, field.name, getattr(total, field.name) + getattr(part, field.name))
+    for video, frames in part.decoded_by_video.items():
+        total.decoded_by_video[video] = total.decoded_by_video.get(video, 0) + frames

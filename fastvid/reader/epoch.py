@@ -233,10 +233,15 @@ class EpochPlanner:
 
     def rest(self, epoch: int, start: int) -> Callable[[bool], EpochPlan | None]:
         """``rest(wait)``: ``epoch``'s clips from the ``start``-th on, once planned (``None``
-        while the background thread plans, unless ``wait``)."""
+        while the background thread plans, unless ``wait``); the next epoch is then planned
+        ahead."""
 
         def rest(wait: bool) -> EpochPlan | None:
-            return self.plan(epoch)[start:] if wait or self.ready(epoch) else None
+            if not (wait or self.ready(epoch)):
+                return None
+            plan = self.plan(epoch)[start:]
+            self.plan_ahead(epoch + 1)  # the next epoch in the background, from now on
+            return plan
 
         return rest
 

@@ -351,7 +351,8 @@ class ClipLoader:
         head = self._head(epoch)  # a large first epoch: its first batches now, the rest planned
         plan = self.plan(epoch) if head is None else head  # in the background meanwhile
         assert self._planner is not None
-        self._planner.plan_ahead(epoch + 1)  # in the background: ready when the epoch ends
+        if head is None:  # else once this epoch's plan is made (the rest of it starts)
+            self._planner.plan_ahead(epoch + 1)  # in the background: ready when it ends
         first = self._position.start(epoch, lambda: self.plan(epoch))
         if first:  # resumed mid-epoch: plan (and decode) only the batches not handed out
             self._runs.drop_next()
@@ -360,7 +361,8 @@ class ClipLoader:
         if not plan:
             return
         rest = None if head is None else self._planner.rest(epoch, len(head))
-        batches = self._runs.batches(plan, epoch, rest=rest)
+        stats = EpochStats()
+        batches = self._runs.batches(plan, epoch, stats, rest=rest)
         try:
             for number, (requests, clips, audio) in enumerate(batches, start=first):
                 short = self.drop_last and len(requests) < self.batch_size  # last, or failures
@@ -385,7 +387,7 @@ class ClipLoader:
             raise WorkerDiedError(exc.dead, epoch) from None
         finally:
             batches.close()
-            self.last_epoch_stats = self._runs.stats
+            self.last_epoch_stats = stats
         self._skips.epoch_done(epoch)
 
     def _head(self, epoch: int) -> EpochPlan | None:

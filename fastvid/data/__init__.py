@@ -84,7 +84,9 @@ __all__ = [
     "make_clip_sampler",
 ]
 
-# Facade re-exports that point up a layer (listed in [tool.importlinter] ignore_imports).
+# Loaded on first use: MultiProcessSampler (a torch Sampler: the loader's worker processes import
+# fastvid.data and must not pay for torch), and the facade re-exports that point up a layer
+# (listed in [tool.importlinter] ignore_imports).
 _LAZY = {
     "MultiProcessSampler": "fastvid.data.samplers",
     "VideoClassificationData": "fastvid.integrations.datamodule",

@@ -25,7 +25,6 @@ from fastvid.data.samplers import (
     ClipInfoList,
     ClipSampler,
     ConstantClipsPerVideoSampler,
-    MultiProcessSampler,
     RandomClipSampler,
     RandomMultiClipSampler,
     UniformClipSampler,
@@ -35,6 +34,7 @@ from fastvid.data.samplers import (
 from fastvid.data.utils import download_data
 
 if TYPE_CHECKING:
+    from fastvid.data.samplers import MultiProcessSampler
     from fastvid.integrations.datamodule import VideoClassificationData
     from fastvid.integrations.pytorchvideo_api import (
         DataLoader,
@@ -84,8 +84,11 @@ __all__ = [
     "make_clip_sampler",
 ]
 
-# Facade re-exports that point up a layer (listed in [tool.importlinter] ignore_imports).
+# Loaded on first use: MultiProcessSampler (a torch Sampler: the loader's worker processes import
+# fastvid.data and must not pay for torch), and the facade re-exports that point up a layer
+# (listed in [tool.importlinter] ignore_imports).
 _LAZY = {
+    "MultiProcessSampler": "fastvid.data.samplers",
     "VideoClassificationData": "fastvid.integrations.datamodule",
     "LabeledVideoDataset": "fastvid.integrations.pytorchvideo_api",
     "labeled_video_dataset": "fastvid.integrations.pytorchvideo_api",

@@ -176,7 +176,7 @@ class _Live:
 
     epoch: int
     batch: int
-    total: int
+    total: Callable[[], int]  # its batches (waits for its plan if that is still being made)
 
 
 class StreamPosition:
@@ -238,19 +238,32 @@ class StreamPosition:
             self._resumed = None
         self._live = None
 
-    def start(self, epoch: int, plan: Sequence[ClipRequest]) -> int:
+    def resumes(self, epoch: int) -> bool:
+        """Whether an iteration of ``epoch`` would continue a loaded state (skip batches)."""
+        resumed = self._resumed
+        return resumed is not None and resumed.epoch == epoch and resumed.batch > 0
+
+    def start(self, epoch: int, plan: Callable[[], Sequence[ClipRequest]]) -> int:
         """An iteration of ``epoch`` begins: the number of its batches to skip (0 unless a
         state of this epoch was loaded). Raises ``ValueError`` if the plan is not the saved one.
+
+        ``plan`` gives the epoch's whole plan; it is asked for only when a loaded state is
+        checked, or when :meth:`state_dict` needs the epoch's length (the loader's first
+        batches may be running while the rest of the plan is still being made).
         """
+        resumes = self.resumes(epoch)
         resumed, self._resumed = self._resumed, None
-        total = shard_count(plan, self._batch_size, drop_last=self._drop_last)
+
+        def total() -> int:
+            return shard_count(plan(), self._batch_size, drop_last=self._drop_last)
+
         first = 0
-        if resumed is not None and resumed.epoch == epoch and resumed.batch > 0:
+        if resumes and resumed is not None:
             mine = resumed.rank == self._rank  # another rank's plan cannot be checked here
-            if (mine and resumed.digest != self._digest(epoch)) or resumed.batch > total:
+            if (mine and resumed.digest != self._digest(epoch)) or resumed.batch > total():
                 raise ValueError(
                     f"cannot resume epoch {epoch} at batch {resumed.batch}: this loader plans "
-                    f"other clips for it ({total} batches) than the loader whose state was "
+                    f"other clips for it ({total()} batches) than the loader whose state was "
                     "saved (the videos' index, the clip sampler or the video sampler differ). "
                     "Resume with the same data and options, or start the epoch afresh "
                     "(set_epoch)"
@@ -269,7 +282,7 @@ class StreamPosition:
         epoch, batch = next_epoch, 0
         if self._resumed is not None:
             epoch, batch = self._resumed.epoch, self._resumed.batch
-        elif self._live is not None and self._live.batch < self._live.total:
+        elif self._live is not None and self._live.batch < self._live.total():
             epoch, batch = self._live.epoch, self._live.batch
         elif self._live is not None:  # the epoch was handed out in full
             epoch = self._live.epoch + 1

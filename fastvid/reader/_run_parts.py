@@ -10,8 +10,9 @@ DALI graph per input kind (:mod:`fastvid.reader._graphs`), loader-wide task ids 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from fastvid.errors import VideoErrorKind
@@ -78,8 +79,28 @@ class RunParts:
         self._task_ids = itertools.count()
 
     def set_up(self, budget: Budget, sources: Sequence[VideoSource | None]) -> None:
-        """The loader's set-up is done: its worker / thread counts and its videos' sources."""
+        """The loader's set-up is done: its worker / thread counts and its videos' sources
+        (workers started early with other counts are stopped: they start again on use)."""
         self._budget, self._sources = budget, sources
+        pool = self.pool
+        if pool is not None and (pool.num_workers, pool.threads) != (
+            budget.workers,
+            budget.decoder_threads,
+        ):
+            self.close_pool()
+
+    @contextlib.contextmanager
+    def started_early(self, budget: Budget | None) -> Iterator[None]:
+        """Start the worker processes now with ``budget``'s counts (``None``: not yet), for
+        a block that sets the loader up: the spawned interpreters import meanwhile. They
+        stop if the block fails."""
+        if self.pool is None and budget is not None:
+            self.pool = self._new_pool(budget)
+        try:
+            yield
+        except BaseException:
+            self.close_pool()
+            raise
 
     def config(self) -> RunConfig:
         """The engine's configuration of every run."""
@@ -127,16 +148,19 @@ class RunParts:
     def worker_pool(self) -> WorkerPool:
         """The worker processes, started on first use."""
         if self.pool is None:
-            from fastvid.reader.pool import WorkerPool
-
             assert self._budget is not None, "RunParts.set_up first"
-            self.pool = WorkerPool(
-                self._budget.workers,
-                threads=self._budget.decoder_threads,
-                task_timeout=self._task_timeout,
-                storage=self._storage,
-            )
+            self.pool = self._new_pool(self._budget)
         return self.pool
+
+    def _new_pool(self, budget: Budget) -> WorkerPool:
+        from fastvid.reader.pool import WorkerPool
+
+        return WorkerPool(
+            budget.workers,
+            threads=budget.decoder_threads,
+            task_timeout=self._task_timeout,
+            storage=self._storage,
+        )
 
     def pipeline(self, kind: Literal["encoded", "frames"]) -> ClipPipeline:
         """The DALI graph for ``kind`` input, built on first use."""

@@ -61,6 +61,7 @@ def build_index(
     fingerprint: bool = False,
     storage: Storage | None = None,
     world_size: int = 1,
+    paths: list[str] | None = None,
 ) -> tuple[VideoIndex, np.ndarray]:
     """The index of ``pairs``' videos (:func:`~fastvid.reader._index_source.find_index`:
     ``index`` if given, else one beside the data, else built here, once per node under DDP)
@@ -77,13 +78,14 @@ def build_index(
             here; see ``VideoIndex.build``).
         storage: How URLs are read. Default: ``None``, local defaults.
         world_size: Number of ranks (under DDP one rank per node builds a missing index).
+        paths: ``pairs``' paths, if made already.
 
     Returns:
         The index and the rows.
     """
     from fastvid.reader._index_source import find_index
 
-    paths = list(map(itemgetter(0), pairs))
+    paths = list(map(itemgetter(0), pairs)) if paths is None else paths
     index = find_index(
         paths,
         index,
@@ -120,13 +122,15 @@ def planned_videos(
     rows: np.ndarray,
     *,
     decode_audio: bool = False,
+    paths: list[str] | None = None,
 ) -> IndexedVideos:
     """Each video as the epoch planner sees it: columns of the index, a
     :class:`PlannedVideo` per video when read (videos not indexed have no duration and
     yield no clips). With ``decode_audio``, clips are planned on PyTorchVideo's duration with
     audio (``VideoMeta.duration_with_audio``: the longer of the video and audio streams).
     """
-    paths, labels = list(map(itemgetter(0), pairs)), list(map(itemgetter(1), pairs))
+    paths = list(map(itemgetter(0), pairs)) if paths is None else paths
+    labels = list(map(itemgetter(1), pairs))
     return IndexedVideos(
         paths,
         labels,
@@ -178,7 +182,11 @@ def route_indexed(
     videos: IndexedVideos, *, device: str, device_choice: str, cpu_decoder: CpuDecoder
 ) -> Routing:
     """:func:`route` of every indexed video, decided once per format (codec, pixel format,
-    size: what the capability tables read) on one video of it, then given to all."""
+    size: what the capability tables read) on one video of it, then given to all; on the CPU
+    without ``cpu_decoder="dali"``, PyAV takes every file: no format is read."""
+    paths = videos.paths
+    if device == "cpu" and cpu_decoder != "dali":
+        return Routing(SameForAll(_indexed(videos), "pyav"), {}, "pyav")
     positions, classes, firsts = videos.format_classes()
     representatives = {videos.paths[i]: videos.meta(i) for i in firsts.tolist()}
     chosen = route(
@@ -186,9 +194,8 @@ def route_indexed(
     )
     decoder = [chosen.decoders[videos.paths[i]] for i in firsts.tolist()]
     reason = [chosen.reasons.get(videos.paths[i]) for i in firsts.tolist()]
-    paths = videos.paths
     if len(firsts) == 1:  # one format (the common case): no loop per video
-        everyone = paths if len(positions) == len(paths) else [paths[i] for i in positions]
+        everyone = _indexed(videos)
         same = SameForAll(everyone, decoder[0])
         reasons = {} if reason[0] is None else dict.fromkeys(everyone, reason[0])
         return Routing(same, reasons, chosen.preferred)
@@ -201,6 +208,13 @@ def route_indexed(
         if reason[c] is not None
     }
     return Routing(decoders, reasons, chosen.preferred)
+
+
+def _indexed(videos: IndexedVideos) -> Sequence[str]:
+    """The paths of the indexed videos (the list itself when every video is indexed)."""
+    indexed = np.flatnonzero(videos.rows >= 0)
+    paths = videos.paths
+    return paths if len(indexed) == len(paths) else [paths[i] for i in indexed.tolist()]
 
 
 @dataclass(frozen=True)
@@ -236,6 +250,7 @@ def set_up(
     (:func:`route`) them, say the routing once (a warning when, on the GPU, files could not
     have the decoder asked for), and pick the worker / thread counts for ``requested``
     (``(num_workers, num_threads, decoder_threads, prefetch_batches)``, ``None``: chosen)."""
+    paths = list(map(itemgetter(0), pairs))  # once: a million of them
     built, rows = build_index(
         pairs,
         index,
@@ -245,8 +260,11 @@ def set_up(
         fingerprint=fingerprint,
         storage=storage,
         world_size=world_size,
+        paths=paths,
     )
-    planned = planned_videos(pairs, annotations, built, rows, decode_audio=decode_audio)
+    planned = planned_videos(
+        pairs, annotations, built, rows, decode_audio=decode_audio, paths=paths
+    )
     routing = route_indexed(
         planned, device=device, device_choice=device_choice, cpu_decoder=cpu_decoder
     )

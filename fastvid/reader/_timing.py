@@ -14,7 +14,7 @@ import numpy as np
 
 from fastvid.reader.plan import TimedVideo, output_order
 
-__all__ = ["Timing", "dense_ids", "timing_classes", "timing_of"]
+__all__ = ["Timing", "dense_ids", "timing_at", "timing_classes", "timing_of"]
 
 
 @dataclass(frozen=True)
@@ -134,3 +134,13 @@ def timing_of(videos: Sequence[Any]) -> Timing:
         cls_id=timing_classes(tb_id, start_pts, first, step, frames, constant),
         timed=lambda i: videos[i].timing,
     )
+
+
+def timing_at(videos: Sequence[Any], positions: np.ndarray) -> Timing:
+    """The planner's columns of the videos at ``positions`` only (row ``i``: video
+    ``positions[i]``): what planning a few videos of a large dataset reads."""
+    at = getattr(videos, "timing_at", None)
+    if callable(at):
+        columns: Timing = at(positions)
+        return columns
+    return timing_of([videos[i] for i in np.asarray(positions).tolist()])

@@ -93,22 +93,32 @@ class IndexedVideos(Sequence[PlannedVideo]):
             self._timing = self._columns()
         return self._timing
 
-    def _columns(self) -> Timing:
+    def timing_at(self, positions: np.ndarray) -> Timing:
+        """The planner's columns of the videos at ``positions`` only (row ``i``: video
+        ``positions[i]``; not kept)."""
+        return self._columns(np.asarray(positions, np.int64))
+
+    def _columns(self, positions: np.ndarray | None = None) -> Timing:
         from fastvid.data.index._table import COLUMN
 
-        indexed = self.rows >= 0
+        rows = self.rows if positions is None else self.rows[positions]
+        indexed = rows >= 0
         ints = self.meta_index.table.ints
-        every = len(self.rows) == len(ints) and bool((self.rows == np.arange(len(ints))).all())
+        every = (
+            positions is None
+            and len(rows) == len(ints)
+            and bool((rows == np.arange(len(ints))).all())
+        )
         num, den = ("adur_num", "adur_den") if self._audio else ("dur_num", "dur_den")
         names = [num, den, "tb_num", "tb_den", "start_pts", "pts_first", "pts_step"]
         names += ["num_frames", "pts_kind", "order_count"]
         wanted = [COLUMN[name] for name in names]
         if not len(ints):
-            block = np.zeros((len(self.rows), len(wanted)), np.int64)
+            block = np.zeros((len(rows), len(wanted)), np.int64)
         elif every:  # the loader's videos are the index's, in order: one pass over the table
             block = ints[:, wanted]
         else:
-            block = ints[np.ix_(np.where(indexed, self.rows, 0), np.array(wanted))]
+            block = ints[np.ix_(np.where(indexed, rows, 0), np.array(wanted))]
             block[~indexed] = 0
         columns = {name: block[:, i] for i, name in enumerate(names)}
 
@@ -117,7 +127,7 @@ class IndexedVideos(Sequence[PlannedVideo]):
 
         has = indexed & (column(den) != 0)
         dur_keys, dur_ids = dense_ids(np.stack([column(num)[has], column(den)[has]], axis=1))
-        dur_id = np.full(len(self), -1, np.int64)
+        dur_id = np.full(len(rows), -1, np.int64)
         dur_id[has] = dur_ids
         tb_keys, tb_id = dense_ids(np.stack([column("tb_num"), column("tb_den")], axis=1))
         start_pts, first, step = column("start_pts"), column("pts_first"), column("pts_step")
@@ -135,7 +145,11 @@ class IndexedVideos(Sequence[PlannedVideo]):
             num_frames=frames,
             constant=constant,
             cls_id=timing_classes(tb_id, start_pts, first, step, frames, constant),
-            timed=lambda i: self[i].timing,
+            timed=(
+                (lambda i: self[i].timing)
+                if positions is None
+                else (lambda i: self[int(positions[i])].timing)
+            ),
         )
 
     def format_classes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -198,6 +212,10 @@ class IndexedSources(Sequence["VideoSource | None"]):
     def _route_codes(self) -> np.ndarray:
         """Per video, its route's position in ``_names`` (-1: not indexed); made once, from
         the route of one video per format."""
+        decoders = self._routing.decoders
+        if self._codes is None and isinstance(decoders, SameForAll):  # one route: no formats
+            code = self._names.index(self._routes[decoders.value])
+            self._codes = np.where(self._videos.rows >= 0, code, -1).astype(np.int64)
         if self._codes is None:
             positions, classes, firsts = self._videos.format_classes()
             paths = self._videos.paths
@@ -227,6 +245,15 @@ class SameForAll(Mapping[str, Any]):
         self._paths = paths
         self._value = value
         self._keys: set[str] | None = None
+
+    @property
+    def value(self) -> Any:
+        """The one value."""
+        return self._value
+
+    def counts(self) -> dict[Any, int]:
+        """``Counter(self.values())``, without a list of a million values."""
+        return {self._value: len(self._paths)} if self._paths else {}
 
     def __getitem__(self, path: str) -> Any:
         if self._keys is None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from fastvid.reader.routing import Routing
 
-__all__ = ["Budget", "choose_budget", "usable_cores"]
+__all__ = ["Budget", "choose_budget", "known_before_routing", "usable_cores"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,21 @@ def choose_budget(
     dali = num_threads or dali_threads
     ahead = prefetch or max(2, -(-2 * workers * 4 // max(batch_size, 1)) + 1)
     return Budget(workers, threads, dali, ahead, rule)
+
+
+def known_before_routing(
+    device: str,
+    cpu_decoder: str,
+    *,
+    requested: tuple[int | None, int | None, int | None, int | None] = (None, None, None, None),
+    batch_size: int = 1,
+) -> Budget | None:
+    """The budget :func:`choose_budget` will pick for any videos, where their routes do not
+    matter: ``num_workers`` given, or every file decoded by PyAV (the CPU, unless
+    ``cpu_decoder="dali"``). ``None`` where it depends on the routes. The loader starts its
+    workers with it before indexing and routing, so that they import meanwhile."""
+    if requested[0] is None and (device == "gpu" or cpu_decoder == "dali"):
+        return None
+    return choose_budget(
+        device, [], Routing({}, {}, "pyav"), requested=requested, batch_size=batch_size
+    )

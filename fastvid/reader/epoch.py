@@ -9,22 +9,18 @@ process rebuilds the same plan on its own, and two runs with one seed see the sa
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import random
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import torch
 from torch.utils.data import DistributedSampler, RandomSampler, Sampler, SequentialSampler
 
 from fastvid.reader._plan_table import EpochPlan
-from fastvid.reader._timing import Timing, dense_ids, timing_of
+from fastvid.reader._timing import Timing, dense_ids, timing_at, timing_of
 from fastvid.reader._vector_plan import (
     duration_only,
     plan_visits,
@@ -32,9 +28,10 @@ from fastvid.reader._vector_plan import (
     template_rows,
     walk_sampler,
 )
+from fastvid.reader._video_order import for_rank, mix_seed, seeded_global_rngs, video_order
 from fastvid.reader.plan import ClipRequest, TimedVideo, clip_frame_indices, temporal_subsample
 
-__all__ = ["EpochPlan", "EpochPlanner", "PlannedVideo", "shard_count"]
+__all__ = ["EpochPlan", "EpochPlanner", "PlannedVideo", "mix_seed", "shard_count"]
 
 
 @dataclass(frozen=True)
@@ -49,94 +46,6 @@ class PlannedVideo:
 
 
 ClipSamplerFn = Callable[..., Any]
-
-
-def mix_seed(*parts: int) -> int:
-    """A 63-bit seed derived from integers (stable across processes and runs)."""
-    return int(np.random.SeedSequence([p & 0xFFFFFFFF for p in parts]).generate_state(2)[0])
-
-
-@contextlib.contextmanager
-def _seeded_global_rngs(seed: int) -> Iterator[None]:
-    """Seed Python's and torch's global RNGs for a block, then restore them.
-
-    PyTorchVideo's random clip samplers draw from the global ``random`` module; seeding it per
-    video makes a video's clips independent of the order videos are planned in.
-    """
-    state = random.getstate()
-    with torch.random.fork_rng(devices=[]):
-        random.seed(seed)
-        torch.random.default_generator.manual_seed(seed)  # CPU only: CUDA stays untouched
-        try:
-            yield
-        finally:
-            random.setstate(state)
-
-
-def _video_order(
-    video_sampler: type[Sampler[int]] | Sampler[int] | None,
-    num_videos: int,
-    *,
-    seed: int,
-    epoch: int,
-    rank: int,
-    world_size: int,
-) -> tuple[np.ndarray, bool]:
-    """Video positions in visiting order, and whether the sampler already sharded them."""
-    order_for = getattr(video_sampler, "order_for", None)
-    if callable(order_for):  # shares out the videos itself, for any rank (ShardSampler)
-        order = order_for(seed=seed, epoch=epoch, rank=rank, world_size=world_size)
-        return _positions(order), True
-    if isinstance(video_sampler, Sampler):
-        if hasattr(video_sampler, "set_epoch"):
-            video_sampler.set_epoch(epoch)
-        return _positions(video_sampler), isinstance(video_sampler, DistributedSampler)
-    cls = video_sampler or RandomSampler
-    data = range(num_videos)
-    if isinstance(cls, type) and issubclass(cls, DistributedSampler):
-        sampler: Sampler[int] = cls(
-            data,  # type: ignore[arg-type]
-            num_replicas=world_size,
-            rank=rank,
-            shuffle=True,
-            seed=seed,
-        )
-        sampler.set_epoch(epoch)  # type: ignore[attr-defined]
-        return _positions(sampler), True
-    if isinstance(cls, type) and issubclass(cls, RandomSampler):
-        generator = torch.Generator().manual_seed(mix_seed(seed, epoch, 0x5A))
-        # RandomSampler(data, generator=generator)'s order: one randperm (tests check it)
-        return torch.randperm(num_videos, generator=generator).numpy(), False
-    if isinstance(cls, type) and issubclass(cls, SequentialSampler):
-        return np.arange(num_videos, dtype=np.int64), False
-    if callable(cls):
-        with _seeded_global_rngs(mix_seed(seed, epoch, 0x5B)):
-            return _positions(cls(data)), False  # type: ignore[call-arg]
-    raise TypeError(
-        f"video_sampler must be a torch Sampler class or instance, got {video_sampler!r}"
-    )
-
-
-def _positions(order: Any) -> np.ndarray:
-    """A sampler's (or any iterable's) positions as an int64 array."""
-    if isinstance(order, np.ndarray | torch.Tensor):
-        return np.asarray(order, dtype=np.int64).reshape(-1)
-    items = list(order)  # once: a sampler may shuffle anew on each iteration
-    try:
-        return np.fromiter(items, np.int64, len(items))
-    except (TypeError, ValueError):  # tensors and other int-likes
-        return np.fromiter((int(i) for i in items), np.int64, len(items))
-
-
-def _for_rank(
-    video_sampler: type[Sampler[int]] | Sampler[int] | None, rank: int
-) -> type[Sampler[int]] | Sampler[int] | None:
-    """A ``DistributedSampler`` instance as another rank's (a copy); anything else as is."""
-    if isinstance(video_sampler, DistributedSampler) and video_sampler.rank != rank:
-        other = copy.copy(video_sampler)
-        other.rank = rank
-        return other
-    return video_sampler
 
 
 class EpochPlanner:
@@ -179,6 +88,7 @@ class EpochPlanner:
             v.label for v in self.videos
         ]
         self._columns: Timing | None = None
+        self._columns_lock = threading.Lock()
         self._clip_sampler_factory = clip_sampler_factory
         self._temporal = tuple(temporal_subsample)
         self._video_sampler = video_sampler
@@ -208,7 +118,7 @@ class EpochPlanner:
         annotation = {"label": video.label, **dict(video.extra)}
         requests: list[ClipRequest] = []
         last_end: Fraction | float = 0.0
-        with _seeded_global_rngs(mix_seed(self.seed, epoch, video_index)):
+        with seeded_global_rngs(mix_seed(self.seed, epoch, video_index)):
             sampler = self._clip_sampler_factory()
             for _ in range(1_000_000):
                 start, end, clip_index, aug_index, is_last = sampler(
@@ -266,14 +176,8 @@ class EpochPlanner:
             del self._ahead[stale]
         if epoch in self._cache or epoch in self._ahead or len(self._ahead) >= 2:
             return
-        order = self._video_sampler
-        own_order = order is None or (
-            isinstance(order, type)
-            and issubclass(order, RandomSampler | SequentialSampler | DistributedSampler)
-        )
-        if not own_order or not duration_only(self._clip_sampler_factory()):
+        if not self._plans_in_background():
             return
-        self._timing()  # the columns once, in this thread (cached)
         future: Future[EpochPlan] = Future()
 
         def run() -> None:
@@ -285,8 +189,91 @@ class EpochPlanner:
         threading.Thread(target=run, name=f"fastvid-plan-{epoch}", daemon=True).start()
         self._ahead[epoch] = future
 
+    def ready(self, epoch: int) -> bool:
+        """Whether :meth:`plan` of ``epoch`` returns without planning or waiting."""
+        ahead = self._ahead.get(epoch)
+        return epoch in self._cache or (ahead is not None and ahead.done())
+
+    def head(self, epoch: int, clips: int, *, whole: int = 1) -> EpochPlan | None:
+        """The first ``clips`` clips of ``epoch`` (fewer if this rank has fewer), planned from
+        the first videos of this rank's share alone: milliseconds, whatever the number of
+        videos. The whole plan is made meanwhile in a background thread (:meth:`plan` waits
+        for it, :meth:`ready` says whether it is done); it starts with these clips.
+
+        Args:
+            epoch: The epoch.
+            clips: How many clips.
+            whole: Cut the head to a multiple of this many clips (whole batches).
+
+        Returns:
+            The clips, or ``None`` where :meth:`plan` should be called instead: the plan is
+            made already, cannot be made in the background (see :meth:`plan_ahead`), or the
+            share's first videos have fewer than ``whole`` clips.
+        """
+        if self.ready(epoch) or not self._plans_in_background():
+            return None
+        self.plan_ahead(epoch)
+        order, sharded = video_order(
+            self._video_sampler,
+            len(self.videos),
+            seed=self.seed,
+            epoch=epoch,
+            rank=self.rank,
+            world_size=self.world_size,
+        )
+        mine = order if self.world_size == 1 or sharded else order[self.rank :: self.world_size]
+        visited = max(1, clips)
+        while True:  # a video gives one clip or more, or none: visit more until enough
+            plan = self._first_visits(mine[:visited], epoch)
+            if len(plan) >= clips or visited >= len(mine):
+                break
+            visited *= 4
+        kept = min(clips, len(plan)) // whole * whole
+        return plan[:kept] if kept else None
+
+    def rest(self, epoch: int, start: int) -> Callable[[bool], EpochPlan | None]:
+        """``rest(wait)``: ``epoch``'s clips from the ``start``-th on, once planned (``None``
+        while the background thread plans, unless ``wait``); the next epoch is then planned
+        ahead."""
+
+        def rest(wait: bool) -> EpochPlan | None:
+            if not (wait or self.ready(epoch)):
+                return None
+            plan = self.plan(epoch)[start:]
+            self.plan_ahead(epoch + 1)  # the next epoch in the background, from now on
+            return plan
+
+        return rest
+
+    def _first_visits(self, visits: np.ndarray, epoch: int) -> EpochPlan:
+        """The clips of ``visits``, timed from their own rows of the index unless the whole
+        dataset's columns are read already."""
+        columns = self._columns
+        if columns is not None:
+            return self._plan_visits(visits, epoch, timing=columns)[0]
+        local = np.arange(len(visits), dtype=np.int64)
+        plan = self._plan_visits(local, epoch, timing=timing_at(self.videos, visits))[0]
+        return EpochPlan(
+            visits[plan.video_indices].astype(np.int32),
+            plan.entry,
+            plan.entries,
+            plan.times,
+            plan.subsample,
+            paths=self._paths,
+            labels=self._labels,
+        )
+
+    def _plans_in_background(self) -> bool:
+        """Whether planning touches no global state (see :meth:`plan_ahead`)."""
+        order = self._video_sampler
+        own_order = order is None or (
+            isinstance(order, type)
+            and issubclass(order, RandomSampler | SequentialSampler | DistributedSampler)
+        )
+        return own_order and duration_only(self._clip_sampler_factory())
+
     def _build(self, epoch: int) -> EpochPlan:
-        order, sharded = _video_order(
+        order, sharded = video_order(
             self._video_sampler,
             len(self.videos),
             seed=self.seed,
@@ -298,8 +285,8 @@ class EpochPlanner:
             return self._plan_visits(order, epoch)[0]
         if sharded:  # the sampler shares out the videos: plan the other ranks' shares too
             orders = [
-                _video_order(
-                    _for_rank(self._video_sampler, r),
+                video_order(
+                    for_rank(self._video_sampler, r),
                     len(self.videos),
                     seed=self.seed,
                     epoch=epoch,
@@ -328,11 +315,16 @@ class EpochPlanner:
         return plan.take(np.arange(longest) % len(plan))
 
     def _plan_visits(
-        self, visits: np.ndarray, epoch: int, expand: tuple[int, int] | None = None
+        self,
+        visits: np.ndarray,
+        epoch: int,
+        expand: tuple[int, int] | None = None,
+        timing: Timing | None = None,
     ) -> tuple[EpochPlan, np.ndarray]:
         """The clips of the videos ``visits[start:stop]`` (``expand``; default all), in
-        order, and the clip count of every visit."""
-        timing = self._timing()
+        order, and the clip count of every visit (``timing``: columns whose row ``v`` is
+        visit ``v``'s video; default the dataset's)."""
+        timing = timing or self._timing()
         if duration_only(self._clip_sampler_factory()):
             # the same clips for every video of one duration and timing class: plan each
             # (duration, class) once on its first video, then give its clips to every visit
@@ -363,13 +355,14 @@ class EpochPlanner:
         if video.duration is None:
             return []
         annotation = {"label": video.label, **dict(video.extra)}
-        with _seeded_global_rngs(mix_seed(self.seed, epoch, video_index)):
+        with seeded_global_rngs(mix_seed(self.seed, epoch, video_index)):
             return walk_sampler(self._clip_sampler_factory(), video.duration, annotation)
 
     def _timing(self) -> Timing:
-        if self._columns is None:
-            self._columns = timing_of(self.videos)
-        return self._columns
+        with self._columns_lock:  # read once, by whichever thread plans first
+            if self._columns is None:
+                self._columns = timing_of(self.videos)
+            return self._columns
 
 
 def shard_count(plan: Sequence[ClipRequest], batch_size: int, *, drop_last: bool) -> int:

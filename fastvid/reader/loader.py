@@ -46,7 +46,7 @@ from fastvid.reader._run_parts import RunParts
 from fastvid.reader._setup import set_up
 from fastvid.reader._skips import OnError, Skips
 from fastvid.reader.batch import loader_batch
-from fastvid.reader.budget import Budget
+from fastvid.reader.budget import Budget, known_before_routing
 from fastvid.reader.device import resolve_device
 from fastvid.reader.engine import EpochStats
 from fastvid.reader.epoch import EpochPlan, EpochPlanner, shard_count
@@ -67,6 +67,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+HEAD_BATCHES = 16
+"""An epoch not planned yet starts with this many batches (or more) planned alone, enough to
+keep the workers busy while the rest is planned (a million videos: about a second)."""
 
 
 class ClipLoader:
@@ -222,23 +226,27 @@ class ClipLoader:
         if self._planner is not None:
             return
         self._follow_rank()  # DDP: one rank per node builds a missing index, the others map it
-        done = set_up(
-            self._pairs,
-            self._annotations,
-            self._index,
-            cache_dir=self._cache_dir,
-            progress=self._progress,
-            skip=self._skips.unindexed,
-            fingerprint=self._index_fingerprint,
-            decode_audio=self.decode_audio,
-            storage=self.storage,
-            device=self.device,
-            device_choice=self._device_choice,
-            cpu_decoder=self._cpu_decoder,
-            requested=self._requested,
-            batch_size=self.batch_size,
-            world_size=self.world_size,
+        early = known_before_routing(
+            self.device, self._cpu_decoder, requested=self._requested, batch_size=self.batch_size
         )
+        with self._parts.started_early(early):  # the workers import while the videos set up
+            done = set_up(
+                self._pairs,
+                self._annotations,
+                self._index,
+                cache_dir=self._cache_dir,
+                progress=self._progress,
+                skip=self._skips.unindexed,
+                fingerprint=self._index_fingerprint,
+                decode_audio=self.decode_audio,
+                storage=self.storage,
+                device=self.device,
+                device_choice=self._device_choice,
+                cpu_decoder=self._cpu_decoder,
+                requested=self._requested,
+                batch_size=self.batch_size,
+                world_size=self.world_size,
+            )
         self._routing, self._budget = done.routing, done.budget
         self._parts.set_up(done.budget, done.sources)
         self._planner = EpochPlanner(
@@ -340,26 +348,28 @@ class ClipLoader:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         epoch = self._epoch
         self._epoch += 1
-        plan = self.plan(epoch)
+        head = self._head(epoch)  # a large first epoch: its first batches now, the rest planned
+        plan = self.plan(epoch) if head is None else head  # in the background meanwhile
         assert self._planner is not None
-        self._planner.plan_ahead(epoch + 1)  # in the background: ready when the epoch ends
-        first = self._position.start(epoch, plan)
+        if head is None:  # else once this epoch's plan is made (the rest of it starts)
+            self._planner.plan_ahead(epoch + 1)  # in the background: ready when it ends
+        first = self._position.start(epoch, lambda: self.plan(epoch))
         if first:  # resumed mid-epoch: plan (and decode) only the batches not handed out
             self._runs.drop_next()
             plan = plan[first * self.batch_size :]
         self._skips.log.begin(epoch)
         if not plan:
             return
-        run = self._runs.begin(plan, epoch)
-        num_batches = first + -(-len(plan) // self.batch_size)
+        rest = None if head is None else self._planner.rest(epoch, len(head))
+        stats = EpochStats()
+        batches = self._runs.batches(plan, epoch, stats, rest=rest)
         try:
-            for number, (requests, clips, audio) in enumerate(run.batches(), start=first):
-                last = number == num_batches - 1
-                if last and self.drop_last and len(requests) < self.batch_size:
+            for number, (requests, clips, audio) in enumerate(batches, start=first):
+                short = self.drop_last and len(requests) < self.batch_size  # last, or failures
+                if short and number == -(-len(self.plan(epoch)) // self.batch_size) - 1:
                     break
                 self._position.handed_out(number + 1)
                 if requests:
-                    assert self._planner is not None
                     yield loader_batch(
                         requests,
                         clips,
@@ -376,9 +386,19 @@ class ClipLoader:
             self._close_pool()
             raise WorkerDiedError(exc.dead, epoch) from None
         finally:
-            self._runs.end(run)
-            self.last_epoch_stats = run.stats
+            batches.close()
+            self.last_epoch_stats = stats
         self._skips.epoch_done(epoch)
+
+    def _head(self, epoch: int) -> EpochPlan | None:
+        """The first batches of ``epoch`` if its plan is not made yet (``None``: plan it)."""
+        self.setup()
+        self._follow_rank()
+        assert self._planner is not None and self._budget is not None
+        if self._position.resumes(epoch):
+            return None
+        batches = max(HEAD_BATCHES, 2 * self._budget.prefetch_batches)
+        return self._planner.head(epoch, batches * self.batch_size, whole=self.batch_size)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the worker processes (empty before the first epoch or after close)."""

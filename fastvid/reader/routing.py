@@ -160,7 +160,8 @@ class Routing:
 
     def summary(self) -> str:
         """One line: how many videos go to each decoder, and the main reasons."""
-        counts = Counter(self.decoders.values())
+        counted = getattr(self.decoders, "counts", None)  # one decoder for all: no pass
+        counts = counted() if callable(counted) else Counter(self.decoders.values())
         parts = [f"{n} to {name}" for name, n in sorted(counts.items())]
         text = f"fastvid: decoding {', '.join(parts)}"
         if self.reasons:

@@ -339,3 +339,105 @@ def test_rank_and_world_size_from_the_environment(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert distributed_rank_world() == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# A first epoch not planned yet: its first batches come from a head planned alone
+
+
+def uniform_loader(videos, index: VideoIndex, **kwargs: Any) -> ClipLoader:
+    return make_loader(
+        videos,
+        index,
+        PYAV_VIDEOS,
+        clip_sampler=make_clip_sampler("uniform", 0.25),
+        transform=temporal_transform(),
+        video_sampler=RandomSampler,
+        batch_size=3,
+        prefetch_batches=1,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"rank": 1, "world_size": 2, "drop_last": True}],
+    ids=["one-rank", "rank-1-of-2-drop-last"],
+)
+def test_the_first_batch_comes_before_the_whole_first_epoch_is_planned(
+    videos, index: VideoIndex, monkeypatch: pytest.MonkeyPatch, options: dict[str, Any]
+) -> None:
+    """The epoch's plan is held back in its background thread until the first batch is out;
+    the batches are the same as with the plan made first, across the head / rest seam."""
+    import threading
+
+    from fastvid.reader import loader as loader_module
+    from fastvid.reader.epoch import EpochPlanner
+
+    monkeypatch.setattr(loader_module, "HEAD_BATCHES", 2, raising=False)  # the seam: mid-epoch
+    release, planned = threading.Event(), []
+    build = EpochPlanner._build
+
+    def held_back(self: EpochPlanner, epoch: int) -> Any:
+        release.wait(20)
+        planned.append(epoch)
+        return build(self, epoch)
+
+    monkeypatch.setattr(EpochPlanner, "_build", held_back)
+    loader = uniform_loader(videos, index, **options)
+    try:
+        batches = iter(loader)
+        first = next(batches)
+        assert planned == []  # the whole plan was not made yet
+        release.set()
+        second = next(batches)
+        state = loader.state_dict()  # two batches out: resumable mid-head
+        lazy = [first, second, *batches]
+        stats = loader.last_epoch_stats
+    finally:
+        release.set()
+        loader.close()
+    eager_loader = uniform_loader(videos, index, **options)
+    resumed_loader = uniform_loader(videos, index, **options)
+    try:
+        plan = eager_loader.plan(0)  # planned before the epoch starts: one run, no head
+        eager = list(eager_loader)
+        resumed_loader.load_state_dict(state)
+        resumed = list(resumed_loader)
+    finally:
+        eager_loader.close()
+        resumed_loader.close()
+    assert len(eager) > 4 and len(lazy) == len(eager)
+    assert [identity(s) for s in unbatch(lazy)] == [identity(s) for s in unbatch(eager)]
+    assert all(torch.equal(a["video"], b["video"]) for a, b in zip(lazy, eager, strict=True))
+    assert [identity(s) for s in unbatch(resumed)] == [identity(s) for s in unbatch(eager[2:])]
+    assert stats is not None and stats.clips == len(plan)  # both parts (a dropped batch too)
+
+
+def test_workers_start_with_the_set_up_where_their_count_is_known(
+    videos, index: VideoIndex
+) -> None:
+    """Every file decoded by PyAV (or ``num_workers`` given): the worker processes start
+    before the videos are indexed and routed, and import meanwhile; the epoch uses them."""
+    loader = uniform_loader(videos, index)
+    try:
+        loader.setup()
+        started = loader.worker_pids()
+        assert len(started) == loader.budget.workers == 1
+        next(iter(loader))
+        assert loader.worker_pids() == started
+    finally:
+        loader.close()
+    routed = make_loader(
+        videos,
+        index,
+        DALI_VIDEOS,
+        clip_sampler=make_clip_sampler("uniform", 1.0),
+        cpu_decoder="dali",
+        num_workers=None,
+    )
+    try:
+        routed.setup()  # how many workers depends on the routes: started on first use
+        assert routed.worker_pids() == []
+    finally:
+        routed.close()

@@ -163,3 +163,25 @@ def test_a_killed_worker_is_reported_and_close_leaves_nothing(videos: Any) -> No
     finally:
         pool.close()
     assert glob.glob(prefix + "-*") == []
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads /proc/PID/maps")
+def test_workers_run_both_routes_without_loading_torch(videos: Any) -> None:
+    """A worker decodes (PyAV route) and cuts GOP ranges (DALI routes) with PyAV and NumPy
+    only: torch's libraries never enter its memory, so it starts in a fraction of a second."""
+    meta = videos.meta("h264")
+    pool = WorkerPool(1, threads=1)
+    try:
+        for task_id, route in enumerate(("pyav", "cut")):
+            jobs = (ClipJob(0, np.array([0, 5, 9])),)
+            pool.submit(0, Task(task_id, route, window(meta, str(videos.path("h264"))), jobs))
+        answers: list[TaskResult] = []
+        deadline = time.monotonic() + 60
+        while sum(a.final for a in answers) < 2 and time.monotonic() < deadline:
+            answers += [r for _, r in pool.results(timeout=1.0)]
+        assert sorted((a.task_id, c.error) for a in answers for c in a.clips) == [(0, ""), (1, "")]
+        maps = Path(f"/proc/{pool.pids()[0]}/maps").read_text()
+        assert "python" in maps  # the worker's own map was read
+        assert "libtorch" not in maps and "libc10" not in maps
+    finally:
+        pool.close()

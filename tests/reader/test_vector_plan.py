@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from torch.utils.data import RandomSampler, SequentialSampler
+from torch.utils.data import DistributedSampler, RandomSampler, SequentialSampler
 
 from fastvid.data.samplers import as_clip_sampler, make_clip_sampler
 from fastvid.reader._plan_table import EpochPlan
 from fastvid.reader._vector_plan import duration_only
-from fastvid.reader.epoch import EpochPlanner, PlannedVideo, _video_order
+from fastvid.reader._video_order import video_order
+from fastvid.reader.epoch import EpochPlanner, PlannedVideo
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def test_a_plan_slices_takes_and_digests_as_its_clips() -> None:
 def test_the_random_order_is_random_samplers() -> None:
     generator = torch.Generator().manual_seed(11)
     expected = list(RandomSampler(range(37), generator=generator))
-    order, sharded = _video_order(None, 37, seed=0, epoch=0, rank=0, world_size=1)
+    order, sharded = video_order(None, 37, seed=0, epoch=0, rank=0, world_size=1)
     generator = torch.Generator()
     # the planner seeds its generator from (seed, epoch); the same seed gives RandomSampler's
     from fastvid.reader.epoch import mix_seed
@@ -151,3 +152,45 @@ def test_planning_ahead_in_the_background_gives_the_same_plan(name: str) -> None
     assert (3 in ahead._ahead) == (name == "uniform")  # random samplers use the global RNGs
     assert [_key(c) for c in ahead.plan(3)] == [_key(c) for c in planner().plan(3)]
     assert not ahead._ahead
+
+
+@pytest.mark.parametrize("name", ["uniform", "uniform_backpad", "constant"])
+@pytest.mark.parametrize(
+    ("video_sampler", "world_size"),
+    [(RandomSampler, 1), (SequentialSampler, 3), (DistributedSampler, 2)],
+)
+def test_the_head_of_an_epoch_is_its_plan_s_first_clips(
+    name: str, video_sampler: type, world_size: int
+) -> None:
+    """``head`` plans a few videos of the share alone (their own timing columns); the whole
+    plan, made in the background, starts with exactly those clips, on every rank."""
+    for rank in range(world_size):
+
+        def planner(rank: int = rank) -> EpochPlanner:
+            return EpochPlanner(
+                _videos() * 3,
+                SAMPLERS[name],
+                temporal_subsample=(4,),
+                video_sampler=video_sampler,
+                seed=4,
+                rank=rank,
+                world_size=world_size,
+            )
+
+        eager = [_key(c) for c in planner().plan(1)]
+        for clips, whole in ((1, 1), (5, 2), (13, 3), (10_000, 4)):
+            lazy = planner()
+            head = lazy.head(1, clips, whole=whole)
+            assert head is not None
+            expected = min(clips, len(eager)) // whole * whole
+            # a short share repeats its clips to keep in step: the repeats are not in its head
+            assert len(head) == expected or (clips > len(eager) and 0 < len(head) <= expected)
+            assert [_key(c) for c in head] == eager[: len(head)]
+            assert [_key(c) for c in lazy.plan(1)] == eager  # the background plan
+            assert lazy.ready(1) and lazy.head(1, clips) is None  # planned: no head needed
+            assert [_key(c) for c in lazy.rest(1, len(head))(False) or []] == eager[len(head) :]
+
+
+def test_no_head_where_planning_uses_the_global_random_state() -> None:
+    planner = EpochPlanner(_videos(), SAMPLERS["random"], video_sampler=RandomSampler)
+    assert planner.head(0, 4) is None and not planner._ahead

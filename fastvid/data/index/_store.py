@@ -100,7 +100,10 @@ class PathList(Sequence[str]):
         if len(paths) != len(self):
             return False
         data = ("\0".join(paths) + "\0").encode("utf-8", "surrogateescape")
-        return len(data) == len(self.blob) and data == self.blob.tobytes()
+        return len(data) == len(self.blob) and np.array_equal(
+            np.frombuffer(data, np.uint8),
+            self.blob,  # no copy of the mapped buffer
+        )
 
 
 class StoredIndex:

@@ -5,6 +5,8 @@ gives (same ``Fraction`` times, indices, last-clip flags and, under the same see
 random clips); PyTorchVideo's own sampler objects are accepted through ``as_clip_sampler``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from fastvid.data.samplers._base import (
     ClipInfo,
     ClipInfoList,
@@ -23,7 +25,9 @@ from fastvid.data.samplers._factory import (
 from fastvid.data.samplers._first import FirstClipSampler
 from fastvid.data.samplers._random import RandomClipSampler, RandomMultiClipSampler, RandomSource
 from fastvid.data.samplers._uniform import UniformClipSampler
-from fastvid.data.samplers._worker_share import MultiProcessSampler
+
+if TYPE_CHECKING:
+    from fastvid.data.samplers._worker_share import MultiProcessSampler
 
 __all__ = [
     "ClipInfo",
@@ -44,3 +48,13 @@ __all__ = [
     "make_clip_sampler",
     "register_clip_sampler",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # MultiProcessSampler is a torch Sampler: imported on first use, so that the clip
+    # samplers (and the loader's worker processes, which import fastvid.data) need no torch
+    if name == "MultiProcessSampler":
+        from fastvid.data.samplers._worker_share import MultiProcessSampler
+
+        return MultiProcessSampler
+    raise AttributeError(f"module 'fastvid.data.samplers' has no attribute {name!r}")

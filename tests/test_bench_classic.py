@@ -58,7 +58,7 @@ def test_the_ucf101_like_files_are_packed_xvid_avi_with_mp3(data_dir: Path) -> N
     with av.open(path) as container:
         video, audio = container.streams.video[0], container.streams.audio[0]
         assert (video.codec_context.name, video.codec_context.codec_tag) == ("mpeg4", "XVID")
-        assert audio.codec_context.name == "mp3"
+        assert audio.codec_context.name in ("mp3", "mp3float")  # the decoder FFmpeg picked
         packets = [p for p in container.demux(video) if p.size]
         container.seek(0)
         stamps = [frame.pts for frame in container.decode(video)]
@@ -154,6 +154,18 @@ def test_the_frame_check_flags_a_loader_that_returns_neighbouring_frames(
     assert checks["torchcodec"]["same"] is True and checks["torchcodec"]["max_mean_abs_diff"] == 0
     assert checks["decord"]["same"] is False
     assert checks["decord"]["max_mean_abs_diff"] > frame_check.SAME_FRAME_MAX_DIFF
+    # which frames it returned instead: two later (one later where the file ends)
+    assert 2 in checks["decord"]["offsets"] and set(checks["decord"]["offsets"]) <= {1, 2}
+    assert "offsets" not in checks["torchcodec"]
+
+
+def test_a_failed_frame_check_names_the_frames_returned_instead() -> None:
+    from benchmarks.run import _offset_text
+
+    assert _offset_text([-1, 1]) == ": neighbouring frames (the planned frame -1 or +1)"
+    assert _offset_text([1, None]).endswith("(the planned frame +1), or none near it")
+    assert _offset_text([None]) == ": not the planned frame nor a neighbour of it"
+    assert _offset_text([]) == ""
 
 
 @pytest.mark.skipif(bool(SPDL), reason=SPDL or "")

@@ -8,6 +8,7 @@ from pathlib import Path
 from benchmarks.datasets import X264_DEFAULT_KEYINT
 from benchmarks.loaders import ROW_NAMES, SAMPLER_NAMES
 from benchmarks.suite import (
+    CLASSIC_SPECS,
     DEFAULT_CLIPS,
     DEFAULT_CODECS,
     DEFAULT_DURATION,
@@ -79,9 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--classic",
         action="store_true",
-        help="the datasets shaped like UCF101 (320x240 MPEG-4 AVI with B-frames, 25 fps, 7 s), "
-        "Kinetics (340x256 H.264, 10 s) and SSv2 (427x240 VP9, 12 fps, 4 s) instead of the "
-        "default suite; results go to <results>/classic/ unless --out",
+        help="the datasets shaped like UCF101 (320x240 Xvid AVI with packed B-frames and MP3, "
+        "25 fps, 7 s), Kinetics (340x256 H.264, 10 s) and SSv2 (427x240 VP9, 12 fps, 4 s) "
+        "instead of the default suite; results go to <results>/classic/ unless --out",
+    )
+    parser.add_argument(
+        "--classic-datasets",
+        type=_csv,
+        default=None,
+        help="with --classic: only these of ucf101-like, kinetics-like, ssv2-like "
+        "(default: all three)",
     )
     parser.add_argument(
         "--repeats",
@@ -244,6 +252,10 @@ def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     bad = sorted(set(args.fastvid_vp9_decoders) - {"dali", "pyav"})
     if bad:
         parser.error(f"--fastvid-vp9-decoders has {bad}; choose from ['dali', 'pyav']")
+    known = [spec.name for spec in CLASSIC_SPECS]
+    bad = sorted(set(args.classic_datasets or []) - set(known))
+    if bad:
+        parser.error(f"--classic-datasets has {bad}; choose from {known}")
     if args.repeats < 1:
         parser.error(f"--repeats ({args.repeats}) must be >= 1")
     if args.batch_size < 1:

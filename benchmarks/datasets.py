@@ -35,7 +35,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from benchmarks.footage import file_stats, make_h264, make_tiny, transcode_mpeg4_avi, transcode_vp9
+from benchmarks.footage import (
+    file_stats,
+    make_h264,
+    make_tiny,
+    make_xvid_avi,
+    transcode_mpeg4_avi,
+    transcode_vp9,
+)
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -46,7 +53,7 @@ __all__ = [
     "ensure_scaling_videos",
 ]
 
-Codec = Literal["h264", "vp9", "mpeg4"]
+Codec = Literal["h264", "vp9", "mpeg4", "xvid"]
 
 DEFAULT_DATA_DIR = Path("bench_data")
 _MANIFEST = "dataset.json"
@@ -57,7 +64,7 @@ _NUM_CLASSES = 4
 X264_DEFAULT_KEYINT = 250
 _IN_PROCESS_PIXELS = 320 * 240  # up to this frame size, generate in this process (no pool)
 
-_EXTENSIONS: dict[str, str] = {"h264": ".mp4", "vp9": ".webm", "mpeg4": ".avi"}
+_EXTENSIONS: dict[str, str] = {"h264": ".mp4", "vp9": ".webm", "mpeg4": ".avi", "xvid": ".avi"}
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,10 @@ class DatasetSpec:
     """One benchmark dataset: ``num_videos`` videos of one codec, resolution and GOP.
 
     Attributes:
-        codec: ``"h264"``, ``"vp9"`` or ``"mpeg4"`` (MPEG-4 Part 2 in AVI, with B-frames).
+        codec: ``"h264"``, ``"vp9"``, ``"mpeg4"`` (MPEG-4 Part 2 in AVI, with B-frames,
+            transcoded from the H.264 set) or ``"xvid"`` (UCF101's format, written directly:
+            packed-bitstream B-frames in AVI with an MP3 track, see
+            :func:`benchmarks.footage.make_xvid_avi`).
         width: Frame width in pixels.
         height: Frame height in pixels.
         num_videos: Number of videos (each a different seeded scene).
@@ -301,7 +311,10 @@ def _generate(
         f"({spec.duration:g} s, {spec.width}x{spec.height}) into {folder} ({how})"
     )
     sources: list[str] = []
-    if spec.codec != "h264":  # before the pool: the H.264 dataset may need its own pool
+    if spec.codec not in (
+        "h264",
+        "xvid",
+    ):  # before the pool: the H.264 dataset may need its own pool
         source = ensure_dataset(spec.h264_source(), data_dir, workers=workers, log=log)
         sources = source.paths
     threads = max(1, cores // workers)
@@ -309,6 +322,8 @@ def _generate(
     def job(i: int) -> tuple[Any, tuple[Any, ...]]:
         if spec.codec == "h264":
             return make_h264, (paths[i], spec, spec.seed + i)
+        if spec.codec == "xvid":
+            return make_xvid_avi, (paths[i], spec, spec.seed + i)
         if spec.codec == "mpeg4":
             return transcode_mpeg4_avi, (sources[i], paths[i], spec)
         return transcode_vp9, (sources[i], paths[i], spec, threads)

@@ -33,6 +33,7 @@ __all__ = [
     "file_stats",
     "make_h264",
     "make_tiny",
+    "make_xvid_avi",
     "transcode_mpeg4_avi",
     "transcode_vp9",
 ]
@@ -107,6 +108,35 @@ def _sized(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
     if (frame.width, frame.height) == (width, height):
         return frame
     return frame.reformat(width=width, height=height, format="yuv420p", interpolation="BILINEAR")
+
+
+def make_xvid_avi(path: str, spec: DatasetSpec, seed: int) -> str:
+    """Write video ``path`` of ``spec`` as UCF101's files are: Xvid in AVI with MP3 audio.
+
+    ``fastvid.testing.make_video(codec="xvid")``: MPEG-4 Part 2 with two B-frames per reference
+    frame in Xvid's *packed bitstream* (each B-frame run shifted one AVI chunk, as Xvid/DivX
+    wrote UCF101's and HMDB51's files), FourCC ``XVID``, keyframe interval ``spec.keyint``,
+    and an MP3 track (UCF101's audio codec). The same textured scene ``seed`` as the H.264 sets.
+    """
+    from fastvid.testing import make_video
+
+    bitrate = spec.bitrate or round(MPEG4_BITS_PER_PIXEL * spec.width * spec.height * spec.fps)
+    tmp = _part(path, ".avi")
+    make_video(
+        tmp,
+        codec="xvid",
+        size=(spec.width, spec.height),
+        fps=spec.fps,
+        duration=spec.duration,
+        content="textured",
+        bitrate=bitrate,
+        gop=spec.keyint,
+        seed=seed,
+        audio=True,
+        audio_codec="mp3",
+    )
+    os.replace(tmp, path)
+    return path
 
 
 def transcode_mpeg4_avi(source: str, path: str, spec: DatasetSpec) -> str:

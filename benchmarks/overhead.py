@@ -7,7 +7,8 @@ warm-up one, and prints per clip: the CPU seconds of the loader's process and of
 Python), the engine's own split (``EpochStats``: decode + RGB conversion in the workers,
 the finish in the parent, the rest), and the strict ceiling's decode-only CPU seconds for the
 same planned frames in this process (:class:`benchmarks.loaders.strict_ceiling.StrictDecoder`).
-With ``--profile FILE``, the parent's epochs run under cProfile (``FILE`` gets the stats).
+With ``--profile FILE``, the parent's epochs run under cProfile timed by the process's CPU
+clock (``FILE`` gets the stats).
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def measure_overhead(
     clips = 0
     decoded = 0
     split = {"decode": 0.0, "worker_other": 0.0, "finish": 0.0, "parent_other": 0.0}
-    profiler = cProfile.Profile() if profile else None
+    # CPU time, not wall time: on a shared machine the wall clock mostly counts other processes
+    profiler = cProfile.Profile(time.process_time) if profile else None
     for epoch in range(1, epochs + 1):
         loader.set_epoch(epoch)
         workers = workers or _children(me)

@@ -230,6 +230,15 @@ def run_loaders(args: argparse.Namespace, machine: dict[str, Any]) -> dict[str, 
     }
 
 
+def _offset_text(offsets: list[int | None]) -> str:
+    """``": neighbouring frames (the planned frame +1)"`` for the frame check's offsets."""
+    near = [f"{v:+d}" for v in offsets if v is not None]
+    if not near:
+        return ": not the planned frame nor a neighbour of it" if offsets else ""
+    text = f": neighbouring frames (the planned frame {' or '.join(near)})"
+    return text + (", or none near it" if None in offsets else "")
+
+
 def _frames_checked(result: RowResult, frames: dict[str, dict[str, Any]]) -> RowResult:
     """``result``, failed if its loader returned other frames than fastvid's (kept in the
     reason with its throughput: its ratio would compare other work)."""
@@ -241,9 +250,9 @@ def _frames_checked(result: RowResult, frames: dict[str, dict[str, Any]]) -> Row
     if check["same"] is False and result.status == "ok":
         result.status = "failed"
         result.reason = (
-            f"returns other frames than fastvid (mean abs difference up to "
-            f"{check['max_mean_abs_diff']:.1f} of 255 on the first and last clip); measured "
-            f"{result.clips_per_s or 0:.2f} clips/s"
+            f"returns other frames than fastvid{_offset_text(check.get('offsets', []))} (mean "
+            f"abs difference up to {check['max_mean_abs_diff']:.1f} of 255 on the first and "
+            f"last clip); measured {result.clips_per_s or 0:.2f} clips/s"
         )
     return result
 

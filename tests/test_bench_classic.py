@@ -53,6 +53,23 @@ def test_the_mpeg4_avi_transcode_keeps_every_frame_with_b_frames(avi: object) ->
         assert kinds.count("B") >= 30 and kinds.count("I") == 3  # GOP 30 at 75 frames
 
 
+def test_the_ucf101_like_files_are_packed_xvid_avi_with_mp3(data_dir: Path) -> None:
+    spec = DatasetSpec("xvid", 160, 120, 1, duration=2.0, fps=25, gop=30, label="ucf-xvid")
+    (path,) = ensure_dataset(spec, data_dir, log=lambda _: None).paths
+    assert path.endswith(".avi")
+    with av.open(path) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert (video.codec_context.name, video.codec_context.codec_tag) == ("mpeg4", "XVID")
+        assert audio.codec_context.name in ("mp3", "mp3float")  # the decoder FFmpeg picked
+        packets = [p for p in container.demux(video) if p.size]
+        container.seek(0)
+        stamps = [frame.pts for frame in container.decode(video)]
+    assert len(stamps) == 50
+    assert stamps != sorted(stamps)  # FFmpeg invents the timestamps out of order (issue 22)
+    # the packed bitstream: a B-frame rides in the chunk before it, a tiny chunk holds its place
+    assert any(p.size < 16 for p in packets)
+
+
 def test_an_odd_width_is_encoded_from_the_even_h264_source(data_dir: Path) -> None:
     spec = DatasetSpec("vp9", 107, 60, 1, duration=1.0, fps=12, label="ssv2-tiny")
     dataset = ensure_dataset(spec, data_dir, log=lambda _: None)
@@ -67,7 +84,7 @@ def test_the_classic_suite_and_its_options() -> None:
     args = build_parser().parse_args(["--classic", "--repeats", "3"])
     specs = suite(args)
     assert [(s.name, s.codec, s.width, s.height, s.fps, s.duration) for s in specs] == [
-        ("ucf101-like", "mpeg4", 320, 240, 25, 7.0),
+        ("ucf101-like", "xvid", 320, 240, 25, 7.0),
         ("kinetics-like", "h264", 340, 256, 30, 10.0),
         ("ssv2-like", "vp9", 427, 240, 12, 4.0),
     ]
@@ -139,6 +156,18 @@ def test_the_frame_check_flags_a_loader_that_returns_neighbouring_frames(
     assert checks["torchcodec"]["same"] is True and checks["torchcodec"]["max_mean_abs_diff"] == 0
     assert checks["decord"]["same"] is False
     assert checks["decord"]["max_mean_abs_diff"] > frame_check.SAME_FRAME_MAX_DIFF
+    # which frames it returned instead: two later (one later where the file ends)
+    assert 2 in checks["decord"]["offsets"] and set(checks["decord"]["offsets"]) <= {1, 2}
+    assert "offsets" not in checks["torchcodec"]
+
+
+def test_a_failed_frame_check_names_the_frames_returned_instead() -> None:
+    from benchmarks.run import _offset_text
+
+    assert _offset_text([-1, 1]) == ": neighbouring frames (the planned frame -1 or +1)"
+    assert _offset_text([1, None]).endswith("(the planned frame +1), or none near it")
+    assert _offset_text([None]) == ": not the planned frame nor a neighbour of it"
+    assert _offset_text([]) == ""
 
 
 @pytest.mark.skipif(bool(SPDL), reason=SPDL or "")

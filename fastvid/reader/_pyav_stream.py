@@ -14,7 +14,7 @@ differ from a sequential decode's.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -49,6 +49,9 @@ _SKIP_NONREF_CODECS = frozenset({"h264", "mpeg4", "mpeg2video", "mpeg1video"})
 # A remote object's stat from the task's start (``changed_since_indexed``) is reused this long
 # when the reader opens or reuses the object: one request per task, not two.
 _STAT_REUSE = 2.0
+
+# The end of the packet stream (what :meth:`OpenVideo._read` returns after the last packet).
+_END: Any = object()
 
 # FFmpeg threading: "AUTO" lets the codec pick frame and/or slice threading.
 _THREAD_TYPE = "AUTO"
@@ -114,6 +117,11 @@ class OpenVideo:
         self.intra_only = bool(codec.intra_only)
         self.skip_nonref = codec.name in _SKIP_NONREF_CODECS
         reorders = invents_timestamps(self.container, self.stream)
+        # MPEG-4 Part 2 in AVI may pack a B-frame into the chunk of the frame before it (Xvid's
+        # packed bitstream, UCF101's files); the decoder outputs it, with the next packet's
+        # timestamp, when that packet arrives, and a NONREF skip of the chunk drops it. So a
+        # chunk is skipped only when the packet after it is unwanted too.
+        self._packed = reorders and codec.name == "mpeg4"
         self._lookahead = _REORDER_LOOKAHEAD if reorders else 0
         self._seen: set[int] = set()  # indices output since the last seek
         self._pts = np.zeros(0, dtype=np.int64)
@@ -162,15 +170,19 @@ class OpenVideo:
         """Decode forward from the demuxer's position, skipping unwanted frames where exact."""
         codec_context = self.stream.codec_context
         packets = self.container.demux(self.stream)
+        queued: list[av.Packet | None] = []  # read ahead: the packet after the current one
         while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
+            packet = queued.pop() if queued else self._read(packets)
+            if packet is _END:
                 break
-            except av.FFmpegError as error:  # read error mid-file: drain what was decoded
-                self.last_error = f"reading packets failed ({error})"
-                packet = None
             unwanted = self._unwanted_pts(packet) if self._skip_enabled else None
+            if unwanted is not None and self._packed:
+                queued.append(self._read(packets))
+                following = queued[0]
+                if isinstance(following, av.Packet) and following.pts in self._wanted:
+                    unwanted = None  # its frame may be packed into this packet
+                elif isinstance(following, av.Packet) and following.pts is not None:
+                    self._skipped.add(int(following.pts))  # a frame packed here is lost too
             if unwanted is not None:
                 self._skipped.add(unwanted)
                 if self.intra_only:
@@ -190,6 +202,17 @@ class OpenVideo:
             if packet is None:
                 break
         self.eof = True
+
+    def _read(self, packets: Iterator[av.Packet]) -> av.Packet | None:
+        """The next packet; ``None`` after a read error (drain what was decoded), :data:`_END`
+        at the end of the stream."""
+        try:
+            return next(packets)
+        except StopIteration:
+            return _END
+        except av.FFmpegError as error:  # read error mid-file: drain what was decoded
+            self.last_error = f"reading packets failed ({error})"
+            return None
 
     def _unwanted_pts(self, packet: av.Packet | None) -> int | None:
         """The pts of ``packet`` if its frame may be skipped, else None.
@@ -234,6 +257,8 @@ class OpenVideo:
 
     def _must_seek(self, target: int, keyframes: np.ndarray) -> bool:
         if self._frames is None or target <= self.position - self._lookahead:
+            return True
+        if target < self._floor:  # before the keyframe of the last seek: never comes out
             return True
         if target in self._seen or (target <= self.position and not self._lookahead):
             return True

@@ -30,7 +30,7 @@ from fastvid.reader.audio import ClipAudio, VisitWindows, read_clip_audio
 from fastvid.reader.augment import sample_steps
 from fastvid.reader.dali import ClipPipeline, DaliRunError, param_arrays
 from fastvid.reader.epoch import mix_seed
-from fastvid.reader.finish import ClipFinish, finish_clip, normalise, one_torch_thread
+from fastvid.reader.finish import ClipFinish, finish_batch, one_torch_thread
 from fastvid.reader.plan import REORDER_MARGIN, ClipRequest, output_ranks
 from fastvid.reader.pool import WorkerPool
 from fastvid.reader.schedule import TaskPlan, group_clips
@@ -375,8 +375,8 @@ class EpochRun:
             view = self._views.view(segment, output.offset, int(np.prod(output.shape)))
             order = slot.order if self.config.rearrange else None
             finish = ClipFinish.from_params(self.config.spatial_ops, slot.params)
-            clips.append(finish_clip(view.reshape(output.shape), order, finish))
-        batch, finished = normalise(clips, self.config.affine)
+            clips.append((view.reshape(output.shape), order, finish))
+        batch, finished = finish_batch(clips, self.config.affine)
         if batch is not None:
             dense["frames"] = batch
         for number, clip in zip(numbers, finished, strict=True):

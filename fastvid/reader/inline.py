@@ -39,7 +39,7 @@ from torch.utils.data import get_worker_info
 from fastvid.data.storage import Storage
 from fastvid.reader.audio import AudioReader, ClipAudio, Window
 from fastvid.reader.augment import sample_steps
-from fastvid.reader.finish import ClipFinish, finish_clip, finish_in_torch_possible, normalise
+from fastvid.reader.finish import ClipFinish, finish_batch, finish_in_torch_possible
 from fastvid.reader.lowering import LoweredTransform
 from fastvid.reader.plan import clip_frame_indices, temporal_subsample
 from fastvid.reader.pyav_source import PyAVFrameReader
@@ -157,8 +157,7 @@ class InlineClips:
         height, width = clip.frames.shape[1:3]
         steps = sample_steps(pipeline.spatial_ops, height, width, generator)
         finish = ClipFinish.from_params(pipeline.spatial_ops, steps.params)
-        finished = finish_clip(clip.frames, clip.order, finish)
-        batch, _ = normalise([finished], pipeline.affine)
+        batch, _ = finish_batch([(clip.frames, clip.order, finish)], pipeline.affine)
         assert batch is not None  # one clip always has one shape
         return batch[0]
 

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from fastvid.reader._pyav_convert import _to_rgb
-from fastvid.reader.finish import ClipFinish, finish_clip
+from fastvid.reader.augment import ChannelAffine
+from fastvid.reader.finish import ClipFinish, finish_batch, finish_clip
 from fastvid.testing import make_video
 
 
@@ -28,6 +29,35 @@ def test_an_identity_order_skips_the_gather_with_the_same_pixels(flip: bool) -> 
     assert torch.equal(gathered, plain[:, torch.from_numpy(repeats)])
     reversed_order = np.arange(5)[::-1].copy()  # a permutation is not the identity
     assert torch.equal(finish_clip(frames, reversed_order, finish), plain.flip(1))
+
+
+@pytest.mark.parametrize(
+    "affine", [ChannelAffine(), ChannelAffine((0.5, 2.0, 1.0), (1.0, 0.0, -3.0))]
+)
+def test_the_batch_casts_and_flips_in_one_copy_with_the_same_pixels(affine: ChannelAffine) -> None:
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 256, (4, 48, 64, 3), dtype=np.uint8) for _ in range(3)]
+    finishes = [
+        ClipFinish(size=(60, 80), window=(3, 7, 40, 40), flip=True),
+        ClipFinish(size=(50, 66), window=(-2, 30, 40, 40), flip=False, fill=(9, 8, 7)),
+        ClipFinish(window=(0, 0, 40, 40), flip=True),
+    ]
+    orders = [None, np.array([0, 1, 1, 3]), np.arange(4)]
+    scale = torch.tensor(affine.scale).view(3, 1, 1, 1)
+    offset = torch.tensor(affine.offset).view(3, 1, 1, 1)
+    expected = [
+        finish_clip(f, o, c).float() * scale + offset
+        for f, o, c in zip(frames, orders, finishes, strict=True)
+    ]
+    batch, clips = finish_batch(list(zip(frames, orders, finishes, strict=True)), affine)
+    assert batch is not None and batch.shape == (3, 3, 4, 40, 40) and batch.is_contiguous()
+    for got, want in zip(clips, expected, strict=True):
+        assert torch.equal(got, want)
+    # clips of different shapes come back one by one, finished alike
+    other = ClipFinish(window=(0, 0, 30, 20), flip=True)
+    batch, clips = finish_batch([(frames[0], None, finishes[0]), (frames[1], None, other)], affine)
+    assert batch is None
+    assert torch.equal(clips[1], finish_clip(frames[1], None, other).float() * scale + offset)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,10 @@ and fastvid's own decoder (:class:`fastvid.reader.pyav_source.PyAVFrameReader`, 
 workers run) does too. Each frame is compared with fastvid's: the mean absolute difference over
 its pixels (0..255). A loader that returns another frame differs by tens on moving, textured
 content; the same frame through another YUV-to-RGB conversion differs by about 1 at most. A
-difference above :data:`SAME_FRAME_MAX_DIFF` fails the row (the row's ``frame_check``).
+difference above :data:`SAME_FRAME_MAX_DIFF` fails the row (the row's ``frame_check``),
+whose ``offsets`` then say which frames it returned instead: ``[1]`` the frame after the
+planned one, ``[-1, 1]`` sometimes the one before and sometimes the one after, ``None`` none of
+the planned frame's :data:`NEIGHBOURS` neighbours on either side.
 
 A clip a loader cannot decode is recorded under its file (``errors``), so a report can say which
 loader could not read which file; fastvid's own failures are under ``"fastvid"``.
@@ -23,9 +26,11 @@ from fastvid.benchmark.loaders.frame_decoders import DecordClips, TorchcodecClip
 from fastvid.benchmark.loaders.spdl_rows import SpdlClips
 from fastvid.benchmark.loaders.workload import Workload
 
-__all__ = ["SAME_FRAME_MAX_DIFF", "check_frames", "pytorchvideo_frames"]
+__all__ = ["NEIGHBOURS", "SAME_FRAME_MAX_DIFF", "check_frames", "pytorchvideo_frames"]
 
 SAME_FRAME_MAX_DIFF = 3.0
+#: How far from a planned frame the frame check looks for the frame a row returned instead.
+NEIGHBOURS = 4
 
 
 def pytorchvideo_frames(request: Any) -> np.ndarray:
@@ -121,10 +126,41 @@ def check_frames(
                 "max_mean_abs_diff": round(worst, 3),
                 "clips": [[round(v, 3) for v in d] for d in diffs],
             }
+            if worst > SAME_FRAME_MAX_DIFF:
+                decoded = [
+                    c
+                    for c, r in zip(chosen, reference, strict=True)
+                    if r is not None and c.path not in errors
+                ]
+                check["offsets"] = _offsets(work, decoded, decode)
         if errors:
             check.update(errors=errors, error=next(iter(errors.values())))
         out[name] = check
     return out
+
+
+def _offsets(work: Workload, clips: Sequence[Any], decode: Callable[[Any], np.ndarray]) -> list[Any]:
+    """Which frame a row returned instead of each planned one that differs: the offset of the
+    nearest of fastvid's frames within :data:`NEIGHBOURS` of it (``None``: none is the same)."""
+    from fastvid.reader.pyav_source import PyAVFrameReader
+
+    found: set[Any] = set()
+    with PyAVFrameReader() as reader:
+        for request in clips:
+            meta = work.index.meta(request.path)
+            frames = decode(request)
+            for got, planned in zip(frames, request.frame_indices.tolist(), strict=True):
+                near = np.arange(
+                    max(0, planned - NEIGHBOURS), min(len(meta.pts), planned + NEIGHBOURS + 1)
+                )
+                around = reader.decode_frames(
+                    request.path, near, pts=meta.pts, keyframes=meta.keyframes
+                )
+                diffs = _frame_diffs(np.repeat(got[None], len(near), axis=0), around)
+                best = int(np.argmin(diffs))
+                found.add(int(near[best]) - planned if diffs[best] <= SAME_FRAME_MAX_DIFF else None)
+    found.discard(0)
+    return sorted(found, key=lambda v: (v is None, v or 0))
 
 
 def _frame_diffs(frames: np.ndarray, reference: np.ndarray) -> list[float]:

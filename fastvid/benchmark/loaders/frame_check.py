@@ -139,7 +139,9 @@ def check_frames(
     return out
 
 
-def _offsets(work: Workload, clips: Sequence[Any], decode: Callable[[Any], np.ndarray]) -> list[Any]:
+def _offsets(
+    work: Workload, clips: Sequence[Any], decode: Callable[[Any], np.ndarray]
+) -> list[Any]:
     """Which frame a row returned instead of each planned one that differs: the offset of the
     nearest of fastvid's frames within :data:`NEIGHBOURS` of it (``None``: none is the same)."""
     from fastvid.reader.pyav_source import PyAVFrameReader

@@ -7,7 +7,7 @@ which 8 uniformly spaced frames are wanted (PyTorchVideo's ``UniformTemporalSubs
 * ``all frames -> RGB``: what PyTorchVideo's PyAV decoder does: seek to the clip, decode every
   frame up to its end, convert every clip frame to RGB, then keep 8;
 * ``decode only, whole file``: the ceiling of sequential decoding (frames/s as clips/s);
-* ``decode_frames``: :func:`fastvid.reader.pyav_source.decode_frames`, full size and with
+* ``decode_frames``: :func:`fastvid.reader.decoding.pyav_source.decode_frames`, full size and with
   ``size=(455, 256)`` (RGB conversion and scaling in one swscale call);
 * ``PyAVFrameReader``: one reader reused over shuffled and in-order clips;
 * FFmpeg threading modes (``thread_type``, ``threads``) for the scaled case.
@@ -32,8 +32,8 @@ import av
 import numpy as np
 
 from fastvid.data.index import VideoMeta, probe_video
-from fastvid.reader import _pyav_stream
-from fastvid.reader.pyav_source import PyAVFrameReader, decode_frames
+from fastvid.reader.decoding import _pyav_stream
+from fastvid.reader.decoding.pyav_source import PyAVFrameReader, decode_frames
 from fastvid.testing import make_video
 
 CLIP_FRAMES = 60

@@ -86,7 +86,7 @@ t0 = time.perf_counter()
 import numpy as np
 from fastvid.data.index import VideoIndex
 from fastvid.data.samplers import make_clip_sampler
-from fastvid.reader.loader import ClipLoader
+from fastvid.reader.loader.clip_loader import ClipLoader
 imports = time.perf_counter() - t0
 file, listing, out, rank, world = sys.argv[1:6]
 rank, world = int(rank), int(world)

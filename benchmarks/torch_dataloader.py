@@ -3,7 +3,7 @@
 A PyTorchVideo script that swaps only its dataset import keeps torch's
 ``DataLoader(num_workers=2)``; each torch worker then decodes its share of the videos in its
 own process with fastvid's frame-selective PyAV decoder and lowered transforms
-(:mod:`fastvid.integrations._ptv_stream`). This measures that against fastvid's own loader
+(:mod:`fastvid.integrations.pytorchvideo._stream`). This measures that against fastvid's own loader
 (``fastvid.data.DataLoader``: its worker pool, kept across epochs) and PyTorchVideo 0.1.5
 (``LabeledVideoDataset`` + PyAV + torch ``DataLoader(num_workers=2)``), side by side in one run,
 rounds interleaved (each round runs every row once, so a change in the machine's load hits every
@@ -51,7 +51,7 @@ def _dataset(library: str, videos: Any, **options: Any) -> Any:
     ``"pytorchvideo"``) over ``videos``."""
     if library == "fastvid":
         from fastvid.data import make_clip_sampler
-        from fastvid.integrations.pytorchvideo_api import LabeledVideoDataset
+        from fastvid.integrations.pytorchvideo.api import LabeledVideoDataset
     else:
         from pytorchvideo.data import LabeledVideoDataset, make_clip_sampler
     return LabeledVideoDataset(

@@ -90,7 +90,7 @@ def _folder_datamodule_class() -> type:
     """
     from jsonargparse import class_from_function
 
-    from fastvid.integrations.datamodule import VideoClassificationData
+    from fastvid.integrations.flash.datamodule import VideoClassificationData
 
     return class_from_function(
         VideoClassificationData.from_folders,

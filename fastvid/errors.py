@@ -5,14 +5,13 @@ decoded is a :class:`VideoError` carrying ``path`` (the file), ``reason`` (why, 
 ``kind`` (the :data:`VideoErrorKind`, a short machine-readable name set where the problem is
 found, so that reports never parse messages)::
 
-    FastvidError
-    ├── VideoError(path, reason, kind)
-    │   ├── VideoProbeError       fastvid.data.index: the index could not read the file
-    │   ├── VideoDecodeError      fastvid.reader: a clip could not be decoded (on_error="raise")
-    │   ├── FrameDecodeError      fastvid.reader.pyav_source: PyAV could not decode the frames
-    │   └── GopCutError           fastvid.reader.gop: the packets are not where the index says
-    ├── WorkerDiedError           fastvid.reader: a worker process died mid-epoch
-    └── WorkerTaskError           fastvid.reader: a worker hit a bug (not bad data)
+    FastvidError ├── VideoError(path, reason, kind) │   ├── VideoProbeError
+    fastvid.data.index: the index could not read the file │   ├── VideoDecodeError
+    fastvid.reader: a clip could not be decoded (on_error="raise") │   ├── FrameDecodeError
+    fastvid.reader.decoding.pyav_source: PyAV could not decode the frames │   └── GopCutError
+    fastvid.reader.decoding.gop: the packets are not where the index says ├── WorkerDiedError
+    fastvid.reader: a worker process died mid-epoch └── WorkerTaskError           fastvid.reader: a
+    worker hit a bug (not bad data)
 
 The concrete classes live next to the code that raises them and are re-exported from their
 modules as before; this module is the bottom layer (it imports nothing of fastvid), so

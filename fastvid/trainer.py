@@ -10,10 +10,10 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import BaseFinetuning, Callback
 from pytorch_lightning.utilities import rank_zero_warn
 
-from fastvid._lightning1 import translate_trainer_kwargs
+from fastvid.integrations.flash.outputs import Output
+from fastvid.integrations.flash.predict_outputs import FlashPredictions, resolve_output
+from fastvid.integrations.lightning.trainer_args import translate_trainer_kwargs
 from fastvid.models.finetuning import make_finetuning_callback
-from fastvid.models.flash_predict import FlashPredictions, resolve_output
-from fastvid.models.outputs import Output
 
 __all__ = ["Trainer"]
 
@@ -70,7 +70,7 @@ class Trainer(pl.Trainer):
                 :func:`fastvid.models.classifier.average_by_video`); or Flash's: an output
                 name (``"labels"``, ``"probabilities"``, ``"classes"``, ``"logits"``,
                 ``"preds"``, ``"raw"``, ``"fiftyone"``) or an
-                :class:`~fastvid.models.outputs.Output`. Default: ``None``.
+                :class:`~fastvid.integrations.flash.outputs.Output`. Default: ``None``.
             kwargs: Lightning's ``predict`` keyword arguments (``datamodule=``, ...).
 
         Returns:

@@ -48,14 +48,14 @@ def test_import_contracts_are_kept() -> None:
 @pytest.mark.parametrize(
     ("module", "upward_import", "contracts"),
     [
-        ("data/layout/_folder.py", "import fastvid.reader.loader", {LAYERS}),
+        ("data/layout/_folder.py", "import fastvid.reader.loader.clip_loader", {LAYERS}),
         # the DataModule imports Lightning, and the prediction path reads the frame plan
-        ("reader/plan.py", "import fastvid.integrations.datamodule", ALL),
-        ("integrations/callbacks.py", "import fastvid.models.heads", {LAYERS}),
+        ("reader/planning/frames.py", "import fastvid.integrations.flash.datamodule", ALL),
+        ("integrations/lightning/callbacks.py", "import fastvid.models.heads", {LAYERS}),
         ("models/heads.py", "import fastvid.trainer", {LAYERS}),
-        ("reader/report.py", "import pytorch_lightning", {NO_LIGHTNING}),
-        ("models/predict.py", "import fastvid.integrations.datamodule", {PREDICT}),
-        ("reader/engine.py", "from nvidia import dali", {DALI}),
+        ("reader/loader/skip_report.py", "import pytorch_lightning", {NO_LIGHTNING}),
+        ("models/predict.py", "import fastvid.integrations.flash.datamodule", {PREDICT}),
+        ("reader/loader/epoch_run.py", "from nvidia import dali", {DALI}),
         # the error hierarchy is the bottom layer: data and reader import it, it imports neither
         ("errors.py", "import fastvid.data.index", {LAYERS}),
     ],
@@ -80,7 +80,7 @@ def test_an_upward_import_breaks_a_contract(
 
 def test_the_reader_imports_no_lightning_at_run_time() -> None:
     code = (
-        "import sys, fastvid.reader.report, fastvid.reader.loader, fastvid.data.index; "
+        "import sys, fastvid.reader.loader.skip_report, fastvid.reader.loader.clip_loader, fastvid.data.index; "
         "loaded = [m for m in sys.modules if 'lightning' in m]; assert not loaded, loaded"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

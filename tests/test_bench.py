@@ -203,7 +203,7 @@ def test_workloads_keep_whole_videos_and_pytorchvideo_replays_the_plan(data_dir:
 
 def test_vp9_transcode_keeps_every_frame_and_the_gop(data_dir: Path) -> None:
     from fastvid.data.index import probe_video
-    from fastvid.reader.pyav_source import decode_frames
+    from fastvid.reader.decoding.pyav_source import decode_frames
     from fastvid.testing import read_frame_index
 
     spec = DatasetSpec("vp9", 160, 120, 2, duration=4.5, gop=30)

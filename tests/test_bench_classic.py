@@ -132,7 +132,7 @@ def test_the_frame_check_flags_a_loader_that_returns_neighbouring_frames(
     avi: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fastvid.benchmark.loaders import frame_check
-    from fastvid.reader.pyav_source import PyAVFrameReader
+    from fastvid.reader.decoding.pyav_source import PyAVFrameReader
 
     work = _workload(avi, "random")
 

@@ -20,8 +20,8 @@ from fastvid.errors import (
     exception_kind,
 )
 from fastvid.reader import VideoDecodeError, WorkerDiedError, WorkerTaskError
-from fastvid.reader.gop import GopCutError
-from fastvid.reader.pyav_source import FrameDecodeError
+from fastvid.reader.decoding.gop import GopCutError
+from fastvid.reader.decoding.pyav_source import FrameDecodeError
 
 VIDEO_ERRORS = [VideoError, VideoProbeError, VideoDecodeError, FrameDecodeError, GopCutError]
 

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-GPU_TESTS = ("tests/reader/test_loader_gpu.py", "tests/test_gpu_check.py")
+GPU_TESTS = ("tests/reader/loader/test_clip_loader_gpu.py", "tests/test_gpu_check.py")
 
 
 def _pytest(*args: str, require: bool) -> subprocess.CompletedProcess[str]:
@@ -59,7 +59,7 @@ def test_the_gpu_tests_are_marked_needs_cuda() -> None:
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="with a GPU the needs_cuda tests run")
 def test_require_cuda_turns_the_skip_into_a_failure() -> None:
-    one = "tests/reader/test_loader_gpu.py::test_routing_sends_mjpeg_to_pyav_and_the_rest_to_nvdec"
+    one = "tests/reader/loader/test_clip_loader_gpu.py::test_routing_sends_mjpeg_to_pyav_and_the_rest_to_nvdec"
     required = _pytest(one, require=True)
     assert required.returncode == 1, required.stdout + required.stderr
     assert "FASTVID_REQUIRE_CUDA=1 but no usable CUDA device" in required.stdout

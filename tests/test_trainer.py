@@ -11,8 +11,8 @@ import torch
 from pytorch_lightning.callbacks import BaseFinetuning
 
 import fastvid
+from fastvid.integrations.flash.outputs import ClassesOutput
 from fastvid.models import Freeze, FreezeUnfreeze, NoFreeze, UnfreezeMilestones, VideoClassifier
-from fastvid.models.outputs import ClassesOutput
 from fastvid.trainer import Trainer
 from tests.models import RandomVideoData, TinyBackbone, quiet_trainer_kwargs
 

@@ -67,7 +67,7 @@ left=$((470 - (SECONDS - began)))
 if [ "$left" -gt 45 ]; then
   log "needs_cuda tests (FASTVID_REQUIRE_CUDA=1), at most $left s"
   FASTVID_REQUIRE_CUDA=1 timeout "$left" $PY -m pytest -q -p no:cacheprovider -m needs_cuda \
-    tests/reader/test_loader_gpu.py > "$OUT/needs-cuda-tests.log" 2>&1
+    tests/reader/loader/test_clip_loader_gpu.py > "$OUT/needs-cuda-tests.log" 2>&1
   tests_rc=$?
   log "needs_cuda tests exit status $tests_rc (log: needs-cuda-tests.log)"
   if [ "$rc" -eq 0 ] && [ "$tests_rc" -ne 0 ]; then rc=$tests_rc; fi

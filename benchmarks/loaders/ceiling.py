@@ -24,8 +24,8 @@ __all__ = ["PyAVCeiling"]
 class PyAVCeiling:
     """Decode-only: exactly the planned frames, converted to RGB at full size, no transforms.
 
-    Uses :class:`fastvid.reader.pyav_source.PyAVFrameReader` (seek to the keyframe before each
-    run of needed frames, decode forward, skip unneeded non-reference frames, convert only the
+    Uses :class:`fastvid.reader.decoding.pyav_source.PyAVFrameReader` (seek to the keyframe before
+    each run of needed frames, decode forward, skip unneeded non-reference frames, convert only the
     needed frames), the fastest frame-selective CPU decoder here.
 
     Args:
@@ -38,7 +38,7 @@ class PyAVCeiling:
 
     def frames(self, request: Any, meta: Any) -> np.ndarray:
         """uint8 ``(T, H, W, 3)`` frames of one clip."""
-        from fastvid.reader.pyav_source import PyAVFrameReader
+        from fastvid.reader.decoding.pyav_source import PyAVFrameReader
 
         if self._reader is None:
             self._reader = PyAVFrameReader()

@@ -6,7 +6,7 @@ Part 2, MPEG-1/2: bit-exact for every other frame), and stop at the clip's last 
 a clip that starts after the previous one's last frame in the same GOP decodes on instead of
 seeking back. The frames stay in the decoder's YUV: no colour conversion, no resizing, no
 transforms, no batching. One single-threaded decoder per process, one process per core, whole
-batches per task. The decode loop is fastvid's (``fastvid.reader._pyav_stream.OpenVideo``)
+batches per task. The decode loop is fastvid's (``fastvid.reader.decoding._pyav_stream.OpenVideo``)
 with a sink that drops each frame, so what this row does not pay is exactly what fastvid adds
 after decoding (colour conversion, the hand-off, the transform graph, batching).
 
@@ -48,7 +48,7 @@ class StrictDecoder:
         """Decode clip ``request``'s frames (``meta``: its video's index entry)."""
         import numpy as np
 
-        from fastvid.reader._pyav_stream import OpenVideo
+        from fastvid.reader.decoding._pyav_stream import OpenVideo
 
         video = self._open.get(request.path)
         if video is None:

@@ -45,7 +45,7 @@ from fastvid.benchmark.loaders import (
 
 __all__ = ["ROUTE_NAMES", "choose_loaders", "main", "run_folder_bench"]
 
-# fastvid's decoder routes (``fastvid.reader.routing``) as the report names them
+# fastvid's decoder routes (``fastvid.reader.decoding.routing``) as the report names them
 ROUTE_NAMES = {"nvdec": "NVDEC", "dali_cpu": "DALI CPU", "pyav": "PyAV"}
 
 Log = Callable[[str], None]

@@ -1,6 +1,6 @@
 """``flash.core.classification``: the classification outputs."""
 
-from fastvid.models.outputs import (
+from fastvid.integrations.flash.outputs import (
     CLASSIFICATION_OUTPUTS,
     ClassesOutput,
     ClassificationOutput,

@@ -35,13 +35,13 @@ from fastvid.data.utils import download_data
 
 if TYPE_CHECKING:
     from fastvid.data.samplers import MultiProcessSampler
-    from fastvid.integrations.datamodule import VideoClassificationData
-    from fastvid.integrations.pytorchvideo_api import (
+    from fastvid.integrations.flash.datamodule import VideoClassificationData
+    from fastvid.integrations.pytorchvideo.api import (
         DataLoader,
         LabeledVideoDataset,
         labeled_video_dataset,
     )
-    from fastvid.integrations.pytorchvideo_data import (
+    from fastvid.integrations.pytorchvideo.data import (
         EncodedVideo,
         FrameVideo,
         Hmdb51,
@@ -89,10 +89,10 @@ __all__ = [
 # (listed in [tool.importlinter] ignore_imports).
 _LAZY = {
     "MultiProcessSampler": "fastvid.data.samplers",
-    "VideoClassificationData": "fastvid.integrations.datamodule",
-    "LabeledVideoDataset": "fastvid.integrations.pytorchvideo_api",
-    "labeled_video_dataset": "fastvid.integrations.pytorchvideo_api",
-    "DataLoader": "fastvid.integrations.pytorchvideo_api",
+    "VideoClassificationData": "fastvid.integrations.flash.datamodule",
+    "LabeledVideoDataset": "fastvid.integrations.pytorchvideo.api",
+    "labeled_video_dataset": "fastvid.integrations.pytorchvideo.api",
+    "DataLoader": "fastvid.integrations.pytorchvideo.api",
     **dict.fromkeys(
         (
             "EncodedVideo",
@@ -104,7 +104,7 @@ _LAZY = {
             "Ucf101",
             "Video",
         ),
-        "fastvid.integrations.pytorchvideo_data",
+        "fastvid.integrations.pytorchvideo.data",
     ),
 }
 

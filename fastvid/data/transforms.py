@@ -1,9 +1,9 @@
 """Flash-style transform dictionaries: defaults and validation.
 
-Flash let users pass, per stage, a dict of transforms keyed by *where* they run. fastvid keeps
-those keys. Sample-level keys are lowered into the DALI graph where possible
-(:mod:`fastvid.reader.lowering`); batch-level keys run on the collated batch, ``*_on_device``
-ones after Lightning moved it to the model's device.
+Flash let users pass, per stage, a dict of transforms keyed by *where* they run. fastvid keeps those
+keys. Sample-level keys are lowered into the DALI graph where possible
+(:mod:`fastvid.reader.transforms.lowering`); batch-level keys run on the collated batch,
+``*_on_device`` ones after Lightning moved it to the model's device.
 
 =================================  ==========================================================
 key                                runs on

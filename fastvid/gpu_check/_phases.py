@@ -72,7 +72,7 @@ def dry_run(
     report: GpuCheckReport, specs: Sequence[FixtureSpec], paths: dict[str, Path], index: Any
 ) -> None:
     """Route the fixtures with the NVDEC capability table, no GPU (``cpu routing dry run``)."""
-    from fastvid.reader.routing import route_videos
+    from fastvid.reader.decoding.routing import route_videos
 
     metas = {os.fspath(paths[s.name]): index.meta(os.fspath(paths[s.name])) for s in specs}
     routing = route_videos(metas, preferred="nvdec")

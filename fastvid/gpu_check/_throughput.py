@@ -163,10 +163,10 @@ def ceiling_row(
 
     ``device="cpu"`` runs DALI's CPU decoder instead (VP8/VP9/MJPEG only; for tests).
     """
-    from fastvid.reader.augment import ChannelAffine
     from fastvid.reader.dali import ClipPipeline, GraphSpec
-    from fastvid.reader.gop import GopCutter
-    from fastvid.reader.plan import output_ranks
+    from fastvid.reader.decoding.gop import GopCutter
+    from fastvid.reader.planning.frames import output_ranks
+    from fastvid.reader.transforms.augment import ChannelAffine
 
     cutter = GopCutter()
     cuts = []
@@ -328,8 +328,8 @@ def measure_dataset(
 
 def _dali_threads() -> int:
     """The DALI threads a GPU loader would use here (when the fastvid row did not run)."""
-    from fastvid.reader.budget import choose_budget
-    from fastvid.reader.routing import Routing
+    from fastvid.reader.decoding.routing import Routing
+    from fastvid.reader.workers.budget import choose_budget
 
     return choose_budget("gpu", [], Routing({}, {}, "nvdec")).dali_threads
 

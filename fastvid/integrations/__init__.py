@@ -1,14 +1,14 @@
 """Integrations: fastvid's loader behind other libraries' interfaces.
 
-* :mod:`~fastvid.integrations.datamodule`: ``VideoClassificationData``, Lightning Flash's video
-  ``LightningDataModule``.
-* :mod:`~fastvid.integrations.pytorchvideo_api`: drop-in ``LabeledVideoDataset``,
+* :mod:`~fastvid.integrations.flash.datamodule`: ``VideoClassificationData``, Lightning Flash's
+  video ``LightningDataModule``.
+* :mod:`~fastvid.integrations.pytorchvideo.api`: drop-in ``LabeledVideoDataset``,
   ``labeled_video_dataset`` and ``DataLoader`` for PyTorchVideo scripts.
-* :mod:`~fastvid.integrations.callbacks`: Lightning callbacks (``SkippedVideosLogger``).
-* :mod:`~fastvid.integrations.input_transform`: Flash 0.8's ``InputTransform``,
+* :mod:`~fastvid.integrations.lightning.callbacks`: Lightning callbacks (``SkippedVideosLogger``).
+* :mod:`~fastvid.integrations.flash.input_transform`: Flash 0.8's ``InputTransform``,
   ``VideoClassificationInputTransform`` and ``ApplyToKeys``;
-  :mod:`~fastvid.integrations.target_formatters`: its target formatters;
-  :mod:`~fastvid.integrations.inputs`: the inputs ``train_dataset`` & co. return.
+  :mod:`~fastvid.integrations.flash.target_formatters`: its target formatters;
+  :mod:`~fastvid.integrations.flash.inputs`: the inputs ``train_dataset`` & co. return.
 
 Names load on first use, so ``import fastvid.integrations`` imports neither Lightning nor DALI.
 """
@@ -19,14 +19,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fastvid.integrations.callbacks import SkippedVideosLogger
-    from fastvid.integrations.datamodule import VideoClassificationData
-    from fastvid.integrations.input_transform import (
+    from fastvid.integrations.flash.datamodule import VideoClassificationData
+    from fastvid.integrations.flash.input_transform import (
         ApplyToKeys,
         InputTransform,
         VideoClassificationInputTransform,
     )
-    from fastvid.integrations.pytorchvideo_api import (
+    from fastvid.integrations.lightning.callbacks import SkippedVideosLogger
+    from fastvid.integrations.pytorchvideo.api import (
         DataLoader,
         LabeledVideoDataset,
         labeled_video_dataset,
@@ -44,14 +44,14 @@ __all__ = [
 ]
 
 _LAZY = {
-    "VideoClassificationData": "fastvid.integrations.datamodule",
-    "LabeledVideoDataset": "fastvid.integrations.pytorchvideo_api",
-    "labeled_video_dataset": "fastvid.integrations.pytorchvideo_api",
-    "DataLoader": "fastvid.integrations.pytorchvideo_api",
-    "SkippedVideosLogger": "fastvid.integrations.callbacks",
-    "ApplyToKeys": "fastvid.integrations.input_transform",
-    "InputTransform": "fastvid.integrations.input_transform",
-    "VideoClassificationInputTransform": "fastvid.integrations.input_transform",
+    "VideoClassificationData": "fastvid.integrations.flash.datamodule",
+    "LabeledVideoDataset": "fastvid.integrations.pytorchvideo.api",
+    "labeled_video_dataset": "fastvid.integrations.pytorchvideo.api",
+    "DataLoader": "fastvid.integrations.pytorchvideo.api",
+    "SkippedVideosLogger": "fastvid.integrations.lightning.callbacks",
+    "ApplyToKeys": "fastvid.integrations.flash.input_transform",
+    "InputTransform": "fastvid.integrations.flash.input_transform",
+    "VideoClassificationInputTransform": "fastvid.integrations.flash.input_transform",
 }
 
 

@@ -97,7 +97,7 @@ class FlashTaskMixin:
     @classmethod
     def available_outputs(cls) -> list[str]:
         """Flash's prediction outputs for classification (``Trainer.predict(output=...)``)."""
-        from fastvid.models.outputs import BASE_OUTPUTS, CLASSIFICATION_OUTPUTS
+        from fastvid.integrations.flash.outputs import BASE_OUTPUTS, CLASSIFICATION_OUTPUTS
 
         return (CLASSIFICATION_OUTPUTS + BASE_OUTPUTS).available_keys()
 

@@ -4,15 +4,15 @@ Where fastvid cannot start its own worker processes (inside a torch ``DataLoader
 is daemonic and may not have children) or must draw every random number where PyTorchVideo
 does (iterating a drop-in dataset), a clip is decoded here by the loader's own parts:
 
-- the frames PyTorchVideo would return (:func:`~fastvid.reader.plan.clip_frame_indices`), with
-  the lowered ``UniformTemporalSubsample`` picking the ones to decode;
-- PyAV's frame-selective decoder (:class:`~fastvid.reader.pyav_source.PyAVFrameReader`: the
+- the frames PyTorchVideo would return (:func:`~fastvid.reader.planning.frames.clip_frame_indices`),
+  with the lowered ``UniformTemporalSubsample`` picking the ones to decode;
+- PyAV's frame-selective decoder (:class:`~fastvid.reader.decoding.pyav_source.PyAVFrameReader`: the
   file stays open and the decoder moves forward from clip to clip of one video);
 - the lowered short-side scale, crop and flip finished in torch
-  (:mod:`fastvid.reader.finish`), their random parameters drawn by
-  :func:`~fastvid.reader.augment.sample_steps` from the generator given, the process's global
-  one for PyTorchVideo's draws;
-- the clip's audio (:class:`~fastvid.reader.audio.AudioReader`, PyTorchVideo's samples).
+  (:mod:`fastvid.reader.transforms.finish`), their random parameters drawn by
+  :func:`~fastvid.reader.transforms.augment.sample_steps` from the generator given, the process's
+  global one for PyTorchVideo's draws;
+- the clip's audio (:class:`~fastvid.reader.decoding.audio.AudioReader`, PyTorchVideo's samples).
 
 A transform whose lowered ops the torch finish cannot run (:attr:`InlineClips.lowers` is
 ``False``) is run as written on all the clip's frames, as PyTorchVideo runs it.
@@ -37,12 +37,12 @@ import torch
 from torch.utils.data import get_worker_info
 
 from fastvid.data.storage import Storage
-from fastvid.reader.audio import AudioReader, ClipAudio, Window
-from fastvid.reader.augment import sample_steps
-from fastvid.reader.finish import ClipFinish, finish_batch, finish_in_torch_possible
-from fastvid.reader.lowering import LoweredTransform
-from fastvid.reader.plan import clip_frame_indices, temporal_subsample
-from fastvid.reader.pyav_source import PyAVFrameReader
+from fastvid.reader.decoding.audio import AudioReader, ClipAudio, Window
+from fastvid.reader.decoding.pyav_source import PyAVFrameReader
+from fastvid.reader.planning.frames import clip_frame_indices, temporal_subsample
+from fastvid.reader.transforms.augment import sample_steps
+from fastvid.reader.transforms.finish import ClipFinish, finish_batch, finish_in_torch_possible
+from fastvid.reader.transforms.lowering import LoweredTransform
 
 __all__ = ["DecodedClip", "InlineClips"]
 
@@ -80,8 +80,9 @@ class InlineClips:
     """Decodes clips of indexed videos in this process, and finishes them.
 
     Args:
-        lowered: The transform, lowered (:func:`~fastvid.reader.lowering.lower_sample_transform`).
-        threads: FFmpeg decoder threads per file (0: FFmpeg chooses). Default: ``None``: one
+        lowered: The transform, lowered
+        (:func:`~fastvid.reader.transforms.lowering.lower_sample_transform`). threads: FFmpeg
+        decoder threads per file (0: FFmpeg chooses). Default: ``None``: one
             inside a torch ``DataLoader`` worker (a core each), else FFmpeg's choice.
         storage: How URLs are read. Default: ``None``, local defaults.
     """

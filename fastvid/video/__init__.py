@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from fastvid.integrations.datamodule import VideoClassificationData
+from fastvid.integrations.flash.datamodule import VideoClassificationData
 from fastvid.models.classifier import VideoClassifier
 
 __all__ = ["VideoClassificationData", "VideoClassifier"]

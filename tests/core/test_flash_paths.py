@@ -13,8 +13,9 @@ import fastvid
 from fastvid._optional import module_available
 from fastvid.data.keys import DataKeys
 from fastvid.data.utils import download_data
-from fastvid.integrations.datamodule import VideoClassificationData
-from fastvid.models import finetuning, outputs
+from fastvid.integrations.flash import outputs
+from fastvid.integrations.flash.datamodule import VideoClassificationData
+from fastvid.models import finetuning
 from fastvid.models.classifier import VideoClassifier
 from fastvid.trainer import Trainer
 

@@ -22,7 +22,7 @@ import torchvision.transforms as tv
 
 from fastvid.data.index import VideoIndex, VideoMeta, VideoProbeError, probe_video
 from fastvid.data.samplers import make_clip_sampler
-from fastvid.reader.loader import ClipLoader
+from fastvid.reader.loader.clip_loader import ClipLoader
 from fastvid.testing import make_video
 from tests.reliability.conftest import FRAMES_PER_CLIP, SIZE, loader_options
 from tests.reliability.mutate import mutate
@@ -30,8 +30,9 @@ from tests.reliability.mutate import mutate
 PROBE_SECONDS = 5.0  # per-file bound on one probe (they take ~2-10 ms; generous for loaded CI)
 TASK_SECONDS = 60.0  # the loader's task_timeout: a hung worker task fails its clips
 CLIP_SECONDS = 0.5
-# Largest mean |difference| (0..255) of one delivered frame from the same frame decoded by
-# PyAV: DALI's CPU decoder converts YUV to RGB with its own rounding (tests/reader/test_loader.py)
+# Largest mean |difference| (0..255) of one delivered frame from the same frame decoded by PyAV:
+# DALI's CPU decoder converts YUV to RGB with its own rounding
+# (tests/reader/loader/test_clip_loader.py)
 FRAME_TOLERANCE = {"dali_cpu": 3.0, "pyav": 0.5}
 
 

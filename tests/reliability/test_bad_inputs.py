@@ -27,8 +27,8 @@ from pytorchvideo.data import make_clip_sampler as pv_make_clip_sampler
 from torch.utils.data import SequentialSampler
 
 from fastvid.data.layout import from_folder
-from fastvid.reader.loader import ClipLoader, SkippedClip, VideoDecodeError
-from fastvid.reader.report import SkipReport
+from fastvid.reader.loader.clip_loader import ClipLoader, SkippedClip, VideoDecodeError
+from fastvid.reader.loader.skip_report import SkipReport
 from fastvid.testing import make_video, read_frame_index
 from tests.reliability.conftest import (
     BATCH,
@@ -50,8 +50,9 @@ PYAV_CASES = [
     "trunc50_webm", "cut_frame", "corrupt", "deleted", "replaced", "zero", "random", "text",
     "png", "jpeg", "audio_only", "folder", "dangling", "denied",
 ]  # fmt: skip
-# Mean |difference| on 0..255 between a clip and PyTorchVideo's: DALI's CPU decoder converts
-# YUV to RGB with its own rounding (see tests/reader/test_loader.py); PyAV uses the same swscale.
+# Mean |difference| on 0..255 between a clip and PyTorchVideo's: DALI's CPU decoder converts YUV to
+# RGB with its own rounding (see tests/reader/loader/test_clip_loader.py); PyAV uses the same
+# swscale.
 MEAN_ABS_TOLERANCE = {"dali": 2.0, "pyav": 0.5}
 
 
@@ -349,7 +350,7 @@ def test_skipped_videos_logger_logs_counts_each_epoch(tmp_path: Path) -> None:
     from pytorch_lightning.loggers import CSVLogger
     from torch.utils.data import DataLoader, TensorDataset
 
-    from fastvid.integrations.callbacks import SkippedVideosLogger
+    from fastvid.integrations.lightning.callbacks import SkippedVideosLogger
 
     class Data(pl.LightningDataModule):
         """Skips a new clip of b.mp4 every epoch; a.mp4 was left out when indexing."""
@@ -408,7 +409,7 @@ def test_skipped_videos_logger_logs_counts_each_epoch(tmp_path: Path) -> None:
 def test_skipped_videos_logger_without_a_skipping_datamodule_logs_nothing() -> None:
     from types import SimpleNamespace
 
-    from fastvid.integrations.callbacks import SkippedVideosLogger
+    from fastvid.integrations.lightning.callbacks import SkippedVideosLogger
 
     logged: list[dict[str, float]] = []
     recorder = SimpleNamespace(log_metrics=lambda metrics, step: logged.append(metrics))
@@ -420,7 +421,7 @@ def test_skipped_videos_logger_without_a_skipping_datamodule_logs_nothing() -> N
 @pytest.mark.timeout(120)
 def test_pyav_path_refuses_frames_ffmpeg_flags_corrupt(pyav_battery: Battery) -> None:
     from fastvid.data.index import probe_video
-    from fastvid.reader.pyav_source import FrameDecodeError, decode_frames
+    from fastvid.reader.decoding.pyav_source import FrameDecodeError, decode_frames
 
     path = pyav_battery.cases["corrupt"].path
     meta = probe_video(path)

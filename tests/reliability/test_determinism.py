@@ -17,7 +17,7 @@ import torch
 import torchvision.transforms as tv
 
 from fastvid.data.samplers import make_clip_sampler
-from fastvid.reader.loader import ClipLoader
+from fastvid.reader.loader.clip_loader import ClipLoader
 from tests.reliability.conftest import Battery, loader_options
 
 SEED = 11

@@ -14,9 +14,9 @@ import pytest
 
 from fastvid.data.index import VideoProbeError, probe_video
 from fastvid.data.samplers import make_clip_sampler
-from fastvid.reader.gop import GopCutError, GopCutter
-from fastvid.reader.loader import ClipLoader
-from fastvid.reader.pyav_source import FrameDecodeError, decode_frames
+from fastvid.reader.decoding.gop import GopCutError, GopCutter
+from fastvid.reader.decoding.pyav_source import FrameDecodeError, decode_frames
+from fastvid.reader.loader.clip_loader import ClipLoader
 from fastvid.testing import read_frame_index
 from tests.reliability.conftest import damaged_packet, loader_options
 from tests.reliability.containers import ebml_elements, mp4_boxes

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from fastvid.data.index import VideoIndex
-from fastvid.reader.loader import ClipLoader
+from fastvid.reader.loader.clip_loader import ClipLoader
 from fastvid.testing import make_video
 from tests.reliability.conftest import SIZE, loader_options, truncated
 

@@ -28,7 +28,7 @@ import pytest
 
 from fastvid.data.index import VideoIndex
 from fastvid.data.samplers import make_clip_sampler
-from fastvid.reader.loader import ClipLoader
+from fastvid.reader.loader.clip_loader import ClipLoader
 from fastvid.testing import make_video
 from tests.reliability.conftest import loader_options
 

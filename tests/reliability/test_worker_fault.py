@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fastvid.reader.loader import ClipLoader, WorkerDiedError
+from fastvid.reader.loader.clip_loader import ClipLoader, WorkerDiedError
 from fastvid.testing import make_video
 from tests.reliability.conftest import loader_options
 

@@ -1,15 +1,15 @@
 """Do the other loaders return the frames fastvid returns? Checked on each workload.
 
-For a few planned clips of a workload (by default its first and its last), every loader that
-decodes frames itself (PyTorchVideo, torchcodec, decord, SPDL) decodes them as RGB at full size,
-and fastvid's own decoder (:class:`fastvid.reader.pyav_source.PyAVFrameReader`, what its CPU
-workers run) does too. Each frame is compared with fastvid's: the mean absolute difference over
-its pixels (0..255). A loader that returns another frame differs by tens on moving, textured
-content; the same frame through another YUV-to-RGB conversion differs by about 1 at most. A
-difference above :data:`SAME_FRAME_MAX_DIFF` fails the row (the row's ``frame_check``),
-whose ``offsets`` then say which frames it returned instead: ``[1]`` the frame after the
-planned one, ``[-1, 1]`` sometimes the one before and sometimes the one after, ``None`` none of
-the planned frame's :data:`NEIGHBOURS` neighbours on either side.
+For a few planned clips of a workload (by default its first and its last), every loader that decodes
+frames itself (PyTorchVideo, torchcodec, decord, SPDL) decodes them as RGB at full size, and
+fastvid's own decoder (:class:`fastvid.reader.decoding.pyav_source.PyAVFrameReader`, what its CPU
+workers run) does too. Each frame is compared with fastvid's: the mean absolute difference over its
+pixels (0..255). A loader that returns another frame differs by tens on moving, textured content;
+the same frame through another YUV-to-RGB conversion differs by about 1 at most. A difference above
+:data:`SAME_FRAME_MAX_DIFF` fails the row (the row's ``frame_check``), whose ``offsets`` then say
+which frames it returned instead: ``[1]`` the frame after the planned one, ``[-1, 1]`` sometimes the
+one before and sometimes the one after, ``None`` none of the planned frame's :data:`NEIGHBOURS`
+neighbours on either side.
 
 A clip a loader cannot decode is recorded under its file (``errors``), so a report can say which
 loader could not read which file; fastvid's own failures are under ``"fastvid"``.
@@ -40,7 +40,7 @@ def pytorchvideo_frames(request: Any) -> np.ndarray:
     import torch
     from pytorchvideo.data.encoded_video import EncodedVideo
 
-    from fastvid.reader.plan import temporal_subsample
+    from fastvid.reader.planning.frames import temporal_subsample
 
     video = EncodedVideo.from_path(request.path, decode_audio=False, decoder="pyav")
     try:
@@ -86,7 +86,7 @@ def check_frames(
         it could not be decoded; then ``error``, the first of them). ``"fastvid"``: only its
         ``errors``, when fastvid's decoder failed on a clip (that clip is not compared).
     """
-    from fastvid.reader.pyav_source import PyAVFrameReader
+    from fastvid.reader.decoding.pyav_source import PyAVFrameReader
 
     chosen = list(clips) if clips is not None else [work.plan[0], work.plan[-1]]
     reference: list[np.ndarray | None] = []
@@ -144,7 +144,7 @@ def _offsets(
 ) -> list[Any]:
     """Which frame a row returned instead of each planned one that differs: the offset of the
     nearest of fastvid's frames within :data:`NEIGHBOURS` of it (``None``: none is the same)."""
-    from fastvid.reader.pyav_source import PyAVFrameReader
+    from fastvid.reader.decoding.pyav_source import PyAVFrameReader
 
     found: set[Any] = set()
     with PyAVFrameReader() as reader:

@@ -1,12 +1,12 @@
 """What every row loads: a clip config and a workload of planned clips.
 
-Every row reads the SAME files and produces the SAME clips: a workload (:func:`make_workload`)
-is a clip sampler (``uniform``, ``random`` or ``constant_clips_per_video``) over the videos in
-order, planned once by fastvid's planner (:meth:`fastvid.reader.loader.ClipLoader.plan`), which
-names the frames of each clip; the rows that decode frames themselves (torchcodec, decord, SPDL,
-the source tree's ceilings) decode exactly those frames, PyTorchVideo and fastvid sample the
-same clips. A workload covers whole videos from the start of its list, at most ``max_clips``
-clips. Each row hands over batches of float32 ``(B, C, T, H, W)`` clips.
+Every row reads the SAME files and produces the SAME clips: a workload (:func:`make_workload`) is a
+clip sampler (``uniform``, ``random`` or ``constant_clips_per_video``) over the videos in order,
+planned once by fastvid's planner (:meth:`fastvid.reader.loader.clip_loader.ClipLoader.plan`), which
+names the frames of each clip; the rows that decode frames themselves (torchcodec, decord, SPDL, the
+source tree's ceilings) decode exactly those frames, PyTorchVideo and fastvid sample the same clips.
+A workload covers whole videos from the start of its list, at most ``max_clips`` clips. Each row
+hands over batches of float32 ``(B, C, T, H, W)`` clips.
 
 What a clip is and how it is augmented is a :class:`ClipConfig`: the seed config
 (:data:`SEED`: Flash's video classification defaults minus normalisation, 2 s uniform clips, 8
@@ -345,7 +345,7 @@ def fastvid_loader(
     from torch.utils.data import SequentialSampler
 
     from fastvid.data.samplers import make_clip_sampler
-    from fastvid.reader.loader import ClipLoader
+    from fastvid.reader.loader.clip_loader import ClipLoader
 
     return ClipLoader(
         pairs,

@@ -112,7 +112,7 @@ def write_folder_markdown(path: str | os.PathLike[str], payload: dict[str, Any])
         f"## fastvid's decoder routes: {routes or 'none'}",
         "",
         "NVDEC: DALI's GPU decoder; DALI CPU: DALI's CPU decoder (VP8/VP9/MJPEG); PyAV: FFmpeg "
-        "in fastvid's worker processes (`fastvid.reader.routing`).",
+        "in fastvid's worker processes (`fastvid.reader.decoding.routing`).",
         "",
         "## Files",
         "",

@@ -1,5 +1,5 @@
 """``flash.core.data.output``."""
 
-from fastvid.models.outputs import BASE_OUTPUTS, PredsOutput, RawOutput
+from fastvid.integrations.flash.outputs import BASE_OUTPUTS, PredsOutput, RawOutput
 
 __all__ = ["BASE_OUTPUTS", "PredsOutput", "RawOutput"]

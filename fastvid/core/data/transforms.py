@@ -1,5 +1,5 @@
 """``flash.core.data.transforms``."""
 
-from fastvid.integrations.input_transform import ApplyToKeys
+from fastvid.integrations.flash.input_transform import ApplyToKeys
 
 __all__ = ["ApplyToKeys"]

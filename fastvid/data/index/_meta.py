@@ -69,12 +69,13 @@ class VideoMeta:
             one, the last frame's timestamp of each). Equal to ``duration`` for a file without
             audio. Clips are planned on it when audio is decoded. ``None`` if unknown.
         output_order: int32 positions in ``pts`` in the order FFmpeg's decoder outputs the
-            frames, when that is not ``pts`` order; empty (the usual case) when it is. AVI
-            stores no presentation timestamps: with B-frames (Xvid's packed B-frames in
-            UCF101/HMDB51, H.264) each frame carries the timestamp of the packet it was decoded
-            from, so timestamps come out of order (..., 97, 96, 98, 100, 99, ...). PyTorchVideo
-            stops a clip at the first frame *output* at or past its end
-            (:func:`fastvid.reader.plan.clip_frame_indices` needs this order to match it).
+            frames, when that is not ``pts`` order; empty (the usual case) when it is. AVI stores no
+            presentation timestamps: with B-frames (Xvid's packed B-frames in UCF101/HMDB51, H.264)
+            each frame carries the timestamp of the packet it was decoded from, so timestamps come
+            out of order (..., 97, 96, 98, 100, 99, ...). PyTorchVideo stops a clip at the first
+            frame *output* at or past its end
+            (:func:`fastvid.reader.planning.frames.clip_frame_indices` needs this order to match
+            it).
     """
 
     path: str

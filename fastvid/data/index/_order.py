@@ -7,7 +7,7 @@ decoded *from*: H.264 frames carry their decode-order timestamps, and Xvid's pac
 display order with timestamps out of order (..., 97, 96, 98, 100, 99, 101, ...).
 PyTorchVideo keys frames by these timestamps and stops collecting a clip at the first frame
 *output* at or past the clip's end, so the plan needs that output order
-(:func:`fastvid.reader.plan.clip_frame_indices`).
+(:func:`fastvid.reader.planning.frames.clip_frame_indices`).
 
 No demux-only rule gives it exactly (it depends on the decoder's reorder delay and on how it
 unpacks packed B-frames), so such files are decoded once when they are indexed (loop filter

@@ -2,7 +2,7 @@
 
 One graph description (:class:`GraphSpec`) serves every route and device:
 
-* ``source_kind="encoded"``: the input is a GOP-range cut (:mod:`fastvid.reader.gop`);
+* ``source_kind="encoded"``: the input is a GOP-range cut (:mod:`fastvid.reader.decoding.gop`);
   ``fn.decoders.video`` decodes it, on NVDEC (``device="mixed"``) for a GPU graph or with DALI's
   CPU decoder (VP8/VP9/MJPEG) for a CPU graph, with ``pad_mode="none"`` so a cut that holds
   fewer frames than planned is an error, never black frames.
@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 from nvidia.dali import fn, types
 
-from fastvid.reader.augment import (
+from fastvid.reader.transforms.augment import (
     ChannelAffine,
     CropOp,
     FlipOp,

@@ -1,6 +1,6 @@
 """``flash.video.classification``."""
 
-from fastvid.integrations.datamodule import VideoClassificationData
+from fastvid.integrations.flash.datamodule import VideoClassificationData
 from fastvid.models.classifier import VideoClassifier
 
 __all__ = ["VideoClassificationData", "VideoClassifier"]

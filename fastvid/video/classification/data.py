@@ -1,5 +1,5 @@
 """``flash.video.classification.data``."""
 
-from fastvid.integrations.datamodule import VideoClassificationData
+from fastvid.integrations.flash.datamodule import VideoClassificationData
 
 __all__ = ["VideoClassificationData"]

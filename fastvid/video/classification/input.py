@@ -1,6 +1,6 @@
 """``flash.video.classification.input``: Flash's input classes."""
 
-from fastvid.integrations.inputs import (
+from fastvid.integrations.flash.inputs import (
     LabelStudioVideoClassificationInput,
     VideoClassificationCSVInput,
     VideoClassificationCSVPredictInput,

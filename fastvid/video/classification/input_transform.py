@@ -1,5 +1,5 @@
 """``flash.video.classification.input_transform``."""
 
-from fastvid.integrations.input_transform import VideoClassificationInputTransform
+from fastvid.integrations.flash.input_transform import VideoClassificationInputTransform
 
 __all__ = ["VideoClassificationInputTransform"]

@@ -133,7 +133,7 @@ def test_the_loader_maps_an_index_file_found_beside_the_data(
     dataset: list[Path], tmp_path: Path
 ) -> None:
     from fastvid.data.samplers import make_clip_sampler
-    from fastvid.reader.loader import ClipLoader
+    from fastvid.reader.loader.clip_loader import ClipLoader
 
     root = dataset[0].parent
     nested = root / "train"

@@ -14,8 +14,8 @@ import pytest
 
 from fastvid.data import storage
 from fastvid.data.index import probe_video
-from fastvid.reader.plan import clip_frame_indices
-from fastvid.reader.pyav_source import PyAVFrameReader
+from fastvid.reader.decoding.pyav_source import PyAVFrameReader
+from fastvid.reader.planning.frames import clip_frame_indices
 from fastvid.testing import make_video
 from fastvid.testing.servers import RangeHTTPServer
 
@@ -164,8 +164,8 @@ def test_local_paths_never_go_through_fsspec(remote_tree: Path) -> None:
 import sys
 from fastvid.data import layout
 from fastvid.data.index import VideoIndex
-from fastvid.reader.pyav_source import PyAVFrameReader
-from fastvid.reader.gop import GopCutter
+from fastvid.reader.decoding.pyav_source import PyAVFrameReader
+from fastvid.reader.decoding.gop import GopCutter
 videos = layout.from_folder({str(remote_tree)!r})
 index = VideoIndex.build([v.path for v in videos.videos], cache=False, num_workers=0,
                          progress=False)

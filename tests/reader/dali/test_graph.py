@@ -1,11 +1,11 @@
 """The DALI graph against the transforms it replaces, on the same frames and the same parameters.
 
 Each test lowers a real PyTorchVideo / torchvision transform chain
-(:func:`~fastvid.reader.lowering.lower_video_transform`), draws every sample's parameters with
-:func:`~fastvid.reader.augment.sample_steps` from ``torch.Generator().manual_seed(s)``, runs the
-CPU graph, and compares with the original transform run on PyTorchVideo's float32 ``(C, T, H, W)``
-clip after ``torch.manual_seed(s)``. The same seed must give the same crop, size and flip, so any
-difference left is interpolation arithmetic.
+(:func:`~fastvid.reader.transforms.lowering.lower_video_transform`), draws every sample's parameters
+with :func:`~fastvid.reader.transforms.augment.sample_steps` from
+``torch.Generator().manual_seed(s)``, runs the CPU graph, and compares with the original transform
+run on PyTorchVideo's float32 ``(C, T, H, W)`` clip after ``torch.manual_seed(s)``. The same seed
+must give the same crop, size and flip, so any difference left is interpolation arithmetic.
 
 Tolerances, measured on these fixtures (DALI 2.4 CPU, torch 2.14; values on the 0..255 scale):
 
@@ -39,7 +39,9 @@ import torch
 import torchvision.transforms as T
 from pytorchvideo import transforms as ptv
 
-from fastvid.reader.augment import (
+from fastvid.reader.dali import ClipPipeline, GraphSpec, input_names, param_arrays
+from fastvid.reader.planning.frames import temporal_subsample
+from fastvid.reader.transforms.augment import (
     ChannelAffine,
     CropOp,
     FlipOp,
@@ -48,9 +50,7 @@ from fastvid.reader.augment import (
     ShortSideScaleOp,
     sample_steps,
 )
-from fastvid.reader.dali import ClipPipeline, GraphSpec, input_names, param_arrays
-from fastvid.reader.lowering import lower_video_transform
-from fastvid.reader.plan import temporal_subsample
+from fastvid.reader.transforms.lowering import lower_video_transform
 
 RESIZE_ATOL = 1e-2
 ANTIALIAS_MEAN_ATOL = 1.0

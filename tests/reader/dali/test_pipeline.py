@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from fastvid.reader.augment import ChannelAffine
 from fastvid.reader.dali import (
     ClipPipeline,
     DaliRunError,
@@ -17,6 +16,7 @@ from fastvid.reader.dali import (
     input_names,
     live_pipelines,
 )
+from fastvid.reader.transforms.augment import ChannelAffine
 from fastvid.testing import read_frame_index
 
 

@@ -1,6 +1,6 @@
 """``flash.core.data.io.input``."""
 
 from fastvid.data.keys import DataKeys
-from fastvid.integrations.inputs import VideoClassificationInput as Input
+from fastvid.integrations.flash.inputs import VideoClassificationInput as Input
 
 __all__ = ["DataKeys", "Input"]

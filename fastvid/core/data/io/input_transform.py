@@ -1,5 +1,5 @@
 """``flash.core.data.io.input_transform``."""
 
-from fastvid.integrations.input_transform import InputTransform
+from fastvid.integrations.flash.input_transform import InputTransform
 
 __all__ = ["InputTransform"]

@@ -1,5 +1,5 @@
 """``flash.core.data.io.output``."""
 
-from fastvid.models.outputs import Output
+from fastvid.integrations.flash.outputs import Output
 
 __all__ = ["Output"]

@@ -1,6 +1,6 @@
 """``flash.core.data.utilities.classification``: Flash's target formatters."""
 
-from fastvid.integrations.target_formatters import (
+from fastvid.integrations.flash.target_formatters import (
     CommaDelimitedMultiLabelTargetFormatter,
     MultiBinaryTargetFormatter,
     MultiLabelTargetFormatter,

@@ -1,0 +1,1 @@
+"""fastvid/integrations/flash/: a room of fastvid (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""fastvid/integrations/lightning/: a room of fastvid (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""fastvid/integrations/pytorchvideo/: a room of fastvid (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""fastvid/reader/decoding/: a room of fastvid (see docs/ARCHITECTURE.md)."""

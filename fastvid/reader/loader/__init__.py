@@ -1,0 +1,1 @@
+"""fastvid/reader/loader/: a room of fastvid (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""fastvid/reader/planning/: a room of fastvid (see docs/ARCHITECTURE.md)."""

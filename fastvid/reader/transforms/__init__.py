@@ -1,0 +1,1 @@
+"""fastvid/reader/transforms/: a room of fastvid (see docs/ARCHITECTURE.md)."""

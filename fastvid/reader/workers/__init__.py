@@ -1,0 +1,1 @@
+"""fastvid/reader/workers/: a room of fastvid (see docs/ARCHITECTURE.md)."""

@@ -80,7 +80,8 @@ def test_an_upward_import_breaks_a_contract(
 
 def test_the_reader_imports_no_lightning_at_run_time() -> None:
     code = (
-        "import sys, fastvid.reader.loader.skip_report, fastvid.reader.loader.clip_loader, fastvid.data.index; "
+        "import sys, fastvid.reader.loader.skip_report, fastvid.reader.loader.clip_loader, "
+        "fastvid.data.index; "
         "loaded = [m for m in sys.modules if 'lightning' in m]; assert not loaded, loaded"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -59,7 +59,10 @@ def test_the_gpu_tests_are_marked_needs_cuda() -> None:
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="with a GPU the needs_cuda tests run")
 def test_require_cuda_turns_the_skip_into_a_failure() -> None:
-    one = "tests/reader/loader/test_clip_loader_gpu.py::test_routing_sends_mjpeg_to_pyav_and_the_rest_to_nvdec"
+    one = (
+        "tests/reader/loader/test_clip_loader_gpu.py"
+        "::test_routing_sends_mjpeg_to_pyav_and_the_rest_to_nvdec"
+    )
     required = _pytest(one, require=True)
     assert required.returncode == 1, required.stdout + required.stderr
     assert "FASTVID_REQUIRE_CUDA=1 but no usable CUDA device" in required.stdout

@@ -1,14 +1,22 @@
-"""Integrations: fastvid's loader behind other libraries' interfaces.
+"""Integrations: fastvid's loader behind other libraries' interfaces, one room per library.
 
-* :mod:`~fastvid.integrations.flash.datamodule`: ``VideoClassificationData``, Lightning Flash's
-  video ``LightningDataModule``.
-* :mod:`~fastvid.integrations.pytorchvideo.api`: drop-in ``LabeledVideoDataset``,
-  ``labeled_video_dataset`` and ``DataLoader`` for PyTorchVideo scripts.
-* :mod:`~fastvid.integrations.lightning.callbacks`: Lightning callbacks (``SkippedVideosLogger``).
-* :mod:`~fastvid.integrations.flash.input_transform`: Flash 0.8's ``InputTransform``,
-  ``VideoClassificationInputTransform`` and ``ApplyToKeys``;
-  :mod:`~fastvid.integrations.flash.target_formatters`: its target formatters;
-  :mod:`~fastvid.integrations.flash.inputs`: the inputs ``train_dataset`` & co. return.
+* :mod:`~fastvid.integrations.flash`: Lightning Flash 0.8's video surface:
+  ``VideoClassificationData`` (the ``LightningDataModule``) and its ``from_*`` constructors,
+  ``InputTransform`` / ``VideoClassificationInputTransform`` / ``ApplyToKeys``, the target
+  formatters, the per-stage inputs ``train_dataset`` & co. return, the prediction outputs.
+  (Flash's own module paths, ``fastvid.core.*`` and ``fastvid.video.*``, re-export these.)
+* :mod:`~fastvid.integrations.pytorchvideo`: PyTorchVideo 0.1.5's: drop-in
+  ``LabeledVideoDataset``, ``labeled_video_dataset`` and ``DataLoader`` (``api``), and
+  ``pytorchvideo.data``'s datasets, ``EncodedVideo`` and ``FrameVideo`` (``data``).
+* :mod:`~fastvid.integrations.lightning`: Lightning's: callbacks (``SkippedVideosLogger``) and
+  the Lightning 1.x ``Trainer`` arguments Flash users pass (``trainer_args``).
+
+Each room is thin over the same :class:`~fastvid.reader.ClipLoader`; the PyTorchVideo room
+imports neither of the others, the Lightning room neither of the others, and the Flash room
+only the PyTorchVideo one (Flash 0.8's inputs hold PyTorchVideo's ``LabeledVideoDataset``).
+The modules directly here (``datamodule``, ``pytorchvideo_api``, ``pytorchvideo_data``,
+``callbacks``, ``input_transform``, ``target_formatters``, ``inputs``) are the earlier import
+paths, kept as re-exports.
 
 Names load on first use, so ``import fastvid.integrations`` imports neither Lightning nor DALI.
 """

@@ -1,15 +1,20 @@
 """The clip reader: epoch plans in, decoded and augmented batches out.
 
-``from fastvid.reader import ClipLoader`` is the entry point; the modules, in the order data flows
-through them: :mod:`~fastvid.reader.planning.frames` (clip seconds to frames),
-:mod:`~fastvid.reader.planning.epoch` (the epoch's clips), :mod:`~fastvid.reader.decoding.routing`
-(which decoder per file), :mod:`~fastvid.reader.planning.schedule` (clips of a video grouped into
-tasks), :mod:`~fastvid.reader.workers.pool` / :mod:`~fastvid.reader.workers.worker` (worker
-processes decoding with :mod:`~fastvid.reader.decoding.pyav_source` or cutting GOP ranges with
-:mod:`~fastvid.reader.decoding.gop`, into :mod:`~fastvid.reader.workers.shm`),
-:mod:`~fastvid.reader.dali` (the DALI graph), and :mod:`~fastvid.reader.loader.epoch_run` /
-:mod:`~fastvid.reader.loader.clip_loader` (batches in order). Importing this package imports nothing
-heavy; worker processes import only PyAV and NumPy.
+``from fastvid.reader import ClipLoader`` is the entry point. The rooms, in the order data
+flows through them:
+
+* :mod:`~fastvid.reader.planning`: a clip's frames, the epoch's clips in order, the tasks;
+* :mod:`~fastvid.reader.decoding`: files to frames (PyAV), GOP cuts (for DALI's decoder),
+  audio, which decoder per file, NVDEC proved on the GPU;
+* :mod:`~fastvid.reader.transforms`: transforms lowered, per-clip parameters, the CPU finish;
+* :mod:`~fastvid.reader.workers`: worker processes, their tasks, shared memory, how many;
+* :mod:`~fastvid.reader.dali`: the DALI graph (the only DALI importer);
+* :mod:`~fastvid.reader.loader`: ``ClipLoader``, its set-up, epoch runs, resume, skip record.
+
+Beside them: :mod:`~fastvid.reader.inline` (clips decoded in the calling process, no workers),
+:mod:`~fastvid.reader.device` (GPU or CPU) and :mod:`~fastvid.reader.errors` (the reader's
+errors). Importing this package imports nothing heavy; worker processes import only PyAV and
+NumPy.
 """
 
 from __future__ import annotations

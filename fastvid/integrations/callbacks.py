@@ -1,0 +1,12 @@
+"""The earlier path of :mod:`fastvid.integrations.lightning.callbacks`.
+
+Kept so that code importing it from here keeps working; the code lives in the new room.
+"""
+
+from fastvid.integrations.lightning.callbacks import (
+    SkippedVideosLogger,
+)
+
+__all__ = [
+    "SkippedVideosLogger",
+]

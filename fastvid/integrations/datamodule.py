@@ -1,0 +1,12 @@
+"""The earlier path of :mod:`fastvid.integrations.flash.datamodule`.
+
+Kept so that code importing it from here keeps working; the code lives in the new room.
+"""
+
+from fastvid.integrations.flash.datamodule import (
+    VideoClassificationData,
+)
+
+__all__ = [
+    "VideoClassificationData",
+]

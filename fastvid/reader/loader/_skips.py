@@ -13,7 +13,7 @@ entries), and answers three questions:
 
 :class:`Skips` is the loader's policy around its log: with ``on_error="raise"`` a bad video or clip
 raises :class:`~fastvid.reader.errors.VideoDecodeError` naming it; otherwise it is logged once (a
-warning on the ``fastvid.reader.loader.clip_loader`` logger) and recorded; an epoch's end writes the
+warning on the ``fastvid.reader.loader`` logger) and recorded; an epoch's end writes the
 skip report where the loader's ``skip_report_path`` says.
 """
 

@@ -67,7 +67,7 @@ __all__ = [
     "WorkerDiedError",
 ]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("fastvid.reader.loader")  # its name before the rooms
 
 HEAD_BATCHES = 16
 """An epoch not planned yet starts with this many batches (or more) planned alone, enough to

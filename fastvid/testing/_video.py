@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,7 +19,7 @@ import av
 import numpy as np
 
 from fastvid._validate import check_choice, check_int, check_int_pair
-from fastvid.testing._audio import AUDIO_RATE, audio_wave
+from fastvid.testing._audio import AUDIO_CODECS, AUDIO_LAYOUTS, AudioTrack
 from fastvid.testing._content import CONTENT, Render
 from fastvid.testing._formats import (
     CONTAINERS,
@@ -39,15 +39,6 @@ __all__ = ["available_codecs", "container_extension", "make_video"]
 Content = Literal["textured", "flat", "motion"]
 
 
-_AUDIO_LAYOUTS = {1: "mono", 2: "stereo"}
-_AUDIO_CODECS = {
-    "aac": "aac",
-    "opus": "libopus",
-    "vorbis": "vorbis",
-    "pcm": "pcm_s16le",
-    "mp3": "libmp3lame",
-}
-_AUDIO_OPTIONS = {"vorbis": {"strict": "experimental"}}  # FFmpeg's own Vorbis encoder
 _ROTATIONS = (0, 90, 180, 270, -90, -180, -270)
 _MIN_SIZE = (64, 48)
 _MAX_FPS = 240
@@ -148,37 +139,6 @@ def _frame_times(
 # --------------------------------------------------------------------------- encoding
 
 
-def _samples(wave: np.ndarray, sample_format: str) -> np.ndarray:
-    """``wave`` (-1..1) in an encoder's sample format: 16- or 32-bit integers, else float."""
-    if sample_format.startswith("s16"):
-        return (wave * 32767).astype(np.int16)
-    if sample_format.startswith("s32"):  # libmp3lame
-        return (wave * 2147483647).astype(np.int32)
-    return wave.astype(np.float32)
-
-
-def _audio_frames(
-    codec_context: av.AudioCodecContext, duration: float, channels: int
-) -> Iterator[av.AudioFrame]:
-    frame_size = codec_context.frame_size or 1024
-    total = round(duration * AUDIO_RATE)
-    fmt = codec_context.format
-    for start in range(0, total, frame_size):
-        wave = audio_wave(start, min(frame_size, total - start), channels)  # (channels, n)
-        samples = _samples(wave, fmt.name)
-        if not fmt.is_planar:  # packed: one row, channels interleaved
-            samples = samples.T.reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples),
-            format=fmt.name,
-            layout=_AUDIO_LAYOUTS[channels],
-        )
-        frame.sample_rate = AUDIO_RATE
-        frame.pts = start
-        frame.time_base = Fraction(1, AUDIO_RATE)
-        yield frame
-
-
 def make_video(
     path: str | os.PathLike[str],
     *,
@@ -260,9 +220,9 @@ def make_video(
     _validate_optional_positive("bitrate", bitrate)
     _validate_optional_positive("gop", gop)
     check_int("seed", seed, minimum=0)
-    check_choice("audio_channels", audio_channels, sorted(_AUDIO_LAYOUTS))
+    check_choice("audio_channels", audio_channels, sorted(AUDIO_LAYOUTS))
     if audio_codec is not None:
-        check_choice("audio_codec", audio_codec, sorted(_AUDIO_CODECS))
+        check_choice("audio_codec", audio_codec, sorted(AUDIO_CODECS))
         if audio_codec == "vorbis" and audio_channels != 2:
             raise ValueError("audio_codec 'vorbis' needs audio_channels=2 (FFmpeg's encoder)")
     box = _validate_container(path, vfr=vfr, rotation=rotation)
@@ -296,7 +256,7 @@ def make_video(
         gop=gop,
         audio_seconds=seconds if audio else None,
         audio_channels=audio_channels,
-        audio_encoder=None if audio_codec is None else _AUDIO_CODECS[audio_codec],
+        audio_encoder=None if audio_codec is None else AUDIO_CODECS[audio_codec],
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -357,7 +317,7 @@ def _encode(path: Path, plan: _EncodePlan, render: Render) -> None:
             stream.set_display_rotation(plan.rotation)
         packer = BFramePacker(container.mux, stream, codec_time_base) if plan.codec.packed else None
         mux: Callable[[Any], object] = container.mux if packer is None else packer
-        audio = _AudioTrack(
+        audio = AudioTrack(
             container,
             plan.audio_encoder or plan.container.audio_codec,
             plan.audio_seconds,
@@ -379,50 +339,3 @@ def _encode(path: Path, plan: _EncodePlan, render: Render) -> None:
         if packer is not None:
             packer.close()
         audio.close()
-
-
-class _AudioTrack:
-    """The time-telling tone (:mod:`fastvid.testing._audio`), encoded in step with the video
-    so the muxer can interleave."""
-
-    def __init__(
-        self,
-        container: av.container.OutputContainer,
-        codec: str,
-        seconds: float | None,
-        channels: int,
-    ) -> None:
-        self._container = container
-        self._seconds = seconds or 0.0
-        self._channels = channels
-        layout = _AUDIO_LAYOUTS[channels]
-        self._stream = (
-            None
-            if seconds is None
-            else cast(
-                av.AudioStream,
-                container.add_stream(
-                    codec, rate=AUDIO_RATE, layout=layout, options=_AUDIO_OPTIONS.get(codec, {})
-                ),
-            )
-        )
-        self._frames: Iterator[av.AudioFrame] | None = None  # the codec opens with the 1st packet
-        self._pending: av.AudioFrame | None = None
-
-    def write_until(self, seconds: float | Fraction) -> None:
-        """Encode the tone up to ``seconds``."""
-        if self._stream is None:
-            return
-        if self._frames is None:
-            self._frames = _audio_frames(self._stream.codec_context, self._seconds, self._channels)
-            self._pending = next(self._frames, None)
-        while self._pending is not None and (self._pending.pts or 0) <= seconds * AUDIO_RATE:
-            self._container.mux(self._stream.encode(self._pending))
-            self._pending = next(self._frames, None)
-
-    def close(self) -> None:
-        """Encode the rest of the tone and flush the encoder."""
-        if self._stream is None:
-            return
-        self.write_until(math.inf)
-        self._container.mux(self._stream.encode(None))

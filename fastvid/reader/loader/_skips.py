@@ -33,7 +33,7 @@ from fastvid.reader.planning.frames import ClipRequest
 if TYPE_CHECKING:
     from fastvid.reader.loader.skip_report import SkipReport
 
-__all__ = ["OnError", "SkipLog", "Skips"]
+__all__ = ["OnError", "SkipLog", "SkipQueries", "Skips"]
 
 OnError = Literal["skip", "raise"]
 
@@ -140,3 +140,36 @@ class Skips:
         if self._report_path is not None:
             path = os.fspath(self._report_path)
             self.report().write(path.replace("{epoch}", str(epoch)))
+
+
+class SkipQueries:
+    """``ClipLoader``'s questions to its skip record (a mixin over the loader's :class:`Skips`)."""
+
+    _skips: Skips
+
+    @property
+    def skipped(self) -> list[SkippedClip]:
+        """The videos left out when indexing (``epoch=None``), then the clips skipped in the
+        epoch being iterated (or the last one), each once: it does not grow from epoch to
+        epoch. All epochs: :meth:`skip_report`; every file ever skipped: :attr:`skipped_files`.
+        """
+        return self._skips.log.current()
+
+    @property
+    def skipped_files(self) -> dict[str, SkippedClip]:
+        """Every file skipped so far (when indexing or in any epoch), once:
+        ``{path: its latest SkippedClip}``, in the order first skipped."""
+        return self._skips.log.files()
+
+    def skip_report(self, epoch: int | None = None) -> SkipReport:
+        """A summary of what was skipped: counts, each file's reasons, counts per kind.
+
+        Args:
+            epoch: Only this epoch's clips, plus the videos left out when indexing.
+                Default: ``None``, every epoch so far (each clip once per epoch).
+
+        Returns:
+            A :class:`~fastvid.reader.loader.skip_report.SkipReport` (``.write(path)`` saves it as
+            JSON).
+        """
+        return self._skips.report(epoch)

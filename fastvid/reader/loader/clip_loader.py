@@ -33,6 +33,7 @@ from fastvid.data.samplers import as_clip_sampler
 from fastvid.reader.decoding.routing import Routing
 from fastvid.reader.device import resolve_device
 from fastvid.reader.errors import SkippedClip, VideoDecodeError, WorkerDiedError
+from fastvid.reader.loader._epoch_control import EpochControl
 from fastvid.reader.loader._options import (
     CPU_DECODERS,
     ClipSamplerFactory,
@@ -45,10 +46,10 @@ from fastvid.reader.loader._options import (
     with_targets,
 )
 from fastvid.reader.loader._resume import loader_position
-from fastvid.reader.loader._run_ahead import EpochRuns, EpochSetter
+from fastvid.reader.loader._run_ahead import EpochRuns
 from fastvid.reader.loader._run_parts import RunParts
 from fastvid.reader.loader._setup import set_up
-from fastvid.reader.loader._skips import OnError, Skips
+from fastvid.reader.loader._skips import OnError, SkipQueries, Skips
 from fastvid.reader.loader.batch import loader_batch
 from fastvid.reader.loader.epoch_run import EpochStats
 from fastvid.reader.planning.epoch import EpochPlan, EpochPlanner, shard_count
@@ -56,7 +57,7 @@ from fastvid.reader.transforms.lowering import LoweredTransform
 from fastvid.reader.workers.budget import Budget, known_before_routing
 
 if TYPE_CHECKING:
-    from fastvid.reader.loader.skip_report import SkipReport
+    pass
 
 __all__ = [
     "CPU_DECODERS",
@@ -74,7 +75,7 @@ HEAD_BATCHES = 16
 keep the workers busy while the rest is planned (a million videos: about a second)."""
 
 
-class ClipLoader:
+class ClipLoader(EpochControl, SkipQueries):
     """Iterate batches of decoded, augmented clips.
 
     Args:
@@ -284,36 +285,7 @@ class ClipLoader:
             return "frames"
         return "encoded" if "pyav" not in decoders else "mixed"
 
-    # -- epochs -----------------------------------------------------------------------------
-    def set_epoch(self, epoch: int) -> None:
-        """Select the epoch the next iteration yields (reshuffles from the seed); drops a
-        state loaded with :meth:`load_state_dict` unless it is of this epoch."""
-        self._epoch = int(epoch)
-        self._position.select(self._epoch)
-
-    def state_dict(self) -> dict[str, Any]:
-        """Where the stream of batches stands: the epoch and how many of its batches were
-        handed out, with a fingerprint of the data and options (torchdata's
-        ``StatefulDataLoader`` protocol; Lightning saves it in its checkpoints).
-
-        After an epoch's last batch it points at the next epoch's start.
-        """
-        self._follow_rank()
-        return self._position.state_dict(self._epoch)
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Continue from :meth:`state_dict`'s position: the next iteration yields the rest of
-        the saved epoch, the same batches (clips, augmentation, order) the saved loader would
-        have yielded, whatever the worker counts; the skipped batches are not decoded.
-
-        Raises:
-            ValueError: ``state_dict`` is not a loader state, or was saved by a loader with
-                other videos, seed, samplers, batch size, ``drop_last`` or world size (any
-                rank may load any rank's state: under DDP Lightning saves rank 0's).
-        """
-        self._follow_rank()
-        self._epoch = self._position.load_state_dict(state_dict)
-
+    # -- epochs (set_epoch, state_dict, load_state_dict, sampler: EpochControl) ------------
     def plan(self, epoch: int | None = None) -> EpochPlan:
         """The clips of an epoch on this rank, in order (no decoding): a sequence of
         :class:`~fastvid.reader.planning.frames.ClipRequest` stored as columns (made in about a
@@ -323,27 +295,6 @@ class ClipLoader:
         self._follow_rank()
         assert self._planner is not None
         return self._planner.plan(self._epoch if epoch is None else epoch)
-
-    def _follow_rank(self) -> None:
-        """Rank and world size not given: take them from the process group once it exists
-        (Lightning starts it after the DataModule may have made this loader)."""
-        rank, world = resolve_rank_world(*self._rank_given)
-        if (rank, world) != (self.rank, self.world_size):
-            self.rank, self.world_size = rank, world
-            self._position.follow_rank(rank, world)
-            if self._planner is not None:
-                self._planner = self._planner.for_rank(rank, world)
-                self._runs.drop_next()  # planned for the old rank
-
-    @property
-    def sampler(self) -> EpochSetter:
-        """``loader.sampler.set_epoch(e)`` is :meth:`set_epoch`: Lightning and Fabric call it at
-        each epoch start (as on a ``DataLoader``'s sampler), with the trainer's epoch."""
-        return EpochSetter(self.set_epoch)
-
-    batch_sampler = None
-    """``None``, as on a ``DataLoader`` that batches itself (Lightning reads it next to
-    :attr:`sampler`)."""
 
     def __len__(self) -> int:
         return shard_count(self.plan(), self.batch_size, drop_last=self.drop_last)
@@ -406,34 +357,6 @@ class ClipLoader:
     def worker_pids(self) -> list[int]:
         """Process ids of the worker processes (empty before the first epoch or after close)."""
         return self._parts.worker_pids()
-
-    # -- skips ----------------------------------------------------------------------------
-    @property
-    def skipped(self) -> list[SkippedClip]:
-        """The videos left out when indexing (``epoch=None``), then the clips skipped in the
-        epoch being iterated (or the last one), each once: it does not grow from epoch to
-        epoch. All epochs: :meth:`skip_report`; every file ever skipped: :attr:`skipped_files`.
-        """
-        return self._skips.log.current()
-
-    @property
-    def skipped_files(self) -> dict[str, SkippedClip]:
-        """Every file skipped so far (when indexing or in any epoch), once:
-        ``{path: its latest SkippedClip}``, in the order first skipped."""
-        return self._skips.log.files()
-
-    def skip_report(self, epoch: int | None = None) -> SkipReport:
-        """A summary of what was skipped: counts, each file's reasons, counts per kind.
-
-        Args:
-            epoch: Only this epoch's clips, plus the videos left out when indexing.
-                Default: ``None``, every epoch so far (each clip once per epoch).
-
-        Returns:
-            A :class:`~fastvid.reader.loader.skip_report.SkipReport` (``.write(path)`` saves it as
-            JSON).
-        """
-        return self._skips.report(epoch)
 
     # -- release ----------------------------------------------------------------------------
     def _close_pool(self) -> None:

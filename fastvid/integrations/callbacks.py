@@ -3,10 +3,7 @@
 Kept so that code importing it from here keeps working; the code lives in the new room.
 """
 
-from fastvid.integrations.lightning.callbacks import (
-    SkippedVideosLogger,
-)
+from fastvid.integrations.lightning import callbacks as _room
+from fastvid.integrations.lightning.callbacks import *  # noqa: F403
 
-__all__ = [
-    "SkippedVideosLogger",
-]
+__all__ = _room.__all__

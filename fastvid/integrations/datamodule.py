@@ -3,10 +3,7 @@
 Kept so that code importing it from here keeps working; the code lives in the new room.
 """
 
-from fastvid.integrations.flash.datamodule import (
-    VideoClassificationData,
-)
+from fastvid.integrations.flash import datamodule as _room
+from fastvid.integrations.flash.datamodule import *  # noqa: F403
 
-__all__ = [
-    "VideoClassificationData",
-]
+__all__ = _room.__all__

@@ -3,20 +3,7 @@
 Kept so that code importing it from here keeps working; the code lives in the new room.
 """
 
-from fastvid.integrations.flash.input_transform import (
-    ApplyToKeys,
-    InputTransform,
-    InputTransformCollate,
-    VideoClassificationInputTransform,
-    resolve_input_transform,
-    stage_transform_dict,
-)
+from fastvid.integrations.flash import input_transform as _room
+from fastvid.integrations.flash.input_transform import *  # noqa: F403
 
-__all__ = [
-    "ApplyToKeys",
-    "InputTransform",
-    "InputTransformCollate",
-    "VideoClassificationInputTransform",
-    "resolve_input_transform",
-    "stage_transform_dict",
-]
+__all__ = _room.__all__

@@ -3,40 +3,7 @@
 Kept so that code importing it from here keeps working; the code lives in the new room.
 """
 
-from fastvid.integrations.flash.inputs import (
-    LabelStudioVideoClassificationInput,
-    TensorClipLoader,
-    TensorVideoDataset,
-    VideoClassificationCSVInput,
-    VideoClassificationCSVPredictInput,
-    VideoClassificationDataFrameInput,
-    VideoClassificationDataFramePredictInput,
-    VideoClassificationFiftyOneInput,
-    VideoClassificationFiftyOnePredictInput,
-    VideoClassificationFilesInput,
-    VideoClassificationFoldersInput,
-    VideoClassificationInput,
-    VideoClassificationPathsPredictInput,
-    VideoClassificationTensorsInput,
-    VideoClassificationTensorsPredictInput,
-    check_input_cls,
-)
+from fastvid.integrations.flash import inputs as _room
+from fastvid.integrations.flash.inputs import *  # noqa: F403
 
-__all__ = [
-    "LabelStudioVideoClassificationInput",
-    "TensorClipLoader",
-    "TensorVideoDataset",
-    "VideoClassificationCSVInput",
-    "VideoClassificationCSVPredictInput",
-    "VideoClassificationDataFrameInput",
-    "VideoClassificationDataFramePredictInput",
-    "VideoClassificationFiftyOneInput",
-    "VideoClassificationFiftyOnePredictInput",
-    "VideoClassificationFilesInput",
-    "VideoClassificationFoldersInput",
-    "VideoClassificationInput",
-    "VideoClassificationPathsPredictInput",
-    "VideoClassificationTensorsInput",
-    "VideoClassificationTensorsPredictInput",
-    "check_input_cls",
-]
+__all__ = _room.__all__

@@ -3,14 +3,7 @@
 Kept so that code importing it from here keeps working; the code lives in the new room.
 """
 
-from fastvid.integrations.pytorchvideo.api import (
-    DataLoader,
-    LabeledVideoDataset,
-    labeled_video_dataset,
-)
+from fastvid.integrations.pytorchvideo import api as _room
+from fastvid.integrations.pytorchvideo.api import *  # noqa: F403
 
-__all__ = [
-    "DataLoader",
-    "LabeledVideoDataset",
-    "labeled_video_dataset",
-]
+__all__ = _room.__all__

@@ -3,32 +3,7 @@
 Kept so that code importing it from here keeps working; the code lives in the new room.
 """
 
-from fastvid.integrations.pytorchvideo.data import (
-    EncodedVideo,
-    FrameVideo,
-    Hmdb51,
-    Hmdb51LabeledVideoPaths,
-    Kinetics,
-    LabeledVideoPaths,
-    PyTorchVideoAssertionError,
-    Ucf101,
-    Video,
-    VideoPathsDataset,
-    frame_video_dataset,
-    video_from_path,
-)
+from fastvid.integrations.pytorchvideo import data as _room
+from fastvid.integrations.pytorchvideo.data import *  # noqa: F403
 
-__all__ = [
-    "EncodedVideo",
-    "FrameVideo",
-    "Hmdb51",
-    "Hmdb51LabeledVideoPaths",
-    "Kinetics",
-    "LabeledVideoPaths",
-    "PyTorchVideoAssertionError",
-    "Ucf101",
-    "Video",
-    "VideoPathsDataset",
-    "frame_video_dataset",
-    "video_from_path",
-]
+__all__ = _room.__all__

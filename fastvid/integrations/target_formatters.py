@@ -3,30 +3,7 @@
 Kept so that code importing it from here keeps working; the code lives in the new room.
 """
 
-from fastvid.integrations.flash.target_formatters import (
-    CommaDelimitedMultiLabelTargetFormatter,
-    MultiBinaryTargetFormatter,
-    MultiLabelTargetFormatter,
-    MultiNumericTargetFormatter,
-    MultiSoftTargetFormatter,
-    SingleBinaryTargetFormatter,
-    SingleLabelTargetFormatter,
-    SingleNumericTargetFormatter,
-    SpaceDelimitedTargetFormatter,
-    TargetFormatter,
-    as_target_format,
-)
+from fastvid.integrations.flash import target_formatters as _room
+from fastvid.integrations.flash.target_formatters import *  # noqa: F403
 
-__all__ = [
-    "CommaDelimitedMultiLabelTargetFormatter",
-    "MultiBinaryTargetFormatter",
-    "MultiLabelTargetFormatter",
-    "MultiNumericTargetFormatter",
-    "MultiSoftTargetFormatter",
-    "SingleBinaryTargetFormatter",
-    "SingleLabelTargetFormatter",
-    "SingleNumericTargetFormatter",
-    "SpaceDelimitedTargetFormatter",
-    "TargetFormatter",
-    "as_target_format",
-]
+__all__ = _room.__all__

@@ -3,34 +3,7 @@
 Kept so that code importing it from here keeps working; the code lives in the new room.
 """
 
-from fastvid.integrations.flash.outputs import (
-    BASE_OUTPUTS,
-    CLASSIFICATION_OUTPUTS,
-    ClassesOutput,
-    ClassificationOutput,
-    FiftyOneLabelsOutput,
-    LabelsOutput,
-    LogitsOutput,
-    Output,
-    OutputRegistry,
-    PredsClassificationOutput,
-    PredsOutput,
-    ProbabilitiesOutput,
-    RawOutput,
-)
+from fastvid.integrations.flash import outputs as _room
+from fastvid.integrations.flash.outputs import *  # noqa: F403
 
-__all__ = [
-    "BASE_OUTPUTS",
-    "CLASSIFICATION_OUTPUTS",
-    "ClassesOutput",
-    "ClassificationOutput",
-    "FiftyOneLabelsOutput",
-    "LabelsOutput",
-    "LogitsOutput",
-    "Output",
-    "OutputRegistry",
-    "PredsClassificationOutput",
-    "PredsOutput",
-    "ProbabilitiesOutput",
-    "RawOutput",
-]
+__all__ = _room.__all__

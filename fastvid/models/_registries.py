@@ -1,10 +1,10 @@
 """Flash's name registries: optimizers and LR schedulers.
 
-:class:`NameRegistry` has the surface of Flash 0.8's ``FlashRegistry`` that users touch:
-register a function under a name (``@registry`` or ``registry(fn, name=..., **metadata)``),
-``get(name, with_metadata=...)``, ``available_keys()``, ``in`` and ``remove``. An unknown name
-raises :class:`UnknownNameError`, which is both the ``KeyError`` Flash raised and the
-``ValueError`` fastvid raises for bad values, and lists close matches.
+:class:`~fastvid.integrations.flash.registry.NameRegistry` (Flash 0.8's ``FlashRegistry``
+surface, the one registry class; the prediction outputs use it too) holds them; an unknown name
+raises :class:`~fastvid.integrations.flash.registry.UnknownNameError`, which is both the
+``KeyError`` Flash raised and the ``ValueError`` fastvid raises for bad values, and lists close
+matches.
 
 The two built-in registries hold what Flash 0.8's held on current torch:
 
@@ -18,14 +18,13 @@ The two built-in registries hold what Flash 0.8's held on current torch:
 
 from __future__ import annotations
 
-import difflib
-import functools
 import inspect
-from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch.optim import lr_scheduler
+
+from fastvid.integrations.flash.registry import NameRegistry, UnknownNameError
 
 __all__ = [
     "LR_SCHEDULERS",
@@ -44,90 +43,6 @@ STEP_SCHEDULERS: tuple[type, ...] = (
     lr_scheduler.CyclicLR,
     lr_scheduler.CosineAnnealingWarmRestarts,
 )
-
-
-class UnknownNameError(KeyError, ValueError):
-    """A name that is not in a registry (a ``KeyError`` as in Flash, and a ``ValueError``)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-class NameRegistry:
-    """Functions (or classes) by name, each with a metadata dict.
-
-    Args:
-        name: What the registry holds, used in error messages (``"optimizer"``).
-    """
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._entries: dict[str, dict[str, Any]] = {}
-
-    def __call__(
-        self,
-        fn: Callable[..., Any] | None = None,
-        name: str | None = None,
-        override: bool = False,
-        **metadata: Any,
-    ) -> Any:
-        """Register ``fn`` (or, without ``fn``, return a decorator that registers).
-
-        Args:
-            fn: The function or class. Default: ``None`` (decorator form).
-            name: Its key. Default: ``None`` (``fn.__name__``).
-            override: Replace an entry of the same name. Default: ``False``.
-            **metadata: Stored beside it (``interval="step"`` for a scheduler).
-        """
-        if fn is None:
-            return functools.partial(self, name=name, override=override, **metadata)
-        if not callable(fn):
-            raise TypeError(f"only callables can be registered in the {self.name} registry: {fn!r}")
-        key = name if name is not None else getattr(fn, "__name__", None)
-        if not isinstance(key, str) or not key:
-            raise ValueError(f"cannot name {fn!r}; pass name='...'")
-        if key in self._entries and not override:
-            raise ValueError(
-                f"{key!r} is already in the {self.name} registry; pass override=True to replace it"
-            )
-        self._entries[key] = {"fn": fn, "name": key, "metadata": dict(metadata)}
-        return fn
-
-    def get(self, key: str, with_metadata: bool = False) -> Any:
-        """The entry ``key``: its function, or ``{"fn", "name", "metadata"}`` with metadata.
-
-        Raises:
-            UnknownNameError: ``key`` is not registered; lists close matches or all names.
-        """
-        entry = self._entries.get(key) if isinstance(key, str) else None
-        if entry is None:
-            names = self.available_keys()
-            wanted = str(key).lower()
-            close = [n for n in names if n.startswith(wanted)] or difflib.get_close_matches(
-                wanted, names, n=5, cutoff=0.6
-            )
-            hint = f"did you mean {close}? " if close else ""
-            raise UnknownNameError(f"unknown {self.name} {key!r}; {hint}available: {names}")
-        if with_metadata:
-            return {**entry, "metadata": dict(entry["metadata"])}
-        return entry["fn"]
-
-    def remove(self, key: str) -> None:
-        """Forget ``key`` (no error if it is not registered)."""
-        self._entries.pop(key, None)
-
-    def available_keys(self) -> list[str]:
-        """The registered names, sorted."""
-        return sorted(self._entries)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._entries
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __repr__(self) -> str:
-        return f"NameRegistry({self.name!r}, {self.available_keys()})"
 
 
 def _sgd(params: Any, lr: float | None = None, **kwargs: Any) -> torch.optim.Optimizer:

@@ -19,16 +19,16 @@ BASE_OUTPUTS`` (the classification entries first, so ``"preds"`` gives a tensor,
 
 from __future__ import annotations
 
-import difflib
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from fastvid._optional import FIFTYONE_AVAILABLE
 from fastvid.data.keys import DataKeys
+from fastvid.integrations.flash.registry import NameRegistry
 
 __all__ = [
     "BASE_OUTPUTS",
@@ -45,8 +45,6 @@ __all__ = [
     "ProbabilitiesOutput",
     "RawOutput",
 ]
-
-OutputT = TypeVar("OutputT", bound=type["Output"])
 
 
 class Output:
@@ -65,60 +63,12 @@ class Output:
         return self.transform(sample)
 
 
-class OutputRegistry:
-    """Outputs by name: ``@REGISTRY(name="labels")`` registers a class, ``get`` finds it.
-
-    Args:
-        name: What the registry holds, for messages.
-    """
-
-    def __init__(self, name: str, _entries: Sequence[tuple[str, type[Output]]] = ()) -> None:
-        self.name = name
-        self._entries: list[tuple[str, type[Output]]] = list(_entries)
-
-    def __call__(self, *, name: str) -> Callable[[OutputT], OutputT]:
-        """Decorator registering an :class:`Output` subclass under ``name``."""
-
-        def register(cls: OutputT) -> OutputT:
-            self._entries.append((name, cls))
-            return cls
-
-        return register
-
-    def get(self, key: str) -> type[Output]:
-        """The output class registered as ``key`` (the first one, in a combined registry).
-
-        Raises:
-            KeyError: ``key`` is not registered; the message lists close or all names.
-        """
-        for name, cls in self._entries:
-            if name == key:
-                return cls
-        names = self.available_keys()
-        close = difflib.get_close_matches(str(key), names, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise KeyError(f"no output {key!r} in {self.name}.{hint} Available: {', '.join(names)}")
-
-    def available_keys(self) -> list[str]:
-        """The registered names, sorted, each once."""
-        return sorted({name for name, _ in self._entries})
-
-    def __contains__(self, key: object) -> bool:
-        return any(name == key for name, _ in self._entries)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.available_keys())
-
-    def __add__(self, other: OutputRegistry) -> OutputRegistry:
-        """Both registries; a name in both resolves to ``self``'s entry."""
-        return OutputRegistry(f"{self.name}+{other.name}", [*self._entries, *other._entries])
-
-    def __repr__(self) -> str:
-        return f"OutputRegistry({self.name!r}, {self.available_keys()})"
+OutputRegistry = NameRegistry
+"""The registry outputs are looked up in: Flash's registry class, as for optimizers."""
 
 
-BASE_OUTPUTS = OutputRegistry("outputs")
-CLASSIFICATION_OUTPUTS = OutputRegistry("classification outputs")
+BASE_OUTPUTS = OutputRegistry("output")
+CLASSIFICATION_OUTPUTS = OutputRegistry("output")
 
 
 @BASE_OUTPUTS(name="raw")

@@ -30,16 +30,15 @@ from __future__ import annotations
 
 import numbers
 import os
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch.utils.data
 from torch.utils.data import RandomSampler, Sampler
 
-from fastvid._validate import check_choice
 from fastvid.data import layout
 from fastvid.data.storage import as_storage, is_remote, redact
+from fastvid.integrations.pytorchvideo._decoders import OTHER_LIBRARIES, check_decoder
 from fastvid.integrations.pytorchvideo._samples import split_batch
 from fastvid.integrations.pytorchvideo._stream import (
     InlineSource,
@@ -54,25 +53,14 @@ from fastvid.reader.loader.clip_loader import CPU_DECODERS
 
 __all__ = ["DataLoader", "LabeledVideoDataset", "labeled_video_dataset"]
 
-OTHER_LIBRARIES = ("torchvision", "decord")
-"""PyTorchVideo's other ``decoder=`` values: accepted, decoded with PyAV (with a warning)."""
-
 DECODERS = (*CPU_DECODERS, *OTHER_LIBRARIES)
 
 
 def _cpu_decoder(decoder: str, *, stacklevel: int = 3) -> str:
     """The CPU decoder that runs for PyTorchVideo's ``decoder=`` value (one warning for the
     libraries fastvid does not use, attributed ``stacklevel`` frames up)."""
-    check_choice("decoder", decoder, DECODERS)
-    if decoder in OTHER_LIBRARIES:
-        warnings.warn(
-            f"fastvid: decoder={decoder!r} is decoded with PyAV (PyTorchVideo's 'pyav' "
-            f"decoder's frames); pass decoder='pyav' to silence this warning",
-            UserWarning,
-            stacklevel=stacklevel,
-        )
-        return "pyav"
-    return decoder
+    check_decoder(decoder, DECODERS, stacklevel=stacklevel)
+    return "pyav" if decoder in OTHER_LIBRARIES else decoder
 
 
 class LabeledVideoDataset(torch.utils.data.IterableDataset[dict[str, Any]]):

@@ -58,7 +58,10 @@ def test_registry_names_are_flashs() -> None:
 
 
 def test_unknown_name_lists_close_matches() -> None:
-    with pytest.raises(KeyError, match=r"'label'.*Did you mean 'labels'\?.*Available: classes"):
+    with pytest.raises(
+        KeyError,
+        match=r"unknown output 'label'; did you mean \['labels'\]\? available: \['classes'",
+    ):
         (CLASSIFICATION_OUTPUTS + BASE_OUTPUTS).get("label")
 
 

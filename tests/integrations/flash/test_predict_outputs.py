@@ -77,7 +77,7 @@ def test_resolve_output_by_name_instance_or_type_error() -> None:
     assert isinstance(output, LabelsOutput) and output(torch.tensor([0.0, 1.0])) == "b"
     mine = ProbabilitiesOutput()
     assert resolve_output(mine, Model()) is mine
-    with pytest.raises(KeyError, match="Did you mean 'probabilities'"):
+    with pytest.raises(KeyError, match=r"did you mean \['probabilities'\]"):
         resolve_output("probabilty", Model())
     with pytest.raises(TypeError, match="output must be"):
         resolve_output(3, Model())  # type: ignore[arg-type]

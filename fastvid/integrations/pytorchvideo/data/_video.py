@@ -4,18 +4,18 @@
 from __future__ import annotations
 
 import os
-import warnings
 from abc import ABC, abstractmethod
 from fractions import Fraction
 from typing import Any
 
 from fastvid.data.storage import StorageLike, as_storage, redact
+from fastvid.integrations.pytorchvideo import _decoders
 
 __all__ = ["DECODERS", "Video", "check_decoder", "video_from_path"]
 
 #: PyTorchVideo's decoder names; each is decoded by fastvid's PyAV decoder (``"frame"``: the
 #: video is a folder of images, decoded by DALI's image decoder).
-DECODERS = ("pyav", "torchvision", "decord", "frame")
+DECODERS = ("pyav", *_decoders.OTHER_LIBRARIES, "frame")
 
 _warned: set[str] = set()
 
@@ -23,20 +23,7 @@ _warned: set[str] = set()
 def check_decoder(decoder: str) -> str:
     """``decoder`` if PyTorchVideo knows it, else ``ValueError``; warns once per name that
     another decoder than the one named runs (``"torchvision"``, ``"decord"``)."""
-    if decoder not in DECODERS:
-        raise ValueError(
-            f"decoder ({decoder!r}) must be one of {', '.join(map(repr, DECODERS))}; "
-            f"fastvid decodes files with PyAV and frame folders with DALI either way"
-        )
-    if decoder in ("torchvision", "decord") and decoder not in _warned:
-        _warned.add(decoder)
-        warnings.warn(
-            f"decoder={decoder!r}: fastvid decodes with its PyAV decoder instead (the same "
-            f"frames PyTorchVideo's 'pyav' decoder returns); pass decoder='pyav' to silence this",
-            UserWarning,
-            stacklevel=3,
-        )
-    return decoder
+    return _decoders.check_decoder(decoder, DECODERS, stacklevel=3, warned=_warned)
 
 
 class Video(ABC):

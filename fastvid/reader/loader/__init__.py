@@ -19,6 +19,7 @@ to decode, :mod:`~fastvid.reader.dali` for the graph, :mod:`~fastvid.reader.tran
 ``batch``           batch dicts (``make_batch``, ``loader_batch``)
 ``_audio_batch``    clips' audio in sample and batch dicts
 ``_resume``         ``state_dict`` / ``load_state_dict``: the position in the stream of batches
+``_fingerprint``    what a saved state is checked against (fingerprint, plan digest)
 ``_skips``          the skip log and skip policy
 ``skip_report``     ``SkipReport``: what was left out, and why
 ==================  ==========================================================================

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if os.environ.get("FASTVID_REQUIRE_CUDA") == "1":
         pytest.fail("FASTVID_REQUIRE_CUDA=1 but no usable CUDA device")
     pytest.skip("needs an NVIDIA GPU (CUDA not available)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_core_by_default() -> Iterator[None]:
+    """Loaders that leave their worker and thread counts to fastvid plan them for one core.
+
+    On the 2-core CI machine fastvid's default gives a loader of PyAV-decoded files two worker
+    processes, and each worker costs ~3 CPU-seconds to start and stop: most of the suite's
+    time. What a loader yields does not depend on its worker count (``tests/reliability/
+    test_determinism.py`` and ``tests/reader/test_resume.py`` check that with 1 and 2 workers),
+    and the tests of the pool, resume, determinism, crashes and hangs pass ``num_workers``
+    themselves, which this leaves alone. ``tests/reader/test_budget.py`` checks the rules for
+    more cores. Session-wide, so loaders built by module and session fixtures follow it too.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("fastvid.reader.budget.usable_cores", lambda: 1)
+        yield
 
 
 # -- remote storage: real servers on loopback (started on first use, once per session) ------

@@ -13,6 +13,7 @@ import yaml
 
 from fastvid.cli import main
 from fastvid.testing import make_dataset
+from tests.conftest import GpuCheckRun
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,26 +43,39 @@ def test_console_script_is_installed() -> None:
     assert out.returncode == 0 and "gpu-check" in out.stdout
 
 
-def test_gpu_check_runs_the_cpu_half_and_writes_json(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_gpu_check_runs_the_cpu_half_and_writes_json(gpu_check_quick: GpuCheckRun) -> None:
     """``fastvid gpu-check`` without CUDA: the CPU half passes, the GPU half is said skipped.
 
-    ``tests/test_gpu_check.py`` checks the report's contents; this is the command line.
+    ``tests/test_gpu_check.py`` checks the report's contents; this is the command line (one
+    run of it, shared with those tests: the ``gpu_check_quick`` fixture).
     """
-    import torch
-
-    if torch.cuda.is_available():
-        pytest.skip("with CUDA the command runs the GPU half (tests/test_gpu_check.py)")
-    path = tmp_path / "report.json"
-    code = main(["gpu-check", "--quick", "--workdir", str(tmp_path / "w"), "--json", str(path)])
-    out = capsys.readouterr().out
-    assert code == 0, out
-    data = json.loads(path.read_text())
+    run = gpu_check_quick
+    assert run.code == 0, run.out
+    data = json.loads(run.json_path.read_text())
     assert data["ok"] and data["gpu_reason"] and "machine" in data
     assert any(r["name"].startswith("cpu ") and r["passed"] for r in data["results"])
-    assert "GPU half skipped" in out and "untested on GPU" in out
-    assert "result: OK" in out
+    assert "GPU half skipped" in run.out and "untested on GPU" in run.out
+    assert "result: OK" in run.out
+    assert f"wrote {run.workdir / 'report'}" in run.out  # --out: the report files, named
+
+
+def test_gpu_check_without_out_writes_nothing_when_the_gpu_half_did_not_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without ``--out`` and without CUDA nothing is written (the check itself: above)."""
+    import fastvid.gpu_check._cli as gpu_check_cli
+    from fastvid.gpu_check import GpuCheckReport
+
+    report = GpuCheckReport({"python": "3"}, "no CUDA here")
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(gpu_check_cli, "_gpu_reason", lambda: "no CUDA here")
+    monkeypatch.setattr(gpu_check_cli, "run_gpu_check", lambda *a, **k: calls.append(k) or report)
+    path = tmp_path / "report.json"
+    assert main(["gpu-check", "--quick", "--json", str(path)]) == 0
+    assert [(c["profile"], c["out"]) for c in calls] == [("quick", None)]
+    assert "nothing written to" in capsys.readouterr().out
+    assert json.loads(path.read_text())["gpu_reason"] == "no CUDA here"
+    assert list(tmp_path.iterdir()) == [path]
 
 
 def test_demo_runs_end_to_end_on_a_tiny_dataset(tmp_path: Path) -> None:
@@ -108,6 +122,7 @@ def test_train_then_predict_with_config_files(
         "--data.device=cpu",
         "--data.batch_size=2",
         "--data.clip_duration=1",
+        '--data.transform_kwargs={"image_size": 64}',  # 64x64 crops: x3d_xs steps take seconds
         "--model.backbone=x3d_xs",
         "--trainer.fast_dev_run=true",
         "--trainer.logger=false",

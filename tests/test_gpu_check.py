@@ -32,6 +32,7 @@ from fastvid.gpu_check._compare import (
 from fastvid.gpu_check._fixtures import build_fixtures, fixture_specs
 from fastvid.gpu_check._report import device_slug
 from fastvid.testing import make_video, stamp_frame_index
+from tests.conftest import GpuCheckRun
 
 NVDEC_CODECS = {"h264", "hevc", "vp9", "vp8", "mpeg4"}
 
@@ -41,16 +42,20 @@ def _cuda() -> bool:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("gpu_check")
+def workdir(gpu_check_quick: GpuCheckRun) -> Path:
+    """Where the quick check built its fixture videos (``videos/``)."""
+    return gpu_check_quick.workdir
 
 
 @pytest.fixture(scope="module")
-def cpu_half(workdir: Path) -> GpuCheckReport:
-    """The quick profile's CPU half (the GPU half is skipped here)."""
-    if _cuda():
-        pytest.skip("CUDA is usable: the CPU-half tests are for machines without a GPU")
-    return run_gpu_check(workdir, profile="quick", out=workdir / "report")
+def cpu_half(gpu_check_quick: GpuCheckRun) -> GpuCheckReport:
+    """The quick profile's CPU half (the GPU half is skipped here), written to ``report/``.
+
+    ``fastvid gpu-check --quick --out <workdir>/report`` runs it once for this module and
+    ``tests/test_cli.py`` (the ``gpu_check_quick`` fixture in ``tests/conftest.py``).
+    """
+    report: GpuCheckReport = gpu_check_quick.report
+    return report
 
 
 # ---------------------------------------------------------------------------------------------

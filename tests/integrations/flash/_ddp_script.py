@@ -1,11 +1,14 @@
-"""A real 2-process DDP fit on the CPU (gloo), run by ``test_ddp.py`` in a subprocess.
+"""Real 2-process DDP fits on the CPU (gloo), run by ``test_ddp.py`` in a subprocess.
 
 Lightning's ``strategy="ddp"`` launches the other rank by running this script again, so it
-must be a file. Each rank writes ``rank{r}.json`` into OUT_DIR: its rank as the Trainer and
-the loader see it, the epoch the loader planned, and per epoch the clips of each batch it got
-(video index, video name, clip index, aug index).
+must be a file. One fit per ``TRAIN_FOLDER OUT_DIR`` pair, one after the other in the same two
+processes (each fit has its own Trainer, DataModule and loaders; the process group is made
+once), so the interpreters start once for every dataset. Each rank writes ``rank{r}.json``
+into each OUT_DIR: its rank as the Trainer and the loader see it, the epoch the loader
+planned, and per epoch the clips of each batch it got (video index, video name, clip index,
+aug index).
 
-Usage: python _ddp_script.py TRAIN_FOLDER OUT_DIR EPOCHS SEED
+Usage: python _ddp_script.py EPOCHS SEED TRAIN_FOLDER OUT_DIR [TRAIN_FOLDER OUT_DIR ...]
 """
 
 from __future__ import annotations
@@ -58,10 +61,8 @@ class Recorder(pl.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.1)
 
 
-def main() -> None:
-    train_folder, out_dir = sys.argv[1], Path(sys.argv[2])
-    epochs, seed = int(sys.argv[3]), int(sys.argv[4])
-    torch.set_num_threads(1)
+def fit(train_folder: str, out_dir: Path, epochs: int, seed: int) -> None:
+    """One DDP fit on ``train_folder``; this rank's record goes to ``out_dir``."""
     datamodule = VideoClassificationData.from_paths(
         train_folder=train_folder,
         val_folder=train_folder,  # the val loop runs under DDP too (Lightning checks its sampler)
@@ -100,6 +101,15 @@ def main() -> None:
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"rank{trainer.global_rank}.json").write_text(json.dumps(record))
+
+
+def main() -> None:
+    epochs, seed, folders = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+    if not folders or len(folders) % 2:
+        raise SystemExit("usage: _ddp_script.py EPOCHS SEED TRAIN_FOLDER OUT_DIR [...]")
+    torch.set_num_threads(1)
+    for train_folder, out_dir in zip(folders[::2], folders[1::2], strict=True):
+        fit(train_folder, Path(out_dir), epochs, seed)
 
 
 if __name__ == "__main__":

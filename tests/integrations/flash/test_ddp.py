@@ -1,10 +1,11 @@
 """A real 2-process DDP fit through Lightning (CPU, gloo): what each rank's loader hands it.
 
-``_ddp_script.py`` runs ``Trainer(accelerator="cpu", devices=2, strategy="ddp")`` on a tiny
-dataset for 2 epochs; each rank records the clips of every batch. Here, in the parent: ranks get
-disjoint clips whose union is the epoch's clip set, the same number of batches, and their
-shares are strides of one global order that changes between epochs. Lightning never calls a
-loader's ``set_epoch`` directly, only ``loader.sampler.set_epoch`` (also checked here).
+``_ddp_script.py`` runs ``Trainer(accelerator="cpu", devices=2, strategy="ddp")`` on tiny
+datasets for 2 epochs (one launch, one fit per dataset); each rank records the clips of every
+batch. Here, in the parent: ranks get disjoint clips whose union is the epoch's clip set, the
+same number of batches, and their shares are strides of one global order that changes between
+epochs. Lightning never calls a loader's ``set_epoch`` directly, only
+``loader.sampler.set_epoch`` (also checked here).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,8 @@ def _dataset(root: Path, classes: tuple[str, ...], per_class: int) -> Path:
     return root / "train"
 
 
-def _run_ddp(train: Path, out: Path) -> list[dict[str, Any]]:
+def _run_ddp(runs: dict[Path, Path]) -> dict[Path, list[dict[str, Any]]]:
+    """One DDP launch fitting on each training folder in turn; each rank's record per folder."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -52,15 +55,18 @@ def _run_ddp(train: Path, out: Path) -> list[dict[str, Any]]:
     for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "NODE_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(name, None)
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), str(train), str(out), str(EPOCHS), str(SEED)],
+        [sys.executable, str(SCRIPT), str(EPOCHS), str(SEED), *map(str, chain(*runs.items()))],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=240,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return [json.loads((out / f"rank{r}.json").read_text()) for r in range(WORLD)]
+    return {
+        train: [json.loads((out / f"rank{r}.json").read_text()) for r in range(WORLD)]
+        for train, out in runs.items()
+    }
 
 
 def _keys(plan: list[Any]) -> list[tuple[int, int, int]]:
@@ -87,16 +93,26 @@ def _global_plans(train: Path) -> dict[int, list[tuple[int, str, int, int]]]:
     }
 
 
-@pytest.mark.parametrize(
-    ("classes", "per_class"),
-    [(("a", "b"), 2), (("a", "b", "c"), 1)],
-    ids=["4-videos-even", "3-videos-uneven"],
-)
+DATASETS = {"4-videos-even": (("a", "b"), 2), "3-videos-uneven": (("a", "b", "c"), 1)}
+
+
+@pytest.fixture(scope="module")
+def ddp_fits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, list[Any]]]:
+    """Each of ``DATASETS`` fitted under DDP (one launch for all: the interpreters, Lightning
+    and the process group start once): its training folder and each rank's record."""
+    trains = {
+        name: _dataset(tmp_path_factory.mktemp(f"ddp_{name}") / "ds", classes, per_class)
+        for name, (classes, per_class) in DATASETS.items()
+    }
+    records = _run_ddp({train: train.parents[1] / "out" for train in trains.values()})
+    return {name: (train, records[train]) for name, train in trains.items()}
+
+
+@pytest.mark.parametrize("dataset", list(DATASETS))
 def test_ddp_ranks_get_disjoint_equal_shares_of_one_reshuffled_order(
-    tmp_path: Path, classes: tuple[str, ...], per_class: int
+    ddp_fits: dict[str, tuple[Path, list[Any]]], dataset: str
 ) -> None:
-    train = _dataset(tmp_path / "ds", classes, per_class)
-    ranks = _run_ddp(train, tmp_path / "out")
+    train, ranks = ddp_fits[dataset]
     plans = _global_plans(train)
 
     for r, record in enumerate(ranks):

@@ -155,19 +155,27 @@ def resume(
 
 
 @pytest.fixture(scope="module")
-def reference(
+def reference_loaders(
     pairs: list[tuple[str, int]], index: VideoIndex
-) -> Iterator[dict[int, tuple[list[Any], list[Any]]]]:
-    """Uninterrupted two-epoch runs with 1 and 2 workers: batches and states."""
-    runs = {}
-    for workers in (1, 2):
-        loader = make_loader(pairs, index, workers)
-        try:
-            runs[workers] = record(loader)
-        finally:
+) -> Iterator[dict[int, ClipLoader]]:
+    """The reference runs' loaders (1 and 2 workers), kept open: the resumes with the worker
+    count a state was saved with load it into the loader that saved it (the other counts, and
+    the tests below, resume in fresh loaders)."""
+    loaders = {workers: make_loader(pairs, index, workers) for workers in (1, 2)}
+    try:
+        yield loaders
+    finally:
+        for loader in loaders.values():
             loader.close()
-    gc.collect()
-    yield runs
+        gc.collect()
+
+
+@pytest.fixture(scope="module")
+def reference(
+    reference_loaders: dict[int, ClipLoader],
+) -> dict[int, tuple[list[Any], list[Any]]]:
+    """Uninterrupted two-epoch runs with 1 and 2 workers: batches and states."""
+    return {workers: record(loader) for workers, loader in reference_loaders.items()}
 
 
 def test_reference_runs_agree_and_augment(reference: dict[int, Any]) -> None:
@@ -194,11 +202,13 @@ def test_resumed_loader_yields_the_rest_of_the_run(
     pairs: list[tuple[str, int]],
     index: VideoIndex,
     reference: dict[int, Any],
+    reference_loaders: dict[int, ClipLoader],
     saved_with: int,
     resumed_with: int,
 ) -> None:
     batches, states = reference[saved_with]
-    loader = make_loader(pairs, index, resumed_with)
+    fresh = saved_with != resumed_with  # a fresh loader, or the one that saved the states
+    loader = make_loader(pairs, index, resumed_with) if fresh else reference_loaders[saved_with]
     try:
         # mid-epoch 0, at the epoch boundary, mid-epoch 1; the same loader loads each in turn
         for k in (1, 4, 6):
@@ -211,8 +221,9 @@ def test_resumed_loader_yields_the_rest_of_the_run(
         assert stats is not None and stats.clips == NUM_VIDEOS - BATCH
         assert stats.decoded_frames > 0 and not skipped & set(stats.decoded_by_video)
     finally:
-        loader.close()
-        gc.collect()
+        if fresh:
+            loader.close()
+            gc.collect()
 
 
 def test_torch_side_transforms_resume_exactly(

@@ -49,7 +49,7 @@ def one_core_by_default() -> Iterator[None]:
     more cores. Session-wide, so loaders built by module and session fixtures follow it too.
     """
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("fastvid.reader.budget.usable_cores", lambda: 1)
+        patch.setattr("fastvid.reader.workers.budget.usable_cores", lambda: 1)
         yield
 
 

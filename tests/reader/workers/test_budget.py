@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from fastvid.reader.budget import choose_budget, usable_cores
-from fastvid.reader.routing import Routing
+from fastvid.reader.decoding.routing import Routing
+from fastvid.reader.workers.budget import choose_budget, usable_cores
 
 
 def _routing(*decoders: str) -> Routing:

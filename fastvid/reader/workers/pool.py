@@ -60,9 +60,13 @@ class _Worker:
         self.inflight: dict[int, Task] = {}
         self.busy_since: float | None = None  # when its oldest in-flight task was sent
 
-    def stop(self, timeout: float = 2.0) -> None:
+    def ask_to_stop(self) -> None:
+        """Tell the process to leave its loop (it exits on its own; :meth:`stop` waits)."""
         with contextlib.suppress(OSError, ValueError):
             self.conn.send(None)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self.ask_to_stop()
         self.process.join(timeout)
         if self.process.exitcode is None:
             self.process.kill()
@@ -208,6 +212,8 @@ class WorkerPool:
             _live.discard(self)
         if os.getpid() != self._owner_pid:
             return
+        for w in self._workers:  # all at once: each one's interpreter shutdown overlaps
+            w.ask_to_stop()
         for w in self._workers:
             w.stop()
         self._workers = []

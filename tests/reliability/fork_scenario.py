@@ -79,6 +79,7 @@ def collect(i):
     return i
 
 
+print("FORKING", flush=True)  # the test times the forked phase from here
 started = time.monotonic()
 got = [int(b.sum()) for b in DataLoader(Collecting(), batch_size=2, num_workers=2)]
 with multiprocessing.get_context("fork").Pool(2) as pool:

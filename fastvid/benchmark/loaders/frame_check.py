@@ -110,12 +110,14 @@ def check_frames(
         if name not in rows and not (name == "spdl" and "spdl_filtergraph" in rows):
             continue
         diffs: list[list[float]] = []
+        decoded: list[tuple[Any, np.ndarray]] = []  # (clip, the row's frames) for the offsets
         errors: dict[str, str] = {}
         for request, ref in zip(chosen, reference, strict=True):
             if ref is None:
                 continue
             try:
-                diffs.append(_frame_diffs(decode(request), ref))
+                decoded.append((request, decode(request)))
+                diffs.append(_frame_diffs(decoded[-1][1], ref))
             except Exception as exc:  # the row itself reports why it cannot run
                 errors.setdefault(request.path, _error(exc))
         check: dict[str, Any] = {"same": None}
@@ -127,30 +129,23 @@ def check_frames(
                 "clips": [[round(v, 3) for v in d] for d in diffs],
             }
             if worst > SAME_FRAME_MAX_DIFF:
-                decoded = [
-                    c
-                    for c, r in zip(chosen, reference, strict=True)
-                    if r is not None and c.path not in errors
-                ]
-                check["offsets"] = _offsets(work, decoded, decode)
+                check["offsets"] = _offsets(work, decoded)
         if errors:
             check.update(errors=errors, error=next(iter(errors.values())))
         out[name] = check
     return out
 
 
-def _offsets(
-    work: Workload, clips: Sequence[Any], decode: Callable[[Any], np.ndarray]
-) -> list[Any]:
+def _offsets(work: Workload, decoded: Sequence[tuple[Any, np.ndarray]]) -> list[Any]:
     """Which frame a row returned instead of each planned one that differs: the offset of the
-    nearest of fastvid's frames within :data:`NEIGHBOURS` of it (``None``: none is the same)."""
+    nearest of fastvid's frames within :data:`NEIGHBOURS` of it (``None``: none is the same).
+    ``decoded``: the clips the row decoded, with the frames it returned."""
     from fastvid.reader.decoding.pyav_source import PyAVFrameReader
 
     found: set[Any] = set()
     with PyAVFrameReader() as reader:
-        for request in clips:
+        for request, frames in decoded:
             meta = work.index.meta(request.path)
-            frames = decode(request)
             for got, planned in zip(frames, request.frame_indices.tolist(), strict=True):
                 near = np.arange(
                     max(0, planned - NEIGHBOURS), min(len(meta.pts), planned + NEIGHBOURS + 1)

@@ -142,7 +142,9 @@ class BatchAssembly:
             order = slot.order if self.config.rearrange else None
             finish = ClipFinish.from_params(self.config.spatial_ops, slot.params)
             clips.append((view.reshape(output.shape), order, finish))
-        batch, finished = finish_batch(clips, self.config.affine)
+        batch, finished = finish_batch(
+            clips, self.config.affine, channels_last=self.config.channels_last
+        )
         if batch is not None:
             dense["frames"] = batch
         for number, clip in zip(numbers, finished, strict=True):

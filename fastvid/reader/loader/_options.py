@@ -26,6 +26,7 @@ __all__ = [
     "CpuDecoder",
     "as_pairs",
     "check_loader_options",
+    "check_memory_format",
     "distributed_rank_world",
     "loader_storage",
     "lowered_transform",
@@ -55,6 +56,21 @@ def check_loader_options(
     for name, value in (("num_workers", num_workers), ("prefetch_batches", prefetch_batches)):
         if value is not None and value < 1:
             raise ValueError(f"{name} ({value}) must be >= 1")
+
+
+MEMORY_FORMATS = {"contiguous_format": False, "channels_last_3d": True}
+
+
+def check_memory_format(memory_format: torch.memory_format | str) -> bool:
+    """Whether ``memory_format`` (``torch.contiguous_format`` / ``torch.channels_last_3d``, or
+    its name) lays batches out channels-last; ``ValueError`` for anything else."""
+    name = str(memory_format).removeprefix("torch.")
+    if name not in MEMORY_FORMATS:
+        raise ValueError(
+            f"memory_format ({memory_format!r}) must be torch.contiguous_format or "
+            f"torch.channels_last_3d (or their names): batches are 5-D (B, C, T, H, W)"
+        )
+    return MEMORY_FORMATS[name]
 
 
 def distributed_rank_world() -> tuple[int, int]:

@@ -47,6 +47,7 @@ class RunParts:
         task_timeout: Seconds one worker may spend on one task (``None``: no limit).
         fail: ``fail(request, reason, kind, epoch)``: a clip that could not be prepared.
         storage: How the workers read URLs. Default: ``None``, local defaults.
+        channels_last: Batches in ``torch.channels_last_3d`` memory. Default: ``False``.
     """
 
     def __init__(
@@ -61,6 +62,7 @@ class RunParts:
         task_timeout: float | None,
         fail: Fail,
         storage: Storage | None = None,
+        channels_last: bool = False,
     ) -> None:
         self._lowered = lowered
         self._device = device
@@ -71,6 +73,7 @@ class RunParts:
         self._task_timeout = task_timeout
         self._fail = fail
         self._storage = storage
+        self._channels_last = channels_last
         self._budget: Budget | None = None
         self._sources: Sequence[VideoSource | None] = []
         self.pool: WorkerPool | None = None
@@ -118,6 +121,7 @@ class RunParts:
             affine=pipeline.affine,
             prefetch_batches=self._budget.prefetch_batches,
             decode_audio=self._decode_audio,
+            channels_last=self._channels_last,
         )
 
     def new_run(self, plan: Sequence[ClipRequest], epoch: int) -> EpochRun:

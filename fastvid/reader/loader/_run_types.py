@@ -39,7 +39,8 @@ class RunConfig:
         Largest task (clips of one video for one worker). prefetch_batches: How many batches ahead
         of the one being assembled tasks are sent. max_inflight: Tasks a worker may hold (one
         running, the rest queued). decode_audio: The workers also decode each clip's audio
-        (:mod:`fastvid.reader.decoding.audio`).
+        (:mod:`fastvid.reader.decoding.audio`). channels_last: Batches in
+        ``torch.channels_last_3d`` memory (the torch finish writes them so).
     """
 
     batch_size: int
@@ -53,6 +54,7 @@ class RunConfig:
     prefetch_batches: int = 4
     max_inflight: int = 2
     decode_audio: bool = False
+    channels_last: bool = False
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ def make_batch(
     lowered: LoweredTransform,
     batch_transform: Callable[[dict[str, Any]], dict[str, Any]] | None,
     audio: Sequence[ClipAudio | None] | None = None,
+    *,
+    channels_last: bool = False,
 ) -> dict[str, Any]:
     """The batch dict of ``requests`` (PyTorchVideo's keys and types).
 
@@ -44,6 +46,8 @@ def make_batch(
             decoded. Adds ``"audio"``, ``"audio_lengths"``, ``"audio_sample_rate"``
             (:mod:`fastvid.reader.loader._audio_batch`); a sample dict seen by the transform has
             ``"audio"`` only when its clip has audio, as in PyTorchVideo.
+        channels_last: Lay a ``(B, C, T, H, W)`` ``"video"`` out in ``torch.channels_last_3d``
+            memory (a copy only where the clips did not come out so).
     """
     if lowered.fully_lowered and isinstance(clips, torch.Tensor):
         batch: dict[str, Any] = {
@@ -86,6 +90,9 @@ def make_batch(
         batch = _collate(samples)
         if audio is not None:
             batch.update(audio_batch(sounds, rates))
+    video = batch.get("video")
+    if channels_last and isinstance(video, torch.Tensor) and video.dim() == 5:
+        batch["video"] = video.contiguous(memory_format=torch.channels_last_3d)
     if batch_transform is not None:
         batch = batch_transform(batch)
     return batch
@@ -103,14 +110,17 @@ def loader_batch(
     epoch: int,
     number: int,
     cuda: bool,
+    channels_last: bool = False,
 ) -> dict[str, Any]:
     """:func:`make_batch` for batch ``number`` of ``epoch``: any torch-side transform (the
     residual of ``lowered``, ``batch_transform``) draws from the global RNGs seeded from
     ``(seed, epoch, number)``, which are restored afterwards; ``cuda``: the current CUDA
-    device's generator too."""
+    device's generator too; ``channels_last``: as :func:`make_batch`'s."""
     torch_side = not lowered.fully_lowered or batch_transform is not None
     with seeded_rngs(seed, epoch, number, cuda=cuda, active=torch_side):
-        return make_batch(requests, clips, videos, lowered, batch_transform, audio)
+        return make_batch(
+            requests, clips, videos, lowered, batch_transform, audio, channels_last=channels_last
+        )
 
 
 def _rates(audio: Sequence[ClipAudio | None]) -> list[int]:

@@ -26,6 +26,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+import torch
 from torch.utils.data import Sampler
 
 from fastvid._validate import check_bool
@@ -40,6 +41,7 @@ from fastvid.reader.loader._options import (
     CpuDecoder,
     as_pairs,
     check_loader_options,
+    check_memory_format,
     loader_storage,
     lowered_transform,
     resolve_rank_world,
@@ -135,6 +137,10 @@ class ClipLoader(EpochControl, SkipQueries):
         cache_size: Keep remote bytes read in a local block cache of at most this size
             (bytes, or a string such as ``"20GB"``), in ``cache_dir/bytes`` (least recently
             used blocks evicted first). ``None``: no disk cache. Default: ``None``.
+        memory_format: ``torch.channels_last_3d`` lays each ``(B, C, T, H, W)`` batch out as
+            ``(B, T, H, W, C)`` in memory (what cuDNN's 3-D convolutions prefer; on the CPU the
+            torch finish then writes whole pixel rows, with no channel split). The values and
+            shape are the same. Default: ``torch.contiguous_format``.
     """
 
     def __init__(
@@ -168,6 +174,7 @@ class ClipLoader(EpochControl, SkipQueries):
         decode_audio: bool = False,
         storage_options: Any = None,
         cache_size: int | float | str | None = None,
+        memory_format: torch.memory_format | str = torch.contiguous_format,
     ) -> None:
         check_loader_options(batch_size, on_error, cpu_decoder, num_workers, prefetch_batches)
         self._pairs = as_pairs(videos)
@@ -189,6 +196,7 @@ class ClipLoader(EpochControl, SkipQueries):
         self._cpu_decoder = cpu_decoder
         self._requested = (num_workers, num_threads, decoder_threads, prefetch_batches)
         self.decode_audio = check_bool("decode_audio", decode_audio)
+        self.channels_last = check_memory_format(memory_format)
         self.storage = loader_storage(storage_options, cache_dir, cache_size)
         self._index = index
         self._cache_dir = cache_dir
@@ -208,6 +216,7 @@ class ClipLoader(EpochControl, SkipQueries):
             task_timeout=task_timeout,
             fail=self._skips.fail,
             storage=self.storage,
+            channels_last=self.channels_last,
         )
         self._runs = EpochRuns(self.plan, self._parts.new_run)
         self.last_epoch_stats: EpochStats | None = None
@@ -335,6 +344,7 @@ class ClipLoader(EpochControl, SkipQueries):
                         epoch=epoch,
                         number=number,
                         cuda=self.device == "gpu",
+                        channels_last=self.channels_last,
                     )
         except WorkerDiedError as exc:
             self._close_pool()

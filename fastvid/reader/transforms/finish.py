@@ -131,7 +131,10 @@ def _window(
 
 
 def finish_batch(
-    clips: Sequence[tuple[np.ndarray, np.ndarray | None, ClipFinish]], affine: ChannelAffine
+    clips: Sequence[tuple[np.ndarray, np.ndarray | None, ClipFinish]],
+    affine: ChannelAffine,
+    *,
+    channels_last: bool = False,
 ) -> tuple[torch.Tensor | None, Sequence[torch.Tensor]]:
     """Finish clips (:func:`finish_clip`'s ``(frames, order, finish)``) into float32
     ``x * scale + offset``.
@@ -142,6 +145,12 @@ def finish_batch(
     on a 244x244 crop of 8 frames, one core, load 8: 1.73 ms for a flipped clip against 1.95
     for torch's flip then cast; 1.55 against 1.51 unflipped).
 
+    With ``channels_last``, the batch is laid out in memory as ``(B, T, H, W, C)``
+    (``torch.channels_last_3d``; its shape is still ``(B, C, T, H, W)``): the resize already
+    holds the pixels that way, so each row is one cast of whole pixel rows, with no split of
+    the colour channels (measured on the same crop, one core, idle: 0.32 ms against 1.1 for
+    the channel split; with an affine 0.83 against 1.35).
+
     Returns:
         ``(batch, clips)``: the batch when the clips share a shape (each clip a view of it),
         else ``None`` and one tensor per clip.
@@ -150,11 +159,33 @@ def finish_batch(
     if len({tuple(part.shape) for part, _ in parts}) != 1:
         finished = [part.flip(-1) if flip else part for part, flip in parts]
         return None, [_affine(clip.float(), affine) for clip in finished]
+    if channels_last:
+        return _channels_last_batch(parts, affine)
     batch = torch.empty((len(parts), *parts[0][0].shape), dtype=torch.float32)
     for row, (part, flip) in zip(batch.numpy(), parts, strict=True):
         source = part.numpy()
         np.copyto(row, source[..., ::-1] if flip else source, casting="safe")  # the one copy
     return _affine(batch, affine), batch.unbind(0)
+
+
+def _channels_last_batch(
+    parts: Sequence[tuple[torch.Tensor, bool]], affine: ChannelAffine
+) -> tuple[torch.Tensor, Sequence[torch.Tensor]]:
+    """:func:`finish_batch`'s ``channels_last`` batch from uint8 ``(C, T, H, W)`` views."""
+    channels, frames, height, width = parts[0][0].shape
+    pixels = torch.empty((len(parts), frames, height, width, channels), dtype=torch.float32)
+    for row, (part, flip) in zip(pixels, parts, strict=True):
+        source = part.permute(1, 2, 3, 0)  # (T, H, W, C): the resize's own memory order
+        row.copy_(source.flip(2) if flip else source)
+    if not affine.is_identity:
+        # per channel on rows of interleaved pixels: a (W * C,) pattern, so the inner loop
+        # runs over whole rows (a (C,) broadcast on the last axis is ~3x slower)
+        rows = pixels.view(-1, width * channels)
+        rows.mul_(torch.tensor(affine.scale).repeat(width)).add_(
+            torch.tensor(affine.offset).repeat(width)
+        )
+    batch = pixels.permute(0, 4, 1, 2, 3)  # (B, C, T, H, W), channels_last_3d memory
+    return batch, batch.unbind(0)
 
 
 def _affine(x: torch.Tensor, affine: ChannelAffine) -> torch.Tensor:

@@ -204,6 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
         "is used in the ratios and named there)",
     )
     parser.add_argument(
+        "--fastvid-memory-formats",
+        type=_csv,
+        default=["contiguous_format", "channels_last_3d"],
+        help="fastvid ClipLoader(memory_format=...) names, one CPU config each: "
+        "contiguous_format and/or channels_last_3d (default: both; the same values, laid out "
+        "(B, C, T, H, W) or (B, T, H, W, C) in memory)",
+    )
+    parser.add_argument(
         "--full-sweep",
         action="store_true",
         help="try every config of torchcodec, decord and the ceiling on every dataset (default: "
@@ -249,6 +257,12 @@ def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     bad = sorted(set(codecs) - set(DEFAULT_CODECS))
     if bad:
         parser.error(f"--codecs has {bad}; choose from {list(DEFAULT_CODECS)}")
+    forms = sorted(set(args.fastvid_memory_formats) - {"contiguous_format", "channels_last_3d"})
+    if forms:
+        parser.error(
+            f"--fastvid-memory-formats has {forms}; choose from "
+            "['contiguous_format', 'channels_last_3d']"
+        )
     bad = sorted(set(args.fastvid_vp9_decoders) - {"dali", "pyav"})
     if bad:
         parser.error(f"--fastvid-vp9-decoders has {bad}; choose from ['dali', 'pyav']")

@@ -158,6 +158,7 @@ def run_loaders(args: argparse.Namespace, machine: dict[str, Any]) -> dict[str, 
                 cores=cores,
                 fastvid_workers=args.fastvid_workers or [None],
                 fastvid_vp9_decoders=args.fastvid_vp9_decoders,
+                fastvid_memory_formats=args.fastvid_memory_formats,
                 ptv_work=ptv_work,
             )
             codec = spec.codec

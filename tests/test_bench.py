@@ -59,6 +59,8 @@ def smoke(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
             "1",
             "--fastvid-vp9-decoders",
             "dali",
+            "--fastvid-memory-formats",
+            "contiguous_format",
             "--data-dir",
             str(data_dir),
             "--out",

@@ -68,6 +68,7 @@ def row_jobs(
     fastvid_workers: Sequence[int | None] = (None,),
     fastvid_vp9_decoders: Sequence[str] = ("dali",),
     ptv_work: Workload | None = None,
+    fastvid_memory_formats: Sequence[str] = ("contiguous_format",),
 ) -> list[RowJob]:
     """The rows to run for one workload, in run order (see :data:`ROW_NAMES`).
 
@@ -82,6 +83,8 @@ def row_jobs(
             always use ``"pyav"``). Default: ``("dali",)``.
         ptv_work: PyTorchVideo's workload, when it loads fewer clips (it is ~5x slower): the
             first videos of ``work``. Default: ``None``, ``work``.
+        fastvid_memory_formats: ``ClipLoader(memory_format=...)`` names, one fastvid CPU config
+            each. Default: ``("contiguous_format",)``.
     """
     cores = cores or os.cpu_count() or 1
     no_cuda = cuda_reason()
@@ -164,8 +167,11 @@ def row_jobs(
         decoders = _fastvid_cpu_decoders(work.codec, fastvid_vp9_decoders)
         for count in fastvid_workers:
             jobs += [
-                fastvid_job(work, device="cpu", cpu_decoder=cpu_decoder, num_workers=count)
-                for cpu_decoder in decoders
+                fastvid_job(
+                    work, device="cpu", cpu_decoder=decoder, num_workers=count, memory_format=form
+                )
+                for decoder in decoders
+                for form in fastvid_memory_formats
             ]
             jobs.append(fastvid_job(work, device="gpu", num_workers=count))
     return jobs

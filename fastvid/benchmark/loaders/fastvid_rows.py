@@ -73,6 +73,7 @@ def fastvid_batches(
     max_batches: int | None = None,
     warmup_batches: int = 3,
     report: dict[str, Any] | None = None,
+    memory_format: str = "contiguous_format",
 ) -> Iterator[int | None]:
     """fastvid ``ClipLoader``: the same sample transform, lowered into the DALI graph.
 
@@ -89,7 +90,7 @@ def fastvid_batches(
     epoch's engine numbers (``loader.last_epoch_stats``: per-clip overhead outside decoding and
     the graph, decoded frames per clip), the worker/thread budget and the decoder route of every
     file (``routes``: path → ``"nvdec"`` / ``"dali_cpu"`` / ``"pyav"``; ``route_reasons``: why a
-    file did not get the preferred one).
+    file did not get the preferred one). ``memory_format``: the loader's, by name.
     """
     warmup_videos = _videos_for_clips(work.plan, 2 * work.batch_size)
     loader = fastvid_loader(
@@ -100,6 +101,7 @@ def fastvid_batches(
         cpu_decoder=cpu_decoder,
         num_workers=num_workers,
         config=work.config,
+        memory_format=memory_format,
         video_sampler=WarmupThenSequential(len(work.pairs), warmup_videos, work.epoch - 1),
     )
     expected = _plan_ids(work.plan)

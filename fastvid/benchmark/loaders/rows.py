@@ -184,6 +184,7 @@ def fastvid_job(
     cpu_decoder: str = "auto",
     num_workers: int | None = None,
     config: str | None = None,
+    memory_format: str = "contiguous_format",
 ) -> RowJob:
     """fastvid ``ClipLoader(device=device)``; its params receive the engine's numbers and the
     decoder route of every file (``routes``).
@@ -194,10 +195,14 @@ def fastvid_job(
         cpu_decoder: ``ClipLoader``'s ``cpu_decoder``. Default: ``"auto"``.
         num_workers: ``ClipLoader``'s ``num_workers``. Default: ``None``, fastvid's choice.
         config: The row's config text. Default: from the arguments.
+        memory_format: ``ClipLoader``'s ``memory_format`` (its name). Default:
+            ``"contiguous_format"``.
     """
     no_cuda = cuda_reason()
     row_device = ("cpu" if no_cuda else "gpu") if device == "auto" else device
     suffix = "" if num_workers is None else f",num_workers={num_workers}"
+    if memory_format != "contiguous_format":
+        suffix += f",memory_format={memory_format}"
     if row_device == "gpu":
         text = config or f"nvdec{suffix}"
         description = "fastvid ClipLoader(device='gpu'): NVDEC decode + DALI GPU transforms"
@@ -206,6 +211,7 @@ def fastvid_job(
         text = config or f"cpu_decoder={cpu_decoder}{suffix}"
         description = f"fastvid ClipLoader(device='cpu', cpu_decoder='{cpu_decoder}')"
         report = {"cpu_decoder": cpu_decoder, "num_workers": num_workers}
+    report["memory_format"] = memory_format
     return RowJob(
         "fastvid",
         row_device,
@@ -217,6 +223,7 @@ def fastvid_job(
             device=row_device,
             cpu_decoder=cpu_decoder,
             num_workers=num_workers,
+            memory_format=memory_format,
             report=report,
         ),
         report,

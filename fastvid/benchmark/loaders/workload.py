@@ -339,9 +339,11 @@ def fastvid_loader(
     num_workers: int | None,
     config: ClipConfig = SEED,
     video_sampler: Any = None,
+    memory_format: str = "contiguous_format",
 ) -> Any:
     """fastvid's ``ClipLoader`` over ``pairs`` with ``config``'s clips and transforms (videos
-    in order unless ``video_sampler``; a bad file raises: a benchmark row fails, never skips)."""
+    in order unless ``video_sampler``; a bad file raises: a benchmark row fails, never skips;
+    ``memory_format``: the loader's, by name)."""
     from torch.utils.data import SequentialSampler
 
     from fastvid.data.samplers import make_clip_sampler
@@ -359,4 +361,5 @@ def fastvid_loader(
         index=index,
         on_error="raise",
         progress=False,
+        memory_format=memory_format,
     )

@@ -101,3 +101,26 @@ def test_each_thread_converts_with_its_own_context(frames: list[av.VideoFrame]) 
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+@pytest.mark.parametrize(
+    "affine", [ChannelAffine(), ChannelAffine((0.5, 2.0, 1.0), (1.0, 0.0, -3.0))]
+)
+def test_a_channels_last_batch_is_written_pixel_by_pixel_with_the_same_values(
+    affine: ChannelAffine,
+) -> None:
+    rng = np.random.default_rng(2)
+    frames = [rng.integers(0, 256, (4, 48, 64, 3), dtype=np.uint8) for _ in range(3)]
+    finishes = [
+        ClipFinish(size=(60, 80), window=(3, 7, 40, 40), flip=True),
+        ClipFinish(size=(50, 66), window=(-2, 30, 40, 40), flip=False, fill=(9, 8, 7)),
+        ClipFinish(window=(0, 0, 40, 40), flip=True),
+    ]
+    clips = list(zip(frames, [None, np.array([0, 1, 1, 3]), None], finishes, strict=True))
+    plain, _ = finish_batch(clips, affine)
+    pixels, rows = finish_batch(clips, affine, channels_last=True)
+    assert plain is not None and pixels is not None
+    assert pixels.shape == plain.shape == (3, 3, 4, 40, 40)
+    assert pixels.is_contiguous(memory_format=torch.channels_last_3d)
+    assert torch.equal(pixels, plain)
+    assert all(row.data_ptr() == pixels[i].data_ptr() for i, row in enumerate(rows))

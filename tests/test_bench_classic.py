@@ -128,6 +128,33 @@ def test_the_strict_ceiling_decodes_the_planned_frames_and_no_more(
     assert sum(b for b in batches[batches.index(None) + 1 :] if b) == work.num_clips
 
 
+def test_the_transform_ceiling_gives_the_seed_transforms_of_the_planned_frames(avi: object) -> None:
+    """Its clips are PyTorchVideo's seed transforms (drawn from the same seed) of the planned
+    frames, within the uint8 resize's rounding; and its batches cover the plan."""
+    import torch
+
+    from benchmarks.loaders.transform_ceiling import TransformingDecoder
+    from fastvid.reader.decoding.pyav_source import decode_frames
+
+    work = _workload(avi, "uniform")
+    decoder = TransformingDecoder(work.config, seed=7)
+    torch.manual_seed(7)  # the global RNG PyTorchVideo's transforms draw from, seeded alike
+    reference = work.config.video_transform(subsample=False)
+    for request in work.plan[:3]:
+        meta = work.index.meta(request.path)
+        got = decoder.clip(request, meta)
+        frames = decode_frames(
+            request.path, request.frame_indices, pts=meta.pts, keyframes=meta.keyframes
+        )
+        want = reference(torch.from_numpy(frames).permute(3, 0, 1, 2).float())
+        assert got.shape == want.shape == (3, 8, work.config.crop, work.config.crop)
+        assert got.permute(1, 2, 3, 0).is_contiguous()  # written pixel by pixel
+        assert (got - want).abs().max() <= 1.0 + 1e-4  # uint8 against float resize
+    batches = list(loaders.jobs.transform_ceiling_batches(work, processes=2))
+    assert batches.count(None) == 1
+    assert sum(b for b in batches[batches.index(None) + 1 :] if b) == work.num_clips
+
+
 def test_the_frame_check_flags_a_loader_that_returns_neighbouring_frames(
     avi: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:

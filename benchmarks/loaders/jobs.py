@@ -14,6 +14,7 @@ from functools import partial
 
 from benchmarks.loaders.ceiling import _ceiling_in_process, _ceiling_processes, _dali_decode_only
 from benchmarks.loaders.strict_ceiling import strict_ceiling_batches
+from benchmarks.loaders.transform_ceiling import transform_ceiling_batches
 from fastvid.benchmark.loaders.rows import (
     RowJob,
     cuda_reason,
@@ -38,6 +39,7 @@ ROW_NAMES = (
     "spdl_filtergraph",
     "ceiling",
     "strict_ceiling",
+    "transform_ceiling",
     "fastvid",
 )
 
@@ -117,6 +119,19 @@ def row_jobs(
                 "decode-only: keyframe cut, stop at the last needed frame, skip unneeded "
                 f"non-reference frames, no colour conversion; {cores} single-threaded processes",
                 partial(strict_ceiling_batches, work, processes=cores),
+                {"processes": cores},
+            )
+        )
+    if "transform_ceiling" in wanted:
+        jobs.append(
+            RowJob(
+                "transform_ceiling",
+                "cpu",
+                f"pyav,processes={cores}",
+                "the strict ceiling, then RGB conversion and the seed transforms the cheapest "
+                "exact way (fastvid's CPU finish) where each clip was decoded; no engine: no "
+                f"hand-off, no batching; {cores} single-threaded processes",
+                partial(transform_ceiling_batches, work, processes=cores),
                 {"processes": cores},
             )
         )

@@ -44,8 +44,9 @@ class StrictDecoder:
         self._open: OrderedDict[str, Any] = OrderedDict()
         self.decoded = 0  # frames out of the decoder (skipped non-reference ones excluded)
 
-    def decode(self, request: Any, meta: Any) -> None:
-        """Decode clip ``request``'s frames (``meta``: its video's index entry)."""
+    def decode(self, request: Any, meta: Any, deliver: Any = _drop) -> None:
+        """Decode clip ``request``'s frames (``meta``: its video's index entry), handing each
+        to ``deliver(index, frame, damaged)`` (default: dropped)."""
         import numpy as np
 
         from fastvid.reader.decoding._pyav_stream import OpenVideo
@@ -60,7 +61,7 @@ class StrictDecoder:
         self._open.move_to_end(request.path)
         before = video.decoded
         needed = np.unique(request.frame_indices)
-        missing = video.decode(needed, np.asarray(meta.keyframes), _drop)
+        missing = video.decode(needed, np.asarray(meta.keyframes), deliver)
         if missing:
             raise RuntimeError(f"strict ceiling: frames {missing} of {request.path} not decoded")
         self.decoded += video.decoded - before

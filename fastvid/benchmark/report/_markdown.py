@@ -66,6 +66,7 @@ _RATIO_COLUMNS = (
     ("spdl_filtergraph", "÷ SPDL (filter graph)"),
     ("ceiling", "÷ ceiling"),
     ("strict_ceiling", "÷ strict ceiling"),
+    ("transform_ceiling", "÷ strict ceiling + transforms"),
 )
 
 

@@ -57,6 +57,7 @@ def plot_throughput(out_dir: str | os.PathLike[str], rows: list[dict[str, Any]])
                 "fastvid",
                 "ceiling",
                 "strict_ceiling",
+                "transform_ceiling",
             )
             if any(r["row"] == n for r in members)
         ]

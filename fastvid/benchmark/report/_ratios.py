@@ -107,6 +107,7 @@ def headline_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "spdl_filtergraph": _best(rows, dataset, sampler, "spdl_filtergraph", device),
             "ceiling": _best(rows, dataset, sampler, "ceiling", device),
             "strict_ceiling": _best(rows, dataset, sampler, "strict_ceiling", device),
+            "transform_ceiling": _best(rows, dataset, sampler, "transform_ceiling", device),
         }
         same = [row for n in SAME_PIXELS_ROWS if (row := others[n]) is not None]
         if others["spdl"] is not None:  # runs with SPDL: the best of the same-pixels rows

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastvid.benchmark.loaders.harness import two_passes
@@ -66,28 +66,35 @@ class StrictDecoder:
             raise RuntimeError(f"strict ceiling: frames {missing} of {request.path} not decoded")
         self.decoded += video.decoded - before
 
+    def load(self, request: Any, meta: Any) -> None:
+        """What a worker does with one planned clip: decode it."""
+        self.decode(request, meta)
+
 
 _WORKER: StrictDecoder | None = None
 
 
-def _init() -> None:
+def _init(make_decoder: Callable[[], StrictDecoder]) -> None:
     global _WORKER
-    _WORKER = StrictDecoder()
+    _WORKER = make_decoder()
 
 
 def _batch(batch: list[tuple[Any, Any]]) -> int:
     if _WORKER is None:
-        raise RuntimeError("strict ceiling worker used before its initializer ran")
+        raise RuntimeError("ceiling worker used before its initializer ran")
     for request, meta in batch:
-        _WORKER.decode(request, meta)
+        _WORKER.load(request, meta)
     return len(batch)
 
 
-def strict_ceiling_batches(work: Workload, *, processes: int) -> Iterator[int | None]:
-    """The planned batches over ``processes`` single-threaded decoders (forked workers)."""
+def strict_ceiling_batches(
+    work: Workload, *, processes: int, make_decoder: Callable[[], StrictDecoder] = StrictDecoder
+) -> Iterator[int | None]:
+    """The planned batches over ``processes`` single-threaded workers (forked), each with a
+    ``make_decoder()`` that loads the clips it is given."""
     tasks = [[(r, work.index.meta(r.path)) for r in batch] for batch in work.batches()]
     context = multiprocessing.get_context("fork")
-    with context.Pool(processes, initializer=_init) as pool:
+    with context.Pool(processes, initializer=_init, initargs=(make_decoder,)) as pool:
         # Warm-up: one batch per process (a cut imap would go on decoding in the background).
         yield from two_passes(
             lambda: pool.imap(_batch, tasks),

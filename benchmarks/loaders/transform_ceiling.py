@@ -14,14 +14,13 @@ transforms.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from benchmarks.loaders.strict_ceiling import StrictDecoder
-from fastvid.benchmark.loaders.harness import two_passes
+from benchmarks.loaders.strict_ceiling import StrictDecoder, strict_ceiling_batches
 from fastvid.benchmark.loaders.workload import ClipConfig, Workload
 
 __all__ = ["TransformingDecoder", "transform_ceiling_batches"]
@@ -66,30 +65,14 @@ class TransformingDecoder(StrictDecoder):
         assert batch is not None  # one clip has one shape
         return batch[0]
 
-
-_WORKER: TransformingDecoder | None = None
-
-
-def _init(config: ClipConfig) -> None:
-    global _WORKER
-    _WORKER = TransformingDecoder(config)
-
-
-def _batch(batch: list[tuple[Any, Any]]) -> int:
-    if _WORKER is None:
-        raise RuntimeError("transform ceiling worker used before its initializer ran")
-    for request, meta in batch:
-        _WORKER.clip(request, meta)
-    return len(batch)
+    def load(self, request: Any, meta: Any) -> None:
+        """What a worker does with one planned clip: :meth:`clip`, dropped."""
+        self.clip(request, meta)
 
 
 def transform_ceiling_batches(work: Workload, *, processes: int) -> Iterator[int | None]:
     """The planned batches over ``processes`` single-threaded workers (forked), each clip
     decoded, converted and transformed where it was decoded, and dropped."""
-    tasks = [[(r, work.index.meta(r.path)) for r in batch] for batch in work.batches()]
-    context = multiprocessing.get_context("fork")
-    with context.Pool(processes, initializer=_init, initargs=(work.config,)) as pool:
-        yield from two_passes(
-            lambda: pool.imap(_batch, tasks),
-            make_warmup=lambda: pool.imap(_batch, tasks[:processes]),
-        )
+    return strict_ceiling_batches(
+        work, processes=processes, make_decoder=partial(TransformingDecoder, work.config)
+    )

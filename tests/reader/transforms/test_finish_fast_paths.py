@@ -31,17 +31,23 @@ def test_an_identity_order_skips_the_gather_with_the_same_pixels(flip: bool) -> 
     assert torch.equal(finish_clip(frames, reversed_order, finish), plain.flip(1))
 
 
-@pytest.mark.parametrize(
-    "affine", [ChannelAffine(), ChannelAffine((0.5, 2.0, 1.0), (1.0, 0.0, -3.0))]
-)
-def test_the_batch_casts_and_flips_in_one_copy_with_the_same_pixels(affine: ChannelAffine) -> None:
-    rng = np.random.default_rng(1)
+def three_clips(seed: int) -> tuple[list[np.ndarray], list[ClipFinish]]:
+    """Three clips' frames and finishes: resized, padded past the edge, cropped only."""
+    rng = np.random.default_rng(seed)
     frames = [rng.integers(0, 256, (4, 48, 64, 3), dtype=np.uint8) for _ in range(3)]
     finishes = [
         ClipFinish(size=(60, 80), window=(3, 7, 40, 40), flip=True),
         ClipFinish(size=(50, 66), window=(-2, 30, 40, 40), flip=False, fill=(9, 8, 7)),
         ClipFinish(window=(0, 0, 40, 40), flip=True),
     ]
+    return frames, finishes
+
+
+@pytest.mark.parametrize(
+    "affine", [ChannelAffine(), ChannelAffine((0.5, 2.0, 1.0), (1.0, 0.0, -3.0))]
+)
+def test_the_batch_casts_and_flips_in_one_copy_with_the_same_pixels(affine: ChannelAffine) -> None:
+    frames, finishes = three_clips(seed=1)
     orders = [None, np.array([0, 1, 1, 3]), np.arange(4)]
     scale = torch.tensor(affine.scale).view(3, 1, 1, 1)
     offset = torch.tensor(affine.offset).view(3, 1, 1, 1)
@@ -109,13 +115,7 @@ def test_each_thread_converts_with_its_own_context(frames: list[av.VideoFrame]) 
 def test_a_channels_last_batch_is_written_pixel_by_pixel_with_the_same_values(
     affine: ChannelAffine,
 ) -> None:
-    rng = np.random.default_rng(2)
-    frames = [rng.integers(0, 256, (4, 48, 64, 3), dtype=np.uint8) for _ in range(3)]
-    finishes = [
-        ClipFinish(size=(60, 80), window=(3, 7, 40, 40), flip=True),
-        ClipFinish(size=(50, 66), window=(-2, 30, 40, 40), flip=False, fill=(9, 8, 7)),
-        ClipFinish(window=(0, 0, 40, 40), flip=True),
-    ]
+    frames, finishes = three_clips(seed=2)
     clips = list(zip(frames, [None, np.array([0, 1, 1, 3]), None], finishes, strict=True))
     plain, _ = finish_batch(clips, affine)
     pixels, rows = finish_batch(clips, affine, channels_last=True)

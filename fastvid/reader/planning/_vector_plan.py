@@ -64,7 +64,7 @@ class ClipRows:
 
 
 def walk_sampler(
-    sampler: Any, duration: Fraction | float, annotation: dict[str, Any]
+    sampler: Any, duration: Fraction | float, annotation: dict[str, Any] | None
 ) -> list[tuple]:
     """``(start, end, clip, aug, call)`` of every clip the sampler draws from one video."""
     clips: list[tuple] = []

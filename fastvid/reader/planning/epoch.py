@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import DistributedSampler, RandomSampler, Sampler, SequentialSampler
 
+from fastvid.reader.planning._private_draws import private_draws
 from fastvid.reader.planning._table import EpochPlan
 from fastvid.reader.planning._timing import Timing, dense_ids, timing_at, timing_of
 from fastvid.reader.planning._vector_plan import (
@@ -95,6 +96,7 @@ class EpochPlanner:
         self._columns: Timing | None = None
         self._columns_lock = threading.Lock()
         self._clip_sampler_factory = clip_sampler_factory
+        self._draws = private_draws(clip_sampler_factory(), seed)  # random: no global RNGs
         self._temporal = tuple(temporal_subsample)
         self._video_sampler = video_sampler
         self.seed = seed
@@ -257,7 +259,8 @@ class EpochPlanner:
         if columns is not None:
             return self._plan_visits(visits, epoch, timing=columns)[0]
         local = np.arange(len(visits), dtype=np.int64)
-        plan = self._plan_visits(local, epoch, timing=timing_at(self.videos, visits))[0]
+        timing = timing_at(self.videos, visits)
+        plan = self._plan_visits(local, epoch, timing=timing, video_ids=visits)[0]
         return EpochPlan(
             visits[plan.video_indices].astype(np.int32),
             plan.entry,
@@ -275,7 +278,9 @@ class EpochPlanner:
             isinstance(order, type)
             and issubclass(order, RandomSampler | SequentialSampler | DistributedSampler)
         )
-        return own_order and duration_only(self._clip_sampler_factory())
+        return own_order and (
+            self._draws is not None or duration_only(self._clip_sampler_factory())
+        )
 
     def _build(self, epoch: int) -> EpochPlan:
         order, sharded = video_order(
@@ -325,10 +330,12 @@ class EpochPlanner:
         epoch: int,
         expand: tuple[int, int] | None = None,
         timing: Timing | None = None,
+        video_ids: np.ndarray | None = None,
     ) -> tuple[EpochPlan, np.ndarray]:
         """The clips of the videos ``visits[start:stop]`` (``expand``; default all), in
         order, and the clip count of every visit (``timing``: columns whose row ``v`` is
-        visit ``v``'s video; default the dataset's)."""
+        visit ``v``'s video, default the dataset's; ``video_ids``: each visit's position in
+        the dataset where ``timing`` is not the dataset's)."""
         timing = timing or self._timing()
         if duration_only(self._clip_sampler_factory()):
             # the same clips for every video of one duration and timing class: plan each
@@ -340,7 +347,16 @@ class EpochPlanner:
             rows = template_rows(units, timing, self._clip_sampler_factory)
         else:
             units, unit_of_visit = visits, np.arange(len(visits), dtype=np.int64)
-            rows = rows_from_clips([self._sampled(int(v), epoch) for v in visits.tolist()])
+            ids = (visits if video_ids is None else video_ids).tolist()
+            if self._draws is not None:  # the same clips, no global RNG: durations suffice
+                known = timing.durations
+                sampled = [
+                    self._draws.clips(i, epoch, known[d] if d >= 0 else None)
+                    for i, d in zip(ids, timing.dur_id[visits].tolist(), strict=True)
+                ]
+            else:
+                sampled = [self._sampled(i, epoch) for i in ids]
+            rows = rows_from_clips(sampled)
         return plan_visits(
             rows,
             units,

@@ -10,6 +10,7 @@ frameless videos, videos whose late clips are empty, float durations, temporal s
 from __future__ import annotations
 
 import copy
+import random
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -73,6 +74,37 @@ def _ptv_uniform() -> Any:
     return as_clip_sampler(UniformClipSampler(Fraction(2, 5)))
 
 
+def _ptv_random() -> Any:
+    from pytorchvideo.data.clip_sampling import RandomClipSampler
+
+    return as_clip_sampler(RandomClipSampler(0.7))
+
+
+def _ptv_random_multi() -> Any:
+    from pytorchvideo.data.clip_sampling import RandomMultiClipSampler
+
+    return as_clip_sampler(RandomMultiClipSampler(0.4, 2))
+
+
+PYTORCHVIDEO = {
+    "pytorchvideo_uniform": _ptv_uniform,
+    "pytorchvideo_random": _ptv_random,
+    "pytorchvideo_random_multi": _ptv_random_multi,
+}
+RANDOM = ("random", "random_multi", "pytorchvideo_random", "pytorchvideo_random_multi")
+
+
+class GlobalDraws:
+    """A custom clip sampler drawing from the global ``random`` (PyTorchVideo's protocol)."""
+
+    def __call__(self, last_end: Any, duration: Any, annotation: Any) -> tuple[Any, ...]:
+        start = Fraction(random.uniform(0, max(duration - Fraction(1, 2), 0)))
+        return start, start + Fraction(1, 2), 0, 0, True
+
+    def reset(self) -> None:
+        pass
+
+
 def _key(clip: Any) -> tuple[Any, ...]:
     return (
         clip.video_index,
@@ -87,11 +119,12 @@ def _key(clip: Any) -> tuple[Any, ...]:
 
 
 @pytest.mark.parametrize("temporal", [(), (5, 3)])
-@pytest.mark.parametrize("name", [*SAMPLERS, "pytorchvideo_uniform"])
+@pytest.mark.parametrize("name", [*SAMPLERS, *PYTORCHVIDEO])
 def test_the_plan_is_the_one_video_at_a_time_walk(name: str, temporal: tuple[int, ...]) -> None:
-    make = _ptv_uniform if name == "pytorchvideo_uniform" else SAMPLERS[name]
-    sampler = make()
-    assert duration_only(sampler) == (name not in ("random", "random_multi"))
+    """Random samplers too: the plan draws from each video's private generator, the walk
+    (``clips_for_video``) from the seeded global ``random``; the clips must be the same."""
+    sampler = {**SAMPLERS, **PYTORCHVIDEO}[name]()
+    assert duration_only(sampler) == (name not in RANDOM)
     videos = _videos()
     planner = EpochPlanner(
         videos,
@@ -140,21 +173,26 @@ def test_the_random_order_is_random_samplers() -> None:
     assert not sharded and sorted(expected) == list(range(37))
 
 
-@pytest.mark.parametrize("name", ["uniform", "random"])
+@pytest.mark.parametrize("name", ["uniform", "random", "pytorchvideo_random", "global_draws"])
 def test_planning_ahead_in_the_background_gives_the_same_plan(name: str) -> None:
+    make = {**SAMPLERS, **PYTORCHVIDEO, "global_draws": GlobalDraws}[name]
+
     def planner() -> EpochPlanner:
         return EpochPlanner(
-            _videos(), SAMPLERS[name], temporal_subsample=(4,), video_sampler=RandomSampler, seed=2
+            _videos(), make, temporal_subsample=(4,), video_sampler=RandomSampler, seed=2
         )
 
     ahead = planner()
     ahead.plan_ahead(3)
-    assert (3 in ahead._ahead) == (name == "uniform")  # random samplers use the global RNGs
+    # a custom sampler draws from the global RNGs: planned on first use, in the caller's thread
+    assert (3 in ahead._ahead) == (name != "global_draws")
     assert [_key(c) for c in ahead.plan(3)] == [_key(c) for c in planner().plan(3)]
     assert not ahead._ahead
 
 
-@pytest.mark.parametrize("name", ["uniform", "uniform_backpad", "constant"])
+@pytest.mark.parametrize(
+    "name", ["uniform", "uniform_backpad", "constant", "random_multi", "pytorchvideo_random"]
+)
 @pytest.mark.parametrize(
     ("video_sampler", "world_size"),
     [(RandomSampler, 1), (SequentialSampler, 3), (DistributedSampler, 2)],
@@ -169,7 +207,7 @@ def test_the_head_of_an_epoch_is_its_plan_s_first_clips(
         def planner(rank: int = rank) -> EpochPlanner:
             return EpochPlanner(
                 _videos() * 3,
-                SAMPLERS[name],
+                {**SAMPLERS, **PYTORCHVIDEO}[name],
                 temporal_subsample=(4,),
                 video_sampler=video_sampler,
                 seed=4,
@@ -192,5 +230,5 @@ def test_the_head_of_an_epoch_is_its_plan_s_first_clips(
 
 
 def test_no_head_where_planning_uses_the_global_random_state() -> None:
-    planner = EpochPlanner(_videos(), SAMPLERS["random"], video_sampler=RandomSampler)
+    planner = EpochPlanner(_videos(), GlobalDraws, video_sampler=RandomSampler)
     assert planner.head(0, 4) is None and not planner._ahead

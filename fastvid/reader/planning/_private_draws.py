@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
+from fastvid.reader.planning._seeds import mix_seeds
 from fastvid.reader.planning._vector_plan import walk_sampler
 from fastvid.reader.planning._video_order import mix_seed
 
@@ -45,20 +48,32 @@ class PrivateDraws:
     def __init__(self, make: Callable[[random.Random], Any], seed: int) -> None:
         self._make = make
         self._seed = seed
-        self._local = threading.local()  # one sampler per planning thread, its generator swapped
+        self._local = threading.local()
 
     def clips(
         self, video_index: int, epoch: int, duration: Fraction | float | None
     ) -> list[tuple[Any, ...]]:
         """``(start, end, clip, aug, call)`` of every clip of video ``video_index`` (none
         without a duration), as the global path draws them."""
+        return self._walk(mix_seed(self._seed, epoch, video_index), duration)
+
+    def many(
+        self, video_indices: Sequence[int], epoch: int, durations: Sequence[Any]
+    ) -> list[list[tuple[Any, ...]]]:
+        """:meth:`clips` of several videos (``durations[i]``: video ``video_indices[i]``'s),
+        their seeds computed together (:func:`~fastvid.reader.planning._seeds.mix_seeds`)."""
+        seeds = mix_seeds(self._seed, epoch, np.asarray(video_indices, np.int64)).tolist()
+        return [self._walk(s, d) for s, d in zip(seeds, durations, strict=True)]
+
+    def _walk(self, seed: int, duration: Fraction | float | None) -> list[tuple[Any, ...]]:
         if duration is None:
             return []
-        generator = random.Random(mix_seed(self._seed, epoch, video_index))
-        sampler = getattr(self._local, "sampler", None)
-        if sampler is None:
-            sampler = self._local.sampler = self._make(generator)
-        sampler._generator = generator  # the samplers keep no other state between videos
+        local = self._local
+        sampler = getattr(local, "sampler", None)
+        if sampler is None:  # one generator and sampler per planning thread, reseeded per video
+            local.generator = random.Random()
+            sampler = local.sampler = self._make(local.generator)
+        local.generator.seed(seed)  # as random.seed(seed): the same Mersenne Twister state
         return walk_sampler(sampler, duration, None)
 
 

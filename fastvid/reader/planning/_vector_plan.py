@@ -179,6 +179,12 @@ def _ceil_pts(rows: ClipRows, videos: np.ndarray, timing: Timing) -> tuple[np.nd
 
 
 def _ceil(seconds: Any, time_base: Fraction) -> int:
+    if type(seconds) is Fraction and type(time_base) is Fraction and time_base > 0:
+        # ceil(seconds / time_base) in integers: what the Fraction division and its ceil give,
+        # without building Fractions (a random sampler's clips are all distinct)
+        numerator = seconds.numerator * time_base.denominator
+        denominator = seconds.denominator * time_base.numerator
+        return max(-_BIG, min(_BIG, -(-numerator // denominator)))
     if seconds == math.inf:
         return _BIG
     return max(-_BIG, min(_BIG, math.ceil(seconds / time_base)))

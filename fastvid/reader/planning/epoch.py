@@ -350,10 +350,8 @@ class EpochPlanner:
             ids = (visits if video_ids is None else video_ids).tolist()
             if self._draws is not None:  # the same clips, no global RNG: durations suffice
                 known = timing.durations
-                sampled = [
-                    self._draws.clips(i, epoch, known[d] if d >= 0 else None)
-                    for i, d in zip(ids, timing.dur_id[visits].tolist(), strict=True)
-                ]
+                durations = [known[d] if d >= 0 else None for d in timing.dur_id[visits].tolist()]
+                sampled = self._draws.many(ids, epoch, durations)
             else:
                 sampled = [self._sampled(i, epoch) for i in ids]
             rows = rows_from_clips(sampled)

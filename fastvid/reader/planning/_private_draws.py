@@ -11,25 +11,22 @@ the same globals meanwhile).
 The random samplers fastvid knows, its own ``random`` / ``random_multi`` without a ``generator``
 and PyTorchVideo 0.1.5's ``RandomClipSampler`` / ``RandomMultiClipSampler``, draw only
 ``random.uniform(0, max(duration - clip_duration, 0))`` per clip. ``random.Random(s)`` is the
-same Mersenne Twister as ``random.seed(s)``, and fastvid's samplers draw from a given
-``random.Random`` with the same arithmetic (``generator.uniform``), so a sampler built on a
-private ``random.Random(seed)`` gives exactly the clips of the global path, and no global state
-is read or written: such an epoch is planned in the background as the duration-only ones are.
+same Mersenne Twister as ``random.seed(s)``, so the same arithmetic on a private generator
+(:class:`PrivateDraws`) gives exactly the clips of the global path, and no global state is read
+or written: such an epoch is planned in the background as the duration-only ones are.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from fastvid.reader.planning._seeds import mix_seeds
-from fastvid.reader.planning._vector_plan import walk_sampler
-from fastvid.reader.planning._video_order import mix_seed
 
 __all__ = ["PrivateDraws", "private_draws"]
 
@@ -39,14 +36,22 @@ _PYTORCHVIDEO = "pytorchvideo.data.clip_sampling"
 class PrivateDraws:
     """The clips of one video from its own ``random.Random(mix_seed(seed, epoch, video))``.
 
+    A random sampler's clip is ``Fraction(random.uniform(0, high))`` with ``high =
+    max(duration - clip_duration, 0)``, i.e. ``Fraction(0 + (high - 0) * random())``: a
+    ``Fraction`` times a float is the float of the ``Fraction`` times it, so the start is
+    ``Fraction(float(high) * random())``, computed here without the sampler's ``Fraction``
+    arithmetic (``float(high)`` once per distinct duration). The tests compare every clip with
+    the sampler's own walk under the seeded global ``random``.
+
     Args:
-        make: Builds the sampler on a generator (fastvid's random sampler, same clip length
-            and count as the user's).
+        clip_duration: The sampler's clip length.
+        clips: Clips per video (``num_clips`` of the multi-clip samplers, else 1).
         seed: The planner's seed.
     """
 
-    def __init__(self, make: Callable[[random.Random], Any], seed: int) -> None:
-        self._make = make
+    def __init__(self, clip_duration: Fraction, clips: int, seed: int) -> None:
+        self._clip = clip_duration
+        self._clips = clips
         self._seed = seed
         self._local = threading.local()
 
@@ -55,7 +60,7 @@ class PrivateDraws:
     ) -> list[tuple[Any, ...]]:
         """``(start, end, clip, aug, call)`` of every clip of video ``video_index`` (none
         without a duration), as the global path draws them."""
-        return self._walk(mix_seed(self._seed, epoch, video_index), duration)
+        return self.many([video_index], epoch, [duration])[0]
 
     def many(
         self, video_indices: Sequence[int], epoch: int, durations: Sequence[Any]
@@ -63,18 +68,24 @@ class PrivateDraws:
         """:meth:`clips` of several videos (``durations[i]``: video ``video_indices[i]``'s),
         their seeds computed together (:func:`~fastvid.reader.planning._seeds.mix_seeds`)."""
         seeds = mix_seeds(self._seed, epoch, np.asarray(video_indices, np.int64)).tolist()
-        return [self._walk(s, d) for s, d in zip(seeds, durations, strict=True)]
-
-    def _walk(self, seed: int, duration: Fraction | float | None) -> list[tuple[Any, ...]]:
-        if duration is None:
-            return []
         local = self._local
-        sampler = getattr(local, "sampler", None)
-        if sampler is None:  # one generator and sampler per planning thread, reseeded per video
+        if not hasattr(local, "generator"):  # one per planning thread, reseeded per video
             local.generator = random.Random()
-            sampler = local.sampler = self._make(local.generator)
-        local.generator.seed(seed)  # as random.seed(seed): the same Mersenne Twister state
-        return walk_sampler(sampler, duration, None)
+        generator, clip, count = local.generator, self._clip, self._clips
+        highs: dict[tuple[type, Any], float] = {}
+        out: list[list[tuple[Any, ...]]] = []
+        for seed, duration in zip(seeds, durations, strict=True):
+            if duration is None:
+                out.append([])
+                continue
+            key = (type(duration), duration)  # 5.0 and Fraction(5) subtract differently
+            high = highs.get(key)
+            if high is None:
+                high = highs[key] = float(max(duration - clip, 0))
+            generator.seed(seed)  # as random.seed(seed): the same Mersenne Twister state
+            starts = [Fraction(high * generator.random()) for _ in range(count)]
+            out.append([(start, start + clip, 0, 0, 0) for start in starts])
+        return out
 
 
 def private_draws(sampler: Any, seed: int) -> PrivateDraws | None:
@@ -99,7 +110,4 @@ def private_draws(sampler: Any, seed: int) -> PrivateDraws | None:
         clips = int(inner._num_clips)
     else:
         return None
-    length = Fraction(inner._clip_duration)
-    if clips is None:
-        return PrivateDraws(lambda g: RandomClipSampler(length, generator=g), seed)
-    return PrivateDraws(lambda g: RandomMultiClipSampler(length, clips, generator=g), seed)
+    return PrivateDraws(Fraction(inner._clip_duration), 1 if clips is None else clips, seed)

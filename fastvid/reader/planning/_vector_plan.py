@@ -179,7 +179,7 @@ def _ceil_pts(rows: ClipRows, videos: np.ndarray, timing: Timing) -> tuple[np.nd
 
 
 def _ceil(seconds: Any, time_base: Fraction) -> int:
-    if type(seconds) is Fraction and type(time_base) is Fraction and time_base > 0:
+    if type(seconds) is Fraction and type(time_base) is Fraction and time_base.numerator > 0:
         # ceil(seconds / time_base) in integers: what the Fraction division and its ceil give,
         # without building Fractions (a random sampler's clips are all distinct)
         numerator = seconds.numerator * time_base.denominator

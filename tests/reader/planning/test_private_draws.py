@@ -70,3 +70,14 @@ def test_the_known_random_samplers_draw_the_global_path_s_clips_from_their_own_g
 )
 def test_other_samplers_keep_their_own_path(sampler: object) -> None:
     assert private_draws(sampler, seed=0) is None
+
+
+def test_a_float_and_an_equal_fraction_duration_are_drawn_each_with_its_own_arithmetic() -> None:
+    sampler = make_clip_sampler("random", 0.7)  # 0.7 s is not a binary fraction
+    draws = private_draws(sampler, seed=1)
+    assert draws is not None
+    durations = [Fraction(5), 5.0, Fraction(5), 5.0]
+    got = draws.many([0, 1, 2, 3], 4, durations)
+    for video, duration in enumerate(durations):
+        with seeded_global_rngs(mix_seed(1, 4, video)):
+            assert got[video] == walk_sampler(sampler, duration, None)

@@ -19,6 +19,7 @@ from benchmarks.suite import (
     QUICK_PTV_CLIPS,
     QUICK_VIDEOS,
 )
+from fastvid.reader.loader._options import MEMORY_FORMATS
 
 __all__ = ["ROOT", "build_parser", "validate_args"]
 
@@ -206,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fastvid-memory-formats",
         type=_csv,
-        default=["contiguous_format", "channels_last_3d"],
+        default=list(MEMORY_FORMATS),
         help="fastvid ClipLoader(memory_format=...) names, one CPU config each: "
         "contiguous_format and/or channels_last_3d (default: both; the same values, laid out "
         "(B, C, T, H, W) or (B, T, H, W, C) in memory)",
@@ -257,12 +258,9 @@ def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     bad = sorted(set(codecs) - set(DEFAULT_CODECS))
     if bad:
         parser.error(f"--codecs has {bad}; choose from {list(DEFAULT_CODECS)}")
-    forms = sorted(set(args.fastvid_memory_formats) - {"contiguous_format", "channels_last_3d"})
+    forms = sorted(set(args.fastvid_memory_formats) - set(MEMORY_FORMATS))
     if forms:
-        parser.error(
-            f"--fastvid-memory-formats has {forms}; choose from "
-            "['contiguous_format', 'channels_last_3d']"
-        )
+        parser.error(f"--fastvid-memory-formats has {forms}; choose from {list(MEMORY_FORMATS)}")
     bad = sorted(set(args.fastvid_vp9_decoders) - {"dali", "pyav"})
     if bad:
         parser.error(f"--fastvid-vp9-decoders has {bad}; choose from ['dali', 'pyav']")

@@ -21,6 +21,7 @@ from fastvid.reader.transforms.lowering import LoweredTransform, lower_sample_tr
 
 __all__ = [
     "CPU_DECODERS",
+    "MEMORY_FORMATS",
     "NO_FRAMES",
     "ClipSamplerFactory",
     "CpuDecoder",
@@ -59,6 +60,7 @@ def check_loader_options(
 
 
 MEMORY_FORMATS = {"contiguous_format": False, "channels_last_3d": True}
+"""The ``memory_format`` names a loader takes, and whether each lays batches out channels-last."""
 
 
 def check_memory_format(memory_format: torch.memory_format | str) -> bool:
